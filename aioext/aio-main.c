@@ -1,0 +1,122 @@
+/* aio-main.c: the main-loop core: run, yield one iteration, CPU cores
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "aio-error.h"
+#include "aio-i18n-private.h"
+#include "aio-main.h"
+#include "aio-scope-private.h"
+
+/**
+ * aio_run:
+ * @job: the entry job
+ * @value: (out caller-allocates) (optional): where to store the job's result
+ * @error: return location for a #GError
+ *
+ * Runs a main loop until @job completes and returns its outcome: the entry
+ * point of a program or script whose work is asynchronous, like Python's
+ * `asyncio.run()`.
+ *
+ * The loop runs on a new #GMainContext that is pushed as the thread-default
+ * context for the duration of the call and popped afterwards, so nothing
+ * process-wide is switched and the caller's own context is not iterated.
+ * Jobs started inside that context that are still running when @job
+ * completes are cancelled, and aio_run() waits for them to complete before
+ * it returns.
+ *
+ * Calling aio_run() while another aio_run() runs in the same thread fails
+ * with %AIO_ERROR_RECURSIVE_RUN instead of waiting on itself; use
+ * aio_job_run_async() there, or aio_job_run_sync() for a nested blocking
+ * call.
+ *
+ * |[<!-- language="C" -->
+ * g_autoptr(AioJob) job = aio_job_new (fetch_all, urls, NULL);
+ * g_auto(GValue) value = G_VALUE_INIT;
+ * g_autoptr(GError) error = NULL;
+ *
+ * if (!aio_run (job, &value, &error))
+ *   g_printerr ("%s\n", error->message);
+ * ]|
+ *
+ * Returns: (skip): %TRUE when @job succeeded, %FALSE with @error set
+ */
+gboolean
+aio_run (AioJob  *job,
+         GValue  *value,
+         GError **error)
+{
+  g_return_val_if_fail (AIO_IS_JOB (job), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (aio_scope_is_in_run ())
+    {
+      g_set_error_literal (error, AIO_ERROR, AIO_ERROR_RECURSIVE_RUN,
+                           _("aio_run() was called while another aio_run() is running in this thread; "
+                             "wait for the job asynchronously instead."));
+      return FALSE;
+    }
+
+  return aio_scope_run_job (job, TRUE, NULL, value, error);
+}
+
+/**
+ * aio_yield_async:
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called after one iteration of the main loop
+ * @user_data: data for @callback
+ *
+ * Lets the main loop of the thread-default context run one iteration before
+ * @callback is called, so that every other source that is ready at default
+ * priority is dispatched first: the counterpart of Python's
+ * `await asyncio.sleep(0)`, useful to keep a long chain of asynchronous
+ * steps from starving the rest of the loop.
+ */
+void
+aio_yield_async (GCancellable        *cancellable,
+                 GAsyncReadyCallback  callback,
+                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, aio_yield_async);
+  /* A task returned in the iteration it was created in is delivered from
+   * an idle source in the next one, which is exactly the yield. */
+  g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * aio_yield_finish:
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes aio_yield_async().
+ *
+ * Returns: %TRUE, or %FALSE with %G_IO_ERROR_CANCELLED when the yield was
+ *   cancelled
+ */
+gboolean
+aio_yield_finish (GAsyncResult  *result,
+                  GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == aio_yield_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * aio_get_cpu_cores:
+ *
+ * The number of processors this process may run on, the default size of
+ * the process pool and the base of the thread pool's default size.
+ *
+ * Returns: the number of CPU cores, at least 1
+ */
+guint
+aio_get_cpu_cores (void)
+{
+  return g_get_num_processors ();
+}

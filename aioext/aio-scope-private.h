@@ -1,0 +1,27 @@
+/* aio-scope-private.h: the private main context of one aio_run() or
+ * aio_job_run_sync() call, and the jobs started inside it
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "aio-job.h"
+
+G_BEGIN_DECLS
+
+typedef struct _AioScope AioScope;
+
+AioScope *aio_scope_find        (GMainContext  *context);
+void      aio_scope_track       (AioScope      *scope,
+                                 GList         *job_link);
+void      aio_scope_untrack     (AioScope      *scope,
+                                 GList         *job_link);
+gboolean  aio_scope_is_in_run   (void);
+gboolean  aio_scope_run_job     (AioJob        *job,
+                                 gboolean       is_run,
+                                 GCancellable  *cancellable,
+                                 GValue        *value,
+                                 GError       **error);
+
+G_END_DECLS

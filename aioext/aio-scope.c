@@ -1,0 +1,162 @@
+/* aio-scope.c: the private main context of one aio_run() or
+ * aio_job_run_sync() call, and the jobs started inside it
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "aio-scope-private.h"
+
+/* A scope lives on the stack of the thread that runs it. Scopes nest as
+ * calls nest; the innermost one is the thread's current scope. Jobs started
+ * while the scope's context is the thread-default one are tracked, so that
+ * whatever still runs when the entry job completes is cancelled and drained
+ * before the call returns, and nothing is left attached to a context that
+ * nobody will iterate again. */
+struct _AioScope
+{
+  GMainContext *context;
+  AioScope     *parent;
+  gboolean      is_run;
+  GMutex        mutex;
+  GQueue        jobs;     /* links owned by the jobs; one job ref each */
+};
+
+static GPrivate current_scope;
+
+AioScope *
+aio_scope_find (GMainContext *context)
+{
+  AioScope *scope = g_private_get (&current_scope);
+
+  if (scope != NULL && scope->context == context)
+    return scope;
+
+  return NULL;
+}
+
+void
+aio_scope_track (AioScope *scope,
+                 GList    *job_link)
+{
+  g_object_ref (job_link->data);
+
+  g_mutex_lock (&scope->mutex);
+  g_queue_push_tail_link (&scope->jobs, job_link);
+  g_mutex_unlock (&scope->mutex);
+}
+
+void
+aio_scope_untrack (AioScope *scope,
+                   GList    *job_link)
+{
+  g_mutex_lock (&scope->mutex);
+  g_queue_unlink (&scope->jobs, job_link);
+  g_mutex_unlock (&scope->mutex);
+
+  g_object_unref (job_link->data);
+}
+
+gboolean
+aio_scope_is_in_run (void)
+{
+  for (AioScope *scope = g_private_get (&current_scope); scope != NULL; scope = scope->parent)
+    if (scope->is_run)
+      return TRUE;
+
+  return FALSE;
+}
+
+static GPtrArray *
+aio_scope_ref_jobs (AioScope *scope)
+{
+  GPtrArray *jobs = g_ptr_array_new_with_free_func (g_object_unref);
+
+  g_mutex_lock (&scope->mutex);
+  for (GList *link = scope->jobs.head; link != NULL; link = link->next)
+    g_ptr_array_add (jobs, g_object_ref (link->data));
+  g_mutex_unlock (&scope->mutex);
+
+  return jobs;
+}
+
+static gboolean
+aio_scope_is_empty (AioScope *scope)
+{
+  gboolean is_empty;
+
+  g_mutex_lock (&scope->mutex);
+  is_empty = g_queue_is_empty (&scope->jobs);
+  g_mutex_unlock (&scope->mutex);
+
+  return is_empty;
+}
+
+/* Cancelling may start more jobs (a cancelled job's callback can), so cancel
+ * and iterate until none is left. A job function that ignores cancellation
+ * and never completes keeps this waiting, exactly as it would keep any
+ * caller of its _async call waiting. */
+static void
+aio_scope_drain (AioScope *scope)
+{
+  for (;;)
+    {
+      g_autoptr(GPtrArray) jobs = aio_scope_ref_jobs (scope);
+
+      if (jobs->len == 0)
+        break;
+
+      for (guint i = 0; i < jobs->len; i++)
+        aio_job_cancel (g_ptr_array_index (jobs, i));
+
+      /* A job may have completed inside its cancel handler already. */
+      if (!aio_scope_is_empty (scope))
+        g_main_context_iteration (scope->context, TRUE);
+    }
+}
+
+static void
+aio_scope_store_result (GObject      *source_object,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  GAsyncResult **result_out = user_data;
+
+  *result_out = g_object_ref (result);
+}
+
+gboolean
+aio_scope_run_job (AioJob        *job,
+                   gboolean       is_run,
+                   GCancellable  *cancellable,
+                   GValue        *value,
+                   GError       **error)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  AioScope scope = {
+    .context = context,
+    .parent = g_private_get (&current_scope),
+    .is_run = is_run,
+  };
+  gboolean succeeded;
+
+  g_mutex_init (&scope.mutex);
+  g_main_context_push_thread_default (context);
+  g_private_set (&current_scope, &scope);
+
+  aio_job_run_async (job, cancellable, aio_scope_store_result, &result);
+  while (result == NULL)
+    g_main_context_iteration (context, TRUE);
+
+  aio_scope_drain (&scope);
+
+  g_private_set (&current_scope, scope.parent);
+  g_main_context_pop_thread_default (context);
+  g_mutex_clear (&scope.mutex);
+
+  succeeded = aio_job_run_finish (job, result, value, error);
+
+  return succeeded;
+}
