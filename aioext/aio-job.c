@@ -72,8 +72,7 @@
  *     Value v = 42;
  *     job.return_value (v);
  * });
- * Value result;
- * yield job.run (null, out result);
+ * unowned Value? result = yield job.run (null);
  * ]|
  */
 
@@ -95,9 +94,10 @@ struct _AioJob
   AioScope       *scope;            /* the aio_run() that tracks it, if any */
   GList           scope_link;
 
-  /* The outcome: written once, before has_returned is set, then read only. */
+  /* The outcome: written once, before has_returned is set, then read only.
+   * A job without a result, or with a C pointer, holds a G_TYPE_POINTER
+   * value, which bindings read as None/null. */
   GValue          value;
-  gpointer        pointer;
   GDestroyNotify  pointer_destroy;
   GError         *error;
 };
@@ -133,7 +133,7 @@ aio_job_finalize (GObject *object)
 
   aio_job_release_func_data (self);
   if (self->pointer_destroy != NULL)
-    self->pointer_destroy (self->pointer);
+    self->pointer_destroy (g_value_get_pointer (&self->value));
   if (G_IS_VALUE (&self->value))
     g_value_unset (&self->value);
   g_clear_error (&self->error);
@@ -493,8 +493,12 @@ aio_job_set_outcome (AioJob         *self,
           g_value_init (&self->value, G_VALUE_TYPE (value));
           g_value_copy (value, &self->value);
         }
-      self->pointer = pointer;
-      self->pointer_destroy = pointer_destroy;
+      else if (error == NULL)
+        {
+          g_value_init (&self->value, G_TYPE_POINTER);
+          g_value_set_pointer (&self->value, pointer);
+          self->pointer_destroy = pointer_destroy;
+        }
       self->error = error;
       self->has_returned = TRUE;
     }
@@ -538,7 +542,7 @@ aio_job_return_value (AioJob       *self,
  * @result_destroy: (nullable): frees @result when the job is finalized
  *
  * Completes @self successfully with a C pointer, which
- * aio_job_propagate_pointer() returns and value-based readers see as a
+ * aio_job_propagate_pointer() returns and value readers see as a
  * %G_TYPE_POINTER value. Call it once, from any thread.
  */
 void
@@ -749,34 +753,32 @@ aio_job_run_async (AioJob              *self,
  * aio_job_run_finish:
  * @self: an #AioJob
  * @result: the #GAsyncResult given to the callback
- * @value: (out caller-allocates) (optional): where to store the job's result
  * @error: return location for a #GError
  *
  * Finishes aio_job_run_async(): reads the job's outcome.
  *
- * Returns: (skip): %TRUE when the job succeeded, %FALSE with @error set
+ * Returns: (transfer none) (nullable): the job's result, owned by @self
+ *   (see aio_job_propagate_value()), or %NULL with @error set
  */
-gboolean
+const GValue *
 aio_job_run_finish (AioJob        *self,
                     GAsyncResult  *result,
-                    GValue        *value,
                     GError       **error)
 {
-  g_return_val_if_fail (AIO_IS_JOB (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == aio_job_run_async, FALSE);
+  g_return_val_if_fail (AIO_IS_JOB (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == aio_job_run_async, NULL);
 
   if (!g_task_propagate_boolean (G_TASK (result), error))
-    return FALSE;
+    return NULL;
 
-  return aio_job_propagate_value (self, value, error);
+  return aio_job_propagate_value (self, error);
 }
 
 /**
  * aio_job_run_sync:
  * @self: an #AioJob
  * @cancellable: (nullable): a #GCancellable
- * @value: (out caller-allocates) (optional): where to store the job's result
  * @error: return location for a #GError
  *
  * Runs @self to completion and returns its outcome, blocking the calling
@@ -789,65 +791,48 @@ aio_job_run_finish (AioJob        *self,
  * still running when @self completes are cancelled and drained first. Unlike
  * aio_run() it may be called anywhere, also inside aio_run().
  *
- * Returns: (skip): %TRUE when the job succeeded, %FALSE with @error set
+ * Returns: (transfer none) (nullable): the job's result, owned by @self
+ *   (see aio_job_propagate_value()), or %NULL with @error set
  */
-gboolean
+const GValue *
 aio_job_run_sync (AioJob        *self,
                   GCancellable  *cancellable,
-                  GValue        *value,
                   GError       **error)
 {
-  g_return_val_if_fail (AIO_IS_JOB (self), FALSE);
-  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  g_return_val_if_fail (AIO_IS_JOB (self), NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return aio_scope_run_job (self, FALSE, cancellable, value, error);
+  return aio_scope_run_job (self, FALSE, cancellable, error);
 }
 
 /**
  * aio_job_propagate_value:
  * @self: a completed #AioJob
- * @value: (out caller-allocates) (optional): where to store the result
  * @error: return location for a #GError
  *
- * Reads the outcome of a completed job: stores a copy of its result in
- * @value, or raises its error. A job completed without a result, or with a
- * C pointer, gives a %G_TYPE_POINTER value (%NULL for no result), which
- * bindings read as `None`/`null`. It may be read any number of times.
+ * Reads the outcome of a completed job: its result, or its error raised. It
+ * may be read any number of times. A job completed without a result, or
+ * with a C pointer, holds a %G_TYPE_POINTER value (%NULL for no result),
+ * which bindings read as `None`/`null`.
  *
- * Returns: (skip): %TRUE when the job succeeded, %FALSE with @error set
+ * Returns: (transfer none) (nullable): the job's result, valid as long as
+ *   @self, or %NULL with @error set
  */
-gboolean
+const GValue *
 aio_job_propagate_value (AioJob  *self,
-                         GValue  *value,
                          GError **error)
 {
-  g_return_val_if_fail (AIO_IS_JOB (self), FALSE);
-  g_return_val_if_fail (aio_job_is_completed (self), FALSE);
-  g_return_val_if_fail (value == NULL || !G_IS_VALUE (value), FALSE);
+  g_return_val_if_fail (AIO_IS_JOB (self), NULL);
+  g_return_val_if_fail (aio_job_is_completed (self), NULL);
 
   if (self->error != NULL)
     {
       g_propagate_error (error, g_error_copy (self->error));
-      return FALSE;
+      return NULL;
     }
 
-  if (value == NULL)
-    return TRUE;
-
-  if (G_IS_VALUE (&self->value))
-    {
-      g_value_init (value, G_VALUE_TYPE (&self->value));
-      g_value_copy (&self->value, value);
-    }
-  else
-    {
-      /* No result, or a C pointer: bindings read a NULL pointer as None. */
-      g_value_init (value, G_TYPE_POINTER);
-      g_value_set_pointer (value, self->pointer);
-    }
-
-  return TRUE;
+  return &self->value;
 }
 
 /**
@@ -873,5 +858,5 @@ aio_job_propagate_pointer (AioJob  *self,
       return NULL;
     }
 
-  return self->pointer;
+  return G_VALUE_HOLDS_POINTER (&self->value) ? g_value_get_pointer (&self->value) : NULL;
 }

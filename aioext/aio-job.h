@@ -120,19 +120,16 @@ void          aio_job_run_async            (AioJob               *self,
                                             GAsyncReadyCallback   callback,
                                             gpointer              user_data);
 AIO_AVAILABLE_IN_1_0
-gboolean      aio_job_run_finish           (AioJob               *self,
+const GValue *aio_job_run_finish           (AioJob               *self,
                                             GAsyncResult         *result,
-                                            GValue               *value,
                                             GError              **error);
 AIO_AVAILABLE_IN_1_0
-gboolean      aio_job_run_sync             (AioJob               *self,
+const GValue *aio_job_run_sync             (AioJob               *self,
                                             GCancellable         *cancellable,
-                                            GValue               *value,
                                             GError              **error);
 
 AIO_AVAILABLE_IN_1_0
-gboolean      aio_job_propagate_value      (AioJob               *self,
-                                            GValue               *value,
+const GValue *aio_job_propagate_value      (AioJob               *self,
                                             GError              **error);
 AIO_AVAILABLE_IN_1_0
 gpointer      aio_job_propagate_pointer    (AioJob               *self,

@@ -13,7 +13,6 @@
 /**
  * aio_run:
  * @job: the entry job
- * @value: (out caller-allocates) (optional): where to store the job's result
  * @error: return location for a #GError
  *
  * Runs a main loop until @job completes and returns its outcome: the entry
@@ -34,32 +33,32 @@
  *
  * |[<!-- language="C" -->
  * g_autoptr(AioJob) job = aio_job_new (fetch_all, urls, NULL);
- * g_auto(GValue) value = G_VALUE_INIT;
  * g_autoptr(GError) error = NULL;
+ * const GValue *value = aio_run (job, &error);
  *
- * if (!aio_run (job, &value, &error))
+ * if (value == NULL)
  *   g_printerr ("%s\n", error->message);
  * ]|
  *
- * Returns: (skip): %TRUE when @job succeeded, %FALSE with @error set
+ * Returns: (transfer none) (nullable): the job's result, owned by @job
+ *   (see aio_job_propagate_value()), or %NULL with @error set
  */
-gboolean
+const GValue *
 aio_run (AioJob  *job,
-         GValue  *value,
          GError **error)
 {
-  g_return_val_if_fail (AIO_IS_JOB (job), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  g_return_val_if_fail (AIO_IS_JOB (job), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (aio_scope_is_in_run ())
     {
       g_set_error_literal (error, AIO_ERROR, AIO_ERROR_RECURSIVE_RUN,
                            _("aio_run() was called while another aio_run() is running in this thread; "
                              "wait for the job asynchronously instead."));
-      return FALSE;
+      return NULL;
     }
 
-  return aio_scope_run_job (job, TRUE, NULL, value, error);
+  return aio_scope_run_job (job, TRUE, NULL, error);
 }
 
 /**

@@ -17,8 +17,7 @@
 G_BEGIN_DECLS
 
 AIO_AVAILABLE_IN_1_0
-gboolean  aio_run           (AioJob               *job,
-                             GValue               *value,
+const GValue *aio_run       (AioJob               *job,
                              GError              **error);
 
 AIO_AVAILABLE_IN_1_0

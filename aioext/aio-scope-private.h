@@ -18,10 +18,9 @@ void      aio_scope_track       (AioScope      *scope,
 void      aio_scope_untrack     (AioScope      *scope,
                                  GList         *job_link);
 gboolean  aio_scope_is_in_run   (void);
-gboolean  aio_scope_run_job     (AioJob        *job,
+const GValue *aio_scope_run_job (AioJob        *job,
                                  gboolean       is_run,
                                  GCancellable  *cancellable,
-                                 GValue        *value,
                                  GError       **error);
 
 G_END_DECLS

@@ -126,11 +126,10 @@ aio_scope_store_result (GObject      *source_object,
   *result_out = g_object_ref (result);
 }
 
-gboolean
+const GValue *
 aio_scope_run_job (AioJob        *job,
                    gboolean       is_run,
                    GCancellable  *cancellable,
-                   GValue        *value,
                    GError       **error)
 {
   g_autoptr(GMainContext) context = g_main_context_new ();
@@ -140,8 +139,6 @@ aio_scope_run_job (AioJob        *job,
     .parent = g_private_get (&current_scope),
     .is_run = is_run,
   };
-  gboolean succeeded;
-
   g_mutex_init (&scope.mutex);
   g_main_context_push_thread_default (context);
   g_private_set (&current_scope, &scope);
@@ -156,7 +153,5 @@ aio_scope_run_job (AioJob        *job,
   g_main_context_pop_thread_default (context);
   g_mutex_clear (&scope.mutex);
 
-  succeeded = aio_job_run_finish (job, result, value, error);
-
-  return succeeded;
+  return aio_job_run_finish (job, result, error);
 }

@@ -18,7 +18,7 @@ run_again (AioJob       *job,
   g_autoptr(AioJob) inner = aio_job_new (run_again, NULL, NULL);
   GError *error = NULL;
 
-  g_assert_false (aio_run (inner, NULL, &error));
+  g_assert_false (aio_run (inner, &error));
   aio_job_return_error (job, error);
 }
 
@@ -28,7 +28,7 @@ test_i18n_recursive_run_error_is_in_spanish (void)
   g_autoptr(AioJob) job = aio_job_new (run_again, NULL, NULL);
   g_autoptr(GError) error = NULL;
 
-  g_assert_false (aio_run (job, NULL, &error));
+  g_assert_false (aio_run (job, &error));
   g_assert_error (error, AIO_ERROR, AIO_ERROR_RECURSIVE_RUN);
   g_assert_true (g_str_has_prefix (error->message, "Se llamó a aio_run()"));
 }
@@ -40,7 +40,7 @@ test_i18n_cancelled_before_start_is_in_spanish (void)
   g_autoptr(GError) error = NULL;
 
   aio_job_cancel (job);
-  g_assert_false (aio_job_run_sync (job, NULL, NULL, &error));
+  g_assert_false (aio_job_run_sync (job, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpstr (error->message, ==, "El trabajo se canceló antes de empezar.");
 }

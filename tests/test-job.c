@@ -99,14 +99,14 @@ test_job_value_arrives_later (void)
 {
   g_autoptr(AioJob) job = aio_job_new (return_string_later, NULL, NULL);
   g_autoptr(GAsyncResult) result = NULL;
-  g_auto(GValue) value = G_VALUE_INIT;
+  const GValue *value = NULL;
   g_autoptr(GError) error = NULL;
 
   g_assert_cmpint (aio_job_get_state (job), ==, AIO_JOB_STATE_PENDING);
   result = wait_for_job (job, NULL);
-  g_assert_true (aio_job_run_finish (job, result, &value, &error));
+  g_assert_true ((value = aio_job_run_finish (job, result, &error)));
   g_assert_no_error (error);
-  g_assert_cmpstr (g_value_get_string (&value), ==, "later");
+  g_assert_cmpstr (g_value_get_string (value), ==, "later");
   g_assert_cmpint (aio_job_get_state (job), ==, AIO_JOB_STATE_SUCCEEDED);
 }
 
@@ -117,7 +117,7 @@ test_job_starts_lazily_and_once (void)
   g_autoptr(AioJob) job = aio_job_new (return_int_now, &counters, counters_note_free);
   g_autoptr(GAsyncResult) first = NULL;
   g_autoptr(GAsyncResult) second = NULL;
-  g_auto(GValue) value = G_VALUE_INIT;
+  const GValue *value = NULL;
 
   g_assert_cmpuint (counters.starts, ==, 0);
   first = wait_for_job (job, NULL);
@@ -126,8 +126,8 @@ test_job_starts_lazily_and_once (void)
 
   g_assert_cmpuint (counters.starts, ==, 1);
   g_assert_cmpuint (counters.frees, ==, 1);
-  g_assert_true (aio_job_run_finish (job, second, &value, NULL));
-  g_assert_cmpint (g_value_get_int (&value), ==, 42);
+  g_assert_true ((value = aio_job_run_finish (job, second, NULL)));
+  g_assert_cmpint (g_value_get_int (value), ==, 42);
 }
 
 static void
@@ -159,19 +159,18 @@ test_job_error_is_raised_only_when_read (void)
   g_autoptr(AioJob) job = aio_job_new (fail_now, NULL, NULL);
   g_autoptr(GError) first = NULL;
   g_autoptr(GError) second = NULL;
-  g_auto(GValue) value = G_VALUE_INIT;
+  const GValue *value = NULL;
 
   aio_job_start (job);
   while (!aio_job_is_completed (job))
     g_main_context_iteration (NULL, TRUE);
   g_assert_cmpint (aio_job_get_state (job), ==, AIO_JOB_STATE_FAILED);
 
-  g_assert_false (aio_job_propagate_value (job, &value, &first));
+  g_assert_false ((value = aio_job_propagate_value (job, &first)));
   g_assert_error (first, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
   g_assert_cmpstr (first->message, ==, "nothing here");
-  g_assert_false (G_IS_VALUE (&value));
 
-  g_assert_false (aio_job_propagate_value (job, NULL, &second));
+  g_assert_false (aio_job_propagate_value (job, &second));
   g_assert_error (second, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
 }
 
@@ -194,12 +193,12 @@ test_job_pointer_result_is_freed_with_the_job (void)
 {
   guint frees = 0;
   AioJob *job = aio_job_new (return_pointer_now, &frees, NULL);
-  g_auto(GValue) value = G_VALUE_INIT;
+  const GValue *value = NULL;
 
-  g_assert_true (aio_job_run_sync (job, NULL, &value, NULL));
+  g_assert_true ((value = aio_job_run_sync (job, NULL, NULL)));
   g_assert_true (aio_job_propagate_pointer (job, NULL) == &frees);
-  g_assert_true (G_VALUE_HOLDS_POINTER (&value));
-  g_assert_true (g_value_get_pointer (&value) == &frees);
+  g_assert_true (G_VALUE_HOLDS_POINTER (value));
+  g_assert_true (g_value_get_pointer (value) == &frees);
   g_assert_cmpuint (frees, ==, 0);
 
   g_object_unref (job);
@@ -244,7 +243,7 @@ test_job_thread_return_arrives_in_callers_context (void)
   Counters counters = { 0 };
   g_autoptr(AioJob) job = aio_job_new (start_thread, &counters, counters_note_free);
   GThread *callback_thread = NULL;
-  g_auto(GValue) value = G_VALUE_INIT;
+  const GValue *value = NULL;
 
   aio_job_run_async (job, NULL, note_callback_thread, &callback_thread);
   while (callback_thread == NULL)
@@ -253,8 +252,8 @@ test_job_thread_return_arrives_in_callers_context (void)
   g_assert_true (callback_thread == g_thread_self ());
   g_assert_cmpuint (counters.frees, ==, 1);
   g_assert_true (counters.free_thread == g_thread_self ());
-  g_assert_true (aio_job_propagate_value (job, &value, NULL));
-  g_assert_cmpuint (g_value_get_uint64 (&value), ==, G_MAXUINT64);
+  g_assert_true ((value = aio_job_propagate_value (job, NULL)));
+  g_assert_cmpuint (g_value_get_uint64 (value), ==, G_MAXUINT64);
 }
 
 typedef struct
@@ -270,10 +269,10 @@ thread_waiter_done (GObject      *source_object,
                     gpointer      user_data)
 {
   ThreadWaiter *waiter = user_data;
-  g_auto(GValue) value = G_VALUE_INIT;
+  const GValue *value = NULL;
 
-  g_assert_true (aio_job_run_finish (waiter->job, result, &value, NULL));
-  g_assert_cmpstr (g_value_get_string (&value), ==, "later");
+  g_assert_true ((value = aio_job_run_finish (waiter->job, result, NULL)));
+  g_assert_cmpstr (g_value_get_string (value), ==, "later");
   waiter->callback_thread = g_thread_self ();
   waiter->done = TRUE;
 }
@@ -319,7 +318,7 @@ test_job_cancelled_before_start_never_runs (void)
 
   aio_job_cancel (job);
   result = wait_for_job (job, NULL);
-  g_assert_false (aio_job_run_finish (job, result, NULL, &error));
+  g_assert_false (aio_job_run_finish (job, result, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpuint (counters.starts, ==, 0);
 }
@@ -362,12 +361,12 @@ test_job_cancelling_a_wait_cancels_the_job (void)
   while (cancelled_wait == NULL || plain_wait == NULL)
     g_main_context_iteration (NULL, TRUE);
 
-  g_assert_false (aio_job_run_finish (job, cancelled_wait, NULL, &error));
+  g_assert_false (aio_job_run_finish (job, cancelled_wait, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&error);
 
   /* The other waiter sees what the job function reported. */
-  g_assert_false (aio_job_run_finish (job, plain_wait, NULL, &error));
+  g_assert_false (aio_job_run_finish (job, plain_wait, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpstr (error->message, ==, "stopped");
 }
@@ -383,7 +382,7 @@ test_job_already_cancelled_wait_does_not_start (void)
 
   g_cancellable_cancel (cancellable);
   result = wait_for_job (job, cancellable);
-  g_assert_false (aio_job_run_finish (job, result, NULL, &error));
+  g_assert_false (aio_job_run_finish (job, result, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpuint (counters.starts, ==, 0);
   g_assert_cmpint (aio_job_get_state (job), ==, AIO_JOB_STATE_PENDING);
@@ -416,13 +415,13 @@ test_job_wraps_an_async_finish_pair (void)
   g_autoptr(GError) error = NULL;
   GFileInfo *info;
 
-  g_assert_true (aio_job_run_sync (found, NULL, NULL, &error));
+  g_assert_true (aio_job_run_sync (found, NULL, &error));
   g_assert_no_error (error);
   info = aio_job_propagate_pointer (found, &error);
   g_assert_true (G_IS_FILE_INFO (info));
   g_assert_cmpint (g_file_info_get_file_type (info), ==, G_FILE_TYPE_DIRECTORY);
 
-  g_assert_false (aio_job_run_sync (not_found, NULL, NULL, &error));
+  g_assert_false (aio_job_run_sync (not_found, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
 }
 
@@ -430,7 +429,7 @@ static void
 test_job_for_value_and_error_are_completed (void)
 {
   g_auto(GValue) input = G_VALUE_INIT;
-  g_auto(GValue) output = G_VALUE_INIT;
+  const GValue *output = NULL;
   g_autoptr(GError) error = g_error_new_literal (AIO_ERROR, AIO_ERROR_CLOSED, "closed");
   g_autoptr(GError) read_error = NULL;
   g_autoptr(AioJob) succeeded = NULL;
@@ -446,9 +445,9 @@ test_job_for_value_and_error_are_completed (void)
   g_assert_cmpint (aio_job_get_state (failed), ==, AIO_JOB_STATE_FAILED);
 
   result = wait_for_job (succeeded, NULL);
-  g_assert_true (aio_job_run_finish (succeeded, result, &output, NULL));
-  g_assert_cmpfloat (g_value_get_double (&output), ==, 0.5);
-  g_assert_false (aio_job_propagate_value (failed, NULL, &read_error));
+  g_assert_true ((output = aio_job_run_finish (succeeded, result, NULL)));
+  g_assert_cmpfloat (g_value_get_double (output), ==, 0.5);
+  g_assert_false (aio_job_propagate_value (failed, &read_error));
   g_assert_error (read_error, AIO_ERROR, AIO_ERROR_CLOSED);
 }
 
@@ -458,13 +457,13 @@ test_job_second_return_is_a_programmer_error (void)
   g_autoptr(AioJob) job = aio_job_new (fail_now, NULL, NULL);
   g_autoptr(GError) error = NULL;
 
-  g_assert_false (aio_job_run_sync (job, NULL, NULL, &error));
+  g_assert_false (aio_job_run_sync (job, NULL, &error));
   g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*already returned*");
   aio_job_return_error_literal (job, G_IO_ERROR, G_IO_ERROR_FAILED, "again");
   g_test_assert_expected_messages ();
 
   g_clear_error (&error);
-  g_assert_false (aio_job_propagate_value (job, NULL, &error));
+  g_assert_false (aio_job_propagate_value (job, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
 }
 
@@ -483,7 +482,7 @@ test_job_state_changes_are_notified (void)
   guint notifications = 0;
 
   g_signal_connect (job, "notify::state", G_CALLBACK (count_notify), &notifications);
-  g_assert_true (aio_job_run_sync (job, NULL, NULL, NULL));
+  g_assert_true (aio_job_run_sync (job, NULL, NULL));
   g_assert_cmpuint (notifications, ==, 2);
 }
 

@@ -51,12 +51,12 @@ static void
 test_run_returns_the_value (void)
 {
   g_autoptr(AioJob) job = aio_job_new (return_int_later, NULL, NULL);
-  g_auto(GValue) value = G_VALUE_INIT;
+  const GValue *value = NULL;
   g_autoptr(GError) error = NULL;
 
-  g_assert_true (aio_run (job, &value, &error));
+  g_assert_true ((value = aio_run (job, &error)));
   g_assert_no_error (error);
-  g_assert_cmpint (g_value_get_int (&value), ==, 7);
+  g_assert_cmpint (g_value_get_int (value), ==, 7);
 }
 
 static void
@@ -65,7 +65,7 @@ test_run_returns_the_error (void)
   g_autoptr(AioJob) job = aio_job_new (fail_now, NULL, NULL);
   g_autoptr(GError) error = NULL;
 
-  g_assert_false (aio_run (job, NULL, &error));
+  g_assert_false (aio_run (job, &error));
   g_assert_error (error, AIO_ERROR, AIO_ERROR_TIMED_OUT);
 }
 
@@ -85,7 +85,7 @@ test_run_leaves_no_global_state (void)
   gboolean outer_source_ran = FALSE;
   guint outer_source = g_idle_add (flag_set, &outer_source_ran);
 
-  g_assert_true (aio_run (job, NULL, NULL));
+  g_assert_true (aio_run (job, NULL));
 
   g_assert_true (g_main_context_get_thread_default () == before);
   g_assert_false (outer_source_ran);
@@ -135,12 +135,12 @@ test_run_cancels_leftover_jobs (void)
   g_autoptr(AioJob) job = aio_job_new (start_background_then_return, &leftover, NULL);
   g_autoptr(GError) error = NULL;
 
-  g_assert_true (aio_run (job, NULL, &error));
+  g_assert_true (aio_run (job, &error));
   g_assert_no_error (error);
 
   g_assert_cmpuint (leftover.cancelled, ==, 1);
   g_assert_cmpint (aio_job_get_state (leftover.background), ==, AIO_JOB_STATE_FAILED);
-  g_assert_false (aio_job_propagate_value (leftover.background, NULL, &error));
+  g_assert_false (aio_job_propagate_value (leftover.background, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_object_unref (leftover.background);
 }
@@ -153,7 +153,7 @@ run_again (AioJob       *job,
   g_autoptr(AioJob) inner = aio_job_new (return_int_later, NULL, NULL);
   GError *error = NULL;
 
-  if (aio_run (inner, NULL, &error))
+  if (aio_run (inner, &error))
     aio_job_return_value (job, NULL);
   else
     aio_job_return_error (job, error);
@@ -165,7 +165,7 @@ test_run_inside_run_is_an_error (void)
   g_autoptr(AioJob) job = aio_job_new (run_again, NULL, NULL);
   g_autoptr(GError) error = NULL;
 
-  g_assert_false (aio_run (job, NULL, &error));
+  g_assert_false (aio_run (job, &error));
   g_assert_error (error, AIO_ERROR, AIO_ERROR_RECURSIVE_RUN);
 }
 
@@ -175,11 +175,11 @@ run_sync_inside (AioJob       *job,
                  gpointer      user_data)
 {
   g_autoptr(AioJob) inner = aio_job_new (return_int_later, NULL, NULL);
-  g_auto(GValue) value = G_VALUE_INIT;
+  const GValue *value = NULL;
   GError *error = NULL;
 
-  if (aio_job_run_sync (inner, NULL, &value, &error))
-    aio_job_return_value (job, &value);
+  if ((value = aio_job_run_sync (inner, NULL, &error)))
+    aio_job_return_value (job, value);
   else
     aio_job_return_error (job, error);
 }
@@ -188,12 +188,12 @@ static void
 test_run_sync_works_inside_run (void)
 {
   g_autoptr(AioJob) job = aio_job_new (run_sync_inside, NULL, NULL);
-  g_auto(GValue) value = G_VALUE_INIT;
+  const GValue *value = NULL;
   g_autoptr(GError) error = NULL;
 
-  g_assert_true (aio_run (job, &value, &error));
+  g_assert_true ((value = aio_run (job, &error)));
   g_assert_no_error (error);
-  g_assert_cmpint (g_value_get_int (&value), ==, 7);
+  g_assert_cmpint (g_value_get_int (value), ==, 7);
 }
 
 typedef struct
@@ -209,10 +209,10 @@ bridge_from_callback (gpointer user_data)
 {
   Bridge *bridge = user_data;
   g_autoptr(AioJob) job = aio_job_new (return_int_later, NULL, NULL);
-  g_auto(GValue) value = G_VALUE_INIT;
+  const GValue *value = NULL;
 
-  g_assert_true (aio_job_run_sync (job, NULL, &value, NULL));
-  bridge->bridged_value = g_value_get_int (&value);
+  g_assert_true ((value = aio_job_run_sync (job, NULL, NULL)));
+  bridge->bridged_value = g_value_get_int (value);
   bridge->outer_ran_during_bridge = bridge->outer_source_ran;
   g_main_loop_quit (bridge->loop);
 
@@ -254,7 +254,7 @@ test_run_sync_cancellable_stops_the_wait (void)
   g_autoptr(GError) error = NULL;
 
   g_cancellable_cancel (cancellable);
-  g_assert_false (aio_job_run_sync (job, cancellable, NULL, &error));
+  g_assert_false (aio_job_run_sync (job, cancellable, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
 
