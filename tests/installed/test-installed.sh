@@ -1,0 +1,41 @@
+#!/bin/sh
+# Installs the build into a scratch --destdir, then builds and runs a C
+# consumer with pkg-config alone and a Python consumer on the installed
+# typelib, with nothing from the build tree on any search path.
+#
+# Usage: test-installed.sh BUILD_DIR SOURCE_DIR PREFIX
+#
+# SPDX-License-Identifier: LGPL-2.1-or-later
+set -eu
+
+build_dir=$1
+source_dir=$2
+prefix=$3
+destdir=$(mktemp -d)
+trap 'rm -rf "$destdir"' EXIT
+
+echo "1..3"
+meson install -C "$build_dir" --destdir "$destdir" --no-rebuild --quiet >/dev/null
+root="$destdir$prefix"
+pc=$(find "$root" -name aioext-1.0.pc | head -n 1)
+typelib=$(find "$root" -name Aio-1.0.typelib | head -n 1)
+library=$(find "$root" -name 'libaioext-1.0.so.0' | head -n 1)
+test -n "$pc" && test -n "$typelib" && test -n "$library" &&
+  test -f "$root/include/aioext-1.0/aioext.h" &&
+  test -n "$(find "$root" -name aioext-1.0.vapi)"
+echo "ok 1 - headers, library, pkg-config file, typelib and VAPI are installed"
+
+unset GI_TYPELIB_PATH LD_LIBRARY_PATH AIO_LOCALEDIR
+# The .pc file names the configured prefix; point it at the destdir copy.
+mkdir "$destdir/pkgconfig"
+sed "s|^prefix=.*|prefix=$root|" "$pc" > "$destdir/pkgconfig/aioext-1.0.pc"
+export PKG_CONFIG_PATH="$destdir/pkgconfig"
+flags=$(pkg-config --cflags --libs aioext-1.0)
+# shellcheck disable=SC2086
+cc -o "$destdir/consumer" "$source_dir/consumer.c" $flags
+LD_LIBRARY_PATH=$(dirname "$library") "$destdir/consumer"
+echo "ok 2 - a C program builds with pkg-config --cflags --libs aioext-1.0 and runs"
+
+GI_TYPELIB_PATH=$(dirname "$typelib") LD_LIBRARY_PATH=$(dirname "$library") \
+  /usr/bin/python3 "$source_dir/consumer.py" | grep -q "^typelib: $root"
+echo "ok 3 - Python loads the installed typelib and runs a job"
