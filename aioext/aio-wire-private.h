@@ -1,0 +1,58 @@
+/* aio-wire-private.h: the worker protocol's frames and messages
+ *
+ * Plain C over bytes, no GObject, so the decoder can be fuzzed alone.
+ * docs/worker-protocol.md describes the format.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define AIO_WIRE_VERSION          1
+#define AIO_WIRE_HEADER_SIZE      4
+#define AIO_WIRE_DEFAULT_MAX_SIZE (64 * 1024 * 1024)
+
+typedef enum
+{
+  AIO_WIRE_HELLO  = 'H',
+  AIO_WIRE_CALL   = 'C',
+  AIO_WIRE_RESULT = 'R',
+  AIO_WIRE_ERROR  = 'E',
+} AioWireKind;
+
+typedef struct
+{
+  AioWireKind  kind;
+  guint32      version;    /* HELLO */
+  gint64       pid;        /* HELLO */
+  guint64      call_id;    /* CALL, RESULT, ERROR */
+  char        *function;   /* CALL */
+  GVariant    *payload;    /* CALL: arguments; RESULT: the result */
+  GError      *error;      /* ERROR: the worker's error, domain and all */
+} AioWireMessage;
+
+void            aio_wire_message_clear   (AioWireMessage  *message);
+GBytes         *aio_wire_encode          (const AioWireMessage *message);
+gboolean        aio_wire_parse           (GBytes          *payload,
+                                          AioWireMessage  *message,
+                                          GError         **error);
+
+typedef struct _AioWireDecoder AioWireDecoder;
+
+AioWireDecoder *aio_wire_decoder_new     (gsize            max_frame_size);
+void            aio_wire_decoder_free    (AioWireDecoder  *decoder);
+void            aio_wire_decoder_feed    (AioWireDecoder  *decoder,
+                                          const guint8    *data,
+                                          gsize            length);
+gboolean        aio_wire_decoder_next    (AioWireDecoder  *decoder,
+                                          AioWireMessage  *message,
+                                          GError         **error);
+gsize           aio_wire_decoder_pending (AioWireDecoder  *decoder);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AioWireDecoder, aio_wire_decoder_free)
+
+G_END_DECLS

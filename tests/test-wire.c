@@ -1,0 +1,243 @@
+/* test-wire.c: the worker protocol's frames and messages
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include <gio/gio.h>
+
+#include "aio-error.h"
+#include "aio-wire-private.h"
+
+static GBytes *
+encode_call (guint64     call_id,
+             const char *function,
+             GVariant   *arguments)
+{
+  AioWireMessage message = {
+    .kind = AIO_WIRE_CALL,
+    .call_id = call_id,
+    .function = (char *) function,
+    .payload = arguments,
+  };
+
+  return aio_wire_encode (&message);
+}
+
+static void
+decode_one (GBytes         *frame,
+            AioWireMessage *message)
+{
+  g_autoptr(AioWireDecoder) decoder = aio_wire_decoder_new (AIO_WIRE_DEFAULT_MAX_SIZE);
+  g_autoptr(GError) error = NULL;
+  gsize size;
+  const guint8 *data = g_bytes_get_data (frame, &size);
+
+  aio_wire_decoder_feed (decoder, data, size);
+  g_assert_true (aio_wire_decoder_next (decoder, message, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (aio_wire_decoder_pending (decoder), ==, 0);
+}
+
+static void
+test_wire_every_kind_round_trips (void)
+{
+  g_autoptr(GVariant) arguments = g_variant_ref_sink (g_variant_new ("(is)", 7, "seven"));
+  g_autoptr(GError) worker_error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no such file");
+  AioWireMessage hello = { .kind = AIO_WIRE_HELLO, .version = AIO_WIRE_VERSION, .pid = 4242 };
+  AioWireMessage result = { .kind = AIO_WIRE_RESULT, .call_id = 9, .payload = arguments };
+  AioWireMessage failure = { .kind = AIO_WIRE_ERROR, .call_id = 10, .error = worker_error };
+  g_autoptr(GBytes) call_frame = encode_call (G_MAXUINT64, "resize", arguments);
+  g_autoptr(GBytes) hello_frame = aio_wire_encode (&hello);
+  g_autoptr(GBytes) result_frame = aio_wire_encode (&result);
+  g_autoptr(GBytes) error_frame = aio_wire_encode (&failure);
+  AioWireMessage decoded;
+
+  decode_one (hello_frame, &decoded);
+  g_assert_cmpint (decoded.kind, ==, AIO_WIRE_HELLO);
+  g_assert_cmpuint (decoded.version, ==, AIO_WIRE_VERSION);
+  g_assert_cmpint (decoded.pid, ==, 4242);
+  aio_wire_message_clear (&decoded);
+
+  decode_one (call_frame, &decoded);
+  g_assert_cmpint (decoded.kind, ==, AIO_WIRE_CALL);
+  g_assert_cmpuint (decoded.call_id, ==, G_MAXUINT64);
+  g_assert_cmpstr (decoded.function, ==, "resize");
+  g_assert_true (g_variant_equal (decoded.payload, arguments));
+  aio_wire_message_clear (&decoded);
+
+  decode_one (result_frame, &decoded);
+  g_assert_cmpint (decoded.kind, ==, AIO_WIRE_RESULT);
+  g_assert_cmpuint (decoded.call_id, ==, 9);
+  g_assert_true (g_variant_equal (decoded.payload, arguments));
+  aio_wire_message_clear (&decoded);
+
+  /* A worker's GError crosses with domain, code and message intact. */
+  decode_one (error_frame, &decoded);
+  g_assert_cmpint (decoded.kind, ==, AIO_WIRE_ERROR);
+  g_assert_cmpuint (decoded.call_id, ==, 10);
+  g_assert_error (decoded.error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_cmpstr (decoded.error->message, ==, "no such file");
+  aio_wire_message_clear (&decoded);
+}
+
+static void
+test_wire_frames_split_anywhere_are_reassembled (void)
+{
+  g_autoptr(AioWireDecoder) decoder = aio_wire_decoder_new (AIO_WIRE_DEFAULT_MAX_SIZE);
+  g_autoptr(GByteArray) stream = g_byte_array_new ();
+  guint decoded = 0;
+
+  for (guint64 id = 1; id <= 3; id++)
+    {
+      g_autoptr(GBytes) frame = encode_call (id, "f", g_variant_new_uint32 (id));
+      gsize size;
+      const guint8 *data = g_bytes_get_data (frame, &size);
+
+      g_byte_array_append (stream, data, size);
+    }
+
+  /* One byte at a time: a message appears exactly when its last byte does. */
+  for (guint i = 0; i < stream->len; i++)
+    {
+      AioWireMessage message;
+      g_autoptr(GError) error = NULL;
+
+      aio_wire_decoder_feed (decoder, stream->data + i, 1);
+      while (aio_wire_decoder_next (decoder, &message, &error))
+        {
+          decoded++;
+          g_assert_cmpuint (message.call_id, ==, decoded);
+          g_assert_cmpuint (g_variant_get_uint32 (message.payload), ==, decoded);
+          aio_wire_message_clear (&message);
+        }
+      g_assert_no_error (error);
+    }
+
+  g_assert_cmpuint (decoded, ==, 3);
+  g_assert_cmpuint (aio_wire_decoder_pending (decoder), ==, 0);
+}
+
+static void
+test_wire_large_payload_round_trips (void)
+{
+  gsize size = 1024 * 1024;
+  g_autofree guint8 *data = g_malloc (size);
+  g_autoptr(GBytes) frame = NULL;
+  AioWireMessage message;
+  gsize decoded_size;
+
+  for (gsize i = 0; i < size; i++)
+    data[i] = i * 7;
+  frame = encode_call (1, "blob", g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, data, size, 1));
+  decode_one (frame, &message);
+  g_assert_cmpmem (g_variant_get_fixed_array (message.payload, &decoded_size, 1), decoded_size, data, size);
+  aio_wire_message_clear (&message);
+}
+
+static void
+expect_protocol_error (const guint8 *data,
+                       gsize         size,
+                       gsize         max_frame_size)
+{
+  g_autoptr(AioWireDecoder) decoder = aio_wire_decoder_new (max_frame_size);
+  g_autoptr(GError) error = NULL;
+  AioWireMessage message;
+
+  aio_wire_decoder_feed (decoder, data, size);
+  g_assert_false (aio_wire_decoder_next (decoder, &message, &error));
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_PROTOCOL);
+  g_assert_null (message.payload);
+  g_assert_null (message.function);
+}
+
+static void
+expect_payload_rejected (GVariant *variant)
+{
+  g_autoptr(GVariant) owned = g_variant_ref_sink (variant);
+  gsize size = g_variant_get_size (owned);
+  g_autofree guint8 *frame = g_malloc (AIO_WIRE_HEADER_SIZE + size);
+  guint32 size_le = GUINT32_TO_LE ((guint32) size);
+
+  memcpy (frame, &size_le, AIO_WIRE_HEADER_SIZE);
+  memcpy (frame + AIO_WIRE_HEADER_SIZE, g_variant_get_data (owned), size);
+  expect_protocol_error (frame, AIO_WIRE_HEADER_SIZE + size, AIO_WIRE_DEFAULT_MAX_SIZE);
+}
+
+static void
+test_wire_oversized_and_empty_frames_are_rejected (void)
+{
+  g_autoptr(GBytes) frame = encode_call (1, "f", g_variant_new_string ("0123456789"));
+  gsize size;
+  const guint8 *data = g_bytes_get_data (frame, &size);
+  const guint8 empty[] = { 0, 0, 0, 0 };
+  const guint8 huge[] = { 0xff, 0xff, 0xff, 0xff, 1, 2, 3 };
+
+  /* Rejected from the header alone, before the body arrives. */
+  expect_protocol_error (data, AIO_WIRE_HEADER_SIZE, size - AIO_WIRE_HEADER_SIZE - 1);
+  expect_protocol_error (empty, sizeof empty, AIO_WIRE_DEFAULT_MAX_SIZE);
+  expect_protocol_error (huge, sizeof huge, AIO_WIRE_DEFAULT_MAX_SIZE);
+}
+
+static void
+test_wire_garbage_is_rejected (void)
+{
+  const guint8 garbage[] = { 6, 0, 0, 0, 'C', 0xff, 0x00, 'x', 0xfe, 0x01 };
+
+  expect_protocol_error (garbage, sizeof garbage, AIO_WIRE_DEFAULT_MAX_SIZE);
+  /* Well-formed GVariants that are not valid messages. */
+  expect_payload_rejected (g_variant_new ("(yv)", 'Z', g_variant_new ("(tv)", 1, g_variant_new_int32 (1))));
+  expect_payload_rejected (g_variant_new ("(yv)", 'R', g_variant_new_string ("not a result")));
+  expect_payload_rejected (g_variant_new ("(yv)", 'C', g_variant_new ("(tsv)", 1, "", g_variant_new_int32 (1))));
+  expect_payload_rejected (g_variant_new ("(yv)", 'E', g_variant_new ("(tsis)", 1, "bad domain!", 1, "x")));
+  expect_payload_rejected (g_variant_new ("(yv)", 'H', g_variant_new ("(uu)", 1, 2)));
+}
+
+static void
+test_wire_non_utf8_error_message_is_made_valid (void)
+{
+  g_autoptr(GError) worker_error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "bad \xff byte");
+  AioWireMessage failure = { .kind = AIO_WIRE_ERROR, .call_id = 1, .error = worker_error };
+  g_autoptr(GBytes) frame = aio_wire_encode (&failure);
+  AioWireMessage message;
+
+  decode_one (frame, &message);
+  g_assert_true (g_utf8_validate (message.error->message, -1, NULL));
+  g_assert_true (g_str_has_prefix (message.error->message, "bad "));
+  aio_wire_message_clear (&message);
+}
+
+/* Found by fuzz-wire: asking an empty decoder offset a NULL buffer. */
+static void
+test_wire_empty_decoder_asks_for_more (void)
+{
+  g_autoptr(AioWireDecoder) decoder = aio_wire_decoder_new (AIO_WIRE_DEFAULT_MAX_SIZE);
+  g_autoptr(GError) error = NULL;
+  AioWireMessage message;
+
+  g_assert_false (aio_wire_decoder_next (decoder, &message, &error));
+  g_assert_no_error (error);
+  aio_wire_decoder_feed (decoder, (const guint8 *) "\x01", 1);
+  g_assert_false (aio_wire_decoder_next (decoder, &message, &error));
+  g_assert_no_error (error);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/wire/every-kind/round-trips", test_wire_every_kind_round_trips);
+  g_test_add_func ("/wire/frames/split-anywhere-are-reassembled", test_wire_frames_split_anywhere_are_reassembled);
+  g_test_add_func ("/wire/frames/large-payload-round-trips", test_wire_large_payload_round_trips);
+  g_test_add_func ("/wire/frames/oversized-and-empty-are-rejected", test_wire_oversized_and_empty_frames_are_rejected);
+  g_test_add_func ("/wire/decoder/empty-asks-for-more", test_wire_empty_decoder_asks_for_more);
+  g_test_add_func ("/wire/messages/garbage-is-rejected", test_wire_garbage_is_rejected);
+  g_test_add_func ("/wire/messages/non-utf8-error-message-is-made-valid", test_wire_non_utf8_error_message_is_made_valid);
+
+  return g_test_run ();
+}
