@@ -11,6 +11,19 @@
 #include "aio-scope-private.h"
 
 /**
+ * SECTION:aio-job
+ * @title: AioJob
+ * @short_description: one lazily started asynchronous operation and its outcome
+ * @include: aioext.h
+ * @see_also: #GTask, #GCancellable
+ *
+ * #AioJob is the unit of work of aioext: it is created idle, started once,
+ * completed once from any thread, and read any number of times. The class
+ * description below tells how a job starts, completes and is cancelled, and
+ * shows it from C, Python, JavaScript and Vala.
+ */
+
+/**
  * AioJob:
  *
  * One asynchronous operation that starts lazily and keeps its outcome: the
