@@ -8,6 +8,17 @@
 #include "aio-error.h"
 
 /**
+ * SECTION:aio-error
+ * @title: AioError
+ * @short_description: the error domain of aioext
+ * @include: aioext.h
+ *
+ * Failures reported by aioext itself carry the %AIO_ERROR domain and an
+ * #AioError code; errors raised by the work a job runs keep their own
+ * domain. Cancellation is always %G_IO_ERROR_CANCELLED.
+ */
+
+/**
  * aio_error_quark:
  *
  * The quark of the %AIO_ERROR domain.

@@ -11,6 +11,19 @@
 #include "aio-scope-private.h"
 
 /**
+ * SECTION:aio-job
+ * @title: AioJob
+ * @short_description: one lazily started asynchronous operation and its outcome
+ * @include: aioext.h
+ * @see_also: #GTask, #GCancellable
+ *
+ * #AioJob is the unit of work of aioext: it is created idle, started once,
+ * completed once from any thread, and read any number of times. The class
+ * description below tells how a job starts, completes and is cancelled, and
+ * shows it from C, Python, JavaScript and Vala.
+ */
+
+/**
  * AioJob:
  *
  * One asynchronous operation that starts lazily and keeps its outcome: the
@@ -599,7 +612,7 @@ aio_job_return_error_literal (AioJob     *self,
  * @self: an #AioJob
  *
  * Starts @self now, in the thread-default main context, and lets it run
- * while the caller goes on: the counterpart of the seed's `schedule()`. The
+ * while the caller goes on: like `schedule()` in Python's aioextensions. The
  * outcome is kept until read with aio_job_run_async() or
  * aio_job_propagate_value(). Starting a job that was already started does
  * nothing.
@@ -783,7 +796,7 @@ aio_job_run_finish (AioJob        *self,
  *
  * Runs @self to completion and returns its outcome, blocking the calling
  * thread: the sync bridge that turns an asynchronous operation into a plain
- * call, the role of the seed's `run_decorator`.
+ * call, like `run_decorator` in Python's aioextensions.
  *
  * The wait iterates a private #GMainContext pushed as the thread-default
  * one, so sources of the caller's own context are not dispatched meanwhile

@@ -11,6 +11,20 @@
 #include "aio-scope-private.h"
 
 /**
+ * SECTION:aio-main
+ * @title: Main-loop core
+ * @short_description: run a job to completion, yield to the main loop
+ * @include: aioext.h
+ * @see_also: #AioJob, #GMainContext
+ *
+ * The entry point of an asynchronous program, aio_run(), runs a private
+ * main loop until one job completes. aio_yield_async() lets every other
+ * ready source of the thread-default context run before going on, and
+ * aio_get_cpu_cores() tells how many processors the process may use, which
+ * is what the default pool sizes are derived from.
+ */
+
+/**
  * aio_run:
  * @job: the entry job
  * @error: return location for a #GError

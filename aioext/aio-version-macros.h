@@ -13,6 +13,17 @@
 
 #include "aio-version.h"
 
+/**
+ * SECTION:aio-version
+ * @title: Version information
+ * @short_description: compile-time version checks
+ * @include: aioext.h
+ *
+ * Macros that tell which aioext headers are compiled against, and that
+ * let an application state the oldest and newest versions it targets, so
+ * that using a newer symbol or a deprecated one is reported at build time.
+ */
+
 #ifndef _AIO_EXTERN
 # define _AIO_EXTERN __attribute__((visibility ("default"))) extern
 #endif
@@ -35,7 +46,7 @@
 /**
  * AIO_VERSION_MIN_REQUIRED:
  *
- * Define this before including <aioext.h> to the oldest aioext version the
+ * Define this before including `aioext.h` to the oldest aioext version the
  * code must build against; symbols deprecated after it then warn.
  */
 # define AIO_VERSION_MIN_REQUIRED (AIO_VERSION_CUR_STABLE)
@@ -45,7 +56,7 @@
 /**
  * AIO_VERSION_MAX_ALLOWED:
  *
- * Define this before including <aioext.h> to the newest aioext version whose
+ * Define this before including `aioext.h` to the newest aioext version whose
  * symbols the code may use; newer symbols then warn.
  */
 # define AIO_VERSION_MAX_ALLOWED (AIO_VERSION_CUR_STABLE)
