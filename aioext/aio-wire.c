@@ -93,7 +93,7 @@ set_protocol_error (GError    **error,
                     const char *reason)
 {
   g_set_error (error, AIO_ERROR, AIO_ERROR_PROTOCOL,
-               _("The worker sent a malformed message: %s."), reason);
+               _("A malformed message arrived from the other process: %s."), reason);
   return FALSE;
 }
 
@@ -254,8 +254,8 @@ aio_wire_decoder_next (AioWireDecoder  *decoder,
   if (size == 0 || size > decoder->max_frame_size)
     {
       g_set_error (error, AIO_ERROR, AIO_ERROR_PROTOCOL,
-                   _("The worker sent a frame of %" G_GSIZE_FORMAT " bytes; frames must hold 1 to %" G_GSIZE_FORMAT " bytes."),
-                   size, decoder->max_frame_size);
+                   _("A frame of %lu bytes arrived from the other process; frames must hold 1 to %lu bytes."),
+                   (gulong) size, (gulong) decoder->max_frame_size);
       return FALSE;
     }
 

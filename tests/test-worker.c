@@ -1,0 +1,298 @@
+/* test-worker.c: AioWorker serves calls over a socket
+ *
+ * The test plays the pool: it speaks the wire protocol on one end of a
+ * socketpair while the worker serves the other end in a thread.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <aioext.h>
+
+#include "aio-wire-private.h"
+
+typedef struct
+{
+  AioWorker      *worker;
+  int             pool_fd;
+  int             worker_fd;
+  GThread        *thread;
+  gboolean        served;
+  GError         *serve_error;
+  AioWireDecoder *decoder;
+} Fixture;
+
+static GVariant *
+add (GVariant      *arguments,
+     GCancellable  *cancellable,
+     gpointer       user_data,
+     GError       **error)
+{
+  gint32 a, b;
+
+  g_variant_get (arguments, "(ii)", &a, &b);
+
+  return g_variant_new_int32 (a + b);
+}
+
+static GVariant *
+fail_not_found (GVariant      *arguments,
+                GCancellable  *cancellable,
+                gpointer       user_data,
+                GError       **error)
+{
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no such file");
+
+  return NULL;
+}
+
+static GVariant *
+return_nothing (GVariant      *arguments,
+                GCancellable  *cancellable,
+                gpointer       user_data,
+                GError       **error)
+{
+  return NULL;
+}
+
+static gpointer
+serve_thread (gpointer data)
+{
+  Fixture *fixture = data;
+
+  fixture->served = aio_worker_serve (fixture->worker, fixture->worker_fd, NULL, &fixture->serve_error);
+
+  return NULL;
+}
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  data)
+{
+  int fds[2];
+
+  g_assert_no_errno (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
+  fixture->pool_fd = fds[0];
+  fixture->worker_fd = fds[1];
+  fixture->worker = aio_worker_new ();
+  fixture->decoder = aio_wire_decoder_new (AIO_WIRE_DEFAULT_MAX_SIZE);
+  aio_worker_register (fixture->worker, "add", G_VARIANT_TYPE ("(ii)"), add, NULL, NULL);
+  aio_worker_register (fixture->worker, "fail", NULL, fail_not_found, NULL, NULL);
+  aio_worker_register (fixture->worker, "nothing", NULL, return_nothing, NULL, NULL);
+  fixture->thread = g_thread_new ("worker", serve_thread, fixture);
+}
+
+static void
+fixture_join (Fixture *fixture)
+{
+  if (fixture->pool_fd >= 0)
+    close (fixture->pool_fd);
+  fixture->pool_fd = -1;
+  g_clear_pointer (&fixture->thread, g_thread_join);
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  fixture_join (fixture);
+  close (fixture->worker_fd);
+  g_clear_error (&fixture->serve_error);
+  aio_wire_decoder_free (fixture->decoder);
+  g_object_unref (fixture->worker);
+}
+
+static void
+send_bytes (Fixture      *fixture,
+            const guint8 *data,
+            gsize         size)
+{
+  while (size > 0)
+    {
+      gssize written = write (fixture->pool_fd, data, size);
+
+      g_assert_cmpint (written, >, 0);
+      data += written;
+      size -= written;
+    }
+}
+
+static void
+send_call (Fixture    *fixture,
+           guint64     call_id,
+           const char *function,
+           GVariant   *arguments)
+{
+  AioWireMessage call = {
+    .kind = AIO_WIRE_CALL,
+    .call_id = call_id,
+    .function = (char *) function,
+    .payload = arguments,
+  };
+  g_autoptr(GBytes) frame = aio_wire_encode (&call);
+  gsize size;
+  const guint8 *data = g_bytes_get_data (frame, &size);
+
+  send_bytes (fixture, data, size);
+}
+
+static void
+receive (Fixture        *fixture,
+         AioWireMessage *message)
+{
+  g_autoptr(GError) error = NULL;
+  guint8 chunk[4096];
+
+  while (!aio_wire_decoder_next (fixture->decoder, message, &error))
+    {
+      gssize length;
+
+      g_assert_no_error (error);
+      length = read (fixture->pool_fd, chunk, sizeof chunk);
+      g_assert_cmpint (length, >, 0);
+      aio_wire_decoder_feed (fixture->decoder, chunk, length);
+    }
+}
+
+static void
+expect_error (Fixture *fixture,
+              guint64  call_id,
+              GQuark   domain,
+              int      code)
+{
+  AioWireMessage reply;
+
+  receive (fixture, &reply);
+  g_assert_cmpint (reply.kind, ==, AIO_WIRE_ERROR);
+  g_assert_cmpuint (reply.call_id, ==, call_id);
+  g_assert_error (reply.error, domain, code);
+  aio_wire_message_clear (&reply);
+}
+
+static void
+expect_sum (Fixture *fixture,
+            guint64  call_id,
+            gint32   sum)
+{
+  AioWireMessage reply;
+
+  receive (fixture, &reply);
+  g_assert_cmpint (reply.kind, ==, AIO_WIRE_RESULT);
+  g_assert_cmpuint (reply.call_id, ==, call_id);
+  g_assert_cmpint (g_variant_get_int32 (reply.payload), ==, sum);
+  aio_wire_message_clear (&reply);
+}
+
+static void
+expect_hello (Fixture *fixture)
+{
+  AioWireMessage hello;
+
+  receive (fixture, &hello);
+  g_assert_cmpint (hello.kind, ==, AIO_WIRE_HELLO);
+  g_assert_cmpuint (hello.version, ==, AIO_WIRE_VERSION);
+  g_assert_cmpint (hello.pid, ==, getpid ());
+  aio_wire_message_clear (&hello);
+}
+
+static void
+test_worker_greets_then_answers_calls (Fixture       *fixture,
+                                       gconstpointer  data)
+{
+  expect_hello (fixture);
+  send_call (fixture, 1, "add", g_variant_new ("(ii)", 2, 3));
+  send_call (fixture, 2, "add", g_variant_new ("(ii)", -10, 4));
+  expect_sum (fixture, 1, 5);
+  expect_sum (fixture, 2, -6);
+
+  fixture_join (fixture);
+  g_assert_no_error (fixture->serve_error);
+  g_assert_true (fixture->served);
+}
+
+static void
+test_worker_bad_calls_fail_alone (Fixture       *fixture,
+                                  gconstpointer  data)
+{
+  expect_hello (fixture);
+  send_call (fixture, 1, "subtract", g_variant_new ("(ii)", 2, 3));
+  expect_error (fixture, 1, AIO_ERROR, AIO_ERROR_UNKNOWN_FUNCTION);
+  send_call (fixture, 2, "add", g_variant_new ("(ss)", "2", "3"));
+  expect_error (fixture, 2, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT);
+  send_call (fixture, 3, "add", g_variant_new ("(ii)", 20, 22));
+  expect_sum (fixture, 3, 42);
+}
+
+static void
+test_worker_errors_cross_intact (Fixture       *fixture,
+                                 gconstpointer  data)
+{
+  expect_hello (fixture);
+  send_call (fixture, 7, "fail", g_variant_new_boolean (TRUE));
+  expect_error (fixture, 7, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  /* A function that reports nothing must not look like a result. */
+  send_call (fixture, 8, "nothing", g_variant_new_boolean (TRUE));
+  expect_error (fixture, 8, AIO_ERROR, AIO_ERROR_FAILED);
+}
+
+static void
+test_worker_stops_on_garbage (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  const guint8 garbage[] = { 3, 0, 0, 0, 'x', 'y', 'z' };
+
+  expect_hello (fixture);
+  send_bytes (fixture, garbage, sizeof garbage);
+  g_clear_pointer (&fixture->thread, g_thread_join);
+
+  g_assert_false (fixture->served);
+  g_assert_error (fixture->serve_error, AIO_ERROR, AIO_ERROR_PROTOCOL);
+}
+
+static void
+test_worker_stops_on_eof_inside_a_frame (Fixture       *fixture,
+                                         gconstpointer  data)
+{
+  const guint8 partial[] = { 100, 0, 0, 0, 'x' };
+
+  expect_hello (fixture);
+  send_bytes (fixture, partial, sizeof partial);
+  fixture_join (fixture);
+
+  g_assert_false (fixture->served);
+  g_assert_error (fixture->serve_error, AIO_ERROR, AIO_ERROR_PROTOCOL);
+}
+
+static void
+test_worker_registry_reports_functions (void)
+{
+  g_autoptr(AioWorker) worker = aio_worker_new ();
+
+  g_assert_false (aio_worker_has_function (worker, "add"));
+  aio_worker_register (worker, "add", NULL, add, NULL, NULL);
+  g_assert_true (aio_worker_has_function (worker, "add"));
+  g_assert_false (aio_worker_is_requested ());
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD_SERVING_TEST(path, func) \
+  g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+
+  ADD_SERVING_TEST ("/worker/serve/greets-then-answers-calls", test_worker_greets_then_answers_calls);
+  ADD_SERVING_TEST ("/worker/serve/bad-calls-fail-alone", test_worker_bad_calls_fail_alone);
+  ADD_SERVING_TEST ("/worker/serve/errors-cross-intact", test_worker_errors_cross_intact);
+  ADD_SERVING_TEST ("/worker/serve/stops-on-garbage", test_worker_stops_on_garbage);
+  ADD_SERVING_TEST ("/worker/serve/stops-on-eof-inside-a-frame", test_worker_stops_on_eof_inside_a_frame);
+  g_test_add_func ("/worker/registry/reports-functions", test_worker_registry_reports_functions);
+
+  return g_test_run ();
+}
