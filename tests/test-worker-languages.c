@@ -1,0 +1,239 @@
+/* test-worker-languages.c: worker processes written in C, Python, GJS and
+ * Vala all serve the same calls
+ *
+ * The test plays the pool: it starts each worker with GSubprocess, hands it
+ * one end of a socketpair with g_subprocess_launcher_take_fd(), and speaks
+ * the wire protocol on the other. The C worker is this very program,
+ * re-executed in worker mode.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <aioext.h>
+
+#include "aio-wire-private.h"
+
+#define WORKER_FD 3
+
+static char *self_path;
+
+typedef struct
+{
+  GSubprocess    *process;
+  int             fd;
+  AioWireDecoder *decoder;
+} Worker;
+
+static void
+worker_start (Worker             *worker,
+              const char * const *argv)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *fd_text = g_strdup_printf ("%d", WORKER_FD);
+  int fds[2];
+
+  g_assert_no_errno (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
+  g_subprocess_launcher_take_fd (launcher, fds[1], WORKER_FD);
+  g_subprocess_launcher_setenv (launcher, AIO_WORKER_FD_VARIABLE, fd_text, TRUE);
+  worker->process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  worker->fd = fds[0];
+  worker->decoder = aio_wire_decoder_new (AIO_WIRE_DEFAULT_MAX_SIZE);
+}
+
+static void
+worker_receive (Worker         *worker,
+                AioWireMessage *message)
+{
+  g_autoptr(GError) error = NULL;
+  guint8 chunk[4096];
+
+  while (!aio_wire_decoder_next (worker->decoder, message, &error))
+    {
+      gssize length;
+
+      g_assert_no_error (error);
+      length = read (worker->fd, chunk, sizeof chunk);
+      g_assert_cmpint (length, >, 0);
+      aio_wire_decoder_feed (worker->decoder, chunk, length);
+    }
+}
+
+static void
+worker_call (Worker         *worker,
+             guint64         call_id,
+             const char     *function,
+             GVariant       *arguments,
+             AioWireMessage *reply)
+{
+  AioWireMessage call = {
+    .kind = AIO_WIRE_CALL,
+    .call_id = call_id,
+    .function = (char *) function,
+    .payload = arguments,
+  };
+  g_autoptr(GBytes) frame = aio_wire_encode (&call);
+  gsize size;
+  const guint8 *data = g_bytes_get_data (frame, &size);
+
+  g_assert_cmpint (write (worker->fd, data, size), ==, (gssize) size);
+  worker_receive (worker, reply);
+  g_assert_cmpuint (reply->call_id, ==, call_id);
+}
+
+/* Closing the socket is how a pool tells a worker to exit. */
+static void
+worker_stop (Worker *worker)
+{
+  g_autoptr(GError) error = NULL;
+
+  close (worker->fd);
+  g_assert_true (g_subprocess_wait (worker->process, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (worker->process));
+  g_assert_cmpint (g_subprocess_get_exit_status (worker->process), ==, 0);
+  g_clear_object (&worker->process);
+  aio_wire_decoder_free (worker->decoder);
+}
+
+static void
+check_worker (const char * const *argv)
+{
+  Worker worker = { 0 };
+  AioWireMessage message;
+  g_autofree char *pid_text = NULL;
+
+  worker_start (&worker, argv);
+
+  worker_receive (&worker, &message);
+  g_assert_cmpint (message.kind, ==, AIO_WIRE_HELLO);
+  g_assert_cmpuint (message.version, ==, AIO_WIRE_VERSION);
+  g_assert_cmpstr (g_subprocess_get_identifier (worker.process), ==, pid_text = g_strdup_printf ("%" G_GINT64_FORMAT, message.pid));
+  aio_wire_message_clear (&message);
+
+  worker_call (&worker, 1, "add", g_variant_new ("(ii)", 40, 2), &message);
+  g_assert_cmpint (message.kind, ==, AIO_WIRE_RESULT);
+  g_assert_cmpint (g_variant_get_int32 (message.payload), ==, 42);
+  aio_wire_message_clear (&message);
+
+  worker_call (&worker, 2, "fail", g_variant_new_boolean (TRUE), &message);
+  g_assert_cmpint (message.kind, ==, AIO_WIRE_ERROR);
+  g_assert_error (message.error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_cmpstr (message.error->message, ==, "no such file");
+  aio_wire_message_clear (&message);
+
+  /* An exception the binding cannot express as a GError still fails the
+   * call, and the worker goes on serving. */
+  worker_call (&worker, 3, "crash", g_variant_new_boolean (TRUE), &message);
+  g_assert_cmpint (message.kind, ==, AIO_WIRE_ERROR);
+  aio_wire_message_clear (&message);
+
+  worker_call (&worker, 4, "missing", g_variant_new_boolean (TRUE), &message);
+  g_assert_error (message.error, AIO_ERROR, AIO_ERROR_UNKNOWN_FUNCTION);
+  aio_wire_message_clear (&message);
+
+  worker_call (&worker, 5, "add", g_variant_new ("(ii)", 1, 2), &message);
+  g_assert_cmpint (g_variant_get_int32 (message.payload), ==, 3);
+  aio_wire_message_clear (&message);
+
+  worker_stop (&worker);
+}
+
+static void
+test_worker_in_c_is_this_program_re_executed (void)
+{
+  check_worker ((const char * const []) { self_path, NULL });
+}
+
+static void
+test_worker_in_python (void)
+{
+  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "workers", "worker.py", NULL);
+
+  check_worker ((const char * const []) { "/usr/bin/python3", script, NULL });
+}
+
+static void
+test_worker_in_javascript (void)
+{
+  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "workers", "worker.js", NULL);
+
+  check_worker ((const char * const []) { "gjs", "-m", script, NULL });
+}
+
+static void
+test_worker_in_vala (void)
+{
+  g_autofree char *program = g_test_build_filename (G_TEST_BUILT, "worker-vala", NULL);
+
+  if (!g_file_test (program, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_test_skip ("the Vala worker was not built");
+      return;
+    }
+  check_worker ((const char * const []) { program, NULL });
+}
+
+static GVariant *
+add (GVariant      *arguments,
+     GCancellable  *cancellable,
+     gpointer       user_data,
+     GError       **error)
+{
+  gint32 a, b;
+
+  g_variant_get (arguments, "(ii)", &a, &b);
+
+  return g_variant_new_int32 (a + b);
+}
+
+static GVariant *
+fail (GVariant      *arguments,
+      GCancellable  *cancellable,
+      gpointer       user_data,
+      GError       **error)
+{
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no such file");
+
+  return NULL;
+}
+
+static GVariant *
+crash (GVariant      *arguments,
+       GCancellable  *cancellable,
+       gpointer       user_data,
+       GError       **error)
+{
+  return NULL;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(AioWorker) worker = aio_worker_new ();
+
+  /* Registered before anything else, as a program that is its own worker
+   * does; the same binary then serves when re-executed by the pool. */
+  aio_worker_register (worker, "add", G_VARIANT_TYPE ("(ii)"), add, NULL, NULL);
+  aio_worker_register (worker, "fail", NULL, fail, NULL, NULL);
+  aio_worker_register (worker, "crash", NULL, crash, NULL, NULL);
+  if (aio_worker_is_requested ())
+    return aio_worker_run (worker);
+
+  self_path = g_file_read_link ("/proc/self/exe", NULL);
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/worker/languages/c-is-this-program-re-executed", test_worker_in_c_is_this_program_re_executed);
+  g_test_add_func ("/worker/languages/python", test_worker_in_python);
+  g_test_add_func ("/worker/languages/javascript", test_worker_in_javascript);
+  g_test_add_func ("/worker/languages/vala", test_worker_in_vala);
+
+  return g_test_run ();
+}
