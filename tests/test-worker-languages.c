@@ -180,6 +180,16 @@ test_worker_in_vala (void)
   check_worker ((const char * const []) { program, NULL });
 }
 
+static void
+test_worker_in_a_module_served_by_aioext_worker (void)
+{
+  g_autofree char *module = g_test_build_filename (G_TEST_BUILT, "worker-module.so", NULL);
+  const char *program = g_getenv ("AIO_TEST_WORKER_PROGRAM");
+
+  g_assert_nonnull (program);
+  check_worker ((const char * const []) { program, module, NULL });
+}
+
 static GVariant *
 add (GVariant      *arguments,
      GCancellable  *cancellable,
@@ -231,6 +241,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/worker/languages/c-is-this-program-re-executed", test_worker_in_c_is_this_program_re_executed);
+  g_test_add_func ("/worker/languages/c-module-in-aioext-worker", test_worker_in_a_module_served_by_aioext_worker);
   g_test_add_func ("/worker/languages/python", test_worker_in_python);
   g_test_add_func ("/worker/languages/javascript", test_worker_in_javascript);
   g_test_add_func ("/worker/languages/vala", test_worker_in_vala);

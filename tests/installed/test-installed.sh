@@ -22,8 +22,9 @@ typelib=$(find "$root" -name Aio-1.0.typelib | head -n 1)
 library=$(find "$root" -name 'libaioext-1.0.so.0' | head -n 1)
 test -n "$pc" && test -n "$typelib" && test -n "$library" &&
   test -f "$root/include/aioext-1.0/aioext.h" &&
-  test -n "$(find "$root" -name aioext-1.0.vapi)"
-echo "ok 1 - headers, library, pkg-config file, typelib and VAPI are installed"
+  test -n "$(find "$root" -name aioext-1.0.vapi)" &&
+  test -x "$(find "$root" -name aioext-worker -type f | head -n 1)"
+echo "ok 1 - headers, library, pkg-config file, typelib, VAPI and aioext-worker are installed"
 
 unset GI_TYPELIB_PATH LD_LIBRARY_PATH AIO_LOCALEDIR
 # The .pc file names the configured prefix; point it at the destdir copy.
