@@ -16,6 +16,7 @@ G_BEGIN_DECLS
 # include "aio-error.h"
 # include "aio-job.h"
 # include "aio-main.h"
+# include "aio-collector.h"
 #undef AIO_INSIDE
 
 G_END_DECLS
