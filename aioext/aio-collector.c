@@ -558,8 +558,10 @@ aio_collector_pump_dispatch (GSource     *source,
   g_main_context_push_thread_default (self->context);
   aio_collector_refill (self);
   aio_collector_deliver (self);
-  /* Handing out shrank the window: fill it again in the same dispatch. */
+  /* Handing out shrank the window: fill it again in the same dispatch, and
+   * hand out what that settled (the end of the input, a producer error). */
   aio_collector_refill (self);
+  aio_collector_deliver (self);
   g_main_context_pop_thread_default (self->context);
   aio_collector_notify_dirty (self);
 
