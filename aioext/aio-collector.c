@@ -72,8 +72,8 @@
  * From JavaScript:
  * |[<!-- language="JavaScript" -->
  * Gio._promisify(Aio.Collector.prototype, 'next_async', 'next_finish');
- * const collector = Aio.Collector.new_for_producer(() => makeJobOrNull(),
- *     4, 8, Aio.CollectorPolicy.FAIL_FAST);
+ * const collector = Aio.Collector.new_for_producer(4, 8,
+ *     Aio.CollectorPolicy.FAIL_FAST, () => makeJobOrNull());
  * for (let job; (job = await collector.next_async(null)) !== null;)
  *     print(job.propagate_value());
  * ]|
@@ -917,32 +917,33 @@ aio_collector_new_for_jobs (AioJob             **jobs,
 
 /**
  * aio_collector_new_for_producer: (constructor)
+ * @workers: how many jobs run at once at most, at least 1
+ * @max_pending: how many finished results may wait behind the next item to
+ *   be handed out, 0 for no bound
+ * @policy: what happens when a job fails
  * @producer: (scope notified) (closure user_data) (destroy user_data_destroy):
  *   makes the next job
  * @user_data: data for @producer
  * @user_data_destroy: (nullable): frees @user_data when the collector is
  *   finalized
- * @workers: how many jobs run at once at most, at least 1
- * @max_pending: how many finished results may wait behind the next item to
- *   be handed out, 0 for no bound
- * @policy: what happens when a job fails
  * @error: return location for a #GError
  *
  * Creates a collector over a lazily produced input: @producer is called, in
  * the collector's main context, only when a worker slot is free, so the
  * input may be unbounded. An error from @producer fails the collection.
+ * (@producer comes last so that bindings can leave its user data out.)
  *
  * Returns: (transfer full): a new collector, or %NULL with @error set
  *   (%AIO_ERROR_INVALID_ARGUMENT) when @workers or @max_pending is out of
  *   range
  */
 AioCollector *
-aio_collector_new_for_producer (AioJobProducer       producer,
-                                gpointer             user_data,
-                                GDestroyNotify       user_data_destroy,
-                                int                  workers,
+aio_collector_new_for_producer (int                  workers,
                                 int                  max_pending,
                                 AioCollectorPolicy   policy,
+                                AioJobProducer       producer,
+                                gpointer             user_data,
+                                GDestroyNotify       user_data_destroy,
                                 GError             **error)
 {
   AioCollector *self;

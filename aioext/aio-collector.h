@@ -61,12 +61,12 @@ AioCollector *aio_collector_new_for_jobs     (AioJob              **jobs,
                                               AioCollectorPolicy    policy,
                                               GError              **error) G_GNUC_WARN_UNUSED_RESULT;
 AIO_AVAILABLE_IN_1_0
-AioCollector *aio_collector_new_for_producer (AioJobProducer        producer,
-                                              gpointer              user_data,
-                                              GDestroyNotify        user_data_destroy,
-                                              int                   workers,
+AioCollector *aio_collector_new_for_producer (int                   workers,
                                               int                   max_pending,
                                               AioCollectorPolicy    policy,
+                                              AioJobProducer        producer,
+                                              gpointer              user_data,
+                                              GDestroyNotify        user_data_destroy,
                                               GError              **error) G_GNUC_WARN_UNUSED_RESULT;
 
 AIO_AVAILABLE_IN_1_0

@@ -589,8 +589,8 @@ test_producer_called_only_when_a_slot_is_free (void)
   g_autoptr(AioCollector) collector = NULL;
   g_autoptr(GPtrArray) jobs = NULL;
 
-  collector = aio_collector_new_for_producer (produce, &producer, NULL, 4, 0,
-                                              AIO_COLLECTOR_POLICY_FAIL_FAST, &error);
+  collector = aio_collector_new_for_producer (4, 0, AIO_COLLECTOR_POLICY_FAIL_FAST,
+                                              produce, &producer, NULL, &error);
   producer.collector = collector;
   g_assert_cmpint (aio_collector_get_total (collector), ==, -1);
   g_assert_cmpuint (producer.calls, ==, 0);
@@ -615,8 +615,8 @@ test_producer_error_fails_the_collection (void)
   g_autoptr(AioCollector) collector = NULL;
   g_autoptr(GPtrArray) jobs = NULL;
 
-  collector = aio_collector_new_for_producer (produce, &producer, NULL, 8, 0,
-                                              AIO_COLLECTOR_POLICY_SETTLE_ALL, &error);
+  collector = aio_collector_new_for_producer (8, 0, AIO_COLLECTOR_POLICY_SETTLE_ALL,
+                                              produce, &producer, NULL, &error);
   jobs = collect_now (collector, NULL, &error);
   g_assert_null (jobs);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
@@ -763,8 +763,8 @@ test_next_first_result_before_window_is_full (void)
   g_autoptr(AioCollector) collector = NULL;
   g_autoptr(AioJob) job = NULL;
 
-  collector = aio_collector_new_for_producer (produce, &producer, NULL, 1024, 0,
-                                              AIO_COLLECTOR_POLICY_FAIL_FAST, &error);
+  collector = aio_collector_new_for_producer (1024, 0, AIO_COLLECTOR_POLICY_FAIL_FAST,
+                                              produce, &producer, NULL, &error);
   job = next_now (collector, &error);
   g_assert_cmpint (job_int (job), ==, 0);
   g_assert_cmpint (aio_collector_get_started (collector), <, 1024);
@@ -779,8 +779,8 @@ test_dropping_stream_stops_remaining_work (void)
   AioCollector *collector;
   guint calls;
 
-  collector = aio_collector_new_for_producer (produce, &producer, NULL, 4, 2,
-                                              AIO_COLLECTOR_POLICY_FAIL_FAST, &error);
+  collector = aio_collector_new_for_producer (4, 2, AIO_COLLECTOR_POLICY_FAIL_FAST,
+                                              produce, &producer, NULL, &error);
   for (guint i = 0; i < 3; i++)
     {
       g_autoptr(AioJob) job = next_now (collector, &error);
@@ -808,8 +808,8 @@ test_cancel_stream_part_way (void)
   g_autoptr(AioJob) job = NULL;
   guint calls;
 
-  collector = aio_collector_new_for_producer (produce, &producer, NULL, 4, 2,
-                                              AIO_COLLECTOR_POLICY_SETTLE_ALL, &error);
+  collector = aio_collector_new_for_producer (4, 2, AIO_COLLECTOR_POLICY_SETTLE_ALL,
+                                              produce, &producer, NULL, &error);
   job = next_now (collector, &error);
   aio_collector_cancel (collector);
   calls = producer.calls;
