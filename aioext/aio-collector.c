@@ -362,6 +362,18 @@ aio_collector_end_input (AioCollector *self)
     }
 }
 
+/* A binding's producer closure is released as soon as it will not be called
+ * again, never while it runs. */
+static void
+aio_collector_release_producer (AioCollector *self)
+{
+  GDestroyNotify destroy = g_steal_pointer (&self->producer_data_destroy);
+  gpointer data = g_steal_pointer (&self->producer_data);
+
+  if (destroy != NULL)
+    destroy (data);
+}
+
 static void
 aio_collector_refill (AioCollector *self)
 {
@@ -377,6 +389,9 @@ aio_collector_refill (AioCollector *self)
       else
         aio_collector_start_slot (self, job);
     }
+
+  if (self->is_input_exhausted || self->error != NULL)
+    aio_collector_release_producer (self);
 }
 
 /* Cancels what runs and what is still queued in the input list, once. */
@@ -638,8 +653,7 @@ aio_collector_finalize (GObject *object)
   for (guint i = 0; i < self->n_jobs; i++)
     g_object_unref (self->jobs[i]);
   g_free (self->jobs);
-  if (self->producer_data_destroy != NULL)
-    self->producer_data_destroy (self->producer_data);
+  aio_collector_release_producer (self);
   g_free (self->ring);
   g_clear_pointer (&self->results, g_ptr_array_unref);
   g_clear_error (&self->error);
