@@ -334,6 +334,9 @@ aio_collector_take_input (AioCollector  *self,
   job = self->producer (self->producer_data, error);
   if (job != NULL && !AIO_IS_JOB (job))
     {
+      /* Bindings hand over some other object here; it is ours to drop. */
+      if (G_IS_OBJECT (job))
+        g_object_unref (job);
       g_set_error_literal (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
                            _("The job producer of a collector returned something that is not a job."));
       return NULL;

@@ -892,6 +892,109 @@ test_collect_twice_is_busy (void)
   g_assert_error (error, AIO_ERROR, AIO_ERROR_BUSY);
 }
 
+typedef struct
+{
+  guint produced;
+  guint destroyed;
+} Counted;
+
+static void
+note_destroyed (gpointer data)
+{
+  ((Counted *) data)->destroyed++;
+}
+
+static AioJob *
+produce_three (gpointer   user_data,
+               GError   **error)
+{
+  Counted *counted = user_data;
+
+  return counted->produced < 3 ? immediate_job_new (counted->produced++) : NULL;
+}
+
+static void
+test_producer_released_once_input_ends (void)
+{
+  Counted counted = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AioCollector) collector = NULL;
+  g_autoptr(GPtrArray) jobs = NULL;
+
+  collector = aio_collector_new_for_producer (2, 0, AIO_COLLECTOR_POLICY_FAIL_FAST,
+                                              produce_three, &counted, note_destroyed, &error);
+  g_assert_cmpuint (counted.destroyed, ==, 0);
+  jobs = collect_now (collector, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (jobs->len, ==, 3);
+  g_assert_cmpuint (counted.destroyed, ==, 1);
+  g_clear_object (&collector);
+  g_assert_cmpuint (counted.destroyed, ==, 1);
+
+  /* Invalid parameters: the data is released at once. */
+  collector = aio_collector_new_for_producer (0, 0, AIO_COLLECTOR_POLICY_FAIL_FAST,
+                                              produce_three, &counted, note_destroyed, &error);
+  g_assert_null (collector);
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpuint (counted.destroyed, ==, 2);
+}
+
+static AioJob *
+produce_not_a_job (gpointer   user_data,
+                   GError   **error)
+{
+  return (AioJob *) g_object_new (G_TYPE_OBJECT, NULL);
+}
+
+static void
+test_producer_returning_a_non_job_fails_the_collection (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AioCollector) collector = NULL;
+  g_autoptr(GPtrArray) jobs = NULL;
+
+  collector = aio_collector_new_for_producer (2, 0, AIO_COLLECTOR_POLICY_SETTLE_ALL,
+                                              produce_not_a_job, NULL, NULL, &error);
+  jobs = collect_now (collector, NULL, &error);
+  g_assert_null (jobs);
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT);
+}
+
+static void
+test_fail_fast_next_hands_out_items_before_the_error (void)
+{
+  Stats stats = { 0 };
+  AioJob *input[5];
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AioCollector) collector = NULL;
+
+  /* Items 0 and 1 finish before item 2 fails; items 3 and 4 never will. */
+  input[0] = timed_job_new (&stats, 1, 0, FALSE);
+  input[1] = timed_job_new (&stats, 1, 1, FALSE);
+  input[2] = timed_job_new (&stats, 30, 2, TRUE);
+  input[3] = timed_job_new (&stats, 10000, 3, FALSE);
+  input[4] = timed_job_new (&stats, 10000, 4, FALSE);
+  collector = aio_collector_new_for_jobs (input, 5, 5, 0, AIO_COLLECTOR_POLICY_FAIL_FAST, &error);
+  for (guint i = 0; i < 5; i++)
+    g_object_unref (input[i]);
+
+  for (int i = 0; i < 2; i++)
+    {
+      g_autoptr(AioJob) job = next_now (collector, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpint (job_int (job), ==, i);
+    }
+  g_assert_null (next_now (collector, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_FAILED);
+  g_assert_cmpstr (error->message, ==, "item 2 failed");
+  g_clear_error (&error);
+  g_assert_cmpuint (stats.running, ==, 0);
+  g_assert_cmpuint (stats.cancelled, ==, 2);
+  g_assert_null (next_now (collector, &error));
+  g_assert_no_error (error);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -921,6 +1024,11 @@ main (int   argc,
   g_test_add_func ("/collector/producer/called-only-when-a-slot-is-free",
                    test_producer_called_only_when_a_slot_is_free);
   g_test_add_func ("/collector/producer/error-fails-the-collection", test_producer_error_fails_the_collection);
+  g_test_add_func ("/collector/producer/released-once-input-ends", test_producer_released_once_input_ends);
+  g_test_add_func ("/collector/producer/non-job-fails-the-collection",
+                   test_producer_returning_a_non_job_fails_the_collection);
+  g_test_add_func ("/collector/fail-fast/next-hands-out-items-before-the-error",
+                   test_fail_fast_next_hands_out_items_before_the_error);
   g_test_add_func ("/collector/next/items-in-order-then-end", test_next_returns_items_in_order_then_end);
   g_test_add_func ("/collector/next/concurrent-calls-get-their-own-item",
                    test_next_concurrent_calls_each_get_their_own_item);
