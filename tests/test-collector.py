@@ -3,6 +3,7 @@
 SPDX-License-Identifier: LGPL-2.1-or-later
 """
 
+import gc
 import time
 
 import aiotap
@@ -197,6 +198,27 @@ def test_progress_notifies_on_the_main_thread():
     collect(collector)
     assert seen and seen == sorted(seen) and seen[-1] == 10
     assert collector.props.started == 10 and collector.props.failed == 0
+
+
+def test_dropping_a_stream_part_way_stops_the_work():
+    stats = Stats()
+    calls = []
+
+    def produce():
+        calls.append(len(calls))
+        return timed_job(stats, 10000 if len(calls) > 2 else 1, len(calls) - 1)
+
+    collector = Aio.Collector.new_for_producer(3, 2, Aio.CollectorPolicy.FAIL_FAST, produce)
+    assert [next_job(collector).propagate_value() for _ in range(2)] == [0, 1]
+    assert stats.running > 0
+    del collector
+    gc.collect()
+    assert stats.running == 0
+    produced = len(calls)
+    context = GLib.MainContext.default()
+    while context.iteration(False):
+        pass
+    assert len(calls) == produced
 
 
 if __name__ == '__main__':
