@@ -700,7 +700,7 @@ test_next_cancelled_wait_leaves_item_for_next_call (void)
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(AioJob) job = NULL;
 
-  input[0] = timed_job_new (&stats, 30, 0, FALSE);
+  input[0] = timed_job_new (&stats, 300, 0, FALSE);
   input[1] = timed_job_new (&stats, 1, 1, FALSE);
   collector = aio_collector_new_for_jobs (input, 2, 2, 0, AIO_COLLECTOR_POLICY_FAIL_FAST, &error);
   g_object_unref (input[0]);
@@ -730,7 +730,7 @@ test_next_bound_holds_behind_slow_head (void)
   g_autoptr(AioJob) head = NULL;
 
   for (guint i = 0; i < G_N_ELEMENTS (input); i++)
-    input[i] = timed_job_new (&stats, i == 0 ? 150 : 1, i, FALSE);
+    input[i] = timed_job_new (&stats, i == 0 ? 600 : 1, i, FALSE);
   collector = aio_collector_new_for_jobs (input, G_N_ELEMENTS (input), 8, 3,
                                           AIO_COLLECTOR_POLICY_FAIL_FAST, &error);
   for (guint i = 0; i < G_N_ELEMENTS (input); i++)
@@ -971,7 +971,7 @@ test_fail_fast_next_hands_out_items_before_the_error (void)
   /* Items 0 and 1 finish before item 2 fails; items 3 and 4 never will. */
   input[0] = timed_job_new (&stats, 1, 0, FALSE);
   input[1] = timed_job_new (&stats, 1, 1, FALSE);
-  input[2] = timed_job_new (&stats, 30, 2, TRUE);
+  input[2] = timed_job_new (&stats, 200, 2, TRUE);
   input[3] = timed_job_new (&stats, 10000, 3, FALSE);
   input[4] = timed_job_new (&stats, 10000, 4, FALSE);
   collector = aio_collector_new_for_jobs (input, 5, 5, 0, AIO_COLLECTOR_POLICY_FAIL_FAST, &error);
