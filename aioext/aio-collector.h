@@ -46,6 +46,10 @@ G_DECLARE_FINAL_TYPE (AioCollector, aio_collector, AIO, COLLECTOR, GObject)
  * Makes the next job of a lazily produced input. An #AioCollector calls it
  * in its main context, only when a worker slot is free.
  *
+ * A JavaScript producer may throw anything; a Python producer must raise
+ * `GLib.Error`, because PyGObject 3.42 only prints other exceptions and
+ * hands back %NULL without an error, which reads as the end of the input.
+ *
  * Returns: (transfer full) (nullable): the next job; %NULL without @error
  *   set at the end of the input; %NULL with @error set to fail the
  *   collection
