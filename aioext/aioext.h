@@ -17,6 +17,7 @@ G_BEGIN_DECLS
 # include "aio-job.h"
 # include "aio-main.h"
 # include "aio-worker.h"
+# include "aio-collector.h"
 #undef AIO_INSIDE
 
 G_END_DECLS
