@@ -10,6 +10,7 @@ import {test, run, assert, assertEqual} from './tap.js';
 import {callLater, waitFor, expectError} from './helpers.js';
 
 Gio._promisify(Aio.Job.prototype, 'run_async', 'run_finish');
+Gio._promisify(Aio, 'yield_async', 'yield_finish');
 
 test('run returns a JS value', () => {
     const job = Aio.Job.new(j => j.return_value('hello'));
@@ -137,6 +138,37 @@ test('64-bit integers survive as GObject.Value', () => {
     value.init(GObject.TYPE_INT64);
     value.set_int64(2 ** 53);
     assertEqual(Aio.run(Aio.Job.new(j => j.return_value(value))), 2 ** 53);
+});
+
+// GJS has no override for Aio: an exception thrown by a job function is only
+// logged and the job never completes. Wrapping a promise is the JS way.
+function jobFromAsync(fn) {
+    return Aio.Job.new((job, cancellable) => {
+        fn(cancellable).then(value => job.return_value(value), e => {
+            if (e instanceof GLib.Error)
+                job.return_error(e);
+            else
+                job.return_error_literal(Aio.error_quark(), Aio.Error.FAILED, String(e));
+        });
+    });
+}
+
+test('an async JS function becomes a job', async () => {
+    const job = jobFromAsync(async cancellable => {
+        await Aio.yield_async(cancellable);
+        return 'from a promise';
+    });
+    assertEqual(await job.run_async(null), 'from a promise');
+});
+
+test('a rejected promise becomes the job error', async () => {
+    const job = jobFromAsync(async () => {
+        throw new TypeError('bad input');
+    });
+    job.start();
+    await waitFor(job);
+    const e = expectError(() => job.propagate_value(), Aio.Error, Aio.Error.FAILED);
+    assertEqual(e.message, 'TypeError: bad input');
 });
 
 run();

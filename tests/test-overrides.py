@@ -111,6 +111,16 @@ def test_job_new_rejects_a_non_callable():
         raise AssertionError('no TypeError')
 
 
+def test_bare_construction_is_refused():
+    # g_object_new() would give a job without a function.
+    try:
+        Aio.Job()
+    except TypeError:
+        pass
+    else:
+        raise AssertionError('no TypeError')
+
+
 def test_cpu_cores_constant():
     assert Aio.CPU_CORES == Aio.get_cpu_cores() == GLib.get_num_processors()
 

@@ -70,6 +70,11 @@ class Job(Aio.Job):
     ``Aio.Error.FAILED`` with the exception's text.
     """
 
+    def __init__(self, *args, **kwargs):
+        # GObject construction gives a job without a function, which crashes
+        # when it starts; wrappers of C-made jobs never come through here.
+        raise TypeError('create jobs with Aio.Job.new(func, *args) or Aio.Job.new_for_value(value)')
+
     @classmethod
     def new(cls, func, *args):
         if not callable(func):
@@ -93,10 +98,10 @@ class Job(Aio.Job):
     def new_for_value(cls, value):
         return Aio.Job.new_for_value(_to_gvalue(value))
 
-    # Remember that the job returned so that a later exception from its
-    # function is not turned into a second, rejected outcome.
-    # A value PyGObject cannot convert raises before the job returned: the
-    # flag is set only after the call went through.
+    # Remember that the job returned, so that an exception its function
+    # raises afterwards is not turned into a second outcome (which the C side
+    # rejects). Set after the call: a value PyGObject cannot convert raises
+    # before anything was returned.
     def return_value(self, value):
         Aio.Job.return_value(self, _to_gvalue(value))
         self._aio_has_returned = True
