@@ -16,6 +16,8 @@ G_BEGIN_DECLS
 # include "aio-error.h"
 # include "aio-job.h"
 # include "aio-main.h"
+# include "aio-semaphore.h"
+# include "aio-rate-limiter.h"
 #undef AIO_INSIDE
 
 G_END_DECLS
