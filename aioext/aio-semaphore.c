@@ -68,7 +68,8 @@ typedef struct
 {
   GList        link;          /* in AioSemaphore.waiters, data = the task */
   guint        count;
-  WaiterState  state;         /* AioSemaphore.mutex */
+  WaiterState  state;         /* AioSemaphore.mutex until granted, then
+                               * only the task's context touches it */
   GSource     *cancel_source; /* fires in the task's context */
   AioJob      *job;           /* run-job waiters only */
   gboolean     is_returned;   /* the task's context only */
@@ -378,21 +379,18 @@ aio_semaphore_is_closed (AioSemaphore *self)
   return is_closed;
 }
 
-static gboolean
-aio_semaphore_emit_notify (gpointer user_data)
+/* Runs in the semaphore's own context; emits only what changed since the
+ * last notification. */
+static void
+aio_semaphore_emit_notify (AioSemaphore *self)
 {
-  AioSemaphore *self = user_data;
   guint value, waiters;
-
-  /* Cleared before reading, so a change made meanwhile schedules again. */
-  g_atomic_int_set (&self->is_notify_pending, FALSE);
 
   g_mutex_lock (&self->mutex);
   value = self->value;
   waiters = self->waiters.length;
   g_mutex_unlock (&self->mutex);
 
-  g_object_freeze_notify (G_OBJECT (self));
   if (value != self->notified_value)
     {
       self->notified_value = value;
@@ -403,27 +401,46 @@ aio_semaphore_emit_notify (gpointer user_data)
       self->notified_waiters = waiters;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WAITERS]);
     }
-  g_object_thaw_notify (G_OBJECT (self));
+}
+
+static gboolean
+aio_semaphore_emit_notify_in_idle (gpointer user_data)
+{
+  AioSemaphore *self = user_data;
+
+  /* Cleared before reading, so a change made meanwhile schedules again. */
+  g_atomic_int_set (&self->is_notify_pending, FALSE);
+  aio_semaphore_emit_notify (self);
 
   return G_SOURCE_REMOVE;
 }
 
-/* Changes can happen in any thread; notify is emitted in the semaphore's own
- * context, at most once per iteration, so that a tight acquire/release loop
- * pays for one atomic read and bindings never see a signal on a worker. */
+/* Bindings must never see notify on another thread or context. A change
+ * made while this thread runs the semaphore's own context is notified at
+ * once, as any GObject setter does (cheap when nobody listens); any other
+ * change is notified from an idle there, coalesced, so that a loop of
+ * acquisitions outside the main loop pays one atomic read for it. */
 static void
 aio_semaphore_queue_notify (AioSemaphore *self)
 {
   GSource *source;
 
-  if (g_atomic_int_get (&self->is_notify_pending) ||
-      !g_atomic_int_compare_and_exchange (&self->is_notify_pending, FALSE, TRUE))
+  if (g_atomic_int_get (&self->is_notify_pending))
+    return;
+
+  if (g_main_context_is_owner (self->context))
+    {
+      aio_semaphore_emit_notify (self);
+      return;
+    }
+
+  if (!g_atomic_int_compare_and_exchange (&self->is_notify_pending, FALSE, TRUE))
     return;
 
   source = g_idle_source_new ();
   g_source_set_priority (source, G_PRIORITY_DEFAULT);
   g_source_set_static_name (source, "[aioext] semaphore notify");
-  g_source_set_callback (source, aio_semaphore_emit_notify, g_object_ref (self), g_object_unref);
+  g_source_set_callback (source, aio_semaphore_emit_notify_in_idle, g_object_ref (self), g_object_unref);
   g_source_attach (source, self->context);
   g_source_unref (source);
 }
@@ -613,29 +630,34 @@ aio_semaphore_set_closed_error (GError **error)
 }
 
 /* Grants at once when nobody waits and the permits are free, or queues a
- * waiter. Returns FALSE with @error set when the request can never be met. */
+ * waiter. Returns FALSE with @error set when the request can never be met.
+ * A plain acquisition granted at once needs no waiter record at all. */
 static gboolean
 aio_semaphore_enqueue (AioSemaphore  *self,
                        GTask         *task,
-                       Waiter        *waiter,
+                       guint          count,
+                       AioJob        *job,
                        gboolean      *is_granted,
                        GError       **error)
 {
   gboolean is_closed;
+  Waiter *waiter;
 
-  if (!aio_semaphore_check_count (self, waiter->count, error))
+  if (!aio_semaphore_check_count (self, count, error))
     return FALSE;
 
   g_mutex_lock (&self->mutex);
   is_closed = self->is_closed;
-  *is_granted = !is_closed && g_queue_is_empty (&self->waiters) && waiter->count <= self->value;
+  *is_granted = !is_closed && g_queue_is_empty (&self->waiters) && count <= self->value;
   if (*is_granted)
     {
-      self->value -= waiter->count;
-      waiter->state = WAITER_GRANTED;
+      self->value -= count;
+      if (job != NULL)
+        waiter_new (task, count, job)->state = WAITER_GRANTED;
     }
   else if (!is_closed)
     {
+      waiter = waiter_new (task, count, job);
       g_queue_push_tail_link (&self->waiters, &waiter->link);
       g_object_ref (task);
       /* Watched under the lock: a cancellation that comes later finds the
@@ -685,7 +707,6 @@ aio_semaphore_acquire_async (AioSemaphore        *self,
   g_autoptr(GTask) task = NULL;
   GError *error = NULL;
   gboolean is_granted;
-  Waiter *waiter;
 
   g_return_if_fail (AIO_IS_SEMAPHORE (self));
   g_return_if_fail (count > 0);
@@ -700,8 +721,7 @@ aio_semaphore_acquire_async (AioSemaphore        *self,
   if (g_task_return_error_if_cancelled (task))
     return;
 
-  waiter = waiter_new (task, count, NULL);
-  if (!aio_semaphore_enqueue (self, task, waiter, &is_granted, &error))
+  if (!aio_semaphore_enqueue (self, task, count, NULL, &is_granted, &error))
     g_task_return_error (task, error);
   else if (is_granted)
     g_task_return_boolean (task, TRUE);
@@ -871,9 +891,7 @@ waiter_on_job_completed (GObject      *source_object,
   AioSemaphore *self = g_task_get_source_object (task);
   Waiter *waiter = g_task_get_task_data (task);
 
-  g_mutex_lock (&self->mutex);
   waiter->state = WAITER_DONE;
-  g_mutex_unlock (&self->mutex);
 
   /* The job's outcome is read in run_job_finish(); this wait cannot fail. */
   aio_job_run_finish (waiter->job, result, NULL);
@@ -896,19 +914,14 @@ waiter_start_job (GTask *task)
 
   if (g_cancellable_is_cancelled (g_task_get_cancellable (task)))
     {
-      g_mutex_lock (&self->mutex);
       waiter->state = WAITER_DONE;
-      g_mutex_unlock (&self->mutex);
-
       aio_source_drop (&waiter->cancel_source);
       aio_semaphore_put_back (self, waiter->count, TRUE, NULL);
       waiter_return_cancelled (task);
       return;
     }
 
-  g_mutex_lock (&self->mutex);
   waiter->state = WAITER_RUNNING;
-  g_mutex_unlock (&self->mutex);
 
   /* No cancellable here: the permits are released only once the job has
    * really completed, even when the caller stops waiting earlier. */
@@ -946,7 +959,6 @@ aio_semaphore_run_job_async (AioSemaphore        *self,
   g_autoptr(GTask) task = NULL;
   GError *error = NULL;
   gboolean is_granted;
-  Waiter *waiter;
 
   g_return_if_fail (AIO_IS_SEMAPHORE (self));
   g_return_if_fail (count > 0);
@@ -960,8 +972,7 @@ aio_semaphore_run_job_async (AioSemaphore        *self,
   if (g_task_return_error_if_cancelled (task))
     return;
 
-  waiter = waiter_new (task, count, job);
-  if (!aio_semaphore_enqueue (self, task, waiter, &is_granted, &error))
+  if (!aio_semaphore_enqueue (self, task, count, job, &is_granted, &error))
     {
       g_task_return_error (task, error);
       return;
@@ -969,7 +980,7 @@ aio_semaphore_run_job_async (AioSemaphore        *self,
 
   if (is_granted)
     {
-      waiter_watch_cancellable (waiter, task);
+      waiter_watch_cancellable (g_task_get_task_data (task), task);
       aio_task_run_in_context (task, TRUE, waiter_start_job);
     }
 }
