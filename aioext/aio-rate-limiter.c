@@ -42,7 +42,10 @@
  * Each waiter is one small record (48 bytes on 64-bit systems) in an
  * intrusive queue, plus its #GTask; only the waiter at the head has a
  * timer, and the limiter keeps at most one start time per call allowed in a
- * period.
+ * period. The timer is exact to the microsecond but a main context wakes
+ * with millisecond granularity, so a call may start up to about a
+ * millisecond after its allowed time, never before; lateness delays the
+ * calls behind it, since the limits count from real starts.
  *
  * |[<!-- language="C" -->
  * // Two calls per second, 200 ms apart.

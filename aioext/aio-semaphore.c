@@ -39,7 +39,8 @@
  * main-loop iteration at most, after the change.
  *
  * A waiter is one small record (56 bytes on 64-bit systems) linked into an
- * intrusive queue, plus its #GTask; nothing polls.
+ * intrusive queue, plus its #GTask: about 320 bytes of heap in all per
+ * queued call, nothing else grows with the queue, and nothing polls.
  *
  * |[<!-- language="C" -->
  * static AioSemaphore *downloads;  // aio_semaphore_new (4)
