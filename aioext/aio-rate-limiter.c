@@ -544,24 +544,43 @@ static GSourceFuncs timer_funcs = {
 
 static gboolean waiter_on_timer (gpointer user_data);
 
-/* Wakes the head waiter at @when, in its own context. The ready time is
- * exact to the microsecond; the context may dispatch it up to about a
- * millisecond late (its poll timeout is rounded up), never early. */
+/* The kernel lets a long poll() oversleep by up to 0.1% of its timeout
+ * (0.5% for a niced process), 5 ms on a 1 s wait: a far deadline is first
+ * slept towards with a margin that covers that, and the early wake-up then
+ * waits again for the rest, which is short and so precise. */
+static gint64
+timer_wake_time (gint64 when,
+                 gint64 now)
+{
+  gint64 distance = when - now;
+
+  if (distance <= 2000)
+    return when;
+
+  return when - MAX (distance / 100, 1000);
+}
+
+/* Wakes the head waiter in its own context shortly before @when, or at
+ * @when when it is near. The ready time is exact to the microsecond; the
+ * context may dispatch it up to about a millisecond late (its poll timeout
+ * is rounded up), and an early wake-up only arms the timer again. */
 static void
 waiter_arm_timer_locked (Waiter *waiter,
-                         gint64  when)
+                         gint64  when,
+                         gint64  now)
 {
   GTask *task = waiter->link.data;
+  gint64 wake_time = timer_wake_time (when, now);
 
   if (waiter->timer == NULL)
     {
       waiter->timer = g_source_new (&timer_funcs, sizeof (GSource));
       g_source_set_static_name (waiter->timer, "[aioext] rate limiter timer");
-      g_source_set_ready_time (waiter->timer, when);
+      g_source_set_ready_time (waiter->timer, wake_time);
       g_task_attach_source (task, waiter->timer, waiter_on_timer);
     }
   else
-    g_source_set_ready_time (waiter->timer, when);
+    g_source_set_ready_time (waiter->timer, wake_time);
 }
 
 /* Starts every waiter at the head whose time has come, one slot each, and
@@ -592,7 +611,7 @@ aio_rate_limiter_collect_locked (AioRateLimiter *self,
       next_start = aio_rate_limiter_next_start_locked (self, now);
       if (next_start > now)
         {
-          waiter_arm_timer_locked (waiter, next_start);
+          waiter_arm_timer_locked (waiter, next_start, now);
           break;
         }
 
@@ -749,7 +768,7 @@ aio_rate_limiter_enqueue (AioRateLimiter *self,
       waiter->is_queued = TRUE;
       g_object_ref (task);
       if (self->waiters.head == &waiter->link)
-        waiter_arm_timer_locked (waiter, next_start);
+        waiter_arm_timer_locked (waiter, next_start, g_get_monotonic_time ());
       if (cancellable != NULL)
         {
           waiter->cancel_source = g_cancellable_source_new (cancellable);
