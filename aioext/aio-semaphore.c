@@ -615,7 +615,7 @@ aio_semaphore_check_count (AioSemaphore  *self,
   if (self->is_bounded && count > self->capacity)
     {
       g_set_error (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
-                   _("Cannot acquire %u permits from a semaphore that holds at most %u."),
+                   _("An acquisition of %u exceeds the limit of the semaphore (%u), so it could never be granted."),
                    count, self->capacity);
       return FALSE;
     }
@@ -806,7 +806,7 @@ aio_semaphore_put_back (AioSemaphore  *self,
   if (is_over)
     {
       g_set_error (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
-                   _("Releasing %u permits would raise the semaphore above its limit of %u."),
+                   _("A release of %u would raise the semaphore above its limit (%u)."),
                    count, limit);
       return FALSE;
     }
