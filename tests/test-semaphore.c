@@ -529,6 +529,135 @@ test_waiter_is_called_in_its_own_context (void)
 }
 
 static void
+on_cancelled_ignored (GObject      *source_object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* Cancelled while queued, or granted first: then it holds the permits. */
+  if (aio_semaphore_acquire_finish (AIO_SEMAPHORE (source_object), result, &error))
+    g_assert_true (aio_semaphore_release (AIO_SEMAPHORE (source_object), 3, NULL));
+  else
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+#define STRESS_THREADS 4
+#define STRESS_ROUNDS 300
+
+typedef struct
+{
+  AioSemaphore *semaphore;
+  guint         held_max;    /* the most permits held at once, all threads */
+  gint          held;
+} Stress;
+
+typedef struct
+{
+  Stress       *stress;
+  GMainContext *context;
+  guint         round;
+  guint         count;
+  gboolean      is_done;
+} StressThread;
+
+static void stress_acquire_next (StressThread *thread);
+
+static void
+stress_on_acquired (GObject      *source_object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  StressThread *thread = user_data;
+  g_autoptr(GError) error = NULL;
+  guint held;
+
+  g_assert_true (g_main_context_get_thread_default () == thread->context);
+  g_assert_true (aio_semaphore_acquire_finish (AIO_SEMAPHORE (source_object), result, &error));
+  g_assert_no_error (error);
+
+  held = (guint) g_atomic_int_add (&thread->stress->held, (gint) thread->count) + thread->count;
+  g_assert_cmpuint (held, <=, aio_semaphore_get_capacity (thread->stress->semaphore));
+  g_atomic_int_add (&thread->stress->held, -(gint) thread->count);
+  g_assert_true (aio_semaphore_release (thread->stress->semaphore, thread->count, NULL));
+  stress_acquire_next (thread);
+}
+
+static void
+stress_acquire_next (StressThread *thread)
+{
+  GCancellable *cancellable;
+
+  if (thread->round++ == STRESS_ROUNDS)
+    {
+      thread->is_done = TRUE;
+      return;
+    }
+
+  /* Counts of 1 to 3 on 3 permits: big requests must wait for small ones
+   * without starving or deadlocking. Every seventh request is cancelled
+   * while it may still be queued. */
+  thread->count = 1 + g_random_int_range (0, 3);
+  cancellable = g_cancellable_new ();
+  aio_semaphore_acquire_async (thread->stress->semaphore, thread->count, cancellable,
+                               stress_on_acquired, thread);
+  if (thread->round % 7 == 0)
+    {
+      g_autoptr(GCancellable) doomed = g_cancellable_new ();
+
+      aio_semaphore_acquire_async (thread->stress->semaphore, 3, doomed, on_cancelled_ignored, NULL);
+      g_cancellable_cancel (doomed);
+    }
+  g_object_unref (cancellable);
+}
+
+static gpointer
+stress_run (gpointer data)
+{
+  StressThread *thread = data;
+
+  g_main_context_push_thread_default (thread->context);
+  stress_acquire_next (thread);
+  while (!thread->is_done)
+    g_main_context_iteration (thread->context, TRUE);
+  /* Lets the cancelled waiters report. */
+  while (g_main_context_iteration (thread->context, FALSE))
+    ;
+  g_main_context_pop_thread_default (thread->context);
+
+  return NULL;
+}
+
+/* Threads, each with its own context, acquire and release on one
+ * semaphore while others cancel waiters: the limit always holds, nothing is
+ * lost and nothing hangs. */
+static void
+test_threads_share_one_semaphore (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (3);
+  Stress stress = { semaphore, 0, 0 };
+  StressThread threads[STRESS_THREADS] = { 0 };
+  GThread *handles[STRESS_THREADS];
+  guint i;
+
+  for (i = 0; i < STRESS_THREADS; i++)
+    {
+      threads[i].stress = &stress;
+      threads[i].context = g_main_context_new ();
+      handles[i] = g_thread_new ("stress", stress_run, &threads[i]);
+    }
+  for (i = 0; i < STRESS_THREADS; i++)
+    {
+      g_thread_join (handles[i]);
+      g_main_context_unref (threads[i].context);
+    }
+
+  g_assert_cmpuint (aio_semaphore_get_value (semaphore), ==, 3);
+  g_assert_cmpuint (aio_semaphore_get_waiters (semaphore), ==, 0);
+  drain ();
+}
+
+static void
 count_notify (GObject    *object,
               GParamSpec *pspec,
               gpointer    user_data)
@@ -597,6 +726,7 @@ main (int   argc,
   g_test_add_func ("/semaphore/run-job/cancel-releases-after-job-completed", test_run_job_cancel_releases_after_job_completed);
   g_test_add_func ("/semaphore/run-job/cancelled-while-queued-never-starts", test_run_job_cancelled_while_queued_never_starts);
   g_test_add_func ("/semaphore/contexts/waiter-called-in-own-context", test_waiter_is_called_in_its_own_context);
+  g_test_add_func ("/semaphore/contexts/threads-share-one-semaphore", test_threads_share_one_semaphore);
   g_test_add_func ("/semaphore/properties/notified-in-owner-context", test_properties_are_notified_in_owner_context);
 
   return g_test_run ();
