@@ -15,8 +15,8 @@
 /**
  * AioRateLimiter:
  *
- * Lets calls start at a bounded rate: the seed's `rate_limited(max_calls,
- * max_calls_period, min_seconds_between_calls)`.
+ * Lets calls start at a bounded rate: `rate_limited(max_calls,
+ * max_calls_period, min_seconds_between_calls)` of Python's aioextensions.
  *
  * - No more than #AioRateLimiter:max-calls calls start within any window of
  *   #AioRateLimiter:period-seconds, counted on the microsecond monotonic

@@ -15,8 +15,8 @@
  *
  * A counter of permits that callers acquire before doing something and
  * release afterwards, to bound how much of it runs at once: Python's
- * `asyncio.Semaphore` and `BoundedSemaphore`, plus the seed's
- * `acquire_many(n)`, without their flaws.
+ * `asyncio.Semaphore` and `BoundedSemaphore`, plus `acquire_many(n)` from
+ * Python's aioextensions, without their flaws.
  *
  * - An acquisition of @count permits is atomic: it gets all of them at once
  *   or waits without holding any, so two callers that each need most of the
@@ -29,7 +29,7 @@
  *   at once with %AIO_ERROR_INVALID_ARGUMENT instead of waiting forever.
  * - aio_semaphore_close() fails every waiter with %AIO_ERROR_CLOSED.
  *
- * aio_semaphore_run_job_async() is the seed's `async with acquire_many(n)`:
+ * aio_semaphore_run_job_async() is aioextensions' `async with acquire_many(n)`:
  * it acquires, runs an #AioJob and releases once the job has really
  * completed, whatever its outcome.
  *
@@ -688,7 +688,7 @@ aio_semaphore_enqueue (AioSemaphore  *self,
  * @user_data: data for @callback
  *
  * Acquires @count permits at once, waiting in FIFO order behind earlier
- * waiters: the seed's `acquire_many(n)`, made atomic. While waiting it holds
+ * waiters: `acquire_many(n)` of Python's aioextensions, made atomic. While waiting it holds
  * no permit. Release them with aio_semaphore_release() once done.
  *
  * It fails with %AIO_ERROR_INVALID_ARGUMENT when @self is bounded and
@@ -941,8 +941,8 @@ waiter_start_job (GTask *task)
  *
  * Acquires @count permits as aio_semaphore_acquire_async() does, starts
  * @job in the caller's thread-default context, and releases the permits
- * once @job has completed, whatever its outcome: the seed's
- * `async with acquire_many(n)`.
+ * once @job has completed, whatever its outcome: `async with acquire_many(n)`
+ * in Python's aioextensions.
  *
  * Cancelling @cancellable while waiting leaves the queue; while @job runs
  * it cancels @job and completes this call at once with

@@ -124,9 +124,10 @@ test_invalid_parameters_fail_construction (void)
   g_assert_cmpfloat (aio_rate_limiter_get_min_seconds_between_calls (limiter), ==, 0.1);
 }
 
-/* The seed's own test: 2 calls per second, 0.2 s apart, 10 calls. */
+/* The test of Python's aioextensions: 2 calls per second, 0.2 s apart,
+ * 10 calls. */
 static void
-test_seed_schedule (void)
+test_aioextensions_schedule (void)
 {
   static const double expected[] = { 0.0, 0.2, 1.0, 1.2, 2.0, 2.2, 3.0, 3.2, 4.0, 4.2 };
   g_autoptr(AioRateLimiter) limiter = aio_rate_limiter_new (2, 1.0, 0.2, NULL);
@@ -349,7 +350,7 @@ acquire_then_return (AioJob       *job,
   aio_rate_limiter_acquire_async (user_data, cancellable, on_acquired_in_job, g_object_ref (job));
 }
 
-/* The seed's limiter broke in a second event loop; this one is not tied to
+/* The aioextensions limiter broke in a second event loop; this one is not tied to
  * any loop. */
 static void
 test_reusable_across_main_loops (void)
@@ -376,7 +377,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/rate-limiter/construct/invalid-parameters-fail", test_invalid_parameters_fail_construction);
-  g_test_add_func ("/rate-limiter/schedule/seed-test-is-never-early", test_seed_schedule);
+  g_test_add_func ("/rate-limiter/schedule/aioextensions-test-is-never-early", test_aioextensions_schedule);
   g_test_add_func ("/rate-limiter/window/never-holds-more-than-max-calls", test_window_never_holds_more_than_max_calls);
   g_test_add_func ("/rate-limiter/try-acquire/takes-a-free-slot-only", test_try_acquire_takes_a_free_slot_only);
   g_test_add_func ("/rate-limiter/cancel/frees-the-place", test_cancel_frees_the_place);

@@ -34,7 +34,7 @@ test('invalid parameters throw at construction', () => {
     assert(error !== null && error.matches(Aio.Error, Aio.Error.INVALID_ARGUMENT), 'init throws');
 });
 
-test('the seed schedule: never early, in order', async () => {
+test('the aioextensions schedule: never early, in order', async () => {
     const limiter = Aio.RateLimiter.new(2, 1.0, 0.2);
     const expected = [0.0, 0.2, 1.0, 1.2, 2.0, 2.2, 3.0, 3.2, 4.0, 4.2];
     const starts = [];

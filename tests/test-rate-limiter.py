@@ -37,7 +37,7 @@ def test_invalid_parameters_raise_at_construction():
     assert limiter.props.max_calls == 2
 
 
-def test_seed_schedule_is_never_early_and_in_order():
+def test_aioextensions_schedule_is_never_early_and_in_order():
     limiter = Aio.RateLimiter.new(2, 1.0, 0.2)
     expected = [0.0, 0.2, 1.0, 1.2, 2.0, 2.2, 3.0, 3.2, 4.0, 4.2]
     starts = []

@@ -32,7 +32,7 @@ static async void take (Aio.RateLimiter limiter, int64[] starts, int index) {
     }
 }
 
-static void test_seed_schedule () {
+static void test_aioextensions_schedule () {
     double[] expected = { 0.0, 0.2, 1.0, 1.2, 2.0, 2.2, 3.0, 3.2, 4.0, 4.2 };
     var starts = new int64[expected.length];
     var loop = new MainLoop ();
@@ -91,7 +91,7 @@ static void test_run_job_and_try_acquire () {
 int main (string[] args) {
     Test.init (ref args);
     Test.add_func ("/vala/rate-limiter/construct/invalid-parameters-throw", test_invalid_parameters_throw);
-    Test.add_func ("/vala/rate-limiter/schedule/seed-test-is-never-early", test_seed_schedule);
+    Test.add_func ("/vala/rate-limiter/schedule/aioextensions-test-is-never-early", test_aioextensions_schedule);
     Test.add_func ("/vala/rate-limiter/run-job/and-try-acquire", test_run_job_and_try_acquire);
     return Test.run ();
 }

@@ -100,7 +100,7 @@ test_acquire_uncontended_calls_back_later (void)
   outcome_clear (&outcome);
 }
 
-/* The seed took units one at a time: two callers needing 3 of 4 permits
+/* aioextensions took units one at a time: two callers needing 3 of 4 permits
  * could each hold 2 and wait forever. */
 static void
 test_acquire_many_is_atomic (void)
