@@ -13,6 +13,16 @@
 #include "aio-task-private.h"
 
 /**
+ * SECTION:aio-rate-limiter
+ * @title: AioRateLimiter
+ * @short_description: at most N calls per period, a minimum spacing, FIFO, never early
+ * @include: aioext.h
+ * @see_also: #AioSemaphore, #AioJob
+ *
+ * See #AioRateLimiter for how to use it.
+ */
+
+/**
  * AioRateLimiter:
  *
  * Lets calls start at a bounded rate: `rate_limited(max_calls,

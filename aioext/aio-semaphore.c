@@ -11,6 +11,16 @@
 #include "aio-task-private.h"
 
 /**
+ * SECTION:aio-semaphore
+ * @title: AioSemaphore
+ * @short_description: an atomic, FIFO, weighted semaphore that can run a job while holding permits
+ * @include: aioext.h
+ * @see_also: #AioRateLimiter, #AioJob
+ *
+ * See #AioSemaphore for how to use it.
+ */
+
+/**
  * AioSemaphore:
  *
  * A counter of permits that callers acquire before doing something and
