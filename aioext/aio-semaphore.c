@@ -73,8 +73,9 @@ typedef enum
   WAITER_DONE,        /* failed, cancelled, or handed its permits on */
 } WaiterState;
 
-/* The task data of every acquire and run-job task. The link is this record's
- * own: queueing a waiter allocates nothing. */
+/* The task data of every queued acquisition and of every run-job call (an
+ * acquisition granted at once needs none). The link is this record's own:
+ * queueing a waiter allocates nothing more. */
 typedef struct
 {
   GList        link;          /* in AioSemaphore.waiters, data = the task */
