@@ -593,11 +593,12 @@ waiter_arm_timer_locked (Waiter *waiter,
     g_source_set_ready_time (waiter->timer, wake_time);
 }
 
-/* Starts every waiter at the head whose time has come, one slot each, and
- * arms the timer of the first one that must wait. Cancelled waiters met on
- * the way leave too, so that one whose context is busy cannot block the
- * queue. */
-static void
+/* Starts the head waiter if its time has come, or arms its timer. Cancelled
+ * waiters met on the way leave too, so that one whose context is busy
+ * cannot block the queue. One start at a time, each stamped just before it
+ * is handed over: a burst's callbacks run one after the other, and the
+ * limit must hold for the starts callers see, not for an earlier stamp. */
+static gboolean
 aio_rate_limiter_collect_locked (AioRateLimiter *self,
                                  GQueue         *granted,
                                  GQueue         *cancelled)
@@ -622,14 +623,17 @@ aio_rate_limiter_collect_locked (AioRateLimiter *self,
       if (next_start > now)
         {
           waiter_arm_timer_locked (waiter, next_start, now);
-          break;
+          return FALSE;
         }
 
       g_queue_unlink (&self->waiters, link);
       waiter->is_queued = FALSE;
       aio_rate_limiter_record_start_locked (self, now);
       g_queue_push_tail_link (granted, link);
+      return TRUE;
     }
+
+  return FALSE;
 }
 
 static void
@@ -700,14 +704,20 @@ aio_rate_limiter_deliver (GQueue   *granted,
 static void
 aio_rate_limiter_wake (AioRateLimiter *self)
 {
-  GQueue granted = G_QUEUE_INIT;
-  GQueue cancelled = G_QUEUE_INIT;
+  gboolean is_granted;
 
-  g_mutex_lock (&self->mutex);
-  aio_rate_limiter_collect_locked (self, &granted, &cancelled);
-  g_mutex_unlock (&self->mutex);
+  do
+    {
+      GQueue granted = G_QUEUE_INIT;
+      GQueue cancelled = G_QUEUE_INIT;
 
-  aio_rate_limiter_deliver (&granted, &cancelled, TRUE);
+      g_mutex_lock (&self->mutex);
+      is_granted = aio_rate_limiter_collect_locked (self, &granted, &cancelled);
+      g_mutex_unlock (&self->mutex);
+
+      aio_rate_limiter_deliver (&granted, &cancelled, TRUE);
+    }
+  while (is_granted);
 }
 
 /* Runs in the head waiter's context. */
@@ -732,8 +742,6 @@ waiter_on_cancelled (GCancellable *cancellable,
   GTask *task = user_data;
   AioRateLimiter *self = g_task_get_source_object (task);
   Waiter *waiter = g_task_get_task_data (task);
-  GQueue granted = G_QUEUE_INIT;
-  GQueue cancelled = G_QUEUE_INIT;
   gboolean was_queued;
 
   g_mutex_lock (&self->mutex);
@@ -742,8 +750,6 @@ waiter_on_cancelled (GCancellable *cancellable,
     {
       g_queue_unlink (&self->waiters, &waiter->link);
       waiter->is_queued = FALSE;
-      /* The next waiter may start now, or needs the timer this one had. */
-      aio_rate_limiter_collect_locked (self, &granted, &cancelled);
     }
   g_mutex_unlock (&self->mutex);
 
@@ -752,7 +758,8 @@ waiter_on_cancelled (GCancellable *cancellable,
       aio_source_drop (&waiter->timer);
       aio_source_drop (&waiter->cancel_source);
       waiter_return_cancelled (task);
-      aio_rate_limiter_deliver (&granted, &cancelled, TRUE);
+      /* The next waiter may start now, or needs the timer this one had. */
+      aio_rate_limiter_wake (self);
       g_object_unref (task);
     }
 

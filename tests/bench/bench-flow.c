@@ -460,7 +460,8 @@ bench_rate_limiter (const char *name,
   Starts starts = { NULL, 0 };
   gint64 *granted_at, begin;
   double *lateness, seconds, p99;
-  guint early = 0;
+  gint64 max_early_us = 0;
+  guint early = 0, measured = 0;
 
   if (filter != NULL && strstr (full_name, filter) == NULL)
     return;
@@ -489,24 +490,36 @@ bench_rate_limiter (const char *name,
       starts.starts[i] = granted_at[i];
 
   /* Each start against the earliest time the limit allowed it: one period
-   * after the start max_calls before it. The first max_calls may start at
-   * once. */
+   * after the start max_calls before it. Only calls called back in the
+   * dispatch that granted them, after a call that was too, are measured:
+   * the grant time of one granted inside acquire_async() is not observable
+   * (with 1 per ms that leaves out call 1, with 1,000 per s the second
+   * thousand). A burst's callbacks run one after the other, so a start
+   * seen in its callback may trail its grant by the callbacks before it;
+   * max-early shows by how much any start came early, if one did. */
   for (guint i = max_calls; i < calls; i++)
     {
-      gint64 ideal = starts.starts[i - max_calls] + period_us;
+      gint64 ideal;
 
+      if (granted_at[i] != 0 || granted_at[i - max_calls] != 0)
+        continue;
+      ideal = starts.starts[i - max_calls] + period_us;
       if (starts.starts[i] < ideal)
-        early++;
-      lateness[i] = (starts.starts[i] - ideal) / 1000.0;
+        {
+          early++;
+          max_early_us = MAX (max_early_us, ideal - starts.starts[i]);
+        }
+      lateness[measured++] = (starts.starts[i] - ideal) / 1000.0;
     }
-  qsort (lateness, calls, sizeof lateness[0], compare_doubles);
-  p99 = lateness[calls * 99 / 100];
+  qsort (lateness, measured, sizeof lateness[0], compare_doubles);
+  p99 = lateness[measured * 99 / 100];
 
   g_print ("BENCH %s-early-starts %u calls baseline=0 ratio=%s\n",
            full_name, early, early == 0 ? "0.00" : "inf");
-  g_print ("BENCH %s-p50-lateness %.3f ms baseline=0 ratio=-\n", full_name, lateness[calls / 2]);
+  g_print ("BENCH %s-max-early %" G_GINT64_FORMAT " us baseline=0 ratio=-\n", full_name, max_early_us);
+  g_print ("BENCH %s-p50-lateness %.3f ms baseline=0 ratio=-\n", full_name, lateness[measured / 2]);
   g_print ("BENCH %s-p99-lateness %.3f ms baseline=2.000 ratio=%.2f\n", full_name, p99, p99 / 2.0);
-  g_print ("BENCH %s-max-lateness %.3f ms baseline=0 ratio=-\n", full_name, lateness[calls - 1]);
+  g_print ("BENCH %s-max-lateness %.3f ms baseline=0 ratio=-\n", full_name, lateness[measured - 1]);
   g_print ("BENCH %s-rate %.1f calls/s baseline=1000.0 ratio=%.2f\n",
            full_name, calls / seconds, calls / seconds / 1000.0);
 
