@@ -18,6 +18,8 @@ G_BEGIN_DECLS
 # include "aio-main.h"
 # include "aio-worker.h"
 # include "aio-collector.h"
+# include "aio-semaphore.h"
+# include "aio-rate-limiter.h"
 #undef AIO_INSIDE
 
 G_END_DECLS

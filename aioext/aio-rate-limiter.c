@@ -1,0 +1,931 @@
+/* aio-rate-limiter.c: at most N starts per period, with a minimum spacing, FIFO
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <math.h>
+
+#include "aio-error.h"
+#include "aio-i18n-private.h"
+#include "aio-rate-limiter.h"
+#include "aio-task-private.h"
+
+/**
+ * SECTION:aio-rate-limiter
+ * @title: AioRateLimiter
+ * @short_description: at most N calls per period, a minimum spacing, FIFO, never early
+ * @include: aioext.h
+ * @see_also: #AioSemaphore, #AioJob
+ *
+ * See #AioRateLimiter for how to use it.
+ */
+
+/**
+ * AioRateLimiter:
+ *
+ * Lets calls start at a bounded rate: `rate_limited(max_calls,
+ * max_calls_period, min_seconds_between_calls)` of Python's aioextensions.
+ *
+ * - No more than #AioRateLimiter:max-calls calls start within any window of
+ *   #AioRateLimiter:period-seconds, counted on the microsecond monotonic
+ *   clock (g_get_monotonic_time()): a call may start at `s + period` after a
+ *   start at `s`, never earlier.
+ * - Successive calls start at least
+ *   #AioRateLimiter:min-seconds-between-calls apart.
+ * - The excess waits in FIFO order. A call never starts early: a timer that
+ *   fires before the allowed time waits again.
+ * - Cancelling a waiter frees its place for the next one.
+ *
+ * A call "starts" when its acquisition completes: aio_rate_limiter_acquire_async()
+ * calls back, aio_rate_limiter_try_acquire() returns %TRUE, or
+ * aio_rate_limiter_run_job_async() starts its job.
+ *
+ * One limiter can be shared by callers in different threads and main
+ * contexts (each callback runs in its caller's thread-default context) and
+ * by several different operations that must stay under one combined limit.
+ * Invalid parameters fail construction with %AIO_ERROR_INVALID_ARGUMENT:
+ * the limiter implements #GInitable, so construct it with
+ * aio_rate_limiter_new() or call g_initable_init() after g_object_new().
+ *
+ * Each waiter is one small record (48 bytes on 64-bit systems) in an
+ * intrusive queue, plus its #GTask; only the waiter at the head has a
+ * timer, and the limiter keeps at most one start time per call allowed in a
+ * period. The timer is exact to the microsecond but a main context wakes
+ * with millisecond granularity, so a call may start up to about a
+ * millisecond after its allowed time, never before; lateness delays the
+ * calls behind it, since the limits count from real starts.
+ *
+ * |[<!-- language="C" -->
+ * // Two calls per second, 200 ms apart.
+ * limiter = aio_rate_limiter_new (2, 1.0, 0.2, &error);
+ * aio_rate_limiter_run_job_async (limiter, job, NULL, on_fetched, self);
+ * ]|
+ *
+ * |[<!-- language="Python" -->
+ * limiter = Aio.RateLimiter.new(2, 1.0, 0.2)
+ * limiter.acquire_async(None, on_slot)
+ * ]|
+ */
+
+/* The task data of every acquire and run-job task. */
+typedef struct
+{
+  GList     link;           /* in AioRateLimiter.waiters, data = the task */
+  GSource  *timer;          /* the head waiter's wake-up, in its context */
+  GSource  *cancel_source;  /* fires in the task's context */
+  AioJob   *job;            /* run-job waiters only */
+  gboolean  is_queued;      /* AioRateLimiter.mutex */
+} Waiter;
+
+struct _AioRateLimiter
+{
+  GObject   parent_instance;
+
+  guint     max_calls;
+  double    period_seconds;
+  double    min_seconds_between_calls;
+  gint64    period_us;
+  gint64    spacing_us;
+  gboolean  is_initialized;
+
+  GMutex    mutex;
+  GQueue    waiters;        /* mutex: Waiter.link, one task ref each */
+  /* mutex: a ring of the start times still inside the last period, oldest
+   * first; never longer than max_calls. */
+  gint64   *starts;
+  guint     starts_size;
+  guint     starts_head;
+  guint     starts_length;
+  gint64    last_start;     /* mutex */
+  gboolean  has_started;    /* mutex */
+};
+
+enum {
+  PROP_0,
+  PROP_MAX_CALLS,
+  PROP_PERIOD_SECONDS,
+  PROP_MIN_SECONDS_BETWEEN_CALLS,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+/* About 31 years: keeps every sum of times far from overflowing a gint64. */
+#define MAX_SECONDS 1e9
+
+static void aio_rate_limiter_initable_iface_init (GInitableIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (AioRateLimiter, aio_rate_limiter, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, aio_rate_limiter_initable_iface_init))
+
+static void
+aio_rate_limiter_finalize (GObject *object)
+{
+  AioRateLimiter *self = AIO_RATE_LIMITER (object);
+
+  /* Every queued waiter's task holds a reference on the limiter. */
+  g_assert (g_queue_is_empty (&self->waiters));
+
+  g_free (self->starts);
+  g_mutex_clear (&self->mutex);
+
+  G_OBJECT_CLASS (aio_rate_limiter_parent_class)->finalize (object);
+}
+
+static void
+aio_rate_limiter_get_property (GObject    *object,
+                               guint       prop_id,
+                               GValue     *value,
+                               GParamSpec *pspec)
+{
+  AioRateLimiter *self = AIO_RATE_LIMITER (object);
+
+  switch (prop_id)
+    {
+    case PROP_MAX_CALLS:
+      g_value_set_uint (value, self->max_calls);
+      break;
+
+    case PROP_PERIOD_SECONDS:
+      g_value_set_double (value, self->period_seconds);
+      break;
+
+    case PROP_MIN_SECONDS_BETWEEN_CALLS:
+      g_value_set_double (value, self->min_seconds_between_calls);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+aio_rate_limiter_set_property (GObject      *object,
+                               guint         prop_id,
+                               const GValue *value,
+                               GParamSpec   *pspec)
+{
+  AioRateLimiter *self = AIO_RATE_LIMITER (object);
+
+  switch (prop_id)
+    {
+    case PROP_MAX_CALLS:
+      self->max_calls = g_value_get_uint (value);
+      break;
+
+    case PROP_PERIOD_SECONDS:
+      self->period_seconds = g_value_get_double (value);
+      break;
+
+    case PROP_MIN_SECONDS_BETWEEN_CALLS:
+      self->min_seconds_between_calls = g_value_get_double (value);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+aio_rate_limiter_class_init (AioRateLimiterClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = aio_rate_limiter_finalize;
+  object_class->get_property = aio_rate_limiter_get_property;
+  object_class->set_property = aio_rate_limiter_set_property;
+
+  /* The ranges accept invalid values on purpose: g_initable_init() rejects
+   * them with a translated error instead of a warning and a silently kept
+   * default. */
+
+  /**
+   * AioRateLimiter:max-calls:
+   *
+   * How many calls may start within any window of
+   * #AioRateLimiter:period-seconds; at least 1.
+   */
+  properties[PROP_MAX_CALLS] =
+    g_param_spec_uint ("max-calls", "Max calls", "How many calls may start within one period",
+                       0, G_MAXUINT, 1,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * AioRateLimiter:period-seconds:
+   *
+   * The length of the window, in seconds; more than 0.
+   */
+  properties[PROP_PERIOD_SECONDS] =
+    g_param_spec_double ("period-seconds", "Period seconds", "The length of the window, in seconds",
+                         -INFINITY, INFINITY, 1.0,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * AioRateLimiter:min-seconds-between-calls:
+   *
+   * The least time between two successive starts, in seconds; 0 or more.
+   */
+  properties[PROP_MIN_SECONDS_BETWEEN_CALLS] =
+    g_param_spec_double ("min-seconds-between-calls", "Min seconds between calls",
+                         "The least time between two successive starts, in seconds",
+                         -INFINITY, INFINITY, 0.0,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+aio_rate_limiter_init (AioRateLimiter *self)
+{
+  g_mutex_init (&self->mutex);
+}
+
+/* Rounded up: rounding never loosens a limit. */
+static gint64
+seconds_to_us (double seconds)
+{
+  double us = seconds * G_USEC_PER_SEC;
+  gint64 whole = (gint64) us;
+
+  return (double) whole < us ? whole + 1 : whole;
+}
+
+static gboolean
+validate_parameters (guint    max_calls,
+                     double   period_seconds,
+                     double   min_seconds_between_calls,
+                     GError **error)
+{
+  if (max_calls < 1)
+    {
+      g_set_error (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
+                   _("A rate limiter must allow at least 1 call per period, not %u."),
+                   max_calls);
+      return FALSE;
+    }
+
+  /* Written so that NaN fails too. */
+  if (!(period_seconds > 0 && period_seconds <= MAX_SECONDS))
+    {
+      g_set_error (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
+                   _("The period of a rate limiter must be more than 0 and at most %g seconds, not %g."),
+                   MAX_SECONDS, period_seconds);
+      return FALSE;
+    }
+
+  if (!(min_seconds_between_calls >= 0 && min_seconds_between_calls <= MAX_SECONDS))
+    {
+      g_set_error (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
+                   _("The minimum time between calls of a rate limiter must be 0 or more and at most %g seconds, not %g."),
+                   MAX_SECONDS, min_seconds_between_calls);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+aio_rate_limiter_initable_init (GInitable     *initable,
+                                GCancellable  *cancellable,
+                                GError       **error)
+{
+  AioRateLimiter *self = AIO_RATE_LIMITER (initable);
+
+  if (self->is_initialized)
+    return TRUE;
+
+  if (!validate_parameters (self->max_calls, self->period_seconds,
+                            self->min_seconds_between_calls, error))
+    return FALSE;
+
+  self->period_us = seconds_to_us (self->period_seconds);
+  self->spacing_us = seconds_to_us (self->min_seconds_between_calls);
+  self->is_initialized = TRUE;
+
+  return TRUE;
+}
+
+static void
+aio_rate_limiter_initable_iface_init (GInitableIface *iface)
+{
+  iface->init = aio_rate_limiter_initable_init;
+}
+
+/**
+ * aio_rate_limiter_new: (constructor)
+ * @max_calls: how many calls may start within any window of @period_seconds,
+ *   at least 1
+ * @period_seconds: the length of the window in seconds, more than 0
+ * @min_seconds_between_calls: the least time between two successive starts
+ *   in seconds, 0 or more
+ * @error: return location for a #GError
+ *
+ * Creates a rate limiter. Invalid parameters fail with
+ * %AIO_ERROR_INVALID_ARGUMENT rather than being clamped.
+ *
+ * Returns: (transfer full) (nullable): a new #AioRateLimiter, or %NULL with
+ *   @error set
+ */
+AioRateLimiter *
+aio_rate_limiter_new (guint     max_calls,
+                      double    period_seconds,
+                      double    min_seconds_between_calls,
+                      GError  **error)
+{
+  /* Checked before the properties are set too: a NaN never gets through a
+   * GParamSpecDouble, and that must be an error here, not a warning. */
+  if (!validate_parameters (max_calls, period_seconds, min_seconds_between_calls, error))
+    return NULL;
+
+  return g_initable_new (AIO_TYPE_RATE_LIMITER, NULL, error,
+                         "max-calls", max_calls,
+                         "period-seconds", period_seconds,
+                         "min-seconds-between-calls", min_seconds_between_calls,
+                         NULL);
+}
+
+/**
+ * aio_rate_limiter_get_max_calls:
+ * @self: an #AioRateLimiter
+ *
+ * How many calls may start within one period.
+ *
+ * Returns: the #AioRateLimiter:max-calls
+ */
+guint
+aio_rate_limiter_get_max_calls (AioRateLimiter *self)
+{
+  g_return_val_if_fail (AIO_IS_RATE_LIMITER (self), 0);
+
+  return self->max_calls;
+}
+
+/**
+ * aio_rate_limiter_get_period_seconds:
+ * @self: an #AioRateLimiter
+ *
+ * The length of the window, in seconds.
+ *
+ * Returns: the #AioRateLimiter:period-seconds
+ */
+double
+aio_rate_limiter_get_period_seconds (AioRateLimiter *self)
+{
+  g_return_val_if_fail (AIO_IS_RATE_LIMITER (self), 0);
+
+  return self->period_seconds;
+}
+
+/**
+ * aio_rate_limiter_get_min_seconds_between_calls:
+ * @self: an #AioRateLimiter
+ *
+ * The least time between two successive starts, in seconds.
+ *
+ * Returns: the #AioRateLimiter:min-seconds-between-calls
+ */
+double
+aio_rate_limiter_get_min_seconds_between_calls (AioRateLimiter *self)
+{
+  g_return_val_if_fail (AIO_IS_RATE_LIMITER (self), 0);
+
+  return self->min_seconds_between_calls;
+}
+
+/**
+ * aio_rate_limiter_get_waiters:
+ * @self: an #AioRateLimiter
+ *
+ * How many calls wait for a slot now.
+ *
+ * Returns: the number of waiters
+ */
+guint
+aio_rate_limiter_get_waiters (AioRateLimiter *self)
+{
+  guint waiters;
+
+  g_return_val_if_fail (AIO_IS_RATE_LIMITER (self), 0);
+
+  g_mutex_lock (&self->mutex);
+  waiters = self->waiters.length;
+  g_mutex_unlock (&self->mutex);
+
+  return waiters;
+}
+
+/* Forgets the starts that no window ending at @now or later contains. */
+static void
+aio_rate_limiter_forget_starts_locked (AioRateLimiter *self,
+                                       gint64          now)
+{
+  while (self->starts_length > 0 && self->starts[self->starts_head] + self->period_us <= now)
+    {
+      self->starts_head = (self->starts_head + 1) % self->starts_size;
+      self->starts_length--;
+    }
+}
+
+/* The earliest time, @now or later, at which the next call may start. */
+static gint64
+aio_rate_limiter_next_start_locked (AioRateLimiter *self,
+                                    gint64          now)
+{
+  gint64 next = now;
+
+  aio_rate_limiter_forget_starts_locked (self, now);
+  if (self->starts_length >= self->max_calls)
+    next = MAX (next, self->starts[self->starts_head] + self->period_us);
+  if (self->has_started)
+    next = MAX (next, self->last_start + self->spacing_us);
+
+  return next;
+}
+
+/* The ring grows by doubling up to max_calls, so a limiter that allows many
+ * calls per period pays only for the starts that really happened in one. */
+static void
+aio_rate_limiter_grow_starts_locked (AioRateLimiter *self)
+{
+  guint size = MIN (MAX (self->starts_size * 2, 8), self->max_calls);
+  gint64 *starts = g_new (gint64, size);
+  guint i;
+
+  for (i = 0; i < self->starts_length; i++)
+    starts[i] = self->starts[(self->starts_head + i) % self->starts_size];
+  g_free (self->starts);
+  self->starts = starts;
+  self->starts_size = size;
+  self->starts_head = 0;
+}
+
+static void
+aio_rate_limiter_record_start_locked (AioRateLimiter *self,
+                                      gint64          now)
+{
+  aio_rate_limiter_forget_starts_locked (self, now);
+  g_assert (self->starts_length < self->max_calls);
+
+  if (self->starts_length == self->starts_size)
+    aio_rate_limiter_grow_starts_locked (self);
+  self->starts[(self->starts_head + self->starts_length) % self->starts_size] = now;
+  self->starts_length++;
+  self->last_start = now;
+  self->has_started = TRUE;
+}
+
+/* Takes a slot now when nobody waits and one is free. */
+static gboolean
+aio_rate_limiter_take_slot_locked (AioRateLimiter *self,
+                                   gint64         *next_start)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  *next_start = aio_rate_limiter_next_start_locked (self, now);
+  if (self->waiters.head != NULL || *next_start > now)
+    return FALSE;
+
+  aio_rate_limiter_record_start_locked (self, now);
+
+  return TRUE;
+}
+
+/**
+ * aio_rate_limiter_try_acquire:
+ * @self: an #AioRateLimiter
+ *
+ * Takes a slot if a call may start now without overtaking anyone waiting.
+ * On %TRUE the call counts as started now.
+ *
+ * Returns: %TRUE when the caller may start its call now
+ */
+gboolean
+aio_rate_limiter_try_acquire (AioRateLimiter *self)
+{
+  gint64 next_start;
+  gboolean is_acquired;
+
+  g_return_val_if_fail (AIO_IS_RATE_LIMITER (self), FALSE);
+  g_return_val_if_fail (self->is_initialized, FALSE);
+
+  g_mutex_lock (&self->mutex);
+  is_acquired = aio_rate_limiter_take_slot_locked (self, &next_start);
+  g_mutex_unlock (&self->mutex);
+
+  return is_acquired;
+}
+
+static void
+waiter_free (gpointer data)
+{
+  Waiter *waiter = data;
+
+  g_assert (waiter->timer == NULL && waiter->cancel_source == NULL);
+  g_clear_object (&waiter->job);
+  g_free (waiter);
+}
+
+static Waiter *
+waiter_new (GTask  *task,
+            AioJob *job)
+{
+  Waiter *waiter = g_new0 (Waiter, 1);
+
+  waiter->link.data = task;
+  waiter->job = job != NULL ? g_object_ref (job) : NULL;
+  g_task_set_task_data (task, waiter, waiter_free);
+
+  return waiter;
+}
+
+static gboolean
+timer_dispatch (GSource     *source,
+                GSourceFunc  callback,
+                gpointer     user_data)
+{
+  return callback (user_data);
+}
+
+static GSourceFuncs timer_funcs = {
+  .dispatch = timer_dispatch,
+};
+
+static gboolean waiter_on_timer (gpointer user_data);
+
+/* The kernel lets a long poll() oversleep by up to 0.1% of its timeout
+ * (0.5% for a niced process), 5 ms on a 1 s wait: a far deadline is first
+ * slept towards with a margin that covers that, and the early wake-up then
+ * waits again for the rest, which is short and so precise. */
+static gint64
+timer_wake_time (gint64 when,
+                 gint64 now)
+{
+  gint64 distance = when - now;
+
+  if (distance <= 2000)
+    return when;
+
+  return when - MAX (distance / 100, 1000);
+}
+
+/* Wakes the head waiter in its own context shortly before @when, or at
+ * @when when it is near. The ready time is exact to the microsecond; the
+ * context may dispatch it up to about a millisecond late (its poll timeout
+ * is rounded up), and an early wake-up only arms the timer again. */
+static void
+waiter_arm_timer_locked (Waiter *waiter,
+                         gint64  when,
+                         gint64  now)
+{
+  GTask *task = waiter->link.data;
+  gint64 wake_time = timer_wake_time (when, now);
+
+  if (waiter->timer == NULL)
+    {
+      waiter->timer = g_source_new (&timer_funcs, sizeof (GSource));
+      g_source_set_static_name (waiter->timer, "[aioext] rate limiter timer");
+      g_source_set_ready_time (waiter->timer, wake_time);
+      g_task_attach_source (task, waiter->timer, waiter_on_timer);
+    }
+  else
+    g_source_set_ready_time (waiter->timer, wake_time);
+}
+
+/* Starts the head waiter if its time has come, or arms its timer. Cancelled
+ * waiters met on the way leave too, so that one whose context is busy
+ * cannot block the queue. One start at a time, each stamped just before it
+ * is handed over: a burst's callbacks run one after the other, and the
+ * limit must hold for the starts callers see, not for an earlier stamp. */
+static gboolean
+aio_rate_limiter_collect_locked (AioRateLimiter *self,
+                                 GQueue         *granted,
+                                 GQueue         *cancelled)
+{
+  GList *link;
+  gint64 now = g_get_monotonic_time ();
+
+  while ((link = self->waiters.head) != NULL)
+    {
+      Waiter *waiter = g_task_get_task_data (link->data);
+      gint64 next_start;
+
+      if (g_cancellable_is_cancelled (g_task_get_cancellable (link->data)))
+        {
+          g_queue_unlink (&self->waiters, link);
+          waiter->is_queued = FALSE;
+          g_queue_push_tail_link (cancelled, link);
+          continue;
+        }
+
+      next_start = aio_rate_limiter_next_start_locked (self, now);
+      if (next_start > now)
+        {
+          waiter_arm_timer_locked (waiter, next_start, now);
+          return FALSE;
+        }
+
+      g_queue_unlink (&self->waiters, link);
+      waiter->is_queued = FALSE;
+      aio_rate_limiter_record_start_locked (self, now);
+      g_queue_push_tail_link (granted, link);
+      return TRUE;
+    }
+
+  return FALSE;
+}
+
+static void
+waiter_return_cancelled (GTask *task)
+{
+  aio_task_return_cancelled (task, _("The wait for a rate limiter slot was cancelled."));
+}
+
+static void
+waiter_on_job_completed (GObject      *source_object,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (aio_job_run_finish (AIO_JOB (source_object), result, &error) == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+/* Runs in the task's context once its slot was taken. */
+static void
+waiter_start_job (GTask *task)
+{
+  Waiter *waiter = g_task_get_task_data (task);
+
+  aio_job_run_async (waiter->job, g_task_get_cancellable (task),
+                     waiter_on_job_completed, g_object_ref (task));
+}
+
+/* Outside the lock: a job starts in its caller's context (see
+ * aio_task_run_in_context() for @may_start_here). */
+static void
+aio_rate_limiter_deliver (GQueue   *granted,
+                          GQueue   *cancelled,
+                          gboolean  may_start_here)
+{
+  GList *link;
+
+  while ((link = g_queue_pop_head_link (cancelled)) != NULL)
+    {
+      GTask *task = link->data;
+      Waiter *waiter = g_task_get_task_data (task);
+
+      aio_source_drop (&waiter->timer);
+      aio_source_drop (&waiter->cancel_source);
+      waiter_return_cancelled (task);
+      g_object_unref (task);
+    }
+
+  while ((link = g_queue_pop_head_link (granted)) != NULL)
+    {
+      GTask *task = link->data;
+      Waiter *waiter = g_task_get_task_data (task);
+
+      aio_source_drop (&waiter->timer);
+      aio_source_drop (&waiter->cancel_source);
+      if (waiter->job == NULL)
+        g_task_return_boolean (task, TRUE);
+      else
+        aio_task_run_in_context (task, may_start_here, waiter_start_job);
+      g_object_unref (task);
+    }
+}
+
+static void
+aio_rate_limiter_wake (AioRateLimiter *self)
+{
+  gboolean is_granted;
+
+  do
+    {
+      GQueue granted = G_QUEUE_INIT;
+      GQueue cancelled = G_QUEUE_INIT;
+
+      g_mutex_lock (&self->mutex);
+      is_granted = aio_rate_limiter_collect_locked (self, &granted, &cancelled);
+      g_mutex_unlock (&self->mutex);
+
+      aio_rate_limiter_deliver (&granted, &cancelled, TRUE);
+    }
+  while (is_granted);
+}
+
+/* Runs in the head waiter's context. */
+static gboolean
+waiter_on_timer (gpointer user_data)
+{
+  GTask *task = user_data;
+
+  /* Disarmed first: the wake re-arms it if the head must still wait, which
+   * is also how a timer that fired early waits again. */
+  g_source_set_ready_time (g_main_current_source (), -1);
+  aio_rate_limiter_wake (g_task_get_source_object (task));
+
+  return G_SOURCE_CONTINUE;
+}
+
+/* Runs in the waiter's own context. */
+static gboolean
+waiter_on_cancelled (GCancellable *cancellable,
+                     gpointer      user_data)
+{
+  GTask *task = user_data;
+  AioRateLimiter *self = g_task_get_source_object (task);
+  Waiter *waiter = g_task_get_task_data (task);
+  gboolean was_queued;
+
+  g_mutex_lock (&self->mutex);
+  was_queued = waiter->is_queued;
+  if (was_queued)
+    {
+      g_queue_unlink (&self->waiters, &waiter->link);
+      waiter->is_queued = FALSE;
+    }
+  g_mutex_unlock (&self->mutex);
+
+  if (was_queued)
+    {
+      aio_source_drop (&waiter->timer);
+      aio_source_drop (&waiter->cancel_source);
+      waiter_return_cancelled (task);
+      /* The next waiter may start now, or needs the timer this one had. */
+      aio_rate_limiter_wake (self);
+      g_object_unref (task);
+    }
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Starts the call now when a slot is free and nobody waits, else queues it
+ * (the head of the queue arms its timer). Returns whether it was started. */
+static gboolean
+aio_rate_limiter_enqueue (AioRateLimiter *self,
+                          GTask          *task,
+                          Waiter         *waiter)
+{
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  gint64 next_start;
+  gboolean is_started;
+
+  g_mutex_lock (&self->mutex);
+  is_started = aio_rate_limiter_take_slot_locked (self, &next_start);
+  if (!is_started)
+    {
+      g_queue_push_tail_link (&self->waiters, &waiter->link);
+      waiter->is_queued = TRUE;
+      g_object_ref (task);
+      if (self->waiters.head == &waiter->link)
+        waiter_arm_timer_locked (waiter, next_start, g_get_monotonic_time ());
+      if (cancellable != NULL)
+        {
+          waiter->cancel_source = g_cancellable_source_new (cancellable);
+          g_source_set_static_name (waiter->cancel_source, "[aioext] rate limiter cancel");
+          g_task_attach_source (task, waiter->cancel_source, G_SOURCE_FUNC (waiter_on_cancelled));
+        }
+    }
+  g_mutex_unlock (&self->mutex);
+
+  return is_started;
+}
+
+/**
+ * aio_rate_limiter_acquire_async:
+ * @self: an #AioRateLimiter
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the call may start
+ * @user_data: data for @callback
+ *
+ * Waits, in FIFO order, until a call may start, and counts it as started
+ * at that moment; @callback then runs in the caller's thread-default main
+ * context. Cancelling @cancellable while waiting fails with
+ * %G_IO_ERROR_CANCELLED and frees the place for the next waiter.
+ */
+void
+aio_rate_limiter_acquire_async (AioRateLimiter      *self,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Waiter *waiter;
+
+  g_return_if_fail (AIO_IS_RATE_LIMITER (self));
+  g_return_if_fail (self->is_initialized);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, aio_rate_limiter_acquire_async);
+  /* A slot taken is spent: a cancellation that races with it is too late. */
+  g_task_set_check_cancellable (task, FALSE);
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  waiter = waiter_new (task, NULL);
+  if (aio_rate_limiter_enqueue (self, task, waiter))
+    g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * aio_rate_limiter_acquire_finish:
+ * @self: an #AioRateLimiter
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes aio_rate_limiter_acquire_async().
+ *
+ * Returns: %TRUE when the call may start, %FALSE with @error set
+ */
+gboolean
+aio_rate_limiter_acquire_finish (AioRateLimiter  *self,
+                                 GAsyncResult    *result,
+                                 GError         **error)
+{
+  g_return_val_if_fail (AIO_IS_RATE_LIMITER (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == aio_rate_limiter_acquire_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * aio_rate_limiter_run_job_async:
+ * @self: an #AioRateLimiter
+ * @job: the job to start once a slot is free, normally not started yet
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called once @job has completed, or the wait
+ *   failed
+ * @user_data: data for @callback
+ *
+ * Waits for a slot as aio_rate_limiter_acquire_async() does, then starts
+ * @job in the caller's thread-default main context and waits for its
+ * outcome. Cancelling @cancellable while waiting frees the place; while
+ * @job runs it cancels @job and completes this call at once, as
+ * aio_job_run_async() does.
+ */
+void
+aio_rate_limiter_run_job_async (AioRateLimiter      *self,
+                                AioJob              *job,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Waiter *waiter;
+
+  g_return_if_fail (AIO_IS_RATE_LIMITER (self));
+  g_return_if_fail (self->is_initialized);
+  g_return_if_fail (AIO_IS_JOB (job));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, aio_rate_limiter_run_job_async);
+  g_task_set_check_cancellable (task, FALSE);
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  waiter = waiter_new (task, job);
+  if (aio_rate_limiter_enqueue (self, task, waiter))
+    aio_task_run_in_context (task, TRUE, waiter_start_job);
+}
+
+/**
+ * aio_rate_limiter_run_job_finish:
+ * @self: an #AioRateLimiter
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes aio_rate_limiter_run_job_async(): reads the job's outcome.
+ *
+ * Returns: (transfer none) (nullable): the job's result, owned by the job
+ *   (see aio_job_propagate_value()), or %NULL with @error set
+ */
+const GValue *
+aio_rate_limiter_run_job_finish (AioRateLimiter  *self,
+                                 GAsyncResult    *result,
+                                 GError         **error)
+{
+  Waiter *waiter;
+
+  g_return_val_if_fail (AIO_IS_RATE_LIMITER (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == aio_rate_limiter_run_job_async, NULL);
+
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return NULL;
+
+  waiter = g_task_get_task_data (G_TASK (result));
+
+  return aio_job_propagate_value (waiter->job, error);
+}

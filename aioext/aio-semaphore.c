@@ -1,0 +1,1028 @@
+/* aio-semaphore.c: an atomic, FIFO, weighted semaphore
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "aio-error.h"
+#include "aio-i18n-private.h"
+#include "aio-semaphore.h"
+#include "aio-task-private.h"
+
+/**
+ * SECTION:aio-semaphore
+ * @title: AioSemaphore
+ * @short_description: an atomic, FIFO, weighted semaphore that can run a job while holding permits
+ * @include: aioext.h
+ * @see_also: #AioRateLimiter, #AioJob
+ *
+ * See #AioSemaphore for how to use it.
+ */
+
+/**
+ * AioSemaphore:
+ *
+ * A counter of permits that callers acquire before doing something and
+ * release afterwards, to bound how much of it runs at once: Python's
+ * `asyncio.Semaphore` and `BoundedSemaphore`, plus `acquire_many(n)` from
+ * Python's aioextensions, without their flaws.
+ *
+ * - An acquisition of @count permits is atomic: it gets all of them at once
+ *   or waits without holding any, so two callers that each need most of the
+ *   permits can never deadlock holding half each.
+ * - Waiters are served strictly in FIFO order: a large request at the head
+ *   is not overtaken by smaller ones behind it, so it never starves.
+ * - Cancelling a waiter removes it from the queue and wakes whoever it was
+ *   blocking (the waiters behind it that now fit).
+ * - A request for more permits than a bounded semaphore can ever have fails
+ *   at once with %AIO_ERROR_INVALID_ARGUMENT instead of waiting forever.
+ * - aio_semaphore_close() fails every waiter with %AIO_ERROR_CLOSED.
+ *
+ * aio_semaphore_run_job_async() is aioextensions' `async with acquire_many(n)`:
+ * it acquires, runs an #AioJob and releases once the job has really
+ * completed, whatever its outcome.
+ *
+ * Each callback runs in the thread-default main context of its caller. The
+ * #AioSemaphore:value and #AioSemaphore:waiters properties are notified in
+ * the context the semaphore was created in, coalesced: one notification per
+ * main-loop iteration at most, after the change.
+ *
+ * A waiter is one small record (56 bytes on 64-bit systems) linked into an
+ * intrusive queue, plus its #GTask: about 320 bytes of heap in all per
+ * queued call, nothing else grows with the queue, and nothing polls.
+ *
+ * |[<!-- language="C" -->
+ * static AioSemaphore *downloads;  // aio_semaphore_new (4)
+ *
+ * aio_semaphore_run_job_async (downloads, 1, job, cancellable,
+ *                              on_downloaded, self);
+ * ]|
+ *
+ * |[<!-- language="Python" -->
+ * semaphore = Aio.Semaphore.new(2)
+ * semaphore.acquire_async(2, None, on_acquired)
+ * ]|
+ */
+
+typedef enum
+{
+  WAITER_QUEUED,
+  WAITER_GRANTED,     /* holds its permits; a job waiter's job has not started yet */
+  WAITER_RUNNING,     /* a job waiter whose job runs */
+  WAITER_DONE,        /* failed, cancelled, or handed its permits on */
+} WaiterState;
+
+/* The task data of every queued acquisition and of every run-job call (an
+ * acquisition granted at once needs none). The link is this record's own:
+ * queueing a waiter allocates nothing more. */
+typedef struct
+{
+  GList        link;          /* in AioSemaphore.waiters, data = the task */
+  guint        count;
+  WaiterState  state;         /* AioSemaphore.mutex until granted, then
+                               * only the task's context touches it */
+  GSource     *cancel_source; /* fires in the task's context */
+  AioJob      *job;           /* run-job waiters only */
+  gboolean     is_returned;   /* the task's context only */
+} Waiter;
+
+struct _AioSemaphore
+{
+  GObject       parent_instance;
+
+  GMutex        mutex;
+  guint         value;         /* mutex */
+  GQueue        waiters;       /* mutex: Waiter.link, one task ref each */
+  gboolean      is_closed;     /* mutex */
+
+  guint         capacity;
+  gboolean      is_bounded;
+
+  GMainContext *context;       /* where notify is emitted */
+  gint          is_notify_pending;
+  guint         notified_value;
+  guint         notified_waiters;
+};
+
+enum {
+  PROP_0,
+  PROP_VALUE,
+  PROP_CAPACITY,
+  PROP_WAITERS,
+  PROP_IS_BOUNDED,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+G_DEFINE_FINAL_TYPE (AioSemaphore, aio_semaphore, G_TYPE_OBJECT)
+
+static void
+aio_semaphore_finalize (GObject *object)
+{
+  AioSemaphore *self = AIO_SEMAPHORE (object);
+
+  /* Every queued waiter's task holds a reference on the semaphore. */
+  g_assert (g_queue_is_empty (&self->waiters));
+
+  g_clear_pointer (&self->context, g_main_context_unref);
+  g_mutex_clear (&self->mutex);
+
+  G_OBJECT_CLASS (aio_semaphore_parent_class)->finalize (object);
+}
+
+static void
+aio_semaphore_constructed (GObject *object)
+{
+  AioSemaphore *self = AIO_SEMAPHORE (object);
+
+  G_OBJECT_CLASS (aio_semaphore_parent_class)->constructed (object);
+
+  self->value = self->capacity;
+  self->notified_value = self->capacity;
+}
+
+static void
+aio_semaphore_get_property (GObject    *object,
+                            guint       prop_id,
+                            GValue     *value,
+                            GParamSpec *pspec)
+{
+  AioSemaphore *self = AIO_SEMAPHORE (object);
+
+  switch (prop_id)
+    {
+    case PROP_VALUE:
+      g_value_set_uint (value, aio_semaphore_get_value (self));
+      break;
+
+    case PROP_CAPACITY:
+      g_value_set_uint (value, self->capacity);
+      break;
+
+    case PROP_WAITERS:
+      g_value_set_uint (value, aio_semaphore_get_waiters (self));
+      break;
+
+    case PROP_IS_BOUNDED:
+      g_value_set_boolean (value, self->is_bounded);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+aio_semaphore_set_property (GObject      *object,
+                            guint         prop_id,
+                            const GValue *value,
+                            GParamSpec   *pspec)
+{
+  AioSemaphore *self = AIO_SEMAPHORE (object);
+
+  switch (prop_id)
+    {
+    case PROP_CAPACITY:
+      self->capacity = g_value_get_uint (value);
+      break;
+
+    case PROP_IS_BOUNDED:
+      self->is_bounded = g_value_get_boolean (value);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+aio_semaphore_class_init (AioSemaphoreClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = aio_semaphore_finalize;
+  object_class->constructed = aio_semaphore_constructed;
+  object_class->get_property = aio_semaphore_get_property;
+  object_class->set_property = aio_semaphore_set_property;
+
+  /**
+   * AioSemaphore:value:
+   *
+   * How many permits are free now. Changes are notified in the main context
+   * the semaphore was created in.
+   */
+  properties[PROP_VALUE] =
+    g_param_spec_uint ("value", "Value", "How many permits are free now",
+                       0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * AioSemaphore:capacity:
+   *
+   * The number of permits the semaphore was created with. A bounded
+   * semaphore never holds more.
+   */
+  properties[PROP_CAPACITY] =
+    g_param_spec_uint ("capacity", "Capacity", "The number of permits the semaphore was created with",
+                       0, G_MAXUINT, 1,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * AioSemaphore:waiters:
+   *
+   * How many acquisitions wait in the queue. Changes are notified in the
+   * main context the semaphore was created in.
+   */
+  properties[PROP_WAITERS] =
+    g_param_spec_uint ("waiters", "Waiters", "How many acquisitions wait in the queue",
+                       0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * AioSemaphore:is-bounded:
+   *
+   * Whether releasing permits above #AioSemaphore:capacity is an error.
+   */
+  properties[PROP_IS_BOUNDED] =
+    g_param_spec_boolean ("is-bounded", "Is bounded", "Whether releasing above the capacity is an error",
+                          FALSE,
+                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+aio_semaphore_init (AioSemaphore *self)
+{
+  g_mutex_init (&self->mutex);
+  self->context = g_main_context_ref_thread_default ();
+}
+
+/**
+ * aio_semaphore_new: (constructor)
+ * @value: the number of permits
+ *
+ * Creates a semaphore with @value free permits. Releasing more than was
+ * acquired raises the value above @value, as with Python's
+ * `asyncio.Semaphore`; use aio_semaphore_new_bounded() to make that an
+ * error.
+ *
+ * Returns: (transfer full): a new #AioSemaphore
+ */
+AioSemaphore *
+aio_semaphore_new (guint value)
+{
+  return g_object_new (AIO_TYPE_SEMAPHORE, "capacity", value, NULL);
+}
+
+/**
+ * aio_semaphore_new_bounded: (constructor)
+ * @value: the number of permits, also the most the semaphore can hold
+ *
+ * Creates a semaphore with @value free permits on which releasing above
+ * @value fails with %AIO_ERROR_INVALID_ARGUMENT, as with Python's
+ * `asyncio.BoundedSemaphore`.
+ *
+ * Returns: (transfer full): a new bounded #AioSemaphore
+ */
+AioSemaphore *
+aio_semaphore_new_bounded (guint value)
+{
+  return g_object_new (AIO_TYPE_SEMAPHORE, "capacity", value, "is-bounded", TRUE, NULL);
+}
+
+/**
+ * aio_semaphore_get_value:
+ * @self: an #AioSemaphore
+ *
+ * How many permits are free now.
+ *
+ * Returns: the number of free permits
+ */
+guint
+aio_semaphore_get_value (AioSemaphore *self)
+{
+  guint value;
+
+  g_return_val_if_fail (AIO_IS_SEMAPHORE (self), 0);
+
+  g_mutex_lock (&self->mutex);
+  value = self->value;
+  g_mutex_unlock (&self->mutex);
+
+  return value;
+}
+
+/**
+ * aio_semaphore_get_capacity:
+ * @self: an #AioSemaphore
+ *
+ * The number of permits @self was created with.
+ *
+ * Returns: the capacity
+ */
+guint
+aio_semaphore_get_capacity (AioSemaphore *self)
+{
+  g_return_val_if_fail (AIO_IS_SEMAPHORE (self), 0);
+
+  return self->capacity;
+}
+
+/**
+ * aio_semaphore_get_waiters:
+ * @self: an #AioSemaphore
+ *
+ * How many acquisitions wait in the queue now.
+ *
+ * Returns: the number of waiters
+ */
+guint
+aio_semaphore_get_waiters (AioSemaphore *self)
+{
+  guint waiters;
+
+  g_return_val_if_fail (AIO_IS_SEMAPHORE (self), 0);
+
+  g_mutex_lock (&self->mutex);
+  waiters = self->waiters.length;
+  g_mutex_unlock (&self->mutex);
+
+  return waiters;
+}
+
+/**
+ * aio_semaphore_is_bounded:
+ * @self: an #AioSemaphore
+ *
+ * Whether releasing above the capacity is an error.
+ *
+ * Returns: %TRUE for a semaphore made by aio_semaphore_new_bounded()
+ */
+gboolean
+aio_semaphore_is_bounded (AioSemaphore *self)
+{
+  g_return_val_if_fail (AIO_IS_SEMAPHORE (self), FALSE);
+
+  return self->is_bounded;
+}
+
+/**
+ * aio_semaphore_is_closed:
+ * @self: an #AioSemaphore
+ *
+ * Whether aio_semaphore_close() was called.
+ *
+ * Returns: %TRUE once @self is closed
+ */
+gboolean
+aio_semaphore_is_closed (AioSemaphore *self)
+{
+  gboolean is_closed;
+
+  g_return_val_if_fail (AIO_IS_SEMAPHORE (self), FALSE);
+
+  g_mutex_lock (&self->mutex);
+  is_closed = self->is_closed;
+  g_mutex_unlock (&self->mutex);
+
+  return is_closed;
+}
+
+/* Runs in the semaphore's own context; emits only what changed since the
+ * last notification. */
+static void
+aio_semaphore_emit_notify (AioSemaphore *self)
+{
+  guint value, waiters;
+
+  g_mutex_lock (&self->mutex);
+  value = self->value;
+  waiters = self->waiters.length;
+  g_mutex_unlock (&self->mutex);
+
+  if (value != self->notified_value)
+    {
+      self->notified_value = value;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VALUE]);
+    }
+  if (waiters != self->notified_waiters)
+    {
+      self->notified_waiters = waiters;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WAITERS]);
+    }
+}
+
+static gboolean
+aio_semaphore_emit_notify_in_idle (gpointer user_data)
+{
+  AioSemaphore *self = user_data;
+
+  /* Cleared before reading, so a change made meanwhile schedules again. */
+  g_atomic_int_set (&self->is_notify_pending, FALSE);
+  aio_semaphore_emit_notify (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Bindings must never see notify on another thread or context. A change
+ * made while this thread runs the semaphore's own context is notified at
+ * once, as any GObject setter does (cheap when nobody listens); any other
+ * change is notified from an idle there, coalesced, so that a loop of
+ * acquisitions outside the main loop pays one atomic read for it. */
+static void
+aio_semaphore_queue_notify (AioSemaphore *self)
+{
+  GSource *source;
+
+  if (g_atomic_int_get (&self->is_notify_pending))
+    return;
+
+  if (g_main_context_is_owner (self->context))
+    {
+      aio_semaphore_emit_notify (self);
+      return;
+    }
+
+  if (!g_atomic_int_compare_and_exchange (&self->is_notify_pending, FALSE, TRUE))
+    return;
+
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_static_name (source, "[aioext] semaphore notify");
+  g_source_set_callback (source, aio_semaphore_emit_notify_in_idle, g_object_ref (self), g_object_unref);
+  g_source_attach (source, self->context);
+  g_source_unref (source);
+}
+
+static void
+waiter_free (gpointer data)
+{
+  Waiter *waiter = data;
+
+  g_assert (waiter->cancel_source == NULL);
+  g_clear_object (&waiter->job);
+  g_free (waiter);
+}
+
+static Waiter *
+waiter_new (GTask  *task,
+            guint   count,
+            AioJob *job)
+{
+  Waiter *waiter = g_new0 (Waiter, 1);
+
+  waiter->link.data = task;
+  waiter->count = count;
+  waiter->state = WAITER_QUEUED;
+  waiter->job = job != NULL ? g_object_ref (job) : NULL;
+  g_task_set_task_data (task, waiter, waiter_free);
+
+  return waiter;
+}
+
+static void
+waiter_return_cancelled (GTask *task)
+{
+  aio_task_return_cancelled (task, _("The semaphore acquisition was cancelled."));
+}
+
+/* Moves every waiter at the head that fits now into @granted, and every
+ * cancelled one met on the way into @cancelled: strict FIFO, so a large
+ * request at the head blocks the smaller ones behind it. A cancelled waiter
+ * is dropped here too, not only when its cancel source runs, so a waiter
+ * whose context is busy cannot block the queue. */
+static void
+aio_semaphore_collect_locked (AioSemaphore *self,
+                              GQueue       *granted,
+                              GQueue       *cancelled)
+{
+  GList *link;
+
+  while ((link = self->waiters.head) != NULL)
+    {
+      Waiter *waiter = g_task_get_task_data (link->data);
+
+      if (g_cancellable_is_cancelled (g_task_get_cancellable (link->data)))
+        {
+          g_queue_unlink (&self->waiters, link);
+          waiter->state = WAITER_DONE;
+          g_queue_push_tail_link (cancelled, link);
+          continue;
+        }
+
+      if (waiter->count > self->value)
+        break;
+
+      g_queue_unlink (&self->waiters, link);
+      self->value -= waiter->count;
+      waiter->state = WAITER_GRANTED;
+      g_queue_push_tail_link (granted, link);
+    }
+}
+
+static void waiter_start_job (GTask *task);
+
+/* Hands the permits to granted waiters and fails cancelled ones, outside the
+ * lock. A job must start in its caller's context: right here when this is a
+ * dispatch of that context (@may_start_here), else from an idle there, so
+ * that aio_semaphore_release() never runs a job's function inside itself. */
+static void
+aio_semaphore_deliver (GQueue   *granted,
+                       GQueue   *cancelled,
+                       gboolean  may_start_here)
+{
+  GList *link;
+
+  while ((link = g_queue_pop_head_link (cancelled)) != NULL)
+    {
+      GTask *task = link->data;
+
+      aio_source_drop (&((Waiter *) g_task_get_task_data (task))->cancel_source);
+      waiter_return_cancelled (task);
+      g_object_unref (task);
+    }
+
+  while ((link = g_queue_pop_head_link (granted)) != NULL)
+    {
+      GTask *task = link->data;
+      Waiter *waiter = g_task_get_task_data (task);
+
+      if (waiter->job == NULL)
+        {
+          aio_source_drop (&waiter->cancel_source);
+          g_task_return_boolean (task, TRUE);
+        }
+      else
+        aio_task_run_in_context (task, may_start_here, waiter_start_job);
+      g_object_unref (task);
+    }
+}
+
+/* Runs in the waiter's own context. */
+static gboolean
+waiter_on_cancelled (GCancellable *cancellable,
+                     gpointer      user_data)
+{
+  GTask *task = user_data;
+  AioSemaphore *self = g_task_get_source_object (task);
+  Waiter *waiter = g_task_get_task_data (task);
+  GQueue granted = G_QUEUE_INIT;
+  GQueue cancelled = G_QUEUE_INIT;
+  WaiterState state;
+
+  g_mutex_lock (&self->mutex);
+  state = waiter->state;
+  if (state == WAITER_QUEUED)
+    {
+      g_queue_unlink (&self->waiters, &waiter->link);
+      waiter->state = WAITER_DONE;
+      /* The waiter may have been the one blocking the head. */
+      aio_semaphore_collect_locked (self, &granted, &cancelled);
+    }
+  g_mutex_unlock (&self->mutex);
+
+  aio_source_drop (&waiter->cancel_source);
+
+  if (state == WAITER_QUEUED)
+    {
+      waiter_return_cancelled (task);
+      aio_semaphore_deliver (&granted, &cancelled, TRUE);
+      aio_semaphore_queue_notify (self);
+      g_object_unref (task);
+    }
+  else if (state == WAITER_RUNNING && !waiter->is_returned)
+    {
+      /* The permits stay held until the job has really completed. */
+      waiter->is_returned = TRUE;
+      aio_job_cancel (waiter->job);
+      waiter_return_cancelled (task);
+    }
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+waiter_watch_cancellable (Waiter *waiter,
+                          GTask  *task)
+{
+  GCancellable *cancellable = g_task_get_cancellable (task);
+
+  if (cancellable == NULL)
+    return;
+
+  waiter->cancel_source = g_cancellable_source_new (cancellable);
+  g_source_set_static_name (waiter->cancel_source, "[aioext] semaphore cancel");
+  g_task_attach_source (task, waiter->cancel_source, G_SOURCE_FUNC (waiter_on_cancelled));
+}
+
+static gboolean
+aio_semaphore_check_count (AioSemaphore  *self,
+                           guint          count,
+                           GError       **error)
+{
+  if (self->is_bounded && count > self->capacity)
+    {
+      g_set_error (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
+                   _("An acquisition of %u exceeds the limit of the semaphore (%u), so it could never be granted."),
+                   count, self->capacity);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static void
+aio_semaphore_set_closed_error (GError **error)
+{
+  g_set_error_literal (error, AIO_ERROR, AIO_ERROR_CLOSED,
+                       _("The semaphore was closed, so it grants no more permits."));
+}
+
+/* Grants at once when nobody waits and the permits are free, or queues a
+ * waiter. Returns FALSE with @error set when the request can never be met.
+ * A plain acquisition granted at once needs no waiter record at all. */
+static gboolean
+aio_semaphore_enqueue (AioSemaphore  *self,
+                       GTask         *task,
+                       guint          count,
+                       AioJob        *job,
+                       gboolean      *is_granted,
+                       GError       **error)
+{
+  gboolean is_closed;
+  Waiter *waiter;
+
+  if (!aio_semaphore_check_count (self, count, error))
+    return FALSE;
+
+  g_mutex_lock (&self->mutex);
+  is_closed = self->is_closed;
+  *is_granted = !is_closed && g_queue_is_empty (&self->waiters) && count <= self->value;
+  if (*is_granted)
+    {
+      self->value -= count;
+      if (job != NULL)
+        waiter_new (task, count, job)->state = WAITER_GRANTED;
+    }
+  else if (!is_closed)
+    {
+      waiter = waiter_new (task, count, job);
+      g_queue_push_tail_link (&self->waiters, &waiter->link);
+      g_object_ref (task);
+      /* Watched under the lock: a cancellation that comes later finds the
+       * waiter queued and its source set. */
+      waiter_watch_cancellable (waiter, task);
+    }
+  g_mutex_unlock (&self->mutex);
+
+  if (is_closed)
+    {
+      aio_semaphore_set_closed_error (error);
+      return FALSE;
+    }
+
+  aio_semaphore_queue_notify (self);
+
+  return TRUE;
+}
+
+/**
+ * aio_semaphore_acquire_async:
+ * @self: an #AioSemaphore
+ * @count: how many permits to acquire, at least 1
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called once the permits are held, or the
+ *   acquisition failed
+ * @user_data: data for @callback
+ *
+ * Acquires @count permits at once, waiting in FIFO order behind earlier
+ * waiters: `acquire_many(n)` of Python's aioextensions, made atomic. While waiting it holds
+ * no permit. Release them with aio_semaphore_release() once done.
+ *
+ * It fails with %AIO_ERROR_INVALID_ARGUMENT when @self is bounded and
+ * @count exceeds its capacity, with %AIO_ERROR_CLOSED when @self is or gets
+ * closed, and with %G_IO_ERROR_CANCELLED when @cancellable is cancelled
+ * while waiting; a cancelled waiter leaves the queue and the waiters it was
+ * blocking are served. When the cancellation comes after the permits were
+ * granted, the acquisition succeeds and the caller holds them.
+ */
+void
+aio_semaphore_acquire_async (AioSemaphore        *self,
+                             guint                count,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  GError *error = NULL;
+  gboolean is_granted;
+
+  g_return_if_fail (AIO_IS_SEMAPHORE (self));
+  g_return_if_fail (count > 0);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, aio_semaphore_acquire_async);
+  /* A grant that races with a cancellation is delivered as a success: the
+   * caller then holds the permits and must know it. */
+  g_task_set_check_cancellable (task, FALSE);
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  if (!aio_semaphore_enqueue (self, task, count, NULL, &is_granted, &error))
+    g_task_return_error (task, error);
+  else if (is_granted)
+    g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * aio_semaphore_acquire_finish:
+ * @self: an #AioSemaphore
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes aio_semaphore_acquire_async().
+ *
+ * Returns: %TRUE when the permits are held, %FALSE with @error set
+ */
+gboolean
+aio_semaphore_acquire_finish (AioSemaphore  *self,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  g_return_val_if_fail (AIO_IS_SEMAPHORE (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == aio_semaphore_acquire_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * aio_semaphore_try_acquire:
+ * @self: an #AioSemaphore
+ * @count: how many permits to acquire, at least 1
+ *
+ * Acquires @count permits if that can be done now without overtaking
+ * anyone: it fails when the permits are not free, when someone already
+ * waits, and when @self is closed.
+ *
+ * Returns: %TRUE when the permits are now held
+ */
+gboolean
+aio_semaphore_try_acquire (AioSemaphore *self,
+                           guint         count)
+{
+  gboolean is_acquired;
+
+  g_return_val_if_fail (AIO_IS_SEMAPHORE (self), FALSE);
+  g_return_val_if_fail (count > 0, FALSE);
+
+  g_mutex_lock (&self->mutex);
+  is_acquired = !self->is_closed && self->waiters.head == NULL && count <= self->value;
+  if (is_acquired)
+    self->value -= count;
+  g_mutex_unlock (&self->mutex);
+
+  if (is_acquired)
+    aio_semaphore_queue_notify (self);
+
+  return is_acquired;
+}
+
+/* Takes @count permits back and serves the waiters that now fit. */
+static gboolean
+aio_semaphore_put_back (AioSemaphore  *self,
+                        guint          count,
+                        gboolean       may_start_here,
+                        GError       **error)
+{
+  GQueue granted = G_QUEUE_INIT;
+  GQueue cancelled = G_QUEUE_INIT;
+  guint limit = self->is_bounded ? self->capacity : G_MAXUINT;
+  gboolean is_over;
+
+  g_mutex_lock (&self->mutex);
+  is_over = count > limit - self->value;
+  if (!is_over)
+    {
+      self->value += count;
+      aio_semaphore_collect_locked (self, &granted, &cancelled);
+    }
+  g_mutex_unlock (&self->mutex);
+
+  if (is_over)
+    {
+      g_set_error (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
+                   _("A release of %u would raise the semaphore above its limit (%u)."),
+                   count, limit);
+      return FALSE;
+    }
+
+  aio_semaphore_deliver (&granted, &cancelled, may_start_here);
+  aio_semaphore_queue_notify (self);
+
+  return TRUE;
+}
+
+/**
+ * aio_semaphore_release:
+ * @self: an #AioSemaphore
+ * @count: how many permits to give back, at least 1
+ * @error: return location for a #GError
+ *
+ * Gives back @count permits and serves, in FIFO order, the waiters that
+ * now fit. It may be called from any thread; waiters are called back in
+ * their own contexts.
+ *
+ * On a bounded semaphore, releasing above the capacity is a run-time
+ * condition, as Python's `ValueError`: it fails with
+ * %AIO_ERROR_INVALID_ARGUMENT and changes nothing.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
+ */
+gboolean
+aio_semaphore_release (AioSemaphore  *self,
+                       guint          count,
+                       GError       **error)
+{
+  g_return_val_if_fail (AIO_IS_SEMAPHORE (self), FALSE);
+  g_return_val_if_fail (count > 0, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return aio_semaphore_put_back (self, count, FALSE, error);
+}
+
+/**
+ * aio_semaphore_close:
+ * @self: an #AioSemaphore
+ *
+ * Fails every waiter with %AIO_ERROR_CLOSED, and every later acquisition
+ * too. Permits already held can still be released. Closing twice does
+ * nothing more.
+ */
+void
+aio_semaphore_close (AioSemaphore *self)
+{
+  GQueue waiters;
+  GList *link;
+
+  g_return_if_fail (AIO_IS_SEMAPHORE (self));
+
+  g_mutex_lock (&self->mutex);
+  self->is_closed = TRUE;
+  waiters = self->waiters;
+  self->waiters = (GQueue) G_QUEUE_INIT;
+  for (link = waiters.head; link != NULL; link = link->next)
+    ((Waiter *) g_task_get_task_data (link->data))->state = WAITER_DONE;
+  g_mutex_unlock (&self->mutex);
+
+  while ((link = g_queue_pop_head_link (&waiters)) != NULL)
+    {
+      GTask *task = link->data;
+      GError *error = NULL;
+
+      aio_source_drop (&((Waiter *) g_task_get_task_data (task))->cancel_source);
+      aio_semaphore_set_closed_error (&error);
+      g_task_return_error (task, error);
+      g_object_unref (task);
+    }
+
+  aio_semaphore_queue_notify (self);
+}
+
+static void
+waiter_on_job_completed (GObject      *source_object,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  AioSemaphore *self = g_task_get_source_object (task);
+  Waiter *waiter = g_task_get_task_data (task);
+
+  waiter->state = WAITER_DONE;
+
+  /* The job's outcome is read in run_job_finish(); this wait cannot fail. */
+  aio_job_run_finish (waiter->job, result, NULL);
+  aio_source_drop (&waiter->cancel_source);
+  aio_semaphore_put_back (self, waiter->count, TRUE, NULL);
+
+  if (!waiter->is_returned)
+    {
+      waiter->is_returned = TRUE;
+      g_task_return_boolean (task, TRUE);
+    }
+}
+
+/* Runs in the task's context, holding the waiter's permits. */
+static void
+waiter_start_job (GTask *task)
+{
+  AioSemaphore *self = g_task_get_source_object (task);
+  Waiter *waiter = g_task_get_task_data (task);
+
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (task)))
+    {
+      waiter->state = WAITER_DONE;
+      aio_source_drop (&waiter->cancel_source);
+      aio_semaphore_put_back (self, waiter->count, TRUE, NULL);
+      waiter_return_cancelled (task);
+      return;
+    }
+
+  waiter->state = WAITER_RUNNING;
+
+  /* No cancellable here: the permits are released only once the job has
+   * really completed, even when the caller stops waiting earlier. */
+  aio_job_run_async (waiter->job, NULL, waiter_on_job_completed, g_object_ref (task));
+}
+
+/**
+ * aio_semaphore_run_job_async:
+ * @self: an #AioSemaphore
+ * @count: how many permits the job needs, at least 1
+ * @job: the job to run while holding them, normally not started yet
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called once the job has completed, or the
+ *   acquisition failed
+ * @user_data: data for @callback
+ *
+ * Acquires @count permits as aio_semaphore_acquire_async() does, starts
+ * @job in the caller's thread-default context, and releases the permits
+ * once @job has completed, whatever its outcome: `async with acquire_many(n)`
+ * in Python's aioextensions.
+ *
+ * Cancelling @cancellable while waiting leaves the queue; while @job runs
+ * it cancels @job and completes this call at once with
+ * %G_IO_ERROR_CANCELLED, but the permits stay held until @job has really
+ * completed.
+ */
+void
+aio_semaphore_run_job_async (AioSemaphore        *self,
+                             guint                count,
+                             AioJob              *job,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  GError *error = NULL;
+  gboolean is_granted;
+
+  g_return_if_fail (AIO_IS_SEMAPHORE (self));
+  g_return_if_fail (count > 0);
+  g_return_if_fail (AIO_IS_JOB (job));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, aio_semaphore_run_job_async);
+  g_task_set_check_cancellable (task, FALSE);
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  if (!aio_semaphore_enqueue (self, task, count, job, &is_granted, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  if (is_granted)
+    {
+      waiter_watch_cancellable (g_task_get_task_data (task), task);
+      aio_task_run_in_context (task, TRUE, waiter_start_job);
+    }
+}
+
+/**
+ * aio_semaphore_run_job_finish:
+ * @self: an #AioSemaphore
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes aio_semaphore_run_job_async(): reads the job's outcome.
+ *
+ * Returns: (transfer none) (nullable): the job's result, owned by the job
+ *   (see aio_job_propagate_value()), or %NULL with @error set
+ */
+const GValue *
+aio_semaphore_run_job_finish (AioSemaphore  *self,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  Waiter *waiter;
+
+  g_return_val_if_fail (AIO_IS_SEMAPHORE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == aio_semaphore_run_job_async, NULL);
+
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return NULL;
+
+  waiter = g_task_get_task_data (G_TASK (result));
+
+  return aio_job_propagate_value (waiter->job, error);
+}

@@ -1,0 +1,22 @@
+/* aio-task-private.h: GTask helpers shared by the flow-control classes
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* Called with a borrowed task, in the task's context. */
+typedef void (*AioTaskFunc) (GTask *task);
+
+void aio_task_run_in_context (GTask       *task,
+                              gboolean     may_run_here,
+                              AioTaskFunc  func);
+void aio_task_return_cancelled (GTask      *task,
+                                const char *message);
+void aio_source_drop          (GSource   **source_pointer);
+
+G_END_DECLS

@@ -1,0 +1,573 @@
+/* bench-flow.c: the cost of AioSemaphore and AioRateLimiter
+ *
+ * - try-acquire-release: one uncontended aio_semaphore_try_acquire() +
+ *   aio_semaphore_release() pair vs the same pair on a plain mutex counter
+ * - acquire-async-release: one uncontended aio_semaphore_acquire_async()
+ *   completion through the main loop + release vs one raw GTask created,
+ *   returned and dispatched
+ * - run-job-window: 100,000 jobs queued at once on a semaphore of 64
+ *   permits with aio_semaphore_run_job_async() vs a hand-written counter
+ *   window that keeps 64 of the same jobs running, and vs the same window
+ *   that also hands each caller a GTask (the cost of an `_async` API)
+ * - queued-run-job-waiter-bytes: heap bytes per waiter queued on a
+ *   semaphore vs one bare GTask (glibc only)
+ * - rate-limiter: 10,000 calls at 1,000 calls per second, through a
+ *   limiter of 1 call per millisecond and one of 1,000 calls per second;
+ *   lateness of each start against the earliest time the limit allowed it
+ *   given the real earlier starts, how many started early (must be 0), and
+ *   the rate reached (lateness delays the calls behind)
+ *
+ * Each figure is the median of several rounds, measured against its
+ * baseline in the same run, and printed as
+ * `BENCH <name> <value> <unit> baseline=<value> ratio=<value>`.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <string.h>
+#ifdef __GLIBC__
+# include <malloc.h>
+#endif
+
+#include <aioext.h>
+
+#define ROUNDS 7
+#define WINDOW 64
+
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+typedef double (*MeasureFunc) (guint steps);
+
+static double
+median (MeasureFunc measure,
+        guint       steps)
+{
+  double samples[ROUNDS];
+
+  for (guint i = 0; i < ROUNDS; i++)
+    samples[i] = measure (steps);
+  qsort (samples, ROUNDS, sizeof samples[0], compare_doubles);
+
+  return samples[ROUNDS / 2];
+}
+
+/* `bench-flow WORD` runs only the figures whose name contains WORD. */
+static const char *filter;
+
+static void
+report (const char  *name,
+        const char  *unit,
+        MeasureFunc  measured,
+        MeasureFunc  baseline,
+        guint        steps)
+{
+  double baseline_value, measured_value;
+
+  if (filter != NULL && strstr (name, filter) == NULL)
+    return;
+
+  baseline_value = median (baseline, steps);
+  measured_value = median (measured, steps);
+
+  g_print ("BENCH %s %.1f %s baseline=%.1f ratio=%.2f\n",
+           name, measured_value, unit, baseline_value, measured_value / baseline_value);
+}
+
+/* try_acquire + release */
+
+typedef struct
+{
+  GMutex mutex;
+  guint  value;
+} Counter;
+
+static gboolean
+counter_try_acquire (Counter *counter)
+{
+  gboolean is_acquired;
+
+  g_mutex_lock (&counter->mutex);
+  is_acquired = counter->value > 0;
+  if (is_acquired)
+    counter->value--;
+  g_mutex_unlock (&counter->mutex);
+
+  return is_acquired;
+}
+
+static void
+counter_release (Counter *counter)
+{
+  g_mutex_lock (&counter->mutex);
+  counter->value++;
+  g_mutex_unlock (&counter->mutex);
+}
+
+static double
+measure_counter_pairs (guint steps)
+{
+  static Counter counter = { .value = 1 };
+  gint64 begin = g_get_monotonic_time ();
+
+  for (guint i = 0; i < steps; i++)
+    {
+      if (!counter_try_acquire (&counter))
+        g_error ("the counter was empty");
+      counter_release (&counter);
+    }
+
+  return (g_get_monotonic_time () - begin) * 1000.0 / steps;
+}
+
+static double
+measure_semaphore_pairs (guint steps)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (1);
+  gint64 begin = g_get_monotonic_time ();
+
+  for (guint i = 0; i < steps; i++)
+    {
+      if (!aio_semaphore_try_acquire (semaphore, 1))
+        g_error ("the semaphore was empty");
+      aio_semaphore_release (semaphore, 1, NULL);
+    }
+
+  begin = g_get_monotonic_time () - begin;
+  /* Emits the pending notify, which holds a reference. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+
+  return begin * 1000.0 / steps;
+}
+
+/* acquire_async + release vs raw GTask */
+
+typedef struct
+{
+  guint         remaining;
+  AioSemaphore *semaphore;
+} Chain;
+
+static void task_step (GObject *source_object, GAsyncResult *result, gpointer user_data);
+
+static void
+start_task (Chain *chain)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, NULL, task_step, chain);
+
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+task_step (GObject      *source_object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Chain *chain = user_data;
+
+  g_task_propagate_boolean (G_TASK (result), NULL);
+  if (--chain->remaining > 0)
+    start_task (chain);
+}
+
+static void
+acquire_step (GObject      *source_object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Chain *chain = user_data;
+
+  if (!aio_semaphore_acquire_finish (chain->semaphore, result, NULL))
+    g_error ("the acquisition failed");
+  aio_semaphore_release (chain->semaphore, 1, NULL);
+  if (--chain->remaining > 0)
+    aio_semaphore_acquire_async (chain->semaphore, 1, NULL, acquire_step, chain);
+}
+
+static double
+run_chain (Chain *chain,
+           guint  steps)
+{
+  gint64 begin = g_get_monotonic_time ();
+
+  if (chain->semaphore != NULL)
+    aio_semaphore_acquire_async (chain->semaphore, 1, NULL, acquire_step, chain);
+  else
+    start_task (chain);
+  while (chain->remaining > 0)
+    g_main_context_iteration (NULL, TRUE);
+
+  return (g_get_monotonic_time () - begin) * 1000.0 / steps;
+}
+
+static double
+measure_task_chain (guint steps)
+{
+  Chain chain = { steps, NULL };
+
+  return run_chain (&chain, steps);
+}
+
+static double
+measure_acquire_chain (guint steps)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (1);
+  Chain chain = { steps, semaphore };
+  double ns = run_chain (&chain, steps);
+
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+
+  return ns;
+}
+
+/* 100,000 jobs, 64 at a time */
+
+static void
+return_now (AioJob       *job,
+            GCancellable *cancellable,
+            gpointer      user_data)
+{
+  aio_job_return_value (job, NULL);
+}
+
+typedef struct
+{
+  AioJob **jobs;
+  GTask  **tasks;     /* one per job for the caller, or NULL */
+  guint    n_jobs;
+  guint    next;
+  guint    running;
+  guint    completed;
+} Window;
+
+static AioJob **
+make_jobs (guint n_jobs)
+{
+  AioJob **jobs = g_new (AioJob *, n_jobs);
+
+  for (guint i = 0; i < n_jobs; i++)
+    jobs[i] = aio_job_new (return_now, NULL, NULL);
+
+  return jobs;
+}
+
+static void
+free_jobs (AioJob **jobs,
+           guint    n_jobs)
+{
+  for (guint i = 0; i < n_jobs; i++)
+    g_object_unref (jobs[i]);
+  g_free (jobs);
+}
+
+static void window_fill (Window *window);
+
+static void
+window_job_done (GObject      *source_object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  Window *window = user_data;
+
+  aio_job_run_finish (AIO_JOB (source_object), result, NULL);
+  window->running--;
+  if (window->tasks != NULL)
+    {
+      GTask *task = window->tasks[window->completed];
+
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+    }
+  window->completed++;
+  window_fill (window);
+}
+
+static void
+window_fill (Window *window)
+{
+  while (window->running < WINDOW && window->next < window->n_jobs)
+    {
+      window->running++;
+      aio_job_run_async (window->jobs[window->next++], NULL, window_job_done, window);
+    }
+}
+
+static void
+propagate_task (GObject      *source_object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_task_propagate_boolean (G_TASK (result), NULL);
+}
+
+static double
+run_hand_window (guint    n_jobs,
+                 gboolean has_tasks)
+{
+  Window window = { make_jobs (n_jobs), NULL, n_jobs, 0, 0, 0 };
+  gint64 begin = g_get_monotonic_time ();
+
+  if (has_tasks)
+    {
+      window.tasks = g_new (GTask *, n_jobs);
+      for (guint i = 0; i < n_jobs; i++)
+        window.tasks[i] = g_task_new (NULL, NULL, propagate_task, NULL);
+    }
+  window_fill (&window);
+  while (window.completed < n_jobs)
+    g_main_context_iteration (NULL, TRUE);
+  begin = g_get_monotonic_time () - begin;
+
+  g_free (window.tasks);
+  free_jobs (window.jobs, n_jobs);
+
+  return begin / 1000.0;
+}
+
+static double
+measure_hand_window (guint n_jobs)
+{
+  return run_hand_window (n_jobs, FALSE);
+}
+
+/* The same window handing each caller a GAsyncResult of its own, as any
+ * `_async` API does: the part of the cost that is the API's shape. */
+static double
+measure_hand_window_with_tasks (guint n_jobs)
+{
+  return run_hand_window (n_jobs, TRUE);
+}
+
+static void
+semaphore_job_done (GObject      *source_object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  guint *completed = user_data;
+
+  aio_semaphore_run_job_finish (AIO_SEMAPHORE (source_object), result, NULL);
+  (*completed)++;
+}
+
+static double
+measure_semaphore_window (guint n_jobs)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (WINDOW);
+  AioJob **jobs = make_jobs (n_jobs);
+  guint completed = 0;
+  gint64 begin = g_get_monotonic_time ();
+
+  for (guint i = 0; i < n_jobs; i++)
+    aio_semaphore_run_job_async (semaphore, 1, jobs[i], NULL, semaphore_job_done, &completed);
+  while (completed < n_jobs)
+    g_main_context_iteration (NULL, TRUE);
+  begin = g_get_monotonic_time () - begin;
+
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  free_jobs (jobs, n_jobs);
+
+  return begin / 1000.0;
+}
+
+/* Memory of a queued waiter: heap bytes per waiter queued on an empty
+ * semaphore, against one bare GTask kept alive, the least any
+ * GAsyncReadyCallback API holds per pending call. */
+
+#ifdef __GLIBC__
+static void
+ignore_result (GObject      *source_object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+}
+
+static void
+bench_waiter_memory (guint waiters)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (0);
+  g_autoptr(AioJob) job = aio_job_new (return_now, NULL, NULL);
+  GTask **tasks = g_new (GTask *, waiters);
+  struct mallinfo2 before, after;
+  double task_bytes, waiter_bytes;
+
+  before = mallinfo2 ();
+  for (guint i = 0; i < waiters; i++)
+    tasks[i] = g_task_new (NULL, NULL, ignore_result, NULL);
+  after = mallinfo2 ();
+  task_bytes = (double) (after.uordblks - before.uordblks) / waiters;
+
+  before = mallinfo2 ();
+  for (guint i = 0; i < waiters; i++)
+    aio_semaphore_run_job_async (semaphore, 1, job, NULL, ignore_result, NULL);
+  after = mallinfo2 ();
+  waiter_bytes = (double) (after.uordblks - before.uordblks) / waiters;
+
+  g_print ("BENCH semaphore-queued-run-job-waiter-bytes %.0f B baseline=%.0f ratio=%.2f\n",
+           waiter_bytes, task_bytes, waiter_bytes / task_bytes);
+
+  aio_semaphore_close (semaphore);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  for (guint i = 0; i < waiters; i++)
+    {
+      g_task_return_boolean (tasks[i], TRUE);
+      g_object_unref (tasks[i]);
+    }
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_free (tasks);
+}
+#endif
+
+/* Rate limiter: 1,000 calls per second, as 1 per millisecond and as 1,000
+ * per second */
+
+typedef struct
+{
+  gint64 *starts;
+  guint   completed;
+} Starts;
+
+static void
+record_start (GObject      *source_object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Starts *starts = user_data;
+
+  if (!aio_rate_limiter_acquire_finish (AIO_RATE_LIMITER (source_object), result, NULL))
+    g_error ("the wait failed");
+  starts->starts[starts->completed++] = g_get_monotonic_time ();
+}
+
+static void
+bench_rate_limiter (const char *name,
+                    guint       calls,
+                    guint       max_calls,
+                    gint64      period_us)
+{
+  g_autofree char *full_name = g_strconcat ("rate-limiter-", name, NULL);
+  g_autoptr(AioRateLimiter) limiter = NULL;
+  Starts starts = { NULL, 0 };
+  gint64 *granted_at, begin;
+  double *lateness, seconds, p99;
+  gint64 max_early_us = 0;
+  guint early = 0, measured = 0;
+
+  if (filter != NULL && strstr (full_name, filter) == NULL)
+    return;
+
+  limiter = aio_rate_limiter_new (max_calls, period_us / 1e6, 0.0, NULL);
+  starts.starts = g_new (gint64, calls);
+  granted_at = g_new0 (gint64, calls);
+  lateness = g_new0 (double, calls);
+  begin = g_get_monotonic_time ();
+
+  /* A call granted inside its acquire_async() is called back only once the
+   * loop runs: count it as started when acquire_async() returned, no
+   * earlier than its grant. The others are called back in the very
+   * dispatch that grants them. */
+  for (guint i = 0; i < calls; i++)
+    {
+      aio_rate_limiter_acquire_async (limiter, NULL, record_start, &starts);
+      if (aio_rate_limiter_get_waiters (limiter) == 0)
+        granted_at[i] = g_get_monotonic_time ();
+    }
+  while (starts.completed < calls)
+    g_main_context_iteration (NULL, TRUE);
+  seconds = (g_get_monotonic_time () - begin) / 1e6;
+  for (guint i = 0; i < calls; i++)
+    if (granted_at[i] != 0)
+      starts.starts[i] = granted_at[i];
+
+  /* Each start against the earliest time the limit allowed it: one period
+   * after the start max_calls before it. Only calls called back in the
+   * dispatch that granted them, after a call that was too, are measured:
+   * the grant time of one granted inside acquire_async() is not observable
+   * (with 1 per ms that leaves out call 1, with 1,000 per s the second
+   * thousand). A burst's callbacks run one after the other, so a start
+   * seen in its callback may trail its grant by the callbacks before it;
+   * max-early shows by how much any start came early, if one did. */
+  for (guint i = max_calls; i < calls; i++)
+    {
+      gint64 ideal;
+
+      if (granted_at[i] != 0 || granted_at[i - max_calls] != 0)
+        continue;
+      ideal = starts.starts[i - max_calls] + period_us;
+      if (starts.starts[i] < ideal)
+        {
+          early++;
+          max_early_us = MAX (max_early_us, ideal - starts.starts[i]);
+        }
+      lateness[measured++] = (starts.starts[i] - ideal) / 1000.0;
+    }
+  qsort (lateness, measured, sizeof lateness[0], compare_doubles);
+  p99 = lateness[measured * 99 / 100];
+
+  g_print ("BENCH %s-early-starts %u calls baseline=0 ratio=%s\n",
+           full_name, early, early == 0 ? "0.00" : "inf");
+  g_print ("BENCH %s-max-early %" G_GINT64_FORMAT " us baseline=0 ratio=-\n", full_name, max_early_us);
+  g_print ("BENCH %s-p50-lateness %.3f ms baseline=0 ratio=-\n", full_name, lateness[measured / 2]);
+  g_print ("BENCH %s-p99-lateness %.3f ms baseline=2.000 ratio=%.2f\n", full_name, p99, p99 / 2.0);
+  g_print ("BENCH %s-max-lateness %.3f ms baseline=0 ratio=-\n", full_name, lateness[measured - 1]);
+  g_print ("BENCH %s-rate %.1f calls/s baseline=1000.0 ratio=%.2f\n",
+           full_name, calls / seconds, calls / seconds / 1000.0);
+
+  g_free (lateness);
+  g_free (granted_at);
+  g_free (starts.starts);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+#ifdef __GLIBC__
+  /* Measured in a process of its own: a fresh heap has no free chunks that
+   * would hide new allocations, and the 100,000 waiters it frees do not
+   * leave the timing figures a heap to consolidate. */
+  if (argc > 1 && strcmp (argv[1], "--waiter-bytes") == 0)
+    {
+      bench_waiter_memory (100000);
+      return 0;
+    }
+#endif
+
+  filter = argc > 1 ? argv[1] : NULL;
+
+#ifdef __GLIBC__
+  if (filter == NULL || strstr ("semaphore-queued-run-job-waiter-bytes", filter) != NULL)
+    {
+      const char *child_argv[] = { argv[0], "--waiter-bytes", NULL };
+      g_autoptr(GError) error = NULL;
+
+      if (!g_spawn_sync (NULL, (char **) child_argv, NULL, G_SPAWN_CHILD_INHERITS_STDIN,
+                         NULL, NULL, NULL, NULL, NULL, &error))
+        g_error ("Could not measure the waiter size: %s", error->message);
+    }
+#endif
+  /* Before the semaphore figures, which leave a large freed heap behind:
+   * consolidating it can stall the process for milliseconds later on. */
+  bench_rate_limiter ("1-per-ms", 10000, 1, 1000);
+  bench_rate_limiter ("1000-per-s", 10000, 1000, G_USEC_PER_SEC);
+  report ("semaphore-try-acquire-release-vs-mutex-counter", "ns",
+          measure_semaphore_pairs, measure_counter_pairs, 10000000);
+  report ("semaphore-acquire-async-release-vs-gtask", "ns",
+          measure_acquire_chain, measure_task_chain, 100000);
+  report ("semaphore-100000-jobs-64-permits-vs-hand-window", "ms",
+          measure_semaphore_window, measure_hand_window, 100000);
+  report ("semaphore-100000-jobs-64-permits-vs-hand-window-with-gtasks", "ms",
+          measure_semaphore_window, measure_hand_window_with_tasks, 100000);
+
+  return 0;
+}

@@ -1,0 +1,733 @@
+/* test-semaphore.c: AioSemaphore behaviour
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <aioext.h>
+
+/* One acquisition or job run and what came back. */
+typedef struct
+{
+  gboolean      is_done;
+  gboolean      is_ok;
+  GError       *error;
+  guint         order;       /* 1 for the first to complete, and so on */
+  GMainContext *context;     /* thread-default context of the callback */
+  GCancellable *cancellable;
+  const GValue *value;
+} Outcome;
+
+static guint completed_count;
+
+static void
+outcome_clear (Outcome *outcome)
+{
+  g_clear_error (&outcome->error);
+  g_clear_object (&outcome->cancellable);
+}
+
+static void
+outcome_note (Outcome *outcome)
+{
+  g_assert_false (outcome->is_done);
+  outcome->is_done = TRUE;
+  outcome->order = ++completed_count;
+  outcome->context = g_main_context_get_thread_default ();
+}
+
+static void
+on_acquired (GObject      *source_object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  Outcome *outcome = user_data;
+
+  outcome_note (outcome);
+  outcome->is_ok = aio_semaphore_acquire_finish (AIO_SEMAPHORE (source_object), result, &outcome->error);
+}
+
+static void
+on_job_run (GObject      *source_object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  Outcome *outcome = user_data;
+
+  outcome_note (outcome);
+  outcome->value = aio_semaphore_run_job_finish (AIO_SEMAPHORE (source_object), result, &outcome->error);
+  outcome->is_ok = outcome->value != NULL;
+}
+
+static void
+acquire (AioSemaphore *semaphore,
+         guint         count,
+         Outcome      *outcome)
+{
+  outcome->cancellable = g_cancellable_new ();
+  aio_semaphore_acquire_async (semaphore, count, outcome->cancellable, on_acquired, outcome);
+}
+
+static void
+wait_for (Outcome *outcome)
+{
+  while (!outcome->is_done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* Runs every source that is ready now, and nothing that needs waiting. */
+static void
+drain (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static void
+test_acquire_uncontended_calls_back_later (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (2);
+  Outcome outcome = { 0 };
+
+  acquire (semaphore, 2, &outcome);
+  g_assert_false (outcome.is_done);
+  g_assert_cmpuint (aio_semaphore_get_value (semaphore), ==, 0);
+  wait_for (&outcome);
+  g_assert_no_error (outcome.error);
+  g_assert_true (outcome.is_ok);
+
+  g_assert_true (aio_semaphore_release (semaphore, 2, NULL));
+  g_assert_cmpuint (aio_semaphore_get_value (semaphore), ==, 2);
+  outcome_clear (&outcome);
+}
+
+/* aioextensions took units one at a time: two callers needing 3 of 4 permits
+ * could each hold 2 and wait forever. */
+static void
+test_acquire_many_is_atomic (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (4);
+  Outcome first = { 0 }, second = { 0 };
+
+  acquire (semaphore, 3, &first);
+  acquire (semaphore, 3, &second);
+  wait_for (&first);
+  drain ();
+  g_assert_true (first.is_ok);
+  g_assert_false (second.is_done);
+  /* The waiter holds nothing while it waits. */
+  g_assert_cmpuint (aio_semaphore_get_value (semaphore), ==, 1);
+  g_assert_cmpuint (aio_semaphore_get_waiters (semaphore), ==, 1);
+
+  g_assert_true (aio_semaphore_release (semaphore, 3, NULL));
+  wait_for (&second);
+  g_assert_true (second.is_ok);
+  g_assert_cmpuint (aio_semaphore_get_value (semaphore), ==, 1);
+  g_assert_true (aio_semaphore_release (semaphore, 3, NULL));
+  g_assert_cmpuint (aio_semaphore_get_value (semaphore), ==, 4);
+
+  outcome_clear (&first);
+  outcome_clear (&second);
+}
+
+static void
+test_fifo_large_head_is_not_overtaken (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (2);
+  Outcome large = { 0 }, small = { 0 };
+
+  g_assert_true (aio_semaphore_try_acquire (semaphore, 2));
+  acquire (semaphore, 2, &large);
+  acquire (semaphore, 1, &small);
+
+  g_assert_true (aio_semaphore_release (semaphore, 1, NULL));
+  drain ();
+  /* One permit is free and the small request would fit, but it is behind. */
+  g_assert_false (large.is_done);
+  g_assert_false (small.is_done);
+  g_assert_false (aio_semaphore_try_acquire (semaphore, 1));
+
+  g_assert_true (aio_semaphore_release (semaphore, 1, NULL));
+  wait_for (&large);
+  drain ();
+  g_assert_false (small.is_done);
+  g_assert_true (aio_semaphore_release (semaphore, 2, NULL));
+  wait_for (&small);
+  g_assert_cmpuint (large.order, <, small.order);
+  g_assert_true (small.is_ok);
+
+  outcome_clear (&large);
+  outcome_clear (&small);
+}
+
+static void
+test_fifo_order_is_kept (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (1);
+  Outcome outcomes[5] = { 0 };
+  guint i;
+
+  g_assert_true (aio_semaphore_try_acquire (semaphore, 1));
+  for (i = 0; i < G_N_ELEMENTS (outcomes); i++)
+    acquire (semaphore, 1, &outcomes[i]);
+  for (i = 0; i < G_N_ELEMENTS (outcomes); i++)
+    {
+      g_assert_true (aio_semaphore_release (semaphore, 1, NULL));
+      wait_for (&outcomes[i]);
+      drain ();
+      if (i + 1 < G_N_ELEMENTS (outcomes))
+        g_assert_false (outcomes[i + 1].is_done);
+    }
+  for (i = 1; i < G_N_ELEMENTS (outcomes); i++)
+    g_assert_cmpuint (outcomes[i - 1].order, <, outcomes[i].order);
+  g_assert_true (aio_semaphore_release (semaphore, 1, NULL));
+  for (i = 0; i < G_N_ELEMENTS (outcomes); i++)
+    outcome_clear (&outcomes[i]);
+}
+
+/* golang/go#37852: cancelling the head waiter left the ones behind it that
+ * now fit asleep. */
+static void
+test_cancel_head_wakes_the_rest (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (2);
+  Outcome head = { 0 }, behind = { 0 }, behind_too = { 0 };
+
+  g_assert_true (aio_semaphore_try_acquire (semaphore, 1));
+  acquire (semaphore, 2, &head);
+  acquire (semaphore, 1, &behind);
+  acquire (semaphore, 1, &behind_too);
+  drain ();
+  g_assert_false (behind.is_done);
+
+  g_cancellable_cancel (head.cancellable);
+  wait_for (&head);
+  wait_for (&behind);
+  drain ();
+  g_assert_error (head.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_true (behind.is_ok);
+  g_assert_false (behind_too.is_done);
+  g_assert_cmpuint (aio_semaphore_get_waiters (semaphore), ==, 1);
+
+  g_assert_true (aio_semaphore_release (semaphore, 1, NULL));
+  wait_for (&behind_too);
+  g_assert_true (behind_too.is_ok);
+
+  outcome_clear (&head);
+  outcome_clear (&behind);
+  outcome_clear (&behind_too);
+}
+
+static void
+release_in_callback (GObject      *source_object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  Outcome *outcome = user_data;
+
+  on_acquired (source_object, result, user_data);
+  if (outcome->is_ok)
+    g_assert_true (aio_semaphore_release (AIO_SEMAPHORE (source_object), 1, NULL));
+}
+
+/* CPython gh-90155: a waiter woken by a release and cancelled before it
+ * ran lost the permit and left the others hanging. Here a grant that races
+ * with the cancellation is reported as a success, so the permit is never
+ * lost, and waiters cancelled while queued leave without taking one. */
+static void
+test_cancel_after_wake_loses_no_permit (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (1);
+  Outcome woken = { 0 }, cancelled = { 0 }, last = { 0 };
+
+  g_assert_true (aio_semaphore_try_acquire (semaphore, 1));
+  woken.cancellable = g_cancellable_new ();
+  aio_semaphore_acquire_async (semaphore, 1, woken.cancellable, release_in_callback, &woken);
+  acquire (semaphore, 1, &cancelled);
+  last.cancellable = g_cancellable_new ();
+  aio_semaphore_acquire_async (semaphore, 1, last.cancellable, release_in_callback, &last);
+
+  g_assert_true (aio_semaphore_release (semaphore, 1, NULL));
+  g_cancellable_cancel (woken.cancellable);
+  g_cancellable_cancel (cancelled.cancellable);
+  wait_for (&woken);
+  wait_for (&cancelled);
+  wait_for (&last);
+
+  g_assert_true (woken.is_ok);
+  g_assert_error (cancelled.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_true (last.is_ok);
+  g_assert_cmpuint (aio_semaphore_get_value (semaphore), ==, 1);
+  g_assert_cmpuint (aio_semaphore_get_waiters (semaphore), ==, 0);
+
+  outcome_clear (&woken);
+  outcome_clear (&cancelled);
+  outcome_clear (&last);
+}
+
+static void
+test_cancel_before_call_fails_at_once (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (1);
+  Outcome outcome = { 0 };
+
+  outcome.cancellable = g_cancellable_new ();
+  g_cancellable_cancel (outcome.cancellable);
+  aio_semaphore_acquire_async (semaphore, 1, outcome.cancellable, on_acquired, &outcome);
+  wait_for (&outcome);
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (aio_semaphore_get_value (semaphore), ==, 1);
+  outcome_clear (&outcome);
+}
+
+static void
+test_close_fails_every_waiter (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (1);
+  Outcome first = { 0 }, second = { 0 }, later = { 0 };
+
+  g_assert_true (aio_semaphore_try_acquire (semaphore, 1));
+  acquire (semaphore, 1, &first);
+  acquire (semaphore, 1, &second);
+  aio_semaphore_close (semaphore);
+  g_assert_true (aio_semaphore_is_closed (semaphore));
+  wait_for (&first);
+  wait_for (&second);
+  g_assert_error (first.error, AIO_ERROR, AIO_ERROR_CLOSED);
+  g_assert_error (second.error, AIO_ERROR, AIO_ERROR_CLOSED);
+
+  acquire (semaphore, 1, &later);
+  wait_for (&later);
+  g_assert_error (later.error, AIO_ERROR, AIO_ERROR_CLOSED);
+
+  /* A holder can still give its permit back, but nobody takes it. */
+  g_assert_true (aio_semaphore_release (semaphore, 1, NULL));
+  g_assert_false (aio_semaphore_try_acquire (semaphore, 1));
+
+  outcome_clear (&first);
+  outcome_clear (&second);
+  outcome_clear (&later);
+}
+
+static void
+test_bounded_release_above_capacity_fails (void)
+{
+  g_autoptr(AioSemaphore) bounded = aio_semaphore_new_bounded (2);
+  g_autoptr(AioSemaphore) unbounded = aio_semaphore_new (2);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (aio_semaphore_is_bounded (bounded));
+  g_assert_true (aio_semaphore_try_acquire (bounded, 1));
+  g_assert_false (aio_semaphore_release (bounded, 2, &error));
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpuint (aio_semaphore_get_value (bounded), ==, 1);
+  g_assert_true (aio_semaphore_release (bounded, 1, NULL));
+  g_assert_cmpuint (aio_semaphore_get_value (bounded), ==, 2);
+
+  g_assert_false (aio_semaphore_is_bounded (unbounded));
+  g_assert_true (aio_semaphore_release (unbounded, 3, NULL));
+  g_assert_cmpuint (aio_semaphore_get_value (unbounded), ==, 5);
+  g_assert_cmpuint (aio_semaphore_get_capacity (unbounded), ==, 2);
+}
+
+static void
+test_count_above_capacity_fails_at_once (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new_bounded (2);
+  Outcome outcome = { 0 };
+
+  acquire (semaphore, 3, &outcome);
+  wait_for (&outcome);
+  g_assert_error (outcome.error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpuint (aio_semaphore_get_waiters (semaphore), ==, 0);
+  outcome_clear (&outcome);
+}
+
+static void
+test_try_acquire_does_not_overtake (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (3);
+  Outcome waiter = { 0 };
+
+  g_assert_true (aio_semaphore_try_acquire (semaphore, 2));
+  g_assert_false (aio_semaphore_try_acquire (semaphore, 2));
+  acquire (semaphore, 2, &waiter);
+  /* One permit is free, but a waiter is queued. */
+  g_assert_false (aio_semaphore_try_acquire (semaphore, 1));
+  g_assert_true (aio_semaphore_release (semaphore, 2, NULL));
+  wait_for (&waiter);
+  g_assert_true (aio_semaphore_try_acquire (semaphore, 1));
+  outcome_clear (&waiter);
+}
+
+/* A job that the test completes by hand. */
+static void
+remember_job (AioJob       *job,
+              GCancellable *cancellable,
+              gpointer      user_data)
+{
+  AioJob **job_out = user_data;
+
+  *job_out = job;
+}
+
+static void
+test_run_job_releases_on_success (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (2);
+  g_autoptr(AioJob) job = NULL;
+  AioJob *started = NULL;
+  Outcome outcome = { 0 };
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  job = aio_job_new (remember_job, &started, NULL);
+  aio_semaphore_run_job_async (semaphore, 2, job, NULL, on_job_run, &outcome);
+  while (started == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (aio_semaphore_get_value (semaphore), ==, 0);
+
+  g_value_init (&value, G_TYPE_INT);
+  g_value_set_int (&value, 7);
+  aio_job_return_value (job, &value);
+  wait_for (&outcome);
+  g_assert_no_error (outcome.error);
+  g_assert_cmpint (g_value_get_int (outcome.value), ==, 7);
+  g_assert_cmpuint (aio_semaphore_get_value (semaphore), ==, 2);
+  outcome_clear (&outcome);
+}
+
+static void
+test_run_job_releases_on_error (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (1);
+  g_autoptr(GError) failure = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "gone");
+  g_autoptr(AioJob) job = aio_job_new_for_error (failure);
+  Outcome outcome = { 0 };
+
+  aio_semaphore_run_job_async (semaphore, 1, job, NULL, on_job_run, &outcome);
+  wait_for (&outcome);
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_cmpuint (aio_semaphore_get_value (semaphore), ==, 1);
+  outcome_clear (&outcome);
+}
+
+/* The caller stops waiting at once, but the permits come back only when
+ * the job has really completed. */
+static void
+test_run_job_cancel_releases_after_job_completed (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (1);
+  g_autoptr(AioJob) job = NULL;
+  AioJob *started = NULL;
+  Outcome outcome = { 0 }, next = { 0 };
+
+  job = aio_job_new (remember_job, &started, NULL);
+  outcome.cancellable = g_cancellable_new ();
+  aio_semaphore_run_job_async (semaphore, 1, job, outcome.cancellable, on_job_run, &outcome);
+  while (started == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  acquire (semaphore, 1, &next);
+
+  g_cancellable_cancel (outcome.cancellable);
+  wait_for (&outcome);
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_true (g_cancellable_is_cancelled (aio_job_get_cancellable (job)));
+  drain ();
+  g_assert_false (next.is_done);
+  g_assert_cmpuint (aio_semaphore_get_value (semaphore), ==, 0);
+
+  aio_job_return_error_literal (job, G_IO_ERROR, G_IO_ERROR_CANCELLED, "stopped");
+  wait_for (&next);
+  g_assert_true (next.is_ok);
+  g_assert_true (aio_semaphore_release (semaphore, 1, NULL));
+  g_assert_cmpuint (aio_semaphore_get_value (semaphore), ==, 1);
+
+  outcome_clear (&outcome);
+  outcome_clear (&next);
+}
+
+static void
+test_run_job_cancelled_while_queued_never_starts (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (1);
+  g_autoptr(AioJob) job = NULL;
+  AioJob *started = NULL;
+  Outcome outcome = { 0 };
+
+  job = aio_job_new (remember_job, &started, NULL);
+  g_assert_true (aio_semaphore_try_acquire (semaphore, 1));
+  outcome.cancellable = g_cancellable_new ();
+  aio_semaphore_run_job_async (semaphore, 1, job, outcome.cancellable, on_job_run, &outcome);
+  g_cancellable_cancel (outcome.cancellable);
+  wait_for (&outcome);
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (started);
+  g_assert_true (aio_semaphore_release (semaphore, 1, NULL));
+  drain ();
+  g_assert_null (started);
+  g_assert_cmpuint (aio_semaphore_get_value (semaphore), ==, 1);
+  outcome_clear (&outcome);
+}
+
+typedef struct
+{
+  AioSemaphore *semaphore;
+  GMainContext *context;
+  Outcome       outcome;
+  gboolean      is_queued;
+  GMutex        mutex;
+  GCond         cond;
+} ThreadWaiter;
+
+static gpointer
+acquire_in_thread (gpointer data)
+{
+  ThreadWaiter *waiter = data;
+
+  g_main_context_push_thread_default (waiter->context);
+  aio_semaphore_acquire_async (waiter->semaphore, 1, NULL, on_acquired, &waiter->outcome);
+  g_mutex_lock (&waiter->mutex);
+  waiter->is_queued = TRUE;
+  g_cond_signal (&waiter->cond);
+  g_mutex_unlock (&waiter->mutex);
+  while (!waiter->outcome.is_done)
+    g_main_context_iteration (waiter->context, TRUE);
+  g_main_context_pop_thread_default (waiter->context);
+
+  return NULL;
+}
+
+static void
+test_waiter_is_called_in_its_own_context (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (1);
+  ThreadWaiter waiter = { 0 };
+  GThread *thread;
+
+  waiter.semaphore = semaphore;
+  waiter.context = g_main_context_new ();
+  g_mutex_init (&waiter.mutex);
+  g_cond_init (&waiter.cond);
+
+  g_assert_true (aio_semaphore_try_acquire (semaphore, 1));
+  thread = g_thread_new ("waiter", acquire_in_thread, &waiter);
+  g_mutex_lock (&waiter.mutex);
+  while (!waiter.is_queued)
+    g_cond_wait (&waiter.cond, &waiter.mutex);
+  g_mutex_unlock (&waiter.mutex);
+
+  g_assert_true (aio_semaphore_release (semaphore, 1, NULL));
+  g_thread_join (thread);
+
+  g_assert_true (waiter.outcome.is_ok);
+  g_assert_true (waiter.outcome.context == waiter.context);
+  g_assert_cmpuint (aio_semaphore_get_value (semaphore), ==, 0);
+
+  g_main_context_unref (waiter.context);
+  g_mutex_clear (&waiter.mutex);
+  g_cond_clear (&waiter.cond);
+  outcome_clear (&waiter.outcome);
+}
+
+static void
+on_cancelled_ignored (GObject      *source_object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* Cancelled while queued, or granted first: then it holds the permits. */
+  if (aio_semaphore_acquire_finish (AIO_SEMAPHORE (source_object), result, &error))
+    g_assert_true (aio_semaphore_release (AIO_SEMAPHORE (source_object), 3, NULL));
+  else
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+#define STRESS_THREADS 4
+#define STRESS_ROUNDS 300
+
+typedef struct
+{
+  AioSemaphore *semaphore;
+  guint         held_max;    /* the most permits held at once, all threads */
+  gint          held;
+} Stress;
+
+typedef struct
+{
+  Stress       *stress;
+  GMainContext *context;
+  guint         round;
+  guint         count;
+  gboolean      is_done;
+} StressThread;
+
+static void stress_acquire_next (StressThread *thread);
+
+static void
+stress_on_acquired (GObject      *source_object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  StressThread *thread = user_data;
+  g_autoptr(GError) error = NULL;
+  guint held;
+
+  g_assert_true (g_main_context_get_thread_default () == thread->context);
+  g_assert_true (aio_semaphore_acquire_finish (AIO_SEMAPHORE (source_object), result, &error));
+  g_assert_no_error (error);
+
+  held = (guint) g_atomic_int_add (&thread->stress->held, (gint) thread->count) + thread->count;
+  g_assert_cmpuint (held, <=, aio_semaphore_get_capacity (thread->stress->semaphore));
+  g_atomic_int_add (&thread->stress->held, -(gint) thread->count);
+  g_assert_true (aio_semaphore_release (thread->stress->semaphore, thread->count, NULL));
+  stress_acquire_next (thread);
+}
+
+static void
+stress_acquire_next (StressThread *thread)
+{
+  GCancellable *cancellable;
+
+  if (thread->round++ == STRESS_ROUNDS)
+    {
+      thread->is_done = TRUE;
+      return;
+    }
+
+  /* Counts of 1 to 3 on 3 permits: big requests must wait for small ones
+   * without starving or deadlocking. Every seventh request is cancelled
+   * while it may still be queued. */
+  thread->count = 1 + g_random_int_range (0, 3);
+  cancellable = g_cancellable_new ();
+  aio_semaphore_acquire_async (thread->stress->semaphore, thread->count, cancellable,
+                               stress_on_acquired, thread);
+  if (thread->round % 7 == 0)
+    {
+      g_autoptr(GCancellable) doomed = g_cancellable_new ();
+
+      aio_semaphore_acquire_async (thread->stress->semaphore, 3, doomed, on_cancelled_ignored, NULL);
+      g_cancellable_cancel (doomed);
+    }
+  g_object_unref (cancellable);
+}
+
+static gpointer
+stress_run (gpointer data)
+{
+  StressThread *thread = data;
+
+  g_main_context_push_thread_default (thread->context);
+  stress_acquire_next (thread);
+  while (!thread->is_done)
+    g_main_context_iteration (thread->context, TRUE);
+  /* Lets the cancelled waiters report. */
+  while (g_main_context_iteration (thread->context, FALSE))
+    ;
+  g_main_context_pop_thread_default (thread->context);
+
+  return NULL;
+}
+
+/* Threads, each with its own context, acquire and release on one
+ * semaphore while others cancel waiters: the limit always holds, nothing is
+ * lost and nothing hangs. */
+static void
+test_threads_share_one_semaphore (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (3);
+  Stress stress = { semaphore, 0, 0 };
+  StressThread threads[STRESS_THREADS] = { 0 };
+  GThread *handles[STRESS_THREADS];
+  guint i;
+
+  for (i = 0; i < STRESS_THREADS; i++)
+    {
+      threads[i].stress = &stress;
+      threads[i].context = g_main_context_new ();
+      handles[i] = g_thread_new ("stress", stress_run, &threads[i]);
+    }
+  for (i = 0; i < STRESS_THREADS; i++)
+    {
+      g_thread_join (handles[i]);
+      g_main_context_unref (threads[i].context);
+    }
+
+  g_assert_cmpuint (aio_semaphore_get_value (semaphore), ==, 3);
+  g_assert_cmpuint (aio_semaphore_get_waiters (semaphore), ==, 0);
+  drain ();
+}
+
+static void
+count_notify (GObject    *object,
+              GParamSpec *pspec,
+              gpointer    user_data)
+{
+  guint *count = user_data;
+
+  g_assert_true (g_main_context_is_owner (g_main_context_default ()));
+  (*count)++;
+}
+
+static void
+test_properties_are_notified_in_owner_context (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (3);
+  guint value_notifies = 0, waiters_notifies = 0;
+  Outcome outcome = { 0 };
+  guint value, capacity, waiters;
+
+  g_signal_connect (semaphore, "notify::value", G_CALLBACK (count_notify), &value_notifies);
+  g_signal_connect (semaphore, "notify::waiters", G_CALLBACK (count_notify), &waiters_notifies);
+
+  /* Changes within one iteration are coalesced into one notification. */
+  g_assert_true (aio_semaphore_try_acquire (semaphore, 1));
+  g_assert_true (aio_semaphore_try_acquire (semaphore, 2));
+  g_assert_cmpuint (value_notifies, ==, 0);
+  drain ();
+  g_assert_cmpuint (value_notifies, ==, 1);
+  g_assert_cmpuint (waiters_notifies, ==, 0);
+
+  acquire (semaphore, 1, &outcome);
+  drain ();
+  g_assert_cmpuint (waiters_notifies, ==, 1);
+  g_object_get (semaphore, "value", &value, "capacity", &capacity, "waiters", &waiters, NULL);
+  g_assert_cmpuint (value, ==, 0);
+  g_assert_cmpuint (capacity, ==, 3);
+  g_assert_cmpuint (waiters, ==, 1);
+
+  g_assert_true (aio_semaphore_release (semaphore, 3, NULL));
+  wait_for (&outcome);
+  drain ();
+  g_assert_cmpuint (waiters_notifies, ==, 2);
+  g_assert_cmpuint (value_notifies, ==, 2);
+  g_assert_cmpuint (aio_semaphore_get_value (semaphore), ==, 2);
+  outcome_clear (&outcome);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/semaphore/acquire/uncontended-calls-back-later", test_acquire_uncontended_calls_back_later);
+  g_test_add_func ("/semaphore/acquire-many/is-atomic", test_acquire_many_is_atomic);
+  g_test_add_func ("/semaphore/fifo/large-head-is-not-overtaken", test_fifo_large_head_is_not_overtaken);
+  g_test_add_func ("/semaphore/fifo/order-is-kept", test_fifo_order_is_kept);
+  g_test_add_func ("/semaphore/cancel/head-cancel-wakes-the-rest", test_cancel_head_wakes_the_rest);
+  g_test_add_func ("/semaphore/cancel/after-wake-loses-no-permit", test_cancel_after_wake_loses_no_permit);
+  g_test_add_func ("/semaphore/cancel/before-call-fails-at-once", test_cancel_before_call_fails_at_once);
+  g_test_add_func ("/semaphore/close/fails-every-waiter", test_close_fails_every_waiter);
+  g_test_add_func ("/semaphore/bounded/release-above-capacity-fails", test_bounded_release_above_capacity_fails);
+  g_test_add_func ("/semaphore/acquire/count-above-capacity-fails-at-once", test_count_above_capacity_fails_at_once);
+  g_test_add_func ("/semaphore/try-acquire/does-not-overtake-waiters", test_try_acquire_does_not_overtake);
+  g_test_add_func ("/semaphore/run-job/releases-on-success", test_run_job_releases_on_success);
+  g_test_add_func ("/semaphore/run-job/releases-on-error", test_run_job_releases_on_error);
+  g_test_add_func ("/semaphore/run-job/cancel-releases-after-job-completed", test_run_job_cancel_releases_after_job_completed);
+  g_test_add_func ("/semaphore/run-job/cancelled-while-queued-never-starts", test_run_job_cancelled_while_queued_never_starts);
+  g_test_add_func ("/semaphore/contexts/waiter-called-in-own-context", test_waiter_is_called_in_its_own_context);
+  g_test_add_func ("/semaphore/contexts/threads-share-one-semaphore", test_threads_share_one_semaphore);
+  g_test_add_func ("/semaphore/properties/notified-in-owner-context", test_properties_are_notified_in_owner_context);
+
+  return g_test_run ();
+}
