@@ -16,6 +16,7 @@ Python value. It also adds ``Aio.run(callable, *args)`` and
 ``Aio.CPU_CORES``.
 """
 
+import functools
 import traceback
 
 from gi.repository import GLib, GObject
@@ -137,3 +138,103 @@ __all__.append('run')
 CPU_CORES = Aio.get_cpu_cores()
 """The number of CPU cores this process may use (``Aio.get_cpu_cores()``)."""
 __all__.append('CPU_CORES')
+
+
+def _chain(job, value):
+    """Completes ``job`` with ``value``, or with the outcome of ``value``
+    when it is itself a job."""
+    if not isinstance(value, Aio.Job):
+        job.return_value(value)
+        return
+
+    def done(inner, result):
+        try:
+            job.return_value(inner.run_finish(result))
+        except GLib.Error as error:
+            job.return_error(error)
+
+    value.run_async(None, done)
+
+
+def rate_limited(max_calls, max_calls_period, min_seconds_between_calls=0.0):
+    """A decorator like aioextensions' ``rate_limited``: at most
+    ``max_calls`` calls of the decorated function start in any window of
+    ``max_calls_period`` seconds, successive calls start at least
+    ``min_seconds_between_calls`` apart, and waiting calls go in order.
+
+    Calling the decorated function returns a job; when it is started (by
+    ``Aio.run()``, a collector, ``run_async()``…) it waits for a slot, then
+    calls the function, whose return value, or the outcome of the job it
+    returns, is the job's. Invalid limits raise ``GLib.Error`` here, at
+    decoration."""
+    limiter = Aio.RateLimiter.new(max_calls, max_calls_period, min_seconds_between_calls)
+
+    def decorator(function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            def start(job, cancellable):
+                def granted(source, result):
+                    try:
+                        source.acquire_finish(result)
+                    except GLib.Error as error:
+                        job.return_error(error)
+                        return
+                    try:
+                        _chain(job, function(*args, **kwargs))
+                    except GLib.Error as error:
+                        job.return_error(error)
+                    except Exception as exception:
+                        job.return_error(_error_from_exception(exception))
+
+                limiter.acquire_async(cancellable, granted)
+
+            return Job.new(start)
+
+        wrapper.limiter = limiter
+        return wrapper
+
+    return decorator
+
+
+__all__.append('rate_limited')
+
+
+class _Permits:
+    def __init__(self, semaphore, count):
+        self._semaphore = semaphore
+        self._count = count
+
+    def __enter__(self):
+        if not self._semaphore.try_acquire(self._count):
+            def wait(job, cancellable):
+                def acquired(source, result):
+                    try:
+                        source.acquire_finish(result)
+                        job.return_value(True)
+                    except GLib.Error as error:
+                        job.return_error(error)
+
+                self._semaphore.acquire_async(self._count, cancellable, acquired)
+
+            Job.new(wait).run_sync(None)
+        return self
+
+    def __exit__(self, *exception):
+        self._semaphore.release(self._count)
+        return False
+
+
+class Semaphore(Aio.Semaphore):
+    """AioSemaphore with ``with semaphore.permits(n):`` blocks, the
+    counterpart of aioextensions' ``async with acquire_many(n)``: all ``n``
+    permits are taken at once (never some of them), released when the
+    block ends, whatever happens in it. Entering blocks the thread until the
+    permits are free, like ``threading.Semaphore``; from a main-loop
+    callback use ``acquire_async()`` or ``run_job_async()`` instead."""
+
+    def permits(self, count=1):
+        return _Permits(self, count)
+
+
+Semaphore = override(Semaphore)
+__all__.append('Semaphore')
