@@ -17,6 +17,9 @@ G_BEGIN_DECLS
 # include "aio-job.h"
 # include "aio-main.h"
 # include "aio-worker.h"
+# include "aio-executor-pool.h"
+# include "aio-thread-pool.h"
+# include "aio-thread-iterator.h"
 #undef AIO_INSIDE
 
 G_END_DECLS
