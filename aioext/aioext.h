@@ -20,6 +20,7 @@ G_BEGIN_DECLS
 # include "aio-executor-pool.h"
 # include "aio-thread-pool.h"
 # include "aio-thread-iterator.h"
+# include "aio-process-pool.h"
 #undef AIO_INSIDE
 
 G_END_DECLS
