@@ -11,6 +11,11 @@
 
 #include <aioext.h>
 
+#include "aio-wire-private.h"
+
+/* The worker's end of the pool socket, for functions that misbehave on it. */
+static int worker_fd = -1;
+
 /* Worker functions */
 
 static GVariant *
@@ -58,6 +63,49 @@ maybe_die (GVariant *arguments, GCancellable *cancellable, gpointer user_data, G
   return g_variant_new_uint32 (value);
 }
 
+static GVariant *
+write_garbage (GVariant *arguments, GCancellable *cancellable, gpointer user_data, GError **error)
+{
+  const guint8 garbage[] = { 5, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef, 0x00 };
+
+  g_assert_cmpint (write (worker_fd, garbage, sizeof garbage), ==, sizeof garbage);
+
+  return g_variant_new_boolean (TRUE);
+}
+
+static GVariant *
+answer_another_call (GVariant *arguments, GCancellable *cancellable, gpointer user_data, GError **error)
+{
+  AioWireMessage reply = {
+    .kind = AIO_WIRE_RESULT,
+    .call_id = 987654321,
+    .payload = g_variant_ref_sink (g_variant_new_boolean (TRUE)),
+  };
+  g_autoptr(GBytes) frame = aio_wire_encode (&reply);
+  gsize size;
+  const guint8 *data = g_bytes_get_data (frame, &size);
+
+  g_assert_cmpint (write (worker_fd, data, size), ==, (gssize) size);
+  g_variant_unref (reply.payload);
+
+  return g_variant_new_boolean (TRUE);
+}
+
+static gpointer
+exit_later (gpointer data)
+{
+  g_usleep (20000);
+  _exit (0);
+}
+
+static GVariant *
+exit_after_answering (GVariant *arguments, GCancellable *cancellable, gpointer user_data, GError **error)
+{
+  g_thread_unref (g_thread_new ("exit", exit_later, NULL));
+
+  return g_variant_new_boolean (TRUE);
+}
+
 static AioWorker *
 test_worker_new (void)
 {
@@ -67,6 +115,9 @@ test_worker_new (void)
   aio_worker_register (worker, "sleep_then_pid", G_VARIANT_TYPE_UINT32, sleep_then_pid, NULL, NULL);
   aio_worker_register (worker, "fail", NULL, fail, NULL, NULL);
   aio_worker_register (worker, "maybe_die", G_VARIANT_TYPE ("(uu)"), maybe_die, NULL, NULL);
+  aio_worker_register (worker, "write_garbage", NULL, write_garbage, NULL, NULL);
+  aio_worker_register (worker, "answer_another_call", NULL, answer_another_call, NULL, NULL);
+  aio_worker_register (worker, "exit_after_answering", NULL, exit_after_answering, NULL, NULL);
 
   return worker;
 }
@@ -398,6 +449,55 @@ test_process_pool_shutdown_and_initialize (void)
   g_assert_false (aio_executor_pool_is_initialized (executor_pool));
 }
 
+static void
+expect_protocol_error_then_service (AioProcessPool *pool,
+                                    const char     *function)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) after = NULL;
+
+  g_assert_null (call_sync (pool, function, g_variant_new_boolean (TRUE), &error));
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_PROTOCOL);
+  g_assert_nonnull (strstr (error->message, function));
+  g_clear_error (&error);
+
+  after = call_sync (pool, "add", g_variant_new ("(ii)", 1, 2), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_variant_get_int32 (after), ==, 3);
+}
+
+static void
+test_process_pool_garbage_fails_the_call_and_replaces_the_worker (void)
+{
+  g_autoptr(AioProcessPool) pool = new_pool (1);
+
+  expect_protocol_error_then_service (pool, "write_garbage");
+}
+
+static void
+test_process_pool_reply_to_another_call_is_a_protocol_error (void)
+{
+  g_autoptr(AioProcessPool) pool = new_pool (1);
+
+  expect_protocol_error_then_service (pool, "answer_another_call");
+}
+
+static void
+test_process_pool_worker_exiting_between_calls_is_replaced (void)
+{
+  g_autoptr(AioProcessPool) pool = new_pool (1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) answered = NULL;
+  g_autoptr(GVariant) after = NULL;
+
+  answered = call_sync (pool, "exit_after_answering", g_variant_new_boolean (TRUE), &error);
+  g_assert_no_error (error);
+  g_usleep (200000);
+  after = call_sync (pool, "add", g_variant_new ("(ii)", 2, 3), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_variant_get_int32 (after), ==, 5);
+}
+
 static guint
 count_zombie_children (void)
 {
@@ -518,7 +618,10 @@ main (int   argc,
   g_autoptr(AioWorker) worker = test_worker_new ();
 
   if (aio_worker_is_requested ())
-    return aio_worker_run (worker);
+    {
+      worker_fd = atoi (g_getenv (AIO_WORKER_FD_VARIABLE));
+      return aio_worker_run (worker);
+    }
   if (g_getenv ("AIO_TEST_DOOMED_PARENT") != NULL)
     run_doomed_parent ();
 
@@ -527,6 +630,9 @@ main (int   argc,
   g_test_add_func ("/process-pool/call/results-and-errors-arrive-intact", test_process_pool_results_and_errors_arrive_intact);
   g_test_add_func ("/process-pool/workers/start-lazily-up-to-max", test_process_pool_workers_start_lazily_up_to_max);
   g_test_add_func ("/process-pool/crash/fails-only-that-call", test_process_pool_crash_fails_only_that_call);
+  g_test_add_func ("/process-pool/untrusted/garbage-fails-the-call", test_process_pool_garbage_fails_the_call_and_replaces_the_worker);
+  g_test_add_func ("/process-pool/untrusted/reply-to-another-call-fails", test_process_pool_reply_to_another_call_is_a_protocol_error);
+  g_test_add_func ("/process-pool/workers/exiting-between-calls-is-replaced", test_process_pool_worker_exiting_between_calls_is_replaced);
   g_test_add_func ("/process-pool/timeout/kills-and-replaces", test_process_pool_timeout_kills_and_replaces);
   g_test_add_func ("/process-pool/cancel/queued-and-running", test_process_pool_cancel_queued_and_running);
   g_test_add_func ("/process-pool/workers/are-recycled", test_process_pool_workers_are_recycled);
