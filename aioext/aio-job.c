@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "aio-enum-types.h"
+#include "aio-error.h"
 #include "aio-i18n-private.h"
 #include "aio-job.h"
 #include "aio-scope-private.h"
@@ -647,6 +648,10 @@ aio_job_start (AioJob *self)
   if (g_cancellable_is_cancelled (self->cancellable))
     aio_job_return_error (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                                      _("The job was cancelled before it started.")));
+  else if (self->func == NULL)
+    /* Made by g_object_new(), as bindings' plain constructors do. */
+    aio_job_return_error (self, g_error_new_literal (AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
+                                                     _("The job has no function to run; create it with aio_job_new().")));
   else
     {
       self->is_in_func = TRUE;

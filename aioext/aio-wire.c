@@ -19,6 +19,8 @@
 #define MAX_FUNCTION_LENGTH 256
 #define MAX_DOMAIN_LENGTH   128
 #define MAX_NESTING         64
+/* Quarks are never freed: a peer may not make this process create many. */
+#define MAX_NEW_DOMAINS     256
 
 struct _AioWireDecoder
 {
@@ -113,6 +115,25 @@ is_valid_domain (const char *domain)
   return TRUE;
 }
 
+/* The error as the peer sent it when its domain is known here or may still
+ * be learnt; otherwise an AIO_ERROR_FAILED that keeps the domain's name. */
+static GError *
+error_from_wire (const char *domain,
+                 gint32      code,
+                 const char *message)
+{
+  static gint new_domains = 0;
+  GQuark quark = g_quark_try_string (domain);
+
+  if (quark == 0 && g_atomic_int_add (&new_domains, 1) < MAX_NEW_DOMAINS)
+    quark = g_quark_from_string (domain);
+
+  if (quark == 0)
+    return g_error_new (AIO_ERROR, AIO_ERROR_FAILED, "%s (%s %d)", message, domain, code);
+
+  return g_error_new_literal (quark, code, message);
+}
+
 static gboolean
 parse_body (AioWireKind      kind,
             GVariant        *body,
@@ -152,7 +173,7 @@ parse_body (AioWireKind      kind,
       g_variant_get (body, "(t&si&s)", &message->call_id, &domain, &code, &text);
       if (!is_valid_domain (domain))
         return set_protocol_error (error, _("an error domain that is not a valid name"));
-      message->error = g_error_new_literal (g_quark_from_string (domain), code, text);
+      message->error = error_from_wire (domain, code, text);
       break;
 
     default:

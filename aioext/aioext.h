@@ -21,6 +21,7 @@ G_BEGIN_DECLS
 # include "aio-thread-pool.h"
 # include "aio-thread-iterator.h"
 # include "aio-process-pool.h"
+# include "aio-collector.h"
 #undef AIO_INSIDE
 
 G_END_DECLS

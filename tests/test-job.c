@@ -486,6 +486,16 @@ test_job_state_changes_are_notified (void)
   g_assert_cmpuint (notifications, ==, 2);
 }
 
+static void
+test_job_without_function_fails_cleanly (void)
+{
+  g_autoptr(AioJob) job = g_object_new (AIO_TYPE_JOB, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (aio_job_run_sync (job, NULL, &error));
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -505,6 +515,7 @@ main (int   argc,
   g_test_add_func ("/job/async-pair/is-wrapped", test_job_wraps_an_async_finish_pair);
   g_test_add_func ("/job/completed/for-value-and-error", test_job_for_value_and_error_are_completed);
   g_test_add_func ("/job/return/twice-is-a-programmer-error", test_job_second_return_is_a_programmer_error);
+  g_test_add_func ("/job/start/without-function-fails-cleanly", test_job_without_function_fails_cleanly);
   g_test_add_func ("/job/state/changes-are-notified", test_job_state_changes_are_notified);
 
   return g_test_run ();

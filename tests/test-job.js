@@ -5,9 +5,12 @@
 import Aio from 'gi://Aio?version=1.0';
 import GLib from 'gi://GLib';
 import Gio from 'gi://Gio';
-import {test, run, assertEqual} from './tap.js';
+import GObject from 'gi://GObject';
+import {test, run, assert, assertEqual} from './tap.js';
+import {callLater, waitFor, expectError} from './helpers.js';
 
 Gio._promisify(Aio.Job.prototype, 'run_async', 'run_finish');
+Gio._promisify(Aio, 'yield_async', 'yield_finish');
 
 test('run returns a JS value', () => {
     const job = Aio.Job.new(j => j.return_value('hello'));
@@ -15,13 +18,157 @@ test('run returns a JS value', () => {
 });
 
 test('run_async works with await', async () => {
+    const job = Aio.Job.new(j => callLater(5, () => j.return_value(42)));
+    assertEqual(await job.run_async(null), 42);
+});
+
+test('value arrives later', async () => {
+    const job = Aio.Job.new(j => callLater(10, () => j.return_value('later')));
+    assertEqual(job.get_state(), Aio.JobState.PENDING, 'state before');
+    const result = await waitFor(job);
+    assertEqual(job.run_finish(result), 'later');
+    assertEqual(job.get_state(), Aio.JobState.SUCCEEDED, 'state after');
+});
+
+test('job starts lazily and once', async () => {
+    let starts = 0;
     const job = Aio.Job.new(j => {
-        GLib.timeout_add(GLib.PRIORITY_DEFAULT, 5, () => {
-            j.return_value(42);
-            return GLib.SOURCE_REMOVE;
+        starts++;
+        j.return_value(42);
+    });
+    assertEqual(starts, 0, 'starts before waiting');
+    await job.run_async(null);
+    job.start();
+    assertEqual(await job.run_async(null), 42);
+    assertEqual(starts, 1, 'starts');
+});
+
+test('callback is never synchronous', async () => {
+    let starts = 0, called = false;
+    const job = Aio.Job.new(j => {
+        starts++;
+        j.return_value(1);
+    });
+    const done = new Promise(resolve => job.run_async(null, () => {
+        called = true;
+        resolve();
+    }));
+    assertEqual(starts, 1, 'starts');
+    assert(!called, 'callback not called yet');
+    await done;
+});
+
+test('error is raised only when read', async () => {
+    const job = Aio.Job.new(j => j.return_error_literal(Gio.io_error_quark(),
+        Gio.IOErrorEnum.NOT_FOUND, 'gone'));
+    job.start();
+    await waitFor(job);
+    assertEqual(job.get_state(), Aio.JobState.FAILED);
+    for (let i = 0; i < 2; i++) {
+        const e = expectError(() => job.propagate_value(), Gio.IOErrorEnum, Gio.IOErrorEnum.NOT_FOUND);
+        assertEqual(e.message, 'gone');
+    }
+});
+
+test('awaiting a failed job rejects with its error', async () => {
+    const job = Aio.Job.new(j => callLater(1, () => j.return_error_literal(Aio.error_quark(),
+        Aio.Error.CLOSED, 'closed')));
+    try {
+        await job.run_async(null);
+    } catch (e) {
+        assert(e.matches(Aio.Error, Aio.Error.CLOSED), `matches: ${e}`);
+        return;
+    }
+    throw new Error('no rejection');
+});
+
+test('job cancelled before start never runs', async () => {
+    let starts = 0;
+    const job = Aio.Job.new(() => starts++);
+    job.cancel();
+    const result = await waitFor(job);
+    expectError(() => job.run_finish(result), Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED);
+    assertEqual(starts, 0, 'starts');
+});
+
+test('cancelling a wait cancels the job', async () => {
+    const seen = [];
+    const job = Aio.Job.new((j, cancellable) => {
+        seen.push(cancellable);
+        // Gio.Cancellable.connect() is g_cancellable_connect() here, not
+        // the signal's connect: the handler takes no arguments.
+        cancellable.connect(() => j.return_error_literal(Gio.io_error_quark(),
+            Gio.IOErrorEnum.CANCELLED, 'stopped'));
+    });
+    const cancellable = new Gio.Cancellable();
+    const cancelledWait = waitFor(job, cancellable);
+    const plainWait = waitFor(job);
+    assertEqual(seen.length, 1, 'starts');
+    assert(seen[0] === job.get_cancellable(), 'the job function sees the job cancellable');
+
+    cancellable.cancel();
+    const [cancelledResult, plainResult] = await Promise.all([cancelledWait, plainWait]);
+    expectError(() => job.run_finish(cancelledResult), Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED);
+    const e = expectError(() => job.run_finish(plainResult), Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED);
+    assertEqual(e.message, 'stopped');
+});
+
+test('for_value and for_error jobs are completed', async () => {
+    const value = new GObject.Value();
+    value.init(GObject.TYPE_DOUBLE);
+    value.set_double(0.5);
+    const succeeded = Aio.Job.new_for_value(value);
+    const failed = Aio.Job.new_for_error(new GLib.Error(Aio.Error, Aio.Error.CLOSED, 'closed'));
+    assertEqual(succeeded.get_state(), Aio.JobState.SUCCEEDED);
+    assertEqual(failed.get_state(), Aio.JobState.FAILED);
+    assertEqual(await succeeded.run_async(null), 0.5);
+    expectError(() => failed.propagate_value(), Aio.Error, Aio.Error.CLOSED);
+});
+
+test('state changes are notified', () => {
+    const states = [];
+    const job = Aio.Job.new(j => callLater(1, () => j.return_value(null)));
+    job.connect('notify::state', () => states.push(job.state));
+    assertEqual(job.run_sync(null), null);
+    assertEqual(states, [Aio.JobState.RUNNING, Aio.JobState.SUCCEEDED]);
+});
+
+test('64-bit integers survive as GObject.Value', () => {
+    const value = new GObject.Value();
+    value.init(GObject.TYPE_INT64);
+    value.set_int64(2 ** 53);
+    assertEqual(Aio.run(Aio.Job.new(j => j.return_value(value))), 2 ** 53);
+});
+
+// GJS has no override for Aio: an exception thrown by a job function is only
+// logged and the job never completes. Wrapping a promise is the JS way.
+function jobFromAsync(fn) {
+    return Aio.Job.new((job, cancellable) => {
+        fn(cancellable).then(value => job.return_value(value), e => {
+            if (e instanceof GLib.Error)
+                job.return_error(e);
+            else
+                job.return_error_literal(Aio.error_quark(), Aio.Error.FAILED, String(e));
         });
     });
-    assertEqual(await job.run_async(null), 42);
+}
+
+test('an async JS function becomes a job', async () => {
+    const job = jobFromAsync(async cancellable => {
+        await Aio.yield_async(cancellable);
+        return 'from a promise';
+    });
+    assertEqual(await job.run_async(null), 'from a promise');
+});
+
+test('a rejected promise becomes the job error', async () => {
+    const job = jobFromAsync(async () => {
+        throw new TypeError('bad input');
+    });
+    job.start();
+    await waitFor(job);
+    const e = expectError(() => job.propagate_value(), Aio.Error, Aio.Error.FAILED);
+    assertEqual(e.message, 'TypeError: bad input');
 });
 
 run();

@@ -3,6 +3,30 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+/* Timeout.add () would attach to the global default context, which
+ * Aio.run () does not iterate: jobs run in the thread-default one. */
+static void call_later (uint interval_ms, owned SourceFunc func) {
+    var source = new TimeoutSource (interval_ms);
+    source.set_callback ((owned) func);
+    source.attach (MainContext.ref_thread_default ());
+}
+
+static void iterate_until (owned SourceFunc done) {
+    var context = MainContext.ref_thread_default ();
+    while (!done ())
+        context.iteration (true);
+}
+
+static Aio.Job return_later (string text) {
+    return new Aio.Job ((job, cancellable) => {
+        call_later (10, () => {
+            Value v = text;
+            job.return_value (v);
+            return Source.REMOVE;
+        });
+    });
+}
+
 static void test_run_returns_value () {
     var job = new Aio.Job ((job, cancellable) => {
         Value v = 42;
@@ -16,8 +40,223 @@ static void test_run_returns_value () {
     }
 }
 
+static async void value_arrives_later () {
+    var job = return_later ("later");
+    assert (job.get_state () == Aio.JobState.PENDING);
+    try {
+        unowned Value? result = yield job.run ();
+        assert (result.get_string () == "later");
+    } catch (Error e) {
+        assert_no_error (e);
+    }
+    assert (job.state == Aio.JobState.SUCCEEDED);
+}
+
+static void test_value_arrives_later () {
+    var loop = new MainLoop ();
+    value_arrives_later.begin ((obj, res) => {
+        value_arrives_later.end (res);
+        loop.quit ();
+    });
+    loop.run ();
+}
+
+static async void starts_lazily_and_once () {
+    int starts = 0;
+    var job = new Aio.Job ((job, cancellable) => {
+        starts++;
+        Value v = 42;
+        job.return_value (v);
+    });
+    assert (starts == 0);
+    try {
+        yield job.run (null);
+        job.start ();
+        unowned Value? result = yield job.run (null);
+        assert (result.get_int () == 42);
+    } catch (Error e) {
+        assert_no_error (e);
+    }
+    assert (starts == 1);
+}
+
+static void test_starts_lazily_and_once () {
+    var loop = new MainLoop ();
+    starts_lazily_and_once.begin ((obj, res) => {
+        starts_lazily_and_once.end (res);
+        loop.quit ();
+    });
+    loop.run ();
+}
+
+static void test_callback_is_never_synchronous () {
+    int starts = 0;
+    bool called = false;
+    var job = new Aio.Job ((job, cancellable) => {
+        starts++;
+        job.return_value (null);
+    });
+    job.run.begin (null, (obj, res) => called = true);
+    assert (starts == 1);
+    assert (!called);
+    iterate_until (() => called);
+}
+
+static void test_error_is_raised_only_when_read () {
+    var job = new Aio.Job ((job, cancellable) => {
+        job.return_error (new IOError.NOT_FOUND ("gone"));
+    });
+    job.start ();
+    iterate_until (() => job.is_completed ());
+    assert (job.get_state () == Aio.JobState.FAILED);
+    for (int i = 0; i < 2; i++) {
+        try {
+            job.propagate_value ();
+            assert_not_reached ();
+        } catch (IOError.NOT_FOUND e) {
+            assert (e.message == "gone");
+        } catch (Error e) {
+            assert_no_error (e);
+        }
+    }
+}
+
+static void test_thread_return_arrives_in_callers_context () {
+    unowned Thread<void*> self = Thread.self<void*> ();
+    unowned Thread<void*>? callback_thread = null;
+    var job = new Aio.Job ((job, cancellable) => {
+        new Thread<void*> ("returner", () => {
+            Value v = uint64.MAX;
+            job.return_value (v);
+            return null;
+        });
+    });
+    job.run.begin (null, (obj, res) => callback_thread = Thread.self<void*> ());
+    iterate_until (() => callback_thread != null);
+    assert (callback_thread == self);
+    try {
+        assert (job.propagate_value ().get_uint64 () == uint64.MAX);
+    } catch (Error e) {
+        assert_no_error (e);
+    }
+}
+
+static void test_cancelled_before_start_never_runs () {
+    int starts = 0;
+    var job = new Aio.Job ((job, cancellable) => starts++);
+    job.cancel ();
+    try {
+        job.run_sync ();
+        assert_not_reached ();
+    } catch (IOError.CANCELLED e) {
+    } catch (Error e) {
+        assert_no_error (e);
+    }
+    assert (starts == 0);
+}
+
+static void test_cancelling_a_wait_cancels_the_job () {
+    int starts = 0;
+    var job = new Aio.Job ((job, cancellable) => {
+        starts++;
+        assert (cancellable == job.get_cancellable ());
+        cancellable.cancelled.connect (() => {
+            job.return_error (new IOError.CANCELLED ("stopped"));
+        });
+    });
+    var cancellable = new Cancellable ();
+    Error? cancelled_error = null;
+    Error? plain_error = null;
+    bool cancelled_done = false, plain_done = false;
+
+    job.run.begin (cancellable, (obj, res) => {
+        try {
+            job.run.end (res);
+        } catch (Error e) {
+            cancelled_error = e;
+        }
+        cancelled_done = true;
+    });
+    job.run.begin (null, (obj, res) => {
+        try {
+            job.run.end (res);
+        } catch (Error e) {
+            plain_error = e;
+        }
+        plain_done = true;
+    });
+    assert (starts == 1);
+
+    cancellable.cancel ();
+    iterate_until (() => cancelled_done && plain_done);
+    assert (cancelled_error is IOError.CANCELLED);
+    assert (plain_error is IOError.CANCELLED);
+    assert (plain_error.message == "stopped");
+}
+
+static void test_for_value_and_for_error_are_completed () {
+    var succeeded = new Aio.Job.for_value (0.5);
+    var failed = new Aio.Job.for_error (new Aio.Error.CLOSED ("closed"));
+    assert (succeeded.get_state () == Aio.JobState.SUCCEEDED);
+    assert (failed.get_state () == Aio.JobState.FAILED);
+    try {
+        assert (succeeded.propagate_value ().get_double () == 0.5);
+        failed.propagate_value ();
+        assert_not_reached ();
+    } catch (Aio.Error.CLOSED e) {
+    } catch (Error e) {
+        assert_no_error (e);
+    }
+}
+
+static void test_state_changes_are_notified () {
+    int notifications = 0;
+    var job = return_later ("later");
+    job.notify["state"].connect (() => notifications++);
+    try {
+        job.run_sync ();
+    } catch (Error e) {
+        assert_no_error (e);
+    }
+    assert (notifications == 2);
+}
+
+/* An async Vala method becomes a job through a closure that finishes it. */
+static async string fetch_greeting (Cancellable? cancellable) throws Error {
+    yield Aio.@yield (cancellable);
+    return "hello";
+}
+
+static void test_async_method_wraps_into_a_job () {
+    var job = new Aio.Job ((job, cancellable) => {
+        fetch_greeting.begin (cancellable, (obj, res) => {
+            try {
+                Value v = fetch_greeting.end (res);
+                job.return_value (v);
+            } catch (Error e) {
+                job.return_error ((owned) e);
+            }
+        });
+    });
+    try {
+        assert (Aio.run (job).get_string () == "hello");
+    } catch (Error e) {
+        assert_no_error (e);
+    }
+}
+
 int main (string[] args) {
     Test.init (ref args);
     Test.add_func ("/vala/job/run-returns-value", test_run_returns_value);
+    Test.add_func ("/vala/job/value/arrives-later", test_value_arrives_later);
+    Test.add_func ("/vala/job/start/is-lazy-and-happens-once", test_starts_lazily_and_once);
+    Test.add_func ("/vala/job/callback/is-never-synchronous", test_callback_is_never_synchronous);
+    Test.add_func ("/vala/job/error/is-raised-only-when-read", test_error_is_raised_only_when_read);
+    Test.add_func ("/vala/job/thread-return/arrives-in-callers-context", test_thread_return_arrives_in_callers_context);
+    Test.add_func ("/vala/job/cancel/before-start-never-runs", test_cancelled_before_start_never_runs);
+    Test.add_func ("/vala/job/cancel/wait-cancels-the-job", test_cancelling_a_wait_cancels_the_job);
+    Test.add_func ("/vala/job/completed/for-value-and-error", test_for_value_and_for_error_are_completed);
+    Test.add_func ("/vala/job/state/changes-are-notified", test_state_changes_are_notified);
+    Test.add_func ("/vala/job/async-method/wraps-into-a-job", test_async_method_wraps_into_a_job);
     return Test.run ();
 }

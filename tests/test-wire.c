@@ -210,6 +210,42 @@ test_wire_non_utf8_error_message_is_made_valid (void)
   aio_wire_message_clear (&message);
 }
 
+/* Found by fuzz-wire: every new error domain became a quark, and quarks are
+ * never freed, so a peer could grow this process without bound. */
+static void
+test_wire_unknown_error_domains_are_bounded (void)
+{
+  g_autoptr(GError) known = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "still intact");
+  AioWireMessage message;
+
+  for (guint i = 0; i < 600; i++)
+    {
+      g_autofree char *domain = g_strdup_printf ("aio-test-flood-%u-quark", i);
+      g_autoptr(GVariant) body = g_variant_ref_sink (g_variant_new ("(tsis)", (guint64) i, domain, 7, "flood"));
+      g_autoptr(GVariant) payload = g_variant_ref_sink (g_variant_new ("(yv)", 'E', body));
+      g_autoptr(GBytes) bytes = g_variant_get_data_as_bytes (payload);
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (aio_wire_parse (bytes, &message, &error));
+      if (i >= 300)
+        {
+          g_assert_error (message.error, AIO_ERROR, AIO_ERROR_FAILED);
+          g_assert_nonnull (strstr (message.error->message, domain));
+          g_assert_cmpuint (g_quark_try_string (domain), ==, 0);
+        }
+      aio_wire_message_clear (&message);
+    }
+
+  {
+    AioWireMessage failure = { .kind = AIO_WIRE_ERROR, .call_id = 1, .error = known };
+    g_autoptr(GBytes) frame = aio_wire_encode (&failure);
+
+    decode_one (frame, &message);
+    g_assert_error (message.error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+    aio_wire_message_clear (&message);
+  }
+}
+
 /* Found by fuzz-wire: asking an empty decoder offset a NULL buffer. */
 static void
 test_wire_empty_decoder_asks_for_more (void)
@@ -235,6 +271,7 @@ main (int   argc,
   g_test_add_func ("/wire/frames/split-anywhere-are-reassembled", test_wire_frames_split_anywhere_are_reassembled);
   g_test_add_func ("/wire/frames/large-payload-round-trips", test_wire_large_payload_round_trips);
   g_test_add_func ("/wire/frames/oversized-and-empty-are-rejected", test_wire_oversized_and_empty_frames_are_rejected);
+  g_test_add_func ("/wire/messages/unknown-error-domains-are-bounded", test_wire_unknown_error_domains_are_bounded);
   g_test_add_func ("/wire/decoder/empty-asks-for-more", test_wire_empty_decoder_asks_for_more);
   g_test_add_func ("/wire/messages/garbage-is-rejected", test_wire_garbage_is_rejected);
   g_test_add_func ("/wire/messages/non-utf8-error-message-is-made-valid", test_wire_non_utf8_error_message_is_made_valid);

@@ -1,0 +1,1393 @@
+/* aio-collector.c: collect and resolve many jobs, ordered and bounded
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "aio-collector.h"
+#include "aio-enum-types.h"
+#include "aio-error.h"
+#include "aio-i18n-private.h"
+
+/**
+ * SECTION:aio-collector
+ * @title: AioCollector
+ * @short_description: collect and resolve: run jobs with bounded concurrency, results in input order
+ * @include: aioext.h
+ *
+ * See #AioCollector for how to use it.
+ */
+
+/**
+ * AioCollector:
+ *
+ * Runs many jobs with at most #AioCollector:workers of them in flight and
+ * hands their outcomes back in input order: all at once with
+ * aio_collector_collect_async(), or one by one with
+ * aio_collector_next_async(), the seed's `collect()` and `resolve()`.
+ *
+ * The input is a finite list of jobs (aio_collector_new_for_jobs()) or a
+ * producer called for the next job only when a worker slot is free
+ * (aio_collector_new_for_producer()), so an unbounded input runs in constant
+ * memory. Any #AioJob can be fed in: thread-pool and process-pool calls,
+ * semaphore- or rate-limited jobs, jobs wrapping a GIO `_async`/`_finish`
+ * pair; a job that is already running or already finished is simply waited
+ * for.
+ *
+ * Nothing starts before the first aio_collector_collect_async() or
+ * aio_collector_next_async(). While the consumer of aio_collector_next_async()
+ * is slower than the workers, at most #AioCollector:max-pending finished
+ * results wait behind the next one to be handed out: a new job starts only
+ * while the jobs after the next unconsumed item number fewer than that
+ * bound, so memory stays bounded even behind one slow head item.
+ *
+ * With %AIO_COLLECTOR_POLICY_FAIL_FAST the first job that fails cancels every
+ * other running job and the remaining input, and the collection fails with
+ * the error of the first failed job in input order (jobs cancelled by the
+ * collector do not count). With %AIO_COLLECTOR_POLICY_SETTLE_ALL every job
+ * yields its own outcome. Cancelling the collector (aio_collector_cancel(),
+ * the #GCancellable of aio_collector_collect_async(), or dropping the last
+ * reference while jobs run) cancels every job and starts nothing more. A
+ * failed collection is reported only once every job it started has
+ * completed, so no job of the collection runs after that callback.
+ *
+ * Everything, from starting jobs to notifying the progress properties
+ * (#AioCollector:started, #AioCollector:completed, #AioCollector:failed,
+ * #AioCollector:total), happens in the thread-default main context that was
+ * current when the collector was created; use the collector from there.
+ *
+ * From C:
+ * |[<!-- language="C" -->
+ * collector = aio_collector_new_for_jobs (jobs, n_jobs, 8, 16,
+ *                                         AIO_COLLECTOR_POLICY_SETTLE_ALL,
+ *                                         &error);
+ * aio_collector_next_async (collector, NULL, on_next, NULL);
+ * ...
+ * job = aio_collector_next_finish (collector, result, &error);
+ * if (job != NULL)
+ *   value = aio_job_propagate_value (job, &item_error);
+ * ]|
+ *
+ * From Python:
+ * |[<!-- language="Python" -->
+ * collector = Aio.Collector.new_for_jobs(jobs, 8, 16,
+ *                                        Aio.CollectorPolicy.SETTLE_ALL)
+ * def done(collector, result):
+ *     values = [job.propagate_value() for job in collector.collect_finish(result)]
+ * collector.collect_async(None, done)
+ * ]|
+ *
+ * From JavaScript:
+ * |[<!-- language="JavaScript" -->
+ * Gio._promisify(Aio.Collector.prototype, 'next_async', 'next_finish');
+ * const collector = Aio.Collector.new_for_producer(4, 8,
+ *     Aio.CollectorPolicy.FAIL_FAST, () => makeJobOrNull());
+ * for (let job; (job = await collector.next_async(null)) !== null;)
+ *     print(job.propagate_value());
+ * ]|
+ *
+ * From Vala:
+ * |[<!-- language="Vala" -->
+ * var collector = new Aio.Collector.for_jobs (jobs, 8, 16,
+ *                                             Aio.CollectorPolicy.SETTLE_ALL);
+ * Aio.Job? job;
+ * while ((job = yield collector.next (null)) != null)
+ *     print ("%d\n", job.propagate_value ().get_int ());
+ * ]|
+ */
+
+/* How many jobs one dispatch of the pump starts at most, so that the first
+ * results are handed out before a wide window has been filled. */
+#define START_BATCH 128
+
+/* One input item from the moment it starts until it is handed out. A running
+ * slot is also the user data of its job's wait: when the collector goes away
+ * first, @owner is cleared and the wait's callback frees the slot. */
+typedef struct
+{
+  AioCollector *owner;
+  AioJob       *job;
+  guint64       index;
+  guint         is_running : 1;
+  guint         is_cancel_requested : 1;
+} Slot;
+
+struct _AioCollector
+{
+  GObject             parent_instance;
+
+  int                 workers;
+  int                 max_pending;
+  AioCollectorPolicy  policy;
+  gboolean            is_initialized;
+  GMainContext       *context;
+
+  /* The input: a list, or a producer. */
+  AioJob            **jobs;
+  guint               n_jobs;
+  guint               cursor;
+  gboolean            is_rest_cancelled;    /* jobs[cursor..] were cancelled */
+  AioJobProducer      producer;
+  gpointer            producer_data;
+  GDestroyNotify      producer_data_destroy;
+  gboolean            is_input_exhausted;
+
+  /* The window: items head..tail-1 started and not handed out yet, in a ring
+   * of a power-of-two capacity. */
+  Slot              **ring;
+  guint64             ring_mask;
+  guint64             head;
+  guint64             tail;
+  guint               n_running;
+
+  /* The consumers. */
+  gboolean            is_started;
+  GTask              *collect_task;
+  GPtrArray          *results;
+  GQueue              next_tasks;
+
+  /* The failure, with the input index it belongs to: items before it can
+   * still be handed out. */
+  GError             *error;
+  guint64             error_index;
+  gboolean            is_cancelled;
+  gboolean            is_finished;
+
+  GSource            *pump;
+  guint               dirty_properties;     /* bit per property to notify */
+
+  gint64              total;
+  gint64              started;
+  gint64              completed;
+  gint64              failed;
+};
+
+static void aio_collector_initable_iface_init (GInitableIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (AioCollector, aio_collector, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
+                                                      aio_collector_initable_iface_init))
+
+enum {
+  PROP_0,
+  PROP_WORKERS,
+  PROP_MAX_PENDING,
+  PROP_POLICY,
+  PROP_TOTAL,
+  PROP_STARTED,
+  PROP_COMPLETED,
+  PROP_FAILED,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+slot_free (Slot *slot)
+{
+  g_object_unref (slot->job);
+  g_free (slot);
+}
+
+/* Slot bookkeeping ------------------------------------------------------- */
+
+static Slot *
+aio_collector_slot_at (AioCollector *self,
+                       guint64       index)
+{
+  return self->ring[index & self->ring_mask];
+}
+
+static void
+aio_collector_ring_push (AioCollector *self,
+                         Slot         *slot)
+{
+  guint64 capacity = self->ring_mask + 1;
+
+  if (self->tail - self->head == capacity)
+    {
+      Slot **ring = g_new (Slot *, capacity * 2);
+
+      for (guint64 i = self->head; i < self->tail; i++)
+        ring[i & (capacity * 2 - 1)] = aio_collector_slot_at (self, i);
+      g_free (self->ring);
+      self->ring = ring;
+      self->ring_mask = capacity * 2 - 1;
+    }
+
+  self->ring[self->tail & self->ring_mask] = slot;
+  self->tail++;
+}
+
+static Slot *
+aio_collector_ring_pop (AioCollector *self)
+{
+  return self->ring[self->head++ & self->ring_mask];
+}
+
+/* A failure is the collector's own doing when it asked the job to cancel
+ * and the job reports exactly that; any other failure, a job cancelling
+ * itself included, belongs to the item. */
+static gboolean
+slot_is_cancelled_by_collector (Slot   *slot,
+                                GError *error)
+{
+  return slot->is_cancel_requested &&
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+/* Progress properties ----------------------------------------------------- */
+
+static void
+aio_collector_mark_dirty (AioCollector *self,
+                          guint         prop_id)
+{
+  self->dirty_properties |= 1u << prop_id;
+}
+
+/* Coalesced: one notify per property per pump dispatch, always in the
+ * collector's context. */
+static void
+aio_collector_notify_dirty (AioCollector *self)
+{
+  guint dirty = self->dirty_properties;
+
+  self->dirty_properties = 0;
+  if (dirty == 0)
+    return;
+
+  g_object_freeze_notify (G_OBJECT (self));
+  for (guint prop_id = PROP_TOTAL; prop_id < N_PROPS; prop_id++)
+    if (dirty & (1u << prop_id))
+      g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+/* The pump ---------------------------------------------------------------- */
+
+static void
+aio_collector_wake (AioCollector *self)
+{
+  if (self->pump != NULL)
+    g_source_set_ready_time (self->pump, 0);
+}
+
+static void aio_collector_abort (AioCollector *self,
+                                 GError       *error,
+                                 guint64       index);
+
+static void
+aio_collector_on_job_done (GObject      *source_object,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  Slot *slot = user_data;
+  AioCollector *self = slot->owner;
+  g_autoptr(GError) error = NULL;
+
+  slot->is_running = FALSE;
+  if (self == NULL)
+    {
+      slot_free (slot);
+      return;
+    }
+
+  self->n_running--;
+  self->completed++;
+  aio_collector_mark_dirty (self, PROP_COMPLETED);
+
+  if (aio_job_propagate_value (slot->job, &error) == NULL)
+    {
+      self->failed++;
+      aio_collector_mark_dirty (self, PROP_FAILED);
+      if (self->policy == AIO_COLLECTOR_POLICY_FAIL_FAST &&
+          !slot_is_cancelled_by_collector (slot, error))
+        aio_collector_abort (self, g_steal_pointer (&error), slot->index);
+    }
+
+  aio_collector_wake (self);
+}
+
+static void
+aio_collector_start_slot (AioCollector *self,
+                          AioJob       *job)
+{
+  Slot *slot = g_new (Slot, 1);
+
+  slot->owner = self;
+  slot->job = job;
+  slot->index = self->tail;
+  slot->is_running = TRUE;
+  slot->is_cancel_requested = FALSE;
+  aio_collector_ring_push (self, slot);
+
+  self->n_running++;
+  self->started++;
+  aio_collector_mark_dirty (self, PROP_STARTED);
+
+  aio_job_run_async (job, NULL, aio_collector_on_job_done, slot);
+}
+
+/* Returns the next input job (transfer full), or %NULL at the end of the
+ * input or with @error set. */
+static AioJob *
+aio_collector_take_input (AioCollector  *self,
+                          GError       **error)
+{
+  AioJob *job;
+
+  if (self->producer == NULL)
+    return self->cursor < self->n_jobs ? g_object_ref (self->jobs[self->cursor++]) : NULL;
+
+  job = self->producer (self->producer_data, error);
+  if (job != NULL && !AIO_IS_JOB (job))
+    {
+      /* Bindings hand over some other object here; it is ours to drop. */
+      if (G_IS_OBJECT (job))
+        g_object_unref (job);
+      g_set_error_literal (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
+                           _("The job producer of a collector returned something that is not a job."));
+      return NULL;
+    }
+
+  return job;
+}
+
+static gboolean
+aio_collector_can_start (AioCollector *self)
+{
+  return self->error == NULL &&
+         !self->is_input_exhausted &&
+         self->n_running < (guint) self->workers &&
+         (self->max_pending == 0 || self->tail - self->head <= (guint64) self->max_pending);
+}
+
+static void
+aio_collector_end_input (AioCollector *self)
+{
+  self->is_input_exhausted = TRUE;
+  if (self->total < 0)
+    {
+      self->total = (gint64) self->tail;
+      aio_collector_mark_dirty (self, PROP_TOTAL);
+    }
+}
+
+/* A binding's producer closure is released as soon as it will not be called
+ * again, never while it runs. */
+static void
+aio_collector_release_producer (AioCollector *self)
+{
+  GDestroyNotify destroy = g_steal_pointer (&self->producer_data_destroy);
+  gpointer data = g_steal_pointer (&self->producer_data);
+
+  if (destroy != NULL)
+    destroy (data);
+}
+
+static void
+aio_collector_refill (AioCollector *self)
+{
+  for (guint n = 0; n < START_BATCH && aio_collector_can_start (self); n++)
+    {
+      GError *error = NULL;
+      AioJob *job = aio_collector_take_input (self, &error);
+
+      if (error != NULL)
+        aio_collector_abort (self, error, self->tail);
+      else if (job == NULL)
+        aio_collector_end_input (self);
+      else
+        aio_collector_start_slot (self, job);
+    }
+
+  if (self->is_input_exhausted || self->error != NULL)
+    aio_collector_release_producer (self);
+}
+
+/* Cancels what runs and what is still queued in the input list, once. */
+static void
+aio_collector_cancel_jobs (AioCollector *self)
+{
+  for (guint64 i = self->head; i < self->tail; i++)
+    {
+      Slot *slot = aio_collector_slot_at (self, i);
+
+      if (slot->is_running && !slot->is_cancel_requested)
+        {
+          slot->is_cancel_requested = TRUE;
+          aio_job_cancel (slot->job);
+        }
+    }
+
+  if (!self->is_rest_cancelled)
+    {
+      self->is_rest_cancelled = TRUE;
+      for (guint i = self->cursor; i < self->n_jobs; i++)
+        aio_job_cancel (self->jobs[i]);
+    }
+}
+
+/* Fails the collection at input position @index, taking @error. The failure
+ * of the lowest index wins: it is the first error in input order. */
+static void
+aio_collector_abort (AioCollector *self,
+                     GError       *error,
+                     guint64       index)
+{
+  gboolean is_first = self->error == NULL;
+
+  if (self->is_finished || (!is_first && index >= self->error_index))
+    {
+      g_error_free (error);
+      return;
+    }
+
+  g_clear_error (&self->error);
+  self->error = error;
+  self->error_index = index;
+
+  if (is_first)
+    aio_collector_cancel_jobs (self);
+  aio_collector_wake (self);
+}
+
+static gboolean
+aio_collector_has_consumer (AioCollector *self)
+{
+  return self->collect_task != NULL || !g_queue_is_empty (&self->next_tasks);
+}
+
+/* Whether the head item may be handed out: it completed, and either the
+ * collection has not failed or the item comes before the failure and has
+ * an outcome of its own. */
+static gboolean
+aio_collector_head_is_deliverable (AioCollector *self)
+{
+  g_autoptr(GError) error = NULL;
+  Slot *slot;
+
+  if (self->head == self->tail)
+    return FALSE;
+
+  slot = aio_collector_slot_at (self, self->head);
+  if (slot->is_running)
+    return FALSE;
+  if (self->error == NULL)
+    return TRUE;
+  if (slot->index >= self->error_index)
+    return FALSE;
+  if (aio_job_propagate_value (slot->job, &error) != NULL)
+    return TRUE;
+
+  return self->policy == AIO_COLLECTOR_POLICY_SETTLE_ALL &&
+         !slot_is_cancelled_by_collector (slot, error);
+}
+
+static void
+destroy_source (gpointer source)
+{
+  g_source_destroy (source);
+  g_source_unref (source);
+}
+
+static void
+aio_collector_hand_out (AioCollector *self,
+                        AioJob       *job)
+{
+  GTask *task;
+
+  if (self->collect_task != NULL)
+    {
+      g_ptr_array_add (self->results, g_object_ref (job));
+      return;
+    }
+
+  task = g_queue_pop_head (&self->next_tasks);
+  g_task_return_pointer (task, g_object_ref (job), g_object_unref);
+  g_object_unref (task);
+}
+
+/* Ends the collection: the collect task or the first waiting next task gets
+ * @error (or success), later next tasks the end of the stream. */
+static void
+aio_collector_finish (AioCollector *self,
+                      const GError *error)
+{
+  g_autoptr(GTask) task = NULL;
+
+  self->is_finished = TRUE;
+
+  if (self->collect_task != NULL)
+    task = g_steal_pointer (&self->collect_task);
+  else
+    task = g_queue_pop_head (&self->next_tasks);
+
+  if (error != NULL)
+    g_task_return_error (task, g_error_copy (error));
+  else if (g_task_get_source_tag (task) == aio_collector_collect_async)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_pointer (task, NULL, NULL);
+}
+
+static void
+aio_collector_end_waiters (AioCollector *self)
+{
+  GTask *task;
+
+  while ((task = g_queue_pop_head (&self->next_tasks)) != NULL)
+    {
+      g_task_return_pointer (task, NULL, NULL);
+      g_object_unref (task);
+    }
+}
+
+/* Hands out what is ready, in input order. A consumer's callback may run
+ * from here and call back into the collector, so every round re-reads the
+ * state. */
+static void
+aio_collector_deliver (AioCollector *self)
+{
+  while (!self->is_finished && aio_collector_has_consumer (self))
+    {
+      if (aio_collector_head_is_deliverable (self))
+        {
+          Slot *slot = aio_collector_ring_pop (self);
+
+          aio_collector_hand_out (self, slot->job);
+          slot_free (slot);
+        }
+      else if (self->error != NULL && self->n_running == 0)
+        aio_collector_finish (self, self->error);
+      else if (self->error == NULL && self->is_input_exhausted && self->head == self->tail)
+        aio_collector_finish (self, NULL);
+      else
+        return;
+    }
+
+  if (self->is_finished)
+    aio_collector_end_waiters (self);
+}
+
+static gboolean
+aio_collector_pump_dispatch (GSource     *source,
+                             GSourceFunc  callback,
+                             gpointer     user_data)
+{
+  AioCollector *self = g_object_ref (user_data);
+
+  g_source_set_ready_time (source, -1);
+
+  /* Jobs start, and report back, in the collector's context even when a
+   * loop runs it without making it the thread-default one. */
+  g_main_context_push_thread_default (self->context);
+  aio_collector_refill (self);
+  aio_collector_deliver (self);
+  /* Handing out shrank the window: fill it again in the same dispatch, and
+   * hand out what that settled (the end of the input, a producer error). */
+  aio_collector_refill (self);
+  aio_collector_deliver (self);
+  g_main_context_pop_thread_default (self->context);
+  aio_collector_notify_dirty (self);
+
+  if (aio_collector_can_start (self) && !self->is_finished)
+    aio_collector_wake (self);
+
+  g_object_unref (self);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs pump_funcs = {
+  .dispatch = aio_collector_pump_dispatch,
+};
+
+/* Starts the work on the first consumer call. The pump holds no reference:
+ * dispose destroys it. */
+static void
+aio_collector_ensure_started (AioCollector *self)
+{
+  if (self->is_started)
+    return;
+
+  self->is_started = TRUE;
+  self->pump = g_source_new (&pump_funcs, sizeof (GSource));
+  g_source_set_static_name (self->pump, "[aioext] collector");
+  g_source_set_priority (self->pump, G_PRIORITY_DEFAULT);
+  g_source_set_callback (self->pump, NULL, self, NULL);
+  g_source_attach (self->pump, self->context);
+  aio_collector_wake (self);
+}
+
+/* GObject ----------------------------------------------------------------- */
+
+static void
+aio_collector_dispose (GObject *object)
+{
+  AioCollector *self = AIO_COLLECTOR (object);
+
+  if (self->pump != NULL)
+    {
+      g_source_destroy (self->pump);
+      g_clear_pointer (&self->pump, g_source_unref);
+    }
+
+  /* Dropping the collector stops its work: running jobs are cancelled, and
+   * their waits free their slots once they complete. */
+  while (self->head < self->tail)
+    {
+      Slot *slot = aio_collector_ring_pop (self);
+
+      if (slot->is_running)
+        {
+          g_autoptr(AioJob) job = g_object_ref (slot->job);
+
+          slot->owner = NULL;
+          aio_job_cancel (job);
+        }
+      else
+        slot_free (slot);
+    }
+
+  G_OBJECT_CLASS (aio_collector_parent_class)->dispose (object);
+}
+
+static void
+aio_collector_finalize (GObject *object)
+{
+  AioCollector *self = AIO_COLLECTOR (object);
+
+  g_assert (self->collect_task == NULL);
+  g_assert (g_queue_is_empty (&self->next_tasks));
+
+  for (guint i = 0; i < self->n_jobs; i++)
+    g_object_unref (self->jobs[i]);
+  g_free (self->jobs);
+  aio_collector_release_producer (self);
+  g_free (self->ring);
+  g_clear_pointer (&self->results, g_ptr_array_unref);
+  g_clear_error (&self->error);
+  g_clear_pointer (&self->context, g_main_context_unref);
+
+  G_OBJECT_CLASS (aio_collector_parent_class)->finalize (object);
+}
+
+static void
+aio_collector_get_property (GObject    *object,
+                            guint       prop_id,
+                            GValue     *value,
+                            GParamSpec *pspec)
+{
+  AioCollector *self = AIO_COLLECTOR (object);
+
+  switch (prop_id)
+    {
+    case PROP_WORKERS:
+      g_value_set_int (value, self->workers);
+      break;
+
+    case PROP_MAX_PENDING:
+      g_value_set_int (value, self->max_pending);
+      break;
+
+    case PROP_POLICY:
+      g_value_set_enum (value, self->policy);
+      break;
+
+    case PROP_TOTAL:
+      g_value_set_int64 (value, self->total);
+      break;
+
+    case PROP_STARTED:
+      g_value_set_int64 (value, self->started);
+      break;
+
+    case PROP_COMPLETED:
+      g_value_set_int64 (value, self->completed);
+      break;
+
+    case PROP_FAILED:
+      g_value_set_int64 (value, self->failed);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+aio_collector_set_property (GObject      *object,
+                            guint         prop_id,
+                            const GValue *value,
+                            GParamSpec   *pspec)
+{
+  AioCollector *self = AIO_COLLECTOR (object);
+
+  switch (prop_id)
+    {
+    case PROP_WORKERS:
+      self->workers = g_value_get_int (value);
+      break;
+
+    case PROP_MAX_PENDING:
+      self->max_pending = g_value_get_int (value);
+      break;
+
+    case PROP_POLICY:
+      self->policy = g_value_get_enum (value);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static GParamSpec *
+counter_param_spec (const char *name,
+                    const char *nick,
+                    const char *blurb,
+                    gint64      minimum)
+{
+  return g_param_spec_int64 (name, nick, blurb, minimum, G_MAXINT64, minimum == -1 ? -1 : 0,
+                             G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+}
+
+static void
+aio_collector_class_init (AioCollectorClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = aio_collector_dispose;
+  object_class->finalize = aio_collector_finalize;
+  object_class->get_property = aio_collector_get_property;
+  object_class->set_property = aio_collector_set_property;
+
+  /**
+   * AioCollector:workers:
+   *
+   * How many jobs run at once at most. Values below 1 are rejected when
+   * the collector is initialized.
+   */
+  properties[PROP_WORKERS] =
+    g_param_spec_int ("workers", "Workers", "How many jobs run at once at most",
+                      G_MININT, G_MAXINT, 1024,
+                      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * AioCollector:max-pending:
+   *
+   * How many finished results may wait behind the next item to be handed
+   * out, 0 for no bound. Negative values are rejected when the collector
+   * is initialized.
+   */
+  properties[PROP_MAX_PENDING] =
+    g_param_spec_int ("max-pending", "Max pending",
+                      "How many finished results may wait behind the next one",
+                      G_MININT, G_MAXINT, 0,
+                      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * AioCollector:policy:
+   *
+   * What happens when a job fails.
+   */
+  properties[PROP_POLICY] =
+    g_param_spec_enum ("policy", "Policy", "What happens when a job fails",
+                       AIO_TYPE_COLLECTOR_POLICY, AIO_COLLECTOR_POLICY_FAIL_FAST,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * AioCollector:total:
+   *
+   * How many items the input has, or -1 while that is unknown (a producer
+   * that has not reached its end yet).
+   */
+  properties[PROP_TOTAL] = counter_param_spec ("total", "Total", "How many items the input has", -1);
+
+  /**
+   * AioCollector:started:
+   *
+   * How many jobs the collector has started (or begun to wait for).
+   */
+  properties[PROP_STARTED] = counter_param_spec ("started", "Started", "How many jobs started", 0);
+
+  /**
+   * AioCollector:completed:
+   *
+   * How many started jobs have completed, failed ones included.
+   */
+  properties[PROP_COMPLETED] = counter_param_spec ("completed", "Completed", "How many jobs completed", 0);
+
+  /**
+   * AioCollector:failed:
+   *
+   * How many started jobs have completed with an error, cancelled ones
+   * included.
+   */
+  properties[PROP_FAILED] = counter_param_spec ("failed", "Failed", "How many jobs failed", 0);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+aio_collector_init (AioCollector *self)
+{
+  self->context = g_main_context_ref_thread_default ();
+  self->ring = g_new (Slot *, 16);
+  self->ring_mask = 15;
+  self->is_input_exhausted = FALSE;
+  self->total = 0;
+}
+
+static gboolean
+aio_collector_check_parameters (AioCollector  *self,
+                                GError       **error)
+{
+  if (self->workers < 1)
+    {
+      g_set_error (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
+                   _("A collector needs at least 1 worker, but %d workers were asked for."),
+                   self->workers);
+      return FALSE;
+    }
+
+  if (self->max_pending < 0)
+    {
+      g_set_error (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
+                   _("The bound on pending results of a collector cannot be negative, but it was %d."),
+                   self->max_pending);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+aio_collector_initable_init (GInitable     *initable,
+                             GCancellable  *cancellable,
+                             GError       **error)
+{
+  AioCollector *self = AIO_COLLECTOR (initable);
+
+  self->is_initialized = aio_collector_check_parameters (self, error);
+
+  return self->is_initialized;
+}
+
+static void
+aio_collector_initable_iface_init (GInitableIface *iface)
+{
+  iface->init = aio_collector_initable_init;
+}
+
+static AioCollector *
+aio_collector_new (int                  workers,
+                   int                  max_pending,
+                   AioCollectorPolicy   policy,
+                   GError             **error)
+{
+  return g_initable_new (AIO_TYPE_COLLECTOR, NULL, error,
+                         "workers", workers,
+                         "max-pending", max_pending,
+                         "policy", policy,
+                         NULL);
+}
+
+/**
+ * aio_collector_new_for_jobs: (constructor)
+ * @jobs: (array length=n_jobs) (element-type AioJob): the jobs, in input
+ *   order
+ * @n_jobs: the length of @jobs
+ * @workers: how many jobs run at once at most, at least 1
+ * @max_pending: how many finished results may wait behind the next item to
+ *   be handed out, 0 for no bound
+ * @policy: what happens when a job fails
+ * @error: return location for a #GError
+ *
+ * Creates a collector over a finite list of jobs. The collector keeps a
+ * reference to each job. A job may already be running or completed; it is
+ * then waited for, not started again.
+ *
+ * Returns: (transfer full): a new collector, or %NULL with @error set
+ *   (%AIO_ERROR_INVALID_ARGUMENT) when @workers or @max_pending is out of
+ *   range
+ */
+AioCollector *
+aio_collector_new_for_jobs (AioJob             **jobs,
+                            guint                n_jobs,
+                            int                  workers,
+                            int                  max_pending,
+                            AioCollectorPolicy   policy,
+                            GError             **error)
+{
+  AioCollector *self;
+
+  g_return_val_if_fail (jobs != NULL || n_jobs == 0, NULL);
+  for (guint i = 0; i < n_jobs; i++)
+    g_return_val_if_fail (AIO_IS_JOB (jobs[i]), NULL);
+
+  self = aio_collector_new (workers, max_pending, policy, error);
+  if (self == NULL)
+    return NULL;
+
+  self->jobs = g_new (AioJob *, n_jobs);
+  for (guint i = 0; i < n_jobs; i++)
+    self->jobs[i] = g_object_ref (jobs[i]);
+  self->n_jobs = n_jobs;
+  self->total = n_jobs;
+
+  return self;
+}
+
+/**
+ * aio_collector_new_for_producer: (constructor)
+ * @workers: how many jobs run at once at most, at least 1
+ * @max_pending: how many finished results may wait behind the next item to
+ *   be handed out, 0 for no bound
+ * @policy: what happens when a job fails
+ * @producer: (scope notified) (closure user_data) (destroy user_data_destroy):
+ *   makes the next job
+ * @user_data: data for @producer
+ * @user_data_destroy: (nullable): frees @user_data when the collector is
+ *   finalized
+ * @error: return location for a #GError
+ *
+ * Creates a collector over a lazily produced input: @producer is called, in
+ * the collector's main context, only when a worker slot is free, so the
+ * input may be unbounded. An error from @producer fails the collection.
+ * (@producer comes last so that bindings can leave its user data out.)
+ *
+ * Returns: (transfer full): a new collector, or %NULL with @error set
+ *   (%AIO_ERROR_INVALID_ARGUMENT) when @workers or @max_pending is out of
+ *   range
+ */
+AioCollector *
+aio_collector_new_for_producer (int                  workers,
+                                int                  max_pending,
+                                AioCollectorPolicy   policy,
+                                AioJobProducer       producer,
+                                gpointer             user_data,
+                                GDestroyNotify       user_data_destroy,
+                                GError             **error)
+{
+  AioCollector *self;
+
+  g_return_val_if_fail (producer != NULL, NULL);
+
+  self = aio_collector_new (workers, max_pending, policy, error);
+  if (self == NULL)
+    {
+      if (user_data_destroy != NULL)
+        user_data_destroy (user_data);
+      return NULL;
+    }
+
+  self->producer = producer;
+  self->producer_data = user_data;
+  self->producer_data_destroy = user_data_destroy;
+  self->total = -1;
+
+  return self;
+}
+
+/* Accessors --------------------------------------------------------------- */
+
+/**
+ * aio_collector_get_workers:
+ * @self: an #AioCollector
+ *
+ * The value of #AioCollector:workers.
+ *
+ * Returns: how many jobs run at once at most
+ */
+int
+aio_collector_get_workers (AioCollector *self)
+{
+  g_return_val_if_fail (AIO_IS_COLLECTOR (self), 0);
+
+  return self->workers;
+}
+
+/**
+ * aio_collector_get_max_pending:
+ * @self: an #AioCollector
+ *
+ * The value of #AioCollector:max-pending.
+ *
+ * Returns: the bound on finished results waiting behind the next item, 0
+ *   for none
+ */
+int
+aio_collector_get_max_pending (AioCollector *self)
+{
+  g_return_val_if_fail (AIO_IS_COLLECTOR (self), 0);
+
+  return self->max_pending;
+}
+
+/**
+ * aio_collector_get_policy:
+ * @self: an #AioCollector
+ *
+ * The value of #AioCollector:policy.
+ *
+ * Returns: what happens when a job fails
+ */
+AioCollectorPolicy
+aio_collector_get_policy (AioCollector *self)
+{
+  g_return_val_if_fail (AIO_IS_COLLECTOR (self), AIO_COLLECTOR_POLICY_FAIL_FAST);
+
+  return self->policy;
+}
+
+/**
+ * aio_collector_get_total:
+ * @self: an #AioCollector
+ *
+ * The value of #AioCollector:total.
+ *
+ * Returns: how many items the input has, or -1 while unknown
+ */
+gint64
+aio_collector_get_total (AioCollector *self)
+{
+  g_return_val_if_fail (AIO_IS_COLLECTOR (self), -1);
+
+  return self->total;
+}
+
+/**
+ * aio_collector_get_started:
+ * @self: an #AioCollector
+ *
+ * The value of #AioCollector:started.
+ *
+ * Returns: how many jobs were started
+ */
+gint64
+aio_collector_get_started (AioCollector *self)
+{
+  g_return_val_if_fail (AIO_IS_COLLECTOR (self), 0);
+
+  return self->started;
+}
+
+/**
+ * aio_collector_get_completed:
+ * @self: an #AioCollector
+ *
+ * The value of #AioCollector:completed.
+ *
+ * Returns: how many started jobs completed, failed ones included
+ */
+gint64
+aio_collector_get_completed (AioCollector *self)
+{
+  g_return_val_if_fail (AIO_IS_COLLECTOR (self), 0);
+
+  return self->completed;
+}
+
+/**
+ * aio_collector_get_failed:
+ * @self: an #AioCollector
+ *
+ * The value of #AioCollector:failed.
+ *
+ * Returns: how many started jobs completed with an error
+ */
+gint64
+aio_collector_get_failed (AioCollector *self)
+{
+  g_return_val_if_fail (AIO_IS_COLLECTOR (self), 0);
+
+  return self->failed;
+}
+
+/**
+ * aio_collector_is_cancelled:
+ * @self: an #AioCollector
+ *
+ * Whether the collector itself was cancelled, by aio_collector_cancel() or
+ * the #GCancellable of aio_collector_collect_async(). A job that cancelled
+ * itself does not make this %TRUE: it is that item's error, which tells the
+ * two apart when both report %G_IO_ERROR_CANCELLED.
+ *
+ * Returns: %TRUE once @self was cancelled
+ */
+gboolean
+aio_collector_is_cancelled (AioCollector *self)
+{
+  g_return_val_if_fail (AIO_IS_COLLECTOR (self), FALSE);
+
+  return self->is_cancelled;
+}
+
+/**
+ * aio_collector_cancel:
+ * @self: an #AioCollector
+ *
+ * Cancels the collection: every running job and every job still queued in
+ * the input list is cancelled, nothing more starts, and the pending or next
+ * aio_collector_collect_async() or aio_collector_next_async() fails with
+ * %G_IO_ERROR_CANCELLED once the running jobs have completed. Cancelling a
+ * finished collection does nothing.
+ */
+void
+aio_collector_cancel (AioCollector *self)
+{
+  g_return_if_fail (AIO_IS_COLLECTOR (self));
+
+  if (self->is_finished || self->is_cancelled)
+    return;
+
+  self->is_cancelled = TRUE;
+  aio_collector_abort (self,
+                       g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                            _("The collection was cancelled.")),
+                       self->head);
+}
+
+/* Consumers --------------------------------------------------------------- */
+
+/* Returns %FALSE, with @task completed, when the collector cannot take this
+ * consumer. */
+static gboolean
+aio_collector_accept_consumer (AioCollector *self,
+                               GTask        *task)
+{
+  GError *error = NULL;
+
+  if (!self->is_initialized && !aio_collector_check_parameters (self, &error))
+    {
+      g_task_return_error (task, error);
+      return FALSE;
+    }
+
+  if (self->collect_task != NULL ||
+      (g_task_get_source_tag (task) == aio_collector_collect_async && self->is_started))
+    {
+      g_task_return_new_error (task, AIO_ERROR, AIO_ERROR_BUSY, "%s",
+                               _("The collection was already started; collect it once, or take its items one by one, not both."));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+aio_collector_on_collect_cancelled (GCancellable *cancellable,
+                                    gpointer      user_data)
+{
+  aio_collector_cancel (g_task_get_source_object (user_data));
+
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+aio_collector_on_next_cancelled (GCancellable *cancellable,
+                                 gpointer      user_data)
+{
+  GTask *task = user_data;
+  AioCollector *self = g_task_get_source_object (task);
+
+  if (g_queue_remove (&self->next_tasks, task))
+    {
+      GError *error = NULL;
+
+      g_cancellable_set_error_if_cancelled (cancellable, &error);
+      g_task_return_error (task, error);
+      g_object_unref (task);
+    }
+
+  return G_SOURCE_REMOVE;
+}
+
+/* The source lives as long as the task and holds no reference to it, so the
+ * callback never sees a task that is gone. */
+static void
+aio_collector_watch_cancellable (AioCollector *self,
+                                 GTask        *task,
+                                 GSourceFunc   on_cancelled)
+{
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  GSource *source;
+
+  if (cancellable == NULL)
+    return;
+
+  source = g_cancellable_source_new (cancellable);
+  g_source_set_callback (source, on_cancelled, task, NULL);
+  g_source_attach (source, self->context);
+  g_task_set_task_data (task, source, destroy_source);
+}
+
+static GTask *
+aio_collector_new_task (AioCollector        *self,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data,
+                        gpointer             source_tag)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+  /* An item handed out must reach its consumer even when the cancellable
+   * fires later, or it would be lost from the stream. */
+  g_task_set_check_cancellable (task, FALSE);
+
+  return task;
+}
+
+/**
+ * aio_collector_collect_async:
+ * @self: an #AioCollector
+ * @cancellable: (nullable): a #GCancellable; cancelling it cancels the
+ *   collector
+ * @callback: (scope async): called once every item has its outcome
+ * @user_data: data for @callback
+ *
+ * Runs the whole input and collects every outcome, in input order. Call it
+ * once, and not together with aio_collector_next_async().
+ */
+void
+aio_collector_collect_async (AioCollector        *self,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (AIO_IS_COLLECTOR (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = aio_collector_new_task (self, cancellable, callback, user_data,
+                                 aio_collector_collect_async);
+  if (!aio_collector_accept_consumer (self, task))
+    return;
+
+  if (g_cancellable_is_cancelled (cancellable))
+    aio_collector_cancel (self);
+  else
+    aio_collector_watch_cancellable (self, task, G_SOURCE_FUNC (aio_collector_on_collect_cancelled));
+
+  self->collect_task = g_steal_pointer (&task);
+  self->results = g_ptr_array_new_full (self->total > 0 ? (guint) self->total : 0, g_object_unref);
+  aio_collector_ensure_started (self);
+  aio_collector_wake (self);
+}
+
+/**
+ * aio_collector_collect_finish:
+ * @self: an #AioCollector
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes aio_collector_collect_async(). With
+ * %AIO_COLLECTOR_POLICY_SETTLE_ALL a failed item is a failed job in the
+ * array; read each outcome with aio_job_propagate_value().
+ *
+ * Returns: (transfer container) (element-type AioJob): the completed jobs,
+ *   in input order and owned by @self, or %NULL with @error set: the first
+ *   error in input order (%AIO_COLLECTOR_POLICY_FAIL_FAST), an error of the
+ *   producer, or %G_IO_ERROR_CANCELLED when the collector was cancelled
+ */
+GPtrArray *
+aio_collector_collect_finish (AioCollector  *self,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  GPtrArray *jobs;
+
+  g_return_val_if_fail (AIO_IS_COLLECTOR (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == aio_collector_collect_async, NULL);
+
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return NULL;
+
+  /* The collector keeps the references, so bindings that free the
+   * container never free an element twice. */
+  jobs = g_ptr_array_sized_new (self->results->len);
+  for (guint i = 0; i < self->results->len; i++)
+    g_ptr_array_add (jobs, g_ptr_array_index (self->results, i));
+
+  return jobs;
+}
+
+/**
+ * aio_collector_next_async:
+ * @self: an #AioCollector
+ * @cancellable: (nullable): a #GCancellable; cancelling it gives up this
+ *   wait only, and the item goes to the next call
+ * @callback: (scope async): called once the next item has its outcome
+ * @user_data: data for @callback
+ *
+ * Takes the next item in input order. Concurrent calls are served in the
+ * order they were made, each with its own item.
+ */
+void
+aio_collector_next_async (AioCollector        *self,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (AIO_IS_COLLECTOR (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = aio_collector_new_task (self, cancellable, callback, user_data,
+                                 aio_collector_next_async);
+  if (!aio_collector_accept_consumer (self, task))
+    return;
+
+  if (self->is_finished)
+    {
+      g_task_return_pointer (task, NULL, NULL);
+      return;
+    }
+
+  if (g_cancellable_is_cancelled (cancellable))
+    {
+      g_task_set_check_cancellable (task, TRUE);
+      g_task_return_error_if_cancelled (task);
+      return;
+    }
+
+  aio_collector_watch_cancellable (self, task, G_SOURCE_FUNC (aio_collector_on_next_cancelled));
+  g_queue_push_tail (&self->next_tasks, g_steal_pointer (&task));
+  aio_collector_ensure_started (self);
+  aio_collector_wake (self);
+}
+
+/**
+ * aio_collector_next_finish:
+ * @self: an #AioCollector
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes aio_collector_next_async(). With
+ * %AIO_COLLECTOR_POLICY_SETTLE_ALL a failed item is a failed job; read its
+ * outcome with aio_job_propagate_value(). Once the collection failed, the
+ * error is returned once and the stream ends.
+ *
+ * Returns: (transfer full) (nullable): the completed job of the next item,
+ *   or %NULL at the end of the input, or %NULL with @error set: the
+ *   collection failed (see aio_collector_collect_finish()) or this wait was
+ *   cancelled
+ */
+AioJob *
+aio_collector_next_finish (AioCollector  *self,
+                           GAsyncResult  *result,
+                           GError       **error)
+{
+  g_return_val_if_fail (AIO_IS_COLLECTOR (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == aio_collector_next_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

@@ -1,0 +1,139 @@
+# Aio.py: PyGObject overrides for the Aio namespace (aioext)
+#
+# SPDX-License-Identifier: LGPL-2.1-or-later
+
+"""Python conveniences on top of the introspected Aio API.
+
+GI alone makes two things about jobs clumsy from Python:
+
+* an exception raised by a job function is only printed by PyGObject, and
+  the job never completes, so whoever waits for it hangs;
+* ``job.return_value(v)`` converts a Python ``int`` to a ``G_TYPE_INT``
+  ``GValue`` and raises ``OverflowError`` outside the 32-bit range.
+
+This override turns such exceptions into the job's error and stores any
+Python value. It also adds ``Aio.run(callable, *args)`` and
+``Aio.CPU_CORES``.
+"""
+
+import traceback
+
+from gi.repository import GLib, GObject
+
+from ..module import get_introspection_module
+from ..overrides import override
+
+Aio = get_introspection_module('Aio')
+
+__all__ = []
+
+_INT32_MIN, _INT32_MAX = -2 ** 31, 2 ** 31 - 1
+_INT64_MIN, _INT64_MAX = -2 ** 63, 2 ** 63 - 1
+_UINT64_MAX = 2 ** 64 - 1
+
+
+def _to_gvalue(value):
+    """Wraps Python values that PyGObject cannot put in a GValue by itself.
+
+    PyGObject guesses G_TYPE_INT for every int and raises OverflowError
+    outside the 32-bit range: pick a 64-bit type for such values instead,
+    and keep bigger ones as Python objects. Everything else PyGObject
+    already stores (str, float, bool, GEnum and GFlags, GObjects, and any
+    other object as G_TYPE_PYOBJECT).
+    """
+    if not isinstance(value, int) or isinstance(value, (bool, GObject.GEnum, GObject.GFlags)):
+        return value
+    if _INT32_MIN <= value <= _INT32_MAX:
+        return value
+    if _INT64_MIN <= value <= _INT64_MAX:
+        return GObject.Value(GObject.TYPE_INT64, int(value))
+    if 0 <= value <= _UINT64_MAX:
+        return GObject.Value(GObject.TYPE_UINT64, int(value))
+    return GObject.Value(GObject.TYPE_PYOBJECT, value)
+
+
+def _error_from_exception(exception):
+    if isinstance(exception, GLib.Error):
+        return exception
+    text = ''.join(traceback.format_exception_only(type(exception), exception)).strip()
+    return GLib.Error.new_literal(Aio.error_quark(), text, Aio.Error.FAILED)
+
+
+class Job(Aio.Job):
+    """One lazily started asynchronous operation and its outcome.
+
+    Create it with ``Aio.Job.new(func, *args)``; ``func(job, cancellable,
+    *args)`` runs once when the job starts and must complete it with
+    ``job.return_value(value)`` or ``job.return_error(error)``, now or
+    later. An exception raised by ``func`` before it completed the job
+    becomes the job's error: a ``GLib.Error`` as it is, anything else as
+    ``Aio.Error.FAILED`` with the exception's text.
+    """
+
+    def __init__(self, *args, **kwargs):
+        # GObject construction gives a job without a function, which crashes
+        # when it starts; wrappers of C-made jobs never come through here.
+        raise TypeError('create jobs with Aio.Job.new(func, *args) or Aio.Job.new_for_value(value)')
+
+    @classmethod
+    def new(cls, func, *args):
+        if not callable(func):
+            raise TypeError(f'Aio.Job.new() needs a callable, not {type(func).__name__}')
+
+        def start(job, cancellable):
+            try:
+                func(job, cancellable, *args)
+            except BaseException as exception:
+                if getattr(job, '_aio_has_returned', False):
+                    raise
+                job.return_error(_error_from_exception(exception))
+                # Let KeyboardInterrupt and SystemExit reach PyGObject's
+                # handler; the job is complete either way.
+                if not isinstance(exception, Exception):
+                    raise
+
+        return Aio.Job.new(start)
+
+    @classmethod
+    def new_for_value(cls, value):
+        return Aio.Job.new_for_value(_to_gvalue(value))
+
+    # Remember that the job returned, so that an exception its function
+    # raises afterwards is not turned into a second outcome (which the C side
+    # rejects). Set after the call: a value PyGObject cannot convert raises
+    # before anything was returned.
+    def return_value(self, value):
+        Aio.Job.return_value(self, _to_gvalue(value))
+        self._aio_has_returned = True
+
+    def return_error(self, error):
+        Aio.Job.return_error(self, error)
+        self._aio_has_returned = True
+
+    def return_error_literal(self, domain, code, message):
+        Aio.Job.return_error_literal(self, domain, code, message)
+        self._aio_has_returned = True
+
+
+Job = override(Job)
+__all__.append('Job')
+
+
+def run(job, *args):
+    """Runs ``job`` to completion on a private main loop and returns its value.
+
+    ``job`` is an ``Aio.Job``, or a job function: ``Aio.run(func, *args)`` is
+    ``Aio.run(Aio.Job.new(func, *args))``. Raises the job's error.
+    """
+    if not isinstance(job, Aio.Job):
+        job = Job.new(job, *args)
+    elif args:
+        raise TypeError('Aio.run() takes extra arguments only with a job function')
+    return Aio.run(job)
+
+
+__all__.append('run')
+
+CPU_CORES = Aio.get_cpu_cores()
+"""The number of CPU cores this process may use (``Aio.get_cpu_cores()``)."""
+__all__.append('CPU_CORES')
