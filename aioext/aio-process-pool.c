@@ -109,6 +109,7 @@ struct _Worker
   gint            ref_count;
   Executor       *executor;
   GSubprocess    *process;
+  char           *pid;         /* kept: GSubprocess forgets it once reaped */
   int             fd;
   GInputStream   *input;
   GOutputStream  *output;
@@ -226,14 +227,14 @@ worker_unref (Worker *worker)
   g_clear_object (&worker->process);
   g_clear_pointer (&worker->decoder, aio_wire_decoder_free);
   g_clear_error (&worker->protocol_error);
+  g_free (worker->pid);
   g_free (worker);
 }
 
 static const char *
 worker_pid (Worker *worker)
 {
-  return g_subprocess_get_identifier (worker->process) != NULL
-         ? g_subprocess_get_identifier (worker->process) : "?";
+  return worker->pid;
 }
 
 /* Why the call of a worker that is gone failed, in the caller's words. */
@@ -271,6 +272,27 @@ worker_death_error (Worker *worker,
                       pid, g_subprocess_get_exit_status (process), call->function);
 }
 
+static GError *
+worker_startup_error (Worker *worker)
+{
+  GSubprocess *process = worker->process;
+
+  if (worker->protocol_error != NULL)
+    return g_error_new (AIO_ERROR, AIO_ERROR_PROTOCOL,
+                        _("Worker process %s broke the protocol before it was ready: %s"),
+                        worker_pid (worker), worker->protocol_error->message);
+
+  if (g_subprocess_get_if_signaled (process))
+    return g_error_new (AIO_ERROR, AIO_ERROR_WORKER_DIED,
+                        _("Worker process %s was killed by signal %d (%s) before it was ready."),
+                        worker_pid (worker), g_subprocess_get_term_sig (process),
+                        g_strsignal (g_subprocess_get_term_sig (process)));
+
+  return g_error_new (AIO_ERROR, AIO_ERROR_WORKER_DIED,
+                      _("Worker process %s exited with status %d before it was ready; check the pool's worker command."),
+                      worker_pid (worker), g_subprocess_get_exit_status (process));
+}
+
 static void
 worker_reaped (GObject      *source_object,
                GAsyncResult *result,
@@ -287,6 +309,13 @@ worker_reaped (GObject      *source_object,
     {
       aio_executor_pool_add_running (executor->pool, -1);
       call_return_error (call, worker_death_error (worker, call));
+    }
+  else if (!worker->is_ready && !executor->is_stopping && !g_queue_is_empty (&executor->queue))
+    {
+      /* A worker command that dies before it greets would otherwise be
+       * restarted forever for the same call: fail the call it was for. */
+      aio_executor_pool_add_queued (executor->pool, -1);
+      call_return_error (g_queue_pop_head (&executor->queue), worker_startup_error (worker));
     }
 
   worker_unref (worker);
@@ -537,6 +566,7 @@ executor_spawn_worker (Executor  *executor,
       return NULL;
     }
 
+  worker->pid = g_strdup (g_subprocess_get_identifier (worker->process));
   worker->input = g_unix_input_stream_new (worker->fd, FALSE);
   worker->output = g_unix_output_stream_new (worker->fd, FALSE);
   worker->decoder = aio_wire_decoder_new (AIO_WIRE_DEFAULT_MAX_SIZE);

@@ -498,6 +498,27 @@ test_process_pool_worker_exiting_between_calls_is_replaced (void)
   g_assert_cmpint (g_variant_get_int32 (after), ==, 5);
 }
 
+static void
+test_process_pool_broken_worker_command_fails_the_call (void)
+{
+  const char *false_argv[] = { "/bin/false", NULL };
+  const char *missing_argv[] = { "/nonexistent/aioext-worker", NULL };
+  g_autoptr(AioProcessPool) exits = aio_process_pool_new (1, false_argv);
+  g_autoptr(AioProcessPool) missing = aio_process_pool_new (1, missing_argv);
+  g_autoptr(GError) error = NULL;
+
+  /* Neither hangs nor restarts forever. */
+  g_assert_null (call_sync (exits, "add", g_variant_new ("(ii)", 1, 1), &error));
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_WORKER_DIED);
+  g_assert_nonnull (strstr (error->message, "before it was ready"));
+  g_assert_null (strstr (error->message, "?"));
+  g_clear_error (&error);
+
+  g_assert_null (call_sync (missing, "add", g_variant_new ("(ii)", 1, 1), &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "worker process"));
+}
+
 static guint
 count_zombie_children (void)
 {
@@ -633,6 +654,7 @@ main (int   argc,
   g_test_add_func ("/process-pool/untrusted/garbage-fails-the-call", test_process_pool_garbage_fails_the_call_and_replaces_the_worker);
   g_test_add_func ("/process-pool/untrusted/reply-to-another-call-fails", test_process_pool_reply_to_another_call_is_a_protocol_error);
   g_test_add_func ("/process-pool/workers/exiting-between-calls-is-replaced", test_process_pool_worker_exiting_between_calls_is_replaced);
+  g_test_add_func ("/process-pool/workers/broken-command-fails-the-call", test_process_pool_broken_worker_command_fails_the_call);
   g_test_add_func ("/process-pool/timeout/kills-and-replaces", test_process_pool_timeout_kills_and_replaces);
   g_test_add_func ("/process-pool/cancel/queued-and-running", test_process_pool_cancel_queued_and_running);
   g_test_add_func ("/process-pool/workers/are-recycled", test_process_pool_workers_are_recycled);
