@@ -10,6 +10,15 @@
 #include "aio-i18n-private.h"
 
 /**
+ * SECTION:aio-executor-pool
+ * @title: AioExecutorPool
+ * @short_description: the lifecycle shared by thread and process pools
+ * @include: aioext.h
+ *
+ * See #AioExecutorPool for how to use it.
+ */
+
+/**
  * AioExecutorPool:
  *
  * The lifecycle shared by the pools that run work away from the main loop
@@ -24,7 +33,7 @@
  * fails with %AIO_ERROR_SHUT_DOWN until it is initialized again; the default
  * instance of each kind (aio_thread_pool_get_default()) instead restarts
  * lazily on its next use, with the size it was last configured with, as
- * the seed's `in_thread()` re-initializes `THREAD_POOL`.
+ * aioextensions' `in_thread` re-initializes `THREAD_POOL`.
  *
  * The #AioExecutorPool:running and #AioExecutorPool:queued counters are
  * updated from worker threads, but their `notify` signals are always

@@ -32,7 +32,7 @@
  *
  * An #AioProcessPool runs named functions in separate worker processes, so
  * that CPU-bound work uses every core and a crash hurts only the call that
- * caused it: the counterpart of the seed's `in_process()` and
+ * caused it: the counterpart of aioextensions' `in_process` and
  * `PROCESS_POOL`. The functions live in an #AioWorker inside each worker;
  * arguments and results are #GVariant values, and a worker's #GError comes
  * back with domain, code and message intact.
@@ -142,6 +142,11 @@ struct _Executor
   gboolean         is_finished;
 };
 
+/**
+ * AioProcessPool:
+ *
+ * A pool of worker processes that run named functions.
+ */
 struct _AioProcessPool
 {
   AioExecutorPool  parent_instance;
@@ -973,7 +978,7 @@ aio_process_pool_new (guint               max_workers,
 /**
  * aio_process_pool_get_default:
  *
- * The default process pool, the counterpart of the seed's `PROCESS_POOL`:
+ * The default process pool, the counterpart of aioextensions' `PROCESS_POOL`:
  * as many workers as CPU cores, each the current program re-executed in
  * worker mode. It starts on first use, and again on the next use after a
  * shutdown.

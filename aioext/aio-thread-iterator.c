@@ -12,11 +12,20 @@
 #include "aio-thread-pool-private.h"
 
 /**
+ * SECTION:aio-thread-iterator
+ * @title: AioThreadIterator
+ * @short_description: drive a blocking iterator from the thread pool, item by item
+ * @include: aioext.h
+ *
+ * See #AioThreadIterator for how to use it.
+ */
+
+/**
  * AioThreadIterator:
  *
  * Pulls items one at a time from a blocking producer that runs on an
  * #AioThreadPool, while the main loop stays free: the counterpart of the
- * seed's `generate_in_thread()`.
+ * aioextensions' `generate_in_thread`.
  *
  * Each aio_thread_iterator_next_async() runs one step of the producer (an
  * #AioThreadIteratorFunc) on a worker thread and hands back the item it

@@ -17,10 +17,19 @@
 #include "aio-thread-pool-private.h"
 
 /**
+ * SECTION:aio-thread-pool
+ * @title: AioThreadPool
+ * @short_description: run blocking work on a bounded pool of threads
+ * @include: aioext.h
+ *
+ * See #AioThreadPool for how to use it.
+ */
+
+/**
  * AioThreadPool:
  *
  * Runs blocking functions on a pool of threads and hands their results back
- * to the main loop: the counterpart of the seed's `in_thread()`.
+ * to the main loop: the counterpart of aioextensions' `in_thread`.
  *
  * Threads are created only as needed, one by one, up to
  * #AioExecutorPool:max-workers (10 × aio_get_cpu_cores() by default): one
