@@ -222,3 +222,33 @@ def in_process(func, *args, pool=None):
 
 
 __all__.append('in_process')
+
+
+class Collector(Aio.Collector):
+    """AioCollector whose Python producer may raise anything: PyGObject 3.42
+    only prints a non-GLib exception raised in a callback and hands C a
+    NULL, which would read as the end of the input and quietly truncate the
+    results. The override turns it into the collection's error, and a
+    returned value that is not a job into one too."""
+
+    @classmethod
+    def new_for_producer(cls, workers, max_pending, policy, producer, *user_data):
+        def produce(*ignored):
+            try:
+                job = producer(*user_data)
+            except GLib.Error:
+                raise
+            except Exception as exception:
+                raise _error_from_exception(exception)
+            if job is not None and not isinstance(job, Aio.Job):
+                raise GLib.Error.new_literal(
+                    Aio.error_quark(),
+                    f'The producer returned {type(job).__name__}, not an Aio.Job or None.',
+                    Aio.Error.INVALID_ARGUMENT)
+            return job
+
+        return Aio.Collector.new_for_producer(workers, max_pending, policy, produce)
+
+
+Collector = override(Collector)
+__all__.append('Collector')
