@@ -232,7 +232,20 @@ call_sync (AioProcessPool *pool,
   return value;
 }
 
-static AioProcessPool *
+/* Tests wait for their pool's thread, so that none is still winding down
+ * when the program exits (a plain unref shuts down without waiting). */
+typedef AioProcessPool TestPool;
+
+static void
+test_pool_free (TestPool *pool)
+{
+  aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);
+  g_object_unref (pool);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestPool, test_pool_free)
+
+static TestPool *
 new_pool (guint max_workers)
 {
   return aio_process_pool_new (max_workers, NULL);
@@ -243,7 +256,7 @@ new_pool (guint max_workers)
 static void
 test_process_pool_results_and_errors_arrive_intact (void)
 {
-  g_autoptr(AioProcessPool) pool = new_pool (2);
+  g_autoptr(TestPool) pool = new_pool (2);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) sum = NULL;
   g_autoptr(GVariant) after = NULL;
@@ -290,7 +303,7 @@ count_distinct_pids (Batch *batch)
 static void
 test_process_pool_workers_start_lazily_up_to_max (void)
 {
-  g_autoptr(AioProcessPool) pool = new_pool (3);
+  g_autoptr(TestPool) pool = new_pool (3);
   Batch one, many;
 
   batch_init (&one, 1);
@@ -311,7 +324,7 @@ test_process_pool_workers_start_lazily_up_to_max (void)
 static void
 test_process_pool_crash_fails_only_that_call (void)
 {
-  g_autoptr(AioProcessPool) pool = new_pool (2);
+  g_autoptr(TestPool) pool = new_pool (2);
   guint calls = 1000, results = 0, deaths = 0;
   Batch batch;
 
@@ -358,7 +371,7 @@ test_process_pool_crash_fails_only_that_call (void)
 static void
 test_process_pool_timeout_kills_and_replaces (void)
 {
-  g_autoptr(AioProcessPool) pool = new_pool (1);
+  g_autoptr(TestPool) pool = new_pool (1);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) after = NULL;
   gint64 start;
@@ -378,7 +391,7 @@ test_process_pool_timeout_kills_and_replaces (void)
 static void
 test_process_pool_cancel_queued_and_running (void)
 {
-  g_autoptr(AioProcessPool) pool = new_pool (1);
+  g_autoptr(TestPool) pool = new_pool (1);
   g_autoptr(GCancellable) running = g_cancellable_new ();
   g_autoptr(GCancellable) queued = g_cancellable_new ();
   Batch batch;
@@ -403,7 +416,7 @@ test_process_pool_cancel_queued_and_running (void)
 static void
 test_process_pool_workers_are_recycled (void)
 {
-  g_autoptr(AioProcessPool) pool = new_pool (1);
+  g_autoptr(TestPool) pool = new_pool (1);
   Batch batch;
 
   aio_process_pool_set_max_calls_per_worker (pool, 2);
@@ -418,7 +431,7 @@ test_process_pool_workers_are_recycled (void)
 static void
 test_process_pool_shutdown_and_initialize (void)
 {
-  g_autoptr(AioProcessPool) pool = new_pool (1);
+  g_autoptr(TestPool) pool = new_pool (1);
   AioExecutorPool *executor_pool = AIO_EXECUTOR_POOL (pool);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) again = NULL;
@@ -469,7 +482,7 @@ expect_protocol_error_then_service (AioProcessPool *pool,
 static void
 test_process_pool_garbage_fails_the_call_and_replaces_the_worker (void)
 {
-  g_autoptr(AioProcessPool) pool = new_pool (1);
+  g_autoptr(TestPool) pool = new_pool (1);
 
   expect_protocol_error_then_service (pool, "write_garbage");
 }
@@ -477,7 +490,7 @@ test_process_pool_garbage_fails_the_call_and_replaces_the_worker (void)
 static void
 test_process_pool_reply_to_another_call_is_a_protocol_error (void)
 {
-  g_autoptr(AioProcessPool) pool = new_pool (1);
+  g_autoptr(TestPool) pool = new_pool (1);
 
   expect_protocol_error_then_service (pool, "answer_another_call");
 }
@@ -485,7 +498,7 @@ test_process_pool_reply_to_another_call_is_a_protocol_error (void)
 static void
 test_process_pool_worker_exiting_between_calls_is_replaced (void)
 {
-  g_autoptr(AioProcessPool) pool = new_pool (1);
+  g_autoptr(TestPool) pool = new_pool (1);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) answered = NULL;
   g_autoptr(GVariant) after = NULL;
@@ -503,8 +516,8 @@ test_process_pool_broken_worker_command_fails_the_call (void)
 {
   const char *false_argv[] = { "/bin/false", NULL };
   const char *missing_argv[] = { "/nonexistent/aioext-worker", NULL };
-  g_autoptr(AioProcessPool) exits = aio_process_pool_new (1, false_argv);
-  g_autoptr(AioProcessPool) missing = aio_process_pool_new (1, missing_argv);
+  g_autoptr(TestPool) exits = aio_process_pool_new (1, false_argv);
+  g_autoptr(TestPool) missing = aio_process_pool_new (1, missing_argv);
   g_autoptr(GError) error = NULL;
 
   /* Neither hangs nor restarts forever. */
@@ -548,7 +561,7 @@ count_zombie_children (void)
 static void
 test_process_pool_reaps_every_worker (void)
 {
-  g_autoptr(AioProcessPool) pool = new_pool (2);
+  g_autoptr(TestPool) pool = new_pool (2);
   Batch batch;
 
   batch_init (&batch, 20);
@@ -564,7 +577,7 @@ test_process_pool_reaps_every_worker (void)
 static void
 test_process_pool_call_is_a_job (void)
 {
-  g_autoptr(AioProcessPool) pool = new_pool (1);
+  g_autoptr(TestPool) pool = new_pool (1);
   g_autoptr(AioJob) job = aio_process_pool_create_job (pool, "add", g_variant_new ("(ii)", 20, 22));
   g_autoptr(GError) error = NULL;
   const GValue *value = aio_job_run_sync (job, NULL, &error);
@@ -592,7 +605,7 @@ process_exists (GPid pid)
 G_GNUC_NORETURN static void
 run_doomed_parent (void)
 {
-  g_autoptr(AioProcessPool) pool = new_pool (1);
+  g_autoptr(TestPool) pool = new_pool (1);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) pid = call_sync (pool, "sleep_then_pid", g_variant_new_uint32 (0), &error);
 
