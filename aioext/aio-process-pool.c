@@ -539,7 +539,10 @@ static Worker *
 executor_spawn_worker (Executor  *executor,
                        GError   **error)
 {
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  /* Workers read nothing from standard input: an empty pipe makes an
+   * interpreter started without a script exit at once instead of waiting
+   * on the terminal. */
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE);
   g_autofree char *fd_text = g_strdup_printf ("%d", WORKER_FD);
   Worker *worker;
   int fds[2];
@@ -571,6 +574,7 @@ executor_spawn_worker (Executor  *executor,
       return NULL;
     }
 
+  g_output_stream_close (g_subprocess_get_stdin_pipe (worker->process), NULL, NULL);
   worker->pid = g_strdup (g_subprocess_get_identifier (worker->process));
   worker->input = g_unix_input_stream_new (worker->fd, FALSE);
   worker->output = g_unix_output_stream_new (worker->fd, FALSE);

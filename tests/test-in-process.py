@@ -72,5 +72,25 @@ def test_in_thread_exception_becomes_the_jobs_error():
         raise AssertionError('no error')
 
 
+def test_default_process_pool_is_the_python_worker_pool():
+    pool = Aio.ProcessPool.get_default()
+    assert pool is Aio.ProcessPool.get_default()
+    job = Aio.in_process(square, 9, pool=pool)
+    assert Aio.run(job) == 81
+
+
+def test_interpreter_without_script_fails_instead_of_hanging():
+    import sys
+    pool = Aio.ProcessPool.new(1, [sys.executable])
+    try:
+        Aio.run(pool.create_job('anything', GLib.Variant('b', True)))
+    except GLib.Error as error:
+        assert error.matches(Aio.error_quark(), Aio.Error.WORKER_DIED), error.message
+        assert 'before it was ready' in error.message
+    else:
+        raise AssertionError('no error')
+    pool.shutdown(True)
+
+
 if __name__ == '__main__':
     aiotap.main(globals())

@@ -252,3 +252,17 @@ class Collector(Aio.Collector):
 
 Collector = override(Collector)
 __all__.append('Collector')
+
+
+class ProcessPool(Aio.ProcessPool):
+    """From Python, the default process pool is the pool of stock Python
+    workers behind Aio.in_process(): re-executing the interpreter without a
+    script, as the C default does for a C program, would serve nothing."""
+
+    @staticmethod
+    def get_default():
+        return _default_python_pool()
+
+
+ProcessPool = override(ProcessPool)
+__all__.append('ProcessPool')
