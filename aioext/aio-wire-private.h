@@ -35,6 +35,7 @@ typedef struct
   GError      *error;      /* ERROR: the worker's error, domain and all */
 } AioWireMessage;
 
+gboolean        aio_wire_is_normal       (GVariant        *value);
 void            aio_wire_message_clear   (AioWireMessage  *message);
 GBytes         *aio_wire_encode          (const AioWireMessage *message);
 gboolean        aio_wire_parse           (GBytes          *payload,

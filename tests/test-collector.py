@@ -149,6 +149,37 @@ def test_producer_feeds_next_in_order_and_its_error_fails_the_stream():
     assert next_job(collector) is None
 
 
+def test_producer_python_exception_fails_the_stream_instead_of_truncating():
+    produced = []
+
+    def produce():
+        if len(produced) == 2:
+            raise KeyError('missing page')
+        produced.append(len(produced))
+        return Aio.Job.new(lambda job, cancellable: job.return_value(len(produced)))
+
+    collector = Aio.Collector.new_for_producer(1, 0, Aio.CollectorPolicy.SETTLE_ALL, produce)
+    assert next_job(collector).propagate_value() == 1
+    assert next_job(collector).propagate_value() == 2
+    try:
+        next_job(collector)
+    except GLib.Error as error:
+        assert error.matches(Aio.error_quark(), Aio.Error.FAILED)
+        assert 'KeyError' in error.message
+    else:
+        raise AssertionError('the stream ended quietly')
+
+
+def test_producer_returning_a_non_job_fails_the_stream():
+    collector = Aio.Collector.new_for_producer(1, 0, Aio.CollectorPolicy.SETTLE_ALL, lambda: 42)
+    try:
+        next_job(collector)
+    except GLib.Error as error:
+        assert error.matches(Aio.error_quark(), Aio.Error.INVALID_ARGUMENT)
+    else:
+        raise AssertionError('no error raised')
+
+
 def test_concurrent_next_calls_each_get_their_own_item():
     stats = Stats()
     jobs = [timed_job(stats, delay, i) for i, delay in enumerate([40, 1, 20, 1])]

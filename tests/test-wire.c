@@ -210,6 +210,28 @@ test_wire_non_utf8_error_message_is_made_valid (void)
   aio_wire_message_clear (&message);
 }
 
+/* Found by fuzz-wire: GLib 2.74 calls `(mumx)` stored in 0 bytes normal,
+ * though it writes that value as 1 byte; the wire check is stricter, and
+ * agrees with GLib on the canonical form. */
+static void
+test_wire_non_canonical_empty_tuple_is_rejected (void)
+{
+  const guint8 non_canonical[] = { 0x00, '(', 'm', 'u', 'm', 'x', ')' };
+  g_autoptr(GBytes) bytes = g_bytes_new_static (non_canonical, sizeof non_canonical);
+  g_autoptr(GVariant) value = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE_VARIANT, bytes, FALSE));
+  GVariant *nothings[] = {
+    g_variant_new_maybe (G_VARIANT_TYPE_UINT32, NULL),
+    g_variant_new_maybe (G_VARIANT_TYPE_INT64, NULL),
+  };
+  g_autoptr(GVariant) canonical = g_variant_ref_sink (g_variant_new_variant (g_variant_new_tuple (nothings, 2)));
+
+  g_assert_true (g_variant_equal (value, canonical));
+  g_assert_cmpuint (g_variant_get_size (value), <, g_variant_get_size (canonical));
+  g_assert_false (aio_wire_is_normal (value));
+  g_assert_true (aio_wire_is_normal (canonical));
+  g_assert_true (g_variant_is_normal_form (canonical));
+}
+
 /* Found by fuzz-wire: every new error domain became a quark, and quarks are
  * never freed, so a peer could grow this process without bound. */
 static void
@@ -271,6 +293,7 @@ main (int   argc,
   g_test_add_func ("/wire/frames/split-anywhere-are-reassembled", test_wire_frames_split_anywhere_are_reassembled);
   g_test_add_func ("/wire/frames/large-payload-round-trips", test_wire_large_payload_round_trips);
   g_test_add_func ("/wire/frames/oversized-and-empty-are-rejected", test_wire_oversized_and_empty_frames_are_rejected);
+  g_test_add_func ("/wire/messages/non-canonical-empty-tuple-is-rejected", test_wire_non_canonical_empty_tuple_is_rejected);
   g_test_add_func ("/wire/messages/unknown-error-domains-are-bounded", test_wire_unknown_error_domains_are_bounded);
   g_test_add_func ("/wire/decoder/empty-asks-for-more", test_wire_empty_decoder_asks_for_more);
   g_test_add_func ("/wire/messages/garbage-is-rejected", test_wire_garbage_is_rejected);

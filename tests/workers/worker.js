@@ -18,4 +18,5 @@ worker.register('fail', null, () => {
 worker.register('crash', null, () => {
     throw new Error('a JavaScript exception');
 });
+worker.register('die', null, () => System.exit(3));
 System.exit(worker.run());

@@ -25,8 +25,14 @@ def crash(arguments, cancellable):
     raise ValueError('a Python exception')
 
 
+def die(arguments, cancellable):
+    import os
+    os._exit(3)
+
+
 worker = Aio.Worker.new()
 worker.register('add', GLib.VariantType('(ii)'), add)
 worker.register('fail', None, fail)
 worker.register('crash', None, crash)
+worker.register('die', None, die)
 sys.exit(worker.run())

@@ -17,6 +17,10 @@ Python value. It also adds ``Aio.run(callable, *args)`` and
 """
 
 import functools
+import os
+import pickle
+import sys
+import threading
 import traceback
 
 from gi.repository import GLib, GObject
@@ -238,3 +242,128 @@ class Semaphore(Aio.Semaphore):
 
 Semaphore = override(Semaphore)
 __all__.append('Semaphore')
+
+
+def in_thread(func, *args, pool=None):
+    """A job that runs ``func(*args)`` on a worker thread of ``pool`` (the
+    default thread pool unless given), the counterpart of aioextensions'
+    ``in_thread``. Its value is what ``func`` returns; an exception becomes
+    the job's error."""
+    pool = pool or Aio.ThreadPool.get_default()
+
+    def start(job, cancellable):
+        outcome = {}
+
+        def work(cancellable):
+            try:
+                outcome['value'] = func(*args)
+            except GLib.Error:
+                raise
+            except Exception as exception:
+                raise _error_from_exception(exception)
+            # The value itself is handed over below, in the caller's context:
+            # PyGObject 3.42 crashes on a G_TYPE_PYOBJECT GValue returned
+            # from a thread, which large ints need.
+            return True, 0
+
+        def done(source, result, *user_data):
+            try:
+                source.run_finish(result)
+            except GLib.Error as error:
+                job.return_error(error)
+            else:
+                job.return_value(outcome['value'])
+
+        pool.run_async(work, (), cancellable, done)
+
+    return Job.new(start)
+
+
+__all__.append('in_thread')
+
+_python_pool = None
+_python_pool_lock = threading.Lock()
+
+
+def _default_python_pool():
+    """A process pool of stock Python workers (``gi.overrides._aio_worker``)
+    that can import the caller's main script."""
+    global _python_pool
+    with _python_pool_lock:
+        if _python_pool is None:
+            main = getattr(sys.modules.get('__main__'), '__file__', None) or ''
+            _python_pool = Aio.ProcessPool.new(
+                0, [sys.executable, '-m', 'gi.overrides._aio_worker', os.path.abspath(main) if main else ''])
+        return _python_pool
+
+
+def in_process(func, *args, pool=None):
+    """A job that runs ``func(*args)`` in a worker process, the counterpart
+    of aioextensions' ``in_process``: ``func`` must be a top-level function
+    (of a module, or of the main script guarded by
+    ``if __name__ == '__main__':``), and the arguments and the result travel
+    pickled. ``pool`` defaults to a pool of stock Python workers, as many as
+    CPU cores. An exception in ``func`` becomes the job's error."""
+    pool = pool or _default_python_pool()
+    payload = GLib.Variant('ay', pickle.dumps((func, args), protocol=pickle.HIGHEST_PROTOCOL))
+
+    def start(job, cancellable):
+        def done(source, result):
+            try:
+                data = source.call_finish(result).get_data_as_bytes().get_data()
+                job.return_value(pickle.loads(data))
+            except GLib.Error as error:
+                job.return_error(error)
+            except Exception as exception:
+                job.return_error(_error_from_exception(exception))
+
+        pool.call_async('python-call', payload, cancellable, done)
+
+    return Job.new(start)
+
+
+__all__.append('in_process')
+
+
+class Collector(Aio.Collector):
+    """AioCollector whose Python producer may raise anything: PyGObject 3.42
+    only prints a non-GLib exception raised in a callback and hands C a
+    NULL, which would read as the end of the input and quietly truncate the
+    results. The override turns it into the collection's error, and a
+    returned value that is not a job into one too."""
+
+    @classmethod
+    def new_for_producer(cls, workers, max_pending, policy, producer, *user_data):
+        def produce(*ignored):
+            try:
+                job = producer(*user_data)
+            except GLib.Error:
+                raise
+            except Exception as exception:
+                raise _error_from_exception(exception)
+            if job is not None and not isinstance(job, Aio.Job):
+                raise GLib.Error.new_literal(
+                    Aio.error_quark(),
+                    f'The producer returned {type(job).__name__}, not an Aio.Job or None.',
+                    Aio.Error.INVALID_ARGUMENT)
+            return job
+
+        return Aio.Collector.new_for_producer(workers, max_pending, policy, produce)
+
+
+Collector = override(Collector)
+__all__.append('Collector')
+
+
+class ProcessPool(Aio.ProcessPool):
+    """From Python, the default process pool is the pool of stock Python
+    workers behind Aio.in_process(): re-executing the interpreter without a
+    script, as the C default does for a C program, would serve nothing."""
+
+    @staticmethod
+    def get_default():
+        return _default_python_pool()
+
+
+ProcessPool = override(ProcessPool)
+__all__.append('ProcessPool')

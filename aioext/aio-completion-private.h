@@ -1,0 +1,31 @@
+/* aio-completion-private.h: batched hand-back of finished work to the
+ * GMainContext that asked for it
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _AioCompletion      AioCompletion;
+typedef struct _AioCompletionQueue AioCompletionQueue;
+
+typedef void (*AioCompletionFunc) (AioCompletion *completion);
+
+/* Embedded in a record of finished work; the record owns it. */
+struct _AioCompletion
+{
+  AioCompletion     *next;
+  AioCompletionFunc  func;
+};
+
+AioCompletionQueue *aio_completion_queue_ref_thread_default (void);
+void                aio_completion_queue_unref              (AioCompletionQueue *queue);
+void                aio_completion_queue_push               (AioCompletionQueue *queue,
+                                                             AioCompletion      *completion,
+                                                             AioCompletionFunc   func);
+
+G_END_DECLS

@@ -1,0 +1,511 @@
+/* aio-executor-pool.c: the lifecycle that thread and process pools share
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "aio-error.h"
+#include "aio-executor-pool-private.h"
+#include "aio-i18n-private.h"
+
+/**
+ * SECTION:aio-executor-pool
+ * @title: AioExecutorPool
+ * @short_description: the lifecycle shared by thread and process pools
+ * @include: aioext.h
+ *
+ * See #AioExecutorPool for how to use it.
+ */
+
+/**
+ * AioExecutorPool:
+ *
+ * The lifecycle shared by the pools that run work away from the main loop
+ * (#AioThreadPool, and process pools): the counterpart of the seed's
+ * `ExecutorPool`.
+ *
+ * A pool starts lazily, on its first use, with the size given at
+ * construction (0 meaning the kind's documented default). It can be
+ * (re)started explicitly with aio_executor_pool_initialize(), which shuts the
+ * previous executor down without waiting, and stopped with
+ * aio_executor_pool_shutdown(). Work submitted to a pool that was shut down
+ * fails with %AIO_ERROR_SHUT_DOWN until it is initialized again; the default
+ * instance of each kind (aio_thread_pool_get_default()) instead restarts
+ * lazily on its next use, with the size it was last configured with, as
+ * aioextensions' `in_thread` re-initializes `THREAD_POOL`.
+ *
+ * The #AioExecutorPool:running and #AioExecutorPool:queued counters are
+ * updated from worker threads, but their `notify` signals are always
+ * emitted in the main context that was the thread-default one when the pool
+ * was created, coalesced: one emission covers every change since the last.
+ *
+ * |[<!-- language="C" -->
+ * AioExecutorPool *pool = AIO_EXECUTOR_POOL (aio_thread_pool_get_default ());
+ *
+ * aio_executor_pool_initialize (pool, 4);     // four threads at most
+ * ...
+ * aio_executor_pool_shutdown (pool, TRUE);    // run what is queued, then stop
+ * ]|
+ */
+
+typedef enum
+{
+  NOTIFY_MAX_WORKERS = 1 << 0,
+  NOTIFY_RUNNING     = 1 << 1,
+  NOTIFY_QUEUED      = 1 << 2,
+} NotifyFlags;
+
+typedef struct
+{
+  GMutex        mutex;
+  guint         max_workers;        /* mutex: as configured, 0 = default */
+  gboolean      is_initialized;     /* mutex */
+  gboolean      was_shut_down;      /* mutex: explicitly, since the last initialize */
+  gboolean      restarts_lazily;    /* mutex */
+
+  int           running;            /* atomic */
+  int           queued;             /* atomic */
+  guint         pending_notify;     /* atomic NotifyFlags */
+  GMainContext *context;            /* where notify is emitted */
+} AioExecutorPoolPrivate;
+
+enum {
+  PROP_0,
+  PROP_MAX_WORKERS,
+  PROP_RUNNING,
+  PROP_QUEUED,
+  PROP_INITIALIZED,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (AioExecutorPool, aio_executor_pool, G_TYPE_OBJECT)
+
+static gboolean
+aio_executor_pool_emit_notify (gpointer user_data)
+{
+  AioExecutorPool *self = user_data;
+  AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
+  NotifyFlags flags = g_atomic_int_exchange (&priv->pending_notify, 0);
+
+  g_object_freeze_notify (G_OBJECT (self));
+  if (flags & NOTIFY_MAX_WORKERS)
+    {
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_WORKERS]);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_INITIALIZED]);
+    }
+  if (flags & NOTIFY_RUNNING)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+  if (flags & NOTIFY_QUEUED)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_QUEUED]);
+  g_object_thaw_notify (G_OBJECT (self));
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Safe from any thread, worker threads included: only the first change
+ * after an emission schedules one; the rest ride along. */
+static void
+aio_executor_pool_schedule_notify (AioExecutorPool *self,
+                                   NotifyFlags      flags)
+{
+  AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
+  GSource *source;
+
+  if (g_atomic_int_or (&priv->pending_notify, flags) != 0)
+    return;
+
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_static_name (source, "[aioext] executor pool notify");
+  g_source_set_callback (source, aio_executor_pool_emit_notify, g_object_ref (self), g_object_unref);
+  g_source_attach (source, priv->context);
+  g_source_unref (source);
+}
+
+static guint
+aio_executor_pool_resolve_max_workers (AioExecutorPool *self,
+                                       guint            max_workers)
+{
+  if (max_workers == 0)
+    return AIO_EXECUTOR_POOL_GET_CLASS (self)->get_default_max_workers (self);
+
+  return max_workers;
+}
+
+static void
+aio_executor_pool_start_locked (AioExecutorPool *self)
+{
+  AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
+
+  AIO_EXECUTOR_POOL_GET_CLASS (self)->start (self, aio_executor_pool_resolve_max_workers (self, priv->max_workers));
+  priv->is_initialized = TRUE;
+  priv->was_shut_down = FALSE;
+}
+
+static void
+aio_executor_pool_stop_locked (AioExecutorPool *self,
+                               gboolean         wait)
+{
+  AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
+
+  if (!priv->is_initialized)
+    return;
+
+  AIO_EXECUTOR_POOL_GET_CLASS (self)->stop (self, wait);
+  priv->is_initialized = FALSE;
+}
+
+static void
+aio_executor_pool_finalize (GObject *object)
+{
+  AioExecutorPool *self = AIO_EXECUTOR_POOL (object);
+  AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
+
+  /* Work in flight holds a reference on its pool, so only work that can no
+   * longer reach the pool (failed or cancelled) may still sit in a queue:
+   * stopping without waiting lets the executor discard it on its own. */
+  aio_executor_pool_stop_locked (self, FALSE);
+  g_clear_pointer (&priv->context, g_main_context_unref);
+  g_mutex_clear (&priv->mutex);
+
+  G_OBJECT_CLASS (aio_executor_pool_parent_class)->finalize (object);
+}
+
+static void
+aio_executor_pool_get_property (GObject    *object,
+                                guint       prop_id,
+                                GValue     *value,
+                                GParamSpec *pspec)
+{
+  AioExecutorPool *self = AIO_EXECUTOR_POOL (object);
+
+  switch (prop_id)
+    {
+    case PROP_MAX_WORKERS:
+      g_value_set_uint (value, aio_executor_pool_get_max_workers (self));
+      break;
+
+    case PROP_RUNNING:
+      g_value_set_uint (value, aio_executor_pool_get_running (self));
+      break;
+
+    case PROP_QUEUED:
+      g_value_set_uint (value, aio_executor_pool_get_queued (self));
+      break;
+
+    case PROP_INITIALIZED:
+      g_value_set_boolean (value, aio_executor_pool_is_initialized (self));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+aio_executor_pool_set_property (GObject      *object,
+                                guint         prop_id,
+                                const GValue *value,
+                                GParamSpec   *pspec)
+{
+  AioExecutorPool *self = AIO_EXECUTOR_POOL (object);
+  AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
+
+  switch (prop_id)
+    {
+    case PROP_MAX_WORKERS:
+      priv->max_workers = g_value_get_uint (value);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+aio_executor_pool_class_init (AioExecutorPoolClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = aio_executor_pool_finalize;
+  object_class->get_property = aio_executor_pool_get_property;
+  object_class->set_property = aio_executor_pool_set_property;
+
+  /**
+   * AioExecutorPool:max-workers:
+   *
+   * The most workers the pool runs at once. Set at construction, 0 meaning
+   * the kind's default; reads give the size in effect (the default
+   * resolved). aio_executor_pool_initialize() changes it.
+   */
+  properties[PROP_MAX_WORKERS] =
+    g_param_spec_uint ("max-workers", "Max workers", "The most workers the pool runs at once",
+                       0, G_MAXINT, 0,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * AioExecutorPool:running:
+   *
+   * How many calls run on a worker right now. Notified in the pool's owner
+   * context.
+   */
+  properties[PROP_RUNNING] =
+    g_param_spec_uint ("running", "Running", "How many calls run on a worker right now",
+                       0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * AioExecutorPool:queued:
+   *
+   * How many calls wait for a free worker. Notified in the pool's owner
+   * context.
+   */
+  properties[PROP_QUEUED] =
+    g_param_spec_uint ("queued", "Queued", "How many calls wait for a free worker",
+                       0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * AioExecutorPool:initialized:
+   *
+   * Whether the pool has a running executor; see
+   * aio_executor_pool_is_initialized().
+   */
+  properties[PROP_INITIALIZED] =
+    g_param_spec_boolean ("initialized", "Initialized", "Whether the pool has a running executor",
+                          FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+aio_executor_pool_init (AioExecutorPool *self)
+{
+  AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
+
+  g_mutex_init (&priv->mutex);
+  priv->context = g_main_context_ref_thread_default ();
+}
+
+/**
+ * aio_executor_pool_initialize:
+ * @self: an #AioExecutorPool
+ * @max_workers: the most workers to run at once, or 0 for the kind's
+ *   default (10 × aio_get_cpu_cores() threads for #AioThreadPool)
+ *
+ * Starts a new executor of @max_workers workers. When @self was already
+ * initialized, the old executor is shut down first without waiting, as
+ * aio_executor_pool_shutdown() with @wait %FALSE: its queued calls fail
+ * with %AIO_ERROR_SHUT_DOWN and its running calls finish on their own.
+ * The size is remembered for later lazy restarts.
+ */
+void
+aio_executor_pool_initialize (AioExecutorPool *self,
+                              guint            max_workers)
+{
+  AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
+
+  g_return_if_fail (AIO_IS_EXECUTOR_POOL (self));
+
+  g_mutex_lock (&priv->mutex);
+  aio_executor_pool_stop_locked (self, FALSE);
+  priv->max_workers = max_workers;
+  aio_executor_pool_start_locked (self);
+  g_mutex_unlock (&priv->mutex);
+
+  aio_executor_pool_schedule_notify (self, NOTIFY_MAX_WORKERS);
+}
+
+/**
+ * aio_executor_pool_shutdown:
+ * @self: an #AioExecutorPool
+ * @wait: whether to run what is queued and wait for it
+ *
+ * Stops the executor. With @wait %FALSE the calls still queued complete
+ * with %AIO_ERROR_SHUT_DOWN without running, and the calls already running
+ * finish in the background, their results delivered as usual. With @wait
+ * %TRUE this blocks until every queued and running call has run (the
+ * callbacks are still delivered later, by the main loop). Shutting down a
+ * pool that is not initialized does nothing.
+ *
+ * Afterwards calls fail with %AIO_ERROR_SHUT_DOWN until
+ * aio_executor_pool_initialize() is called, except on a default instance,
+ * which restarts lazily.
+ */
+void
+aio_executor_pool_shutdown (AioExecutorPool *self,
+                            gboolean         wait)
+{
+  AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
+
+  g_return_if_fail (AIO_IS_EXECUTOR_POOL (self));
+
+  g_mutex_lock (&priv->mutex);
+  aio_executor_pool_stop_locked (self, wait);
+  priv->was_shut_down = TRUE;
+  g_mutex_unlock (&priv->mutex);
+
+  aio_executor_pool_schedule_notify (self, NOTIFY_MAX_WORKERS);
+}
+
+/**
+ * aio_executor_pool_is_initialized:
+ * @self: an #AioExecutorPool
+ *
+ * Whether @self has a running executor: after its first use or
+ * aio_executor_pool_initialize(), until aio_executor_pool_shutdown().
+ *
+ * Returns: %TRUE when the pool is initialized
+ */
+gboolean
+aio_executor_pool_is_initialized (AioExecutorPool *self)
+{
+  AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
+  gboolean is_initialized;
+
+  g_return_val_if_fail (AIO_IS_EXECUTOR_POOL (self), FALSE);
+
+  g_mutex_lock (&priv->mutex);
+  is_initialized = priv->is_initialized;
+  g_mutex_unlock (&priv->mutex);
+
+  return is_initialized;
+}
+
+/**
+ * aio_executor_pool_get_max_workers:
+ * @self: an #AioExecutorPool
+ *
+ * The most workers @self runs at once, the default resolved.
+ *
+ * Returns: the configured size
+ */
+guint
+aio_executor_pool_get_max_workers (AioExecutorPool *self)
+{
+  AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
+  guint max_workers;
+
+  g_return_val_if_fail (AIO_IS_EXECUTOR_POOL (self), 0);
+
+  g_mutex_lock (&priv->mutex);
+  max_workers = priv->max_workers;
+  g_mutex_unlock (&priv->mutex);
+
+  return aio_executor_pool_resolve_max_workers (self, max_workers);
+}
+
+/**
+ * aio_executor_pool_get_running:
+ * @self: an #AioExecutorPool
+ *
+ * How many calls run on a worker right now.
+ *
+ * Returns: the number of running calls
+ */
+guint
+aio_executor_pool_get_running (AioExecutorPool *self)
+{
+  AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
+
+  g_return_val_if_fail (AIO_IS_EXECUTOR_POOL (self), 0);
+
+  return g_atomic_int_get (&priv->running);
+}
+
+/**
+ * aio_executor_pool_get_queued:
+ * @self: an #AioExecutorPool
+ *
+ * How many calls wait for a free worker.
+ *
+ * Returns: the number of queued calls
+ */
+guint
+aio_executor_pool_get_queued (AioExecutorPool *self)
+{
+  AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
+
+  g_return_val_if_fail (AIO_IS_EXECUTOR_POOL (self), 0);
+
+  return g_atomic_int_get (&priv->queued);
+}
+
+void
+aio_executor_pool_lock (AioExecutorPool *self)
+{
+  AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
+
+  g_mutex_lock (&priv->mutex);
+}
+
+void
+aio_executor_pool_unlock (AioExecutorPool *self)
+{
+  AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
+
+  g_mutex_unlock (&priv->mutex);
+}
+
+/* Called with the lock held before each submission: the lazy start. */
+gboolean
+aio_executor_pool_ensure_started (AioExecutorPool  *self,
+                                  GError          **error)
+{
+  AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
+
+  if (priv->is_initialized)
+    return TRUE;
+
+  if (priv->was_shut_down && !priv->restarts_lazily)
+    {
+      g_set_error (error, AIO_ERROR, AIO_ERROR_SHUT_DOWN,
+                   _("The %s was shut down; call aio_executor_pool_initialize() to use it again."),
+                   G_OBJECT_TYPE_NAME (self));
+      return FALSE;
+    }
+
+  aio_executor_pool_start_locked (self);
+  aio_executor_pool_schedule_notify (self, NOTIFY_MAX_WORKERS);
+
+  return TRUE;
+}
+
+/* A default instance belongs to the whole process: it restarts lazily after
+ * a shutdown, and notifies in the global default context, which outlives
+ * whatever context was thread-default when it was first asked for. */
+void
+aio_executor_pool_make_default (AioExecutorPool *self)
+{
+  AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
+
+  g_mutex_lock (&priv->mutex);
+  priv->restarts_lazily = TRUE;
+  g_main_context_unref (priv->context);
+  priv->context = g_main_context_ref (g_main_context_default ());
+  g_mutex_unlock (&priv->mutex);
+}
+
+void
+aio_executor_pool_add_queued (AioExecutorPool *self,
+                              int              delta)
+{
+  AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
+
+  g_atomic_int_add (&priv->queued, delta);
+  aio_executor_pool_schedule_notify (self, NOTIFY_QUEUED);
+}
+
+void
+aio_executor_pool_add_running (AioExecutorPool *self,
+                               int              delta)
+{
+  AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
+
+  g_atomic_int_add (&priv->running, delta);
+  aio_executor_pool_schedule_notify (self, NOTIFY_RUNNING);
+}

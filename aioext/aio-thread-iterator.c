@@ -1,0 +1,360 @@
+/* aio-thread-iterator.c: drive a blocking producer from the main loop, one
+ * item at a time
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "aio-error.h"
+#include "aio-i18n-private.h"
+#include "aio-thread-iterator.h"
+#include "aio-thread-pool-private.h"
+
+/**
+ * SECTION:aio-thread-iterator
+ * @title: AioThreadIterator
+ * @short_description: drive a blocking iterator from the thread pool, item by item
+ * @include: aioext.h
+ *
+ * See #AioThreadIterator for how to use it.
+ */
+
+/**
+ * AioThreadIterator:
+ *
+ * Pulls items one at a time from a blocking producer that runs on an
+ * #AioThreadPool, while the main loop stays free: the counterpart of the
+ * aioextensions' `generate_in_thread`.
+ *
+ * Each aio_thread_iterator_next_async() runs one step of the producer (an
+ * #AioThreadIteratorFunc) on a worker thread and hands back the item it
+ * produced; aio_thread_iterator_send_async() does the same and passes a
+ * value into the step, as Python's `generator.send()`. No thread is held
+ * between steps. Steps run one at a time: asking for an item while a step
+ * runs fails with %AIO_ERROR_BUSY.
+ *
+ * The end of the stream is a %NULL item without an error. An error from
+ * the producer is handed to the caller and ends the stream; cancelling a
+ * step fails that step with %G_IO_ERROR_CANCELLED and leaves the iterator
+ * usable. Once the stream has ended every further step returns the end at
+ * once, and the producer's data is freed, in the main context of the
+ * caller.
+ *
+ * Scanning a directory from C, one entry per step:
+ * |[<!-- language="C" -->
+ * static gboolean
+ * next_entry (GCancellable *cancellable, const GValue *sent, GValue *item,
+ *             gpointer user_data, GError **error)
+ * {
+ *   GFileInfo *info = g_file_enumerator_next_file (user_data, cancellable, error);
+ *
+ *   if (info == NULL)
+ *     return *error == NULL;     // the end of the stream, or an error
+ *   g_value_init (item, G_TYPE_STRING);
+ *   g_value_set_string (item, g_file_info_get_name (info));
+ *   g_object_unref (info);
+ *   return TRUE;
+ * }
+ *
+ * iterator = aio_thread_iterator_new (NULL, next_entry, enumerator, g_object_unref);
+ * aio_thread_iterator_next_async (iterator, NULL, on_entry, self);
+ * ]|
+ *
+ * From Python, wrapping a generator:
+ * |[<!-- language="Python" -->
+ * entries = os.scandir(path)
+ * iterator = Aio.ThreadIterator.new(None, lambda c, sent: (True, next(entries, None)), ())
+ * ]|
+ */
+
+struct _AioThreadIterator
+{
+  GObject                parent_instance;
+
+  AioThreadPool         *pool;
+  AioThreadIteratorFunc  func;
+  gpointer               func_data;
+  GDestroyNotify         func_data_destroy;
+  GError                *unsupported;   /* a JavaScript producer */
+
+  gboolean               is_busy;
+  gboolean               is_finished;
+  gboolean               step_has_item; /* written by the step, read once it completed */
+  GValue                 sent;
+};
+
+G_DEFINE_FINAL_TYPE (AioThreadIterator, aio_thread_iterator, G_TYPE_OBJECT)
+
+static void
+aio_thread_iterator_release_func_data (AioThreadIterator *self)
+{
+  GDestroyNotify destroy = g_steal_pointer (&self->func_data_destroy);
+
+  self->func = NULL;
+  if (destroy != NULL)
+    destroy (g_steal_pointer (&self->func_data));
+}
+
+static void
+aio_thread_iterator_finalize (GObject *object)
+{
+  AioThreadIterator *self = AIO_THREAD_ITERATOR (object);
+
+  aio_thread_iterator_release_func_data (self);
+  if (G_IS_VALUE (&self->sent))
+    g_value_unset (&self->sent);
+  g_clear_error (&self->unsupported);
+  g_clear_object (&self->pool);
+
+  G_OBJECT_CLASS (aio_thread_iterator_parent_class)->finalize (object);
+}
+
+static void
+aio_thread_iterator_class_init (AioThreadIteratorClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = aio_thread_iterator_finalize;
+}
+
+static void
+aio_thread_iterator_init (AioThreadIterator *self)
+{
+}
+
+/**
+ * aio_thread_iterator_new:
+ * @pool: (nullable): the pool to run the steps on, or %NULL for
+ *   aio_thread_pool_get_default()
+ * @func: (scope notified) (closure func_data) (destroy func_data_destroy):
+ *   one step of the producer
+ * @func_data: data for @func: the producer's state
+ * @func_data_destroy: (nullable): frees @func_data once the stream has
+ *   ended or the iterator is finalized, in the caller's main context
+ *
+ * Creates an iterator over the items @func produces. Nothing runs until
+ * the first aio_thread_iterator_next_async(). From JavaScript every step
+ * fails with %AIO_ERROR_NOT_SUPPORTED.
+ *
+ * Returns: (transfer full): a new #AioThreadIterator
+ */
+AioThreadIterator *
+aio_thread_iterator_new (AioThreadPool         *pool,
+                         AioThreadIteratorFunc  func,
+                         gpointer               func_data,
+                         GDestroyNotify         func_data_destroy)
+{
+  AioThreadIterator *self;
+
+  g_return_val_if_fail (pool == NULL || AIO_IS_THREAD_POOL (pool), NULL);
+  g_return_val_if_fail (func != NULL, NULL);
+
+  self = g_object_new (AIO_TYPE_THREAD_ITERATOR, NULL);
+  self->pool = g_object_ref (pool != NULL ? pool : aio_thread_pool_get_default ());
+  self->func = func;
+  self->func_data = func_data;
+  self->func_data_destroy = func_data_destroy;
+  aio_thread_pool_check_func (func_data_destroy, &self->unsupported);
+
+  return self;
+}
+
+/* On the worker thread. */
+static gboolean
+aio_thread_iterator_step (GCancellable  *cancellable,
+                          GValue        *result,
+                          gpointer       user_data,
+                          GError       **error)
+{
+  AioThreadIterator *self = user_data;
+  const GValue *sent = G_IS_VALUE (&self->sent) ? &self->sent : NULL;
+
+  if (!self->func (cancellable, sent, result, self->func_data, error))
+    return FALSE;
+
+  self->step_has_item = G_IS_VALUE (result);
+  return TRUE;
+}
+
+static void
+aio_thread_iterator_finish_stream (AioThreadIterator *self)
+{
+  self->is_finished = TRUE;
+  aio_thread_iterator_release_func_data (self);
+}
+
+static void
+free_value (gpointer value)
+{
+  g_boxed_free (G_TYPE_VALUE, value);
+}
+
+static void
+aio_thread_iterator_step_done (GObject      *source_object,
+                               GAsyncResult *result,
+                               gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  AioThreadIterator *self = g_task_get_source_object (task);
+  GError *error = NULL;
+  GValue *item = aio_thread_pool_run_finish (AIO_THREAD_POOL (source_object), result, &error);
+
+  self->is_busy = FALSE;
+  if (G_IS_VALUE (&self->sent))
+    g_value_unset (&self->sent);
+
+  if (item == NULL)
+    {
+      /* A cancelled step leaves the producer as it was; any other error
+       * ends the stream, as an exception ends a Python generator. */
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        aio_thread_iterator_finish_stream (self);
+      g_task_return_error (task, error);
+    }
+  else if (!self->step_has_item)
+    {
+      g_boxed_free (G_TYPE_VALUE, item);
+      aio_thread_iterator_finish_stream (self);
+      g_task_return_pointer (task, NULL, NULL);
+    }
+  else
+    g_task_return_pointer (task, item, free_value);
+}
+
+/**
+ * aio_thread_iterator_send_async:
+ * @self: an #AioThreadIterator
+ * @value: (nullable): the value handed to the next step as its `sent`
+ *   argument, copied
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called with the next item
+ * @user_data: data for @callback
+ *
+ * Runs the next step of the producer with @value, the counterpart of
+ * Python's `generator.send()`, and calls @callback in the caller's
+ * thread-default main context; read the item with
+ * aio_thread_iterator_send_finish().
+ */
+void
+aio_thread_iterator_send_async (AioThreadIterator   *self,
+                                const GValue        *value,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (AIO_IS_THREAD_ITERATOR (self));
+  g_return_if_fail (value == NULL || G_IS_VALUE (value));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, aio_thread_iterator_send_async);
+
+  if (self->unsupported != NULL)
+    {
+      g_task_return_error (task, g_error_copy (self->unsupported));
+      return;
+    }
+  if (self->is_busy)
+    {
+      g_task_return_new_error (task, AIO_ERROR, AIO_ERROR_BUSY, "%s",
+                               _("The thread iterator is already producing an item; wait for it "
+                                 "before asking for the next one."));
+      return;
+    }
+  if (self->is_finished)
+    {
+      g_task_return_pointer (task, NULL, NULL);
+      return;
+    }
+
+  self->is_busy = TRUE;
+  if (value != NULL)
+    {
+      g_value_init (&self->sent, G_VALUE_TYPE (value));
+      g_value_copy (value, &self->sent);
+    }
+  aio_thread_pool_run_async (self->pool, aio_thread_iterator_step,
+                             g_object_ref (self), g_object_unref,
+                             cancellable, aio_thread_iterator_step_done, g_steal_pointer (&task));
+}
+
+/**
+ * aio_thread_iterator_send_finish:
+ * @self: an #AioThreadIterator
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes aio_thread_iterator_send_async().
+ *
+ * Returns: (transfer full) (nullable): the next item, to be freed with
+ *   g_boxed_free(); %NULL without an error at the end of the stream, or
+ *   %NULL with @error set
+ */
+GValue *
+aio_thread_iterator_send_finish (AioThreadIterator  *self,
+                                 GAsyncResult       *result,
+                                 GError            **error)
+{
+  g_return_val_if_fail (AIO_IS_THREAD_ITERATOR (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == aio_thread_iterator_send_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * aio_thread_iterator_next_async:
+ * @self: an #AioThreadIterator
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called with the next item
+ * @user_data: data for @callback
+ *
+ * Runs the next step of the producer on a worker thread and calls
+ * @callback in the caller's thread-default main context; read the item
+ * with aio_thread_iterator_next_finish().
+ */
+void
+aio_thread_iterator_next_async (AioThreadIterator   *self,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  aio_thread_iterator_send_async (self, NULL, cancellable, callback, user_data);
+}
+
+/**
+ * aio_thread_iterator_next_finish:
+ * @self: an #AioThreadIterator
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes aio_thread_iterator_next_async().
+ *
+ * Returns: (transfer full) (nullable): the next item, to be freed with
+ *   g_boxed_free(); %NULL without an error at the end of the stream, or
+ *   %NULL with @error set
+ */
+GValue *
+aio_thread_iterator_next_finish (AioThreadIterator  *self,
+                                 GAsyncResult       *result,
+                                 GError            **error)
+{
+  return aio_thread_iterator_send_finish (self, result, error);
+}
+
+/**
+ * aio_thread_iterator_is_finished:
+ * @self: an #AioThreadIterator
+ *
+ * Whether the stream has ended, by its end or by an error.
+ *
+ * Returns: %TRUE once no more items will come
+ */
+gboolean
+aio_thread_iterator_is_finished (AioThreadIterator *self)
+{
+  g_return_val_if_fail (AIO_IS_THREAD_ITERATOR (self), FALSE);
+
+  return self->is_finished;
+}

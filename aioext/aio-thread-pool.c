@@ -1,0 +1,693 @@
+/* aio-thread-pool.c: run blocking functions on a pool of threads
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#define _GNU_SOURCE
+#include "config.h"
+
+#include <dlfcn.h>
+#include <string.h>
+
+#include "aio-completion-private.h"
+#include "aio-error.h"
+#include "aio-executor-pool-private.h"
+#include "aio-i18n-private.h"
+#include "aio-main.h"
+#include "aio-thread-pool-private.h"
+
+/**
+ * SECTION:aio-thread-pool
+ * @title: AioThreadPool
+ * @short_description: run blocking work on a bounded pool of threads
+ * @include: aioext.h
+ *
+ * See #AioThreadPool for how to use it.
+ */
+
+/**
+ * AioThreadPool:
+ *
+ * Runs blocking functions on a pool of threads and hands their results back
+ * to the main loop: the counterpart of aioextensions' `in_thread`.
+ *
+ * Threads are created only as needed, one by one, up to
+ * #AioExecutorPool:max-workers (10 × aio_get_cpu_cores() by default): one
+ * call starts one thread, N calls at once start min(N, max-workers). Calls
+ * beyond that wait in a FIFO queue. A queued call costs about as much
+ * memory as a small record, so queueing a million of them is fine.
+ *
+ * Each result is delivered in the thread-default main context of the
+ * caller of aio_thread_pool_run_async(); finished calls are handed back in
+ * batches, one main-loop wake-up for all the calls that finished since the
+ * last one. The function's data is freed there too, never on a worker.
+ *
+ * A call that is cancelled while it waits in the queue never runs and
+ * completes at once with %G_IO_ERROR_CANCELLED; a running call sees its
+ * #GCancellable cancelled and decides itself when to stop. A call keeps its
+ * pool alive until it has completed.
+ *
+ * From C:
+ * |[<!-- language="C" -->
+ * static gboolean
+ * checksum_file (GCancellable *cancellable, GValue *result,
+ *                gpointer user_data, GError **error)
+ * {
+ *   g_autofree char *contents = NULL;
+ *   gsize length;
+ *
+ *   if (!g_file_get_contents (user_data, &contents, &length, error))
+ *     return FALSE;
+ *   g_value_init (result, G_TYPE_STRING);
+ *   g_value_take_string (result, g_compute_checksum_for_data (G_CHECKSUM_SHA256,
+ *                                                             (guchar *) contents, length));
+ *   return TRUE;
+ * }
+ *
+ * aio_thread_pool_run_async (aio_thread_pool_get_default (), checksum_file,
+ *                            g_strdup (path), g_free, NULL, on_checksum, self);
+ * ]|
+ *
+ * From Python, the function returns a Python value, and a raised exception
+ * becomes the call's error:
+ * |[<!-- language="Python" -->
+ * pool = Aio.ThreadPool.get_default()
+ * pool.run_async(lambda cancellable: sum(range(10**7)), None,
+ *                lambda pool, result: print(pool.run_finish(result)))
+ * ]|
+ *
+ * From Vala, with a closure:
+ * |[<!-- language="Vala" -->
+ * var pool = Aio.ThreadPool.get_default ();
+ * Value sum = yield pool.run ((cancellable, out result) => {
+ *     result = compute_sum ();
+ *     return true;
+ * }, null);
+ * ]|
+ *
+ * JavaScript cannot run on a worker thread: from GJS, aio_thread_pool_run_async()
+ * completes at once with %AIO_ERROR_NOT_SUPPORTED and the function never runs.
+ */
+
+/* One generation of threads: what aio_executor_pool_initialize() starts and
+ * aio_executor_pool_shutdown() stops. Queued calls hold a reference, so it
+ * lives on after a shutdown without waiting, until its threads have drained
+ * the queue. */
+typedef struct
+{
+  gatomicrefcount  ref_count;
+  GThreadPool     *threads;
+  int              is_stopping;   /* atomic: fail what is still queued */
+} Executor;
+
+struct _AioThreadPool
+{
+  AioExecutorPool  parent_instance;
+
+  Executor        *executor;      /* the base class's lock */
+};
+
+G_DEFINE_FINAL_TYPE (AioThreadPool, aio_thread_pool, AIO_TYPE_EXECUTOR_POOL)
+
+typedef enum
+{
+  CALL_QUEUED,
+  CALL_RUNNING,
+  CALL_CANCELLED,   /* while queued: completed, the worker only lets go */
+  CALL_DONE,
+} CallState;
+
+/* One call: the queued record, and the GAsyncResult handed to the callback.
+ * It is kept small because a million of them may wait in a queue. */
+#define AIO_TYPE_THREAD_CALL (aio_thread_call_get_type ())
+G_DECLARE_FINAL_TYPE (AioThreadCall, aio_thread_call, AIO, THREAD_CALL, GObject)
+
+struct _AioThreadCall
+{
+  GObject              parent_instance;
+
+  AioCompletion        completion;
+  AioCompletionQueue  *queue;
+  AioThreadPool       *pool;
+  GAsyncReadyCallback  callback;
+  gpointer             callback_data;
+  AioThreadFunc        func;
+  gpointer             func_data;
+  GDestroyNotify       func_data_destroy;
+  GCancellable        *cancellable;
+  gulong               cancelled_id;
+  int                  state;     /* atomic CallState */
+  GError              *error;
+  GValue               value;
+};
+
+static void aio_thread_call_async_result_iface_init (GAsyncResultIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (AioThreadCall, aio_thread_call, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_ASYNC_RESULT,
+                                                      aio_thread_call_async_result_iface_init))
+
+static void
+aio_thread_call_finalize (GObject *object)
+{
+  AioThreadCall *self = AIO_THREAD_CALL (object);
+
+  /* Everything that must not be released on a worker thread (function
+   * data, pool, cancellable, queue) was released when the call completed;
+   * the last reference may be dropped by a worker. */
+  g_assert (self->func_data_destroy == NULL);
+  if (G_IS_VALUE (&self->value))
+    g_value_unset (&self->value);
+  g_clear_error (&self->error);
+  g_clear_object (&self->pool);
+
+  G_OBJECT_CLASS (aio_thread_call_parent_class)->finalize (object);
+}
+
+static void
+aio_thread_call_class_init (AioThreadCallClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = aio_thread_call_finalize;
+}
+
+static void
+aio_thread_call_init (AioThreadCall *self)
+{
+}
+
+static gpointer
+aio_thread_call_get_user_data (GAsyncResult *result)
+{
+  return AIO_THREAD_CALL (result)->callback_data;
+}
+
+static GObject *
+aio_thread_call_get_source_object (GAsyncResult *result)
+{
+  AioThreadCall *self = AIO_THREAD_CALL (result);
+
+  return self->pool != NULL ? g_object_ref (G_OBJECT (self->pool)) : NULL;
+}
+
+static gboolean
+aio_thread_call_is_tagged (GAsyncResult *result,
+                           gpointer      source_tag)
+{
+  return source_tag == aio_thread_pool_run_async;
+}
+
+static void
+aio_thread_call_async_result_iface_init (GAsyncResultIface *iface)
+{
+  iface->get_user_data = aio_thread_call_get_user_data;
+  iface->get_source_object = aio_thread_call_get_source_object;
+  iface->is_tagged = aio_thread_call_is_tagged;
+}
+
+static AioThreadCall *
+aio_thread_call_new (AioThreadPool       *pool,
+                     AioThreadFunc        func,
+                     gpointer             func_data,
+                     GDestroyNotify       func_data_destroy,
+                     GCancellable        *cancellable,
+                     GAsyncReadyCallback  callback,
+                     gpointer             callback_data)
+{
+  AioThreadCall *self = g_object_new (AIO_TYPE_THREAD_CALL, NULL);
+
+  self->queue = aio_completion_queue_ref_thread_default ();
+  self->pool = g_object_ref (pool);
+  self->func = func;
+  self->func_data = func_data;
+  self->func_data_destroy = func_data_destroy;
+  self->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
+  self->callback = callback;
+  self->callback_data = callback_data;
+
+  return self;
+}
+
+/* Runs in the caller's context, once per call: releases what must be
+ * released there, then calls back. Consumes the call's own reference. */
+static void
+aio_thread_call_complete (AioCompletion *completion)
+{
+  AioThreadCall *self = (AioThreadCall *) ((char *) completion - G_STRUCT_OFFSET (AioThreadCall, completion));
+  AioCompletionQueue *queue = g_steal_pointer (&self->queue);
+  GDestroyNotify destroy = g_steal_pointer (&self->func_data_destroy);
+
+  if (self->cancelled_id != 0)
+    g_cancellable_disconnect (self->cancellable, self->cancelled_id);
+  if (destroy != NULL)
+    destroy (self->func_data);
+
+  if (self->callback != NULL)
+    self->callback (G_OBJECT (self->pool), G_ASYNC_RESULT (self), self->callback_data);
+
+  g_clear_object (&self->cancellable);
+  /* A call cancelled in the queue is still referenced from there, and the
+   * worker that dequeues it may drop the last reference: never let that
+   * release the pool on one of the pool's own threads. */
+  if (g_atomic_int_get (&self->state) == CALL_CANCELLED)
+    g_clear_object (&self->pool);
+  g_object_unref (self);
+  aio_completion_queue_unref (queue);
+}
+
+static void
+aio_thread_call_return_error (AioThreadCall *self,
+                              GError        *error)
+{
+  self->error = error;
+  aio_completion_queue_push (self->queue, &self->completion, aio_thread_call_complete);
+}
+
+static void
+aio_thread_call_on_cancelled (GCancellable *cancellable,
+                              gpointer      user_data)
+{
+  AioThreadCall *self = user_data;
+  GError *error = NULL;
+
+  if (!g_atomic_int_compare_and_exchange (&self->state, CALL_QUEUED, CALL_CANCELLED))
+    return;
+
+  aio_executor_pool_add_queued (AIO_EXECUTOR_POOL (self->pool), -1);
+  g_cancellable_set_error_if_cancelled (cancellable, &error);
+  aio_thread_call_return_error (self, error);
+}
+
+/* On the worker thread. */
+static void
+aio_thread_call_invoke (AioThreadCall *self)
+{
+  GError *error = NULL;
+
+  if (self->func (self->cancellable, &self->value, self->func_data, &error))
+    {
+      if (G_UNLIKELY (error != NULL))
+        {
+          g_critical ("An AioThreadFunc returned TRUE but set an error: %s", error->message);
+          g_clear_error (&error);
+        }
+      return;
+    }
+
+  if (G_IS_VALUE (&self->value))
+    g_value_unset (&self->value);
+  if (error == NULL)
+    error = g_error_new_literal (AIO_ERROR, AIO_ERROR_FAILED,
+                                 _("The thread function failed without setting an error (a Python "
+                                   "function raised an exception that is not a GLib.Error, printed "
+                                   "on standard error, or returned a bare value instead of "
+                                   "(True, value))."));
+  self->error = error;
+}
+
+static void
+executor_unref (Executor *executor)
+{
+  if (g_atomic_ref_count_dec (&executor->ref_count))
+    g_free (executor);
+}
+
+/* The GThreadPool function. The call arrives with one reference for the
+ * queue, on top of the one its completion consumes. */
+static void
+aio_thread_pool_work (gpointer data,
+                      gpointer user_data)
+{
+  AioThreadCall *call = data;
+  Executor *executor = user_data;
+  AioExecutorPool *pool;
+
+  if (!g_atomic_int_compare_and_exchange (&call->state, CALL_QUEUED, CALL_RUNNING))
+    {
+      g_object_unref (call);
+      executor_unref (executor);
+      return;
+    }
+
+  pool = AIO_EXECUTOR_POOL (call->pool);
+
+  aio_executor_pool_add_queued (pool, -1);
+  if (g_atomic_int_get (&executor->is_stopping))
+    call->error = g_error_new (AIO_ERROR, AIO_ERROR_SHUT_DOWN,
+                               _("The %s was shut down before the call could run."),
+                               G_OBJECT_TYPE_NAME (pool));
+  else
+    {
+      aio_executor_pool_add_running (pool, 1);
+      aio_thread_call_invoke (call);
+      aio_executor_pool_add_running (pool, -1);
+    }
+  g_atomic_int_set (&call->state, CALL_DONE);
+
+  /* Not the last reference: the completion holds one until it runs. */
+  g_object_unref (call);
+  aio_completion_queue_push (call->queue, &call->completion, aio_thread_call_complete);
+  executor_unref (executor);
+}
+
+static guint
+aio_thread_pool_get_default_max_workers (AioExecutorPool *pool)
+{
+  return 10 * aio_get_cpu_cores ();
+}
+
+static void
+aio_thread_pool_start (AioExecutorPool *pool,
+                       guint            max_workers)
+{
+  AioThreadPool *self = AIO_THREAD_POOL (pool);
+  Executor *executor = g_new0 (Executor, 1);
+
+  g_atomic_ref_count_init (&executor->ref_count);
+  /* Shared (non-exclusive) threads: they are started one by one as calls
+   * arrive and nothing is started before the first call. This cannot fail. */
+  executor->threads = g_thread_pool_new (aio_thread_pool_work, executor, max_workers, FALSE, NULL);
+  self->executor = executor;
+}
+
+static void
+aio_thread_pool_stop (AioExecutorPool *pool,
+                      gboolean         wait)
+{
+  AioThreadPool *self = AIO_THREAD_POOL (pool);
+  Executor *executor = g_steal_pointer (&self->executor);
+
+  /* Queued calls are not dropped: the threads dequeue each and fail it,
+   * so that every call completes and releases its data. */
+  if (!wait)
+    g_atomic_int_set (&executor->is_stopping, TRUE);
+  g_thread_pool_free (executor->threads, FALSE, wait);
+  executor_unref (executor);
+}
+
+static void
+aio_thread_pool_class_init (AioThreadPoolClass *klass)
+{
+  AioExecutorPoolClass *pool_class = AIO_EXECUTOR_POOL_CLASS (klass);
+
+  pool_class->get_default_max_workers = aio_thread_pool_get_default_max_workers;
+  pool_class->start = aio_thread_pool_start;
+  pool_class->stop = aio_thread_pool_stop;
+}
+
+static void
+aio_thread_pool_init (AioThreadPool *self)
+{
+}
+
+/**
+ * aio_thread_pool_new:
+ * @max_workers: the most threads to run at once, or 0 for the default of
+ *   10 × aio_get_cpu_cores()
+ *
+ * Creates a thread pool. It starts no thread until its first call.
+ *
+ * Returns: (transfer full): a new #AioThreadPool
+ */
+AioThreadPool *
+aio_thread_pool_new (guint max_workers)
+{
+  return g_object_new (AIO_TYPE_THREAD_POOL, "max-workers", max_workers, NULL);
+}
+
+/**
+ * aio_thread_pool_get_default:
+ *
+ * The process-wide thread pool, the seed's `THREAD_POOL`. It has the
+ * default size until aio_executor_pool_initialize() says otherwise, starts
+ * on its first call, restarts lazily on the first call after
+ * aio_executor_pool_shutdown() with the size it was last configured with,
+ * and emits `notify` in the global default main context.
+ *
+ * Returns: (transfer none): the default #AioThreadPool
+ */
+AioThreadPool *
+aio_thread_pool_get_default (void)
+{
+  static AioThreadPool *default_pool;
+
+  if (g_once_init_enter (&default_pool))
+    {
+      AioThreadPool *pool = aio_thread_pool_new (0);
+
+      aio_executor_pool_make_default (AIO_EXECUTOR_POOL (pool));
+      g_once_init_leave (&default_pool, pool);
+    }
+
+  return default_pool;
+}
+
+/* GJS runs JavaScript on its main thread only: a JS function called from a
+ * worker is refused with a critical and returns 0. Every JS function handed
+ * over with a destroy notify comes with GJS's own notify, so the library
+ * that notify lives in tells a JS caller apart from C, Python and Vala. */
+static gboolean
+aio_thread_pool_is_gjs_callback (GDestroyNotify func_data_destroy)
+{
+  Dl_info info;
+
+  if (func_data_destroy == NULL || dladdr ((gpointer) func_data_destroy, &info) == 0)
+    return FALSE;
+
+  return info.dli_fname != NULL && strstr (info.dli_fname, "libgjs") != NULL;
+}
+
+gboolean
+aio_thread_pool_check_func (GDestroyNotify   func_data_destroy,
+                            GError         **error)
+{
+  if (!aio_thread_pool_is_gjs_callback (func_data_destroy))
+    return TRUE;
+
+  g_set_error_literal (error, AIO_ERROR, AIO_ERROR_NOT_SUPPORTED,
+                       _("A JavaScript function cannot run on a worker thread: GJS runs JavaScript "
+                         "only on its main thread. Run blocking work in a subprocess instead."));
+  return FALSE;
+}
+
+/* Hands the call to a worker. Returns FALSE with @error set when the pool
+ * is shut down. */
+static gboolean
+aio_thread_pool_submit (AioThreadPool  *self,
+                        AioThreadCall  *call,
+                        GError        **error)
+{
+  AioExecutorPool *pool = AIO_EXECUTOR_POOL (self);
+  g_autoptr(GError) push_error = NULL;
+  Executor *executor;
+
+  aio_executor_pool_lock (pool);
+  if (!aio_executor_pool_ensure_started (pool, error))
+    {
+      aio_executor_pool_unlock (pool);
+      return FALSE;
+    }
+
+  executor = self->executor;
+  g_atomic_ref_count_inc (&executor->ref_count);
+  aio_executor_pool_add_queued (pool, 1);
+  g_object_ref (call);
+  if (call->cancellable != NULL)
+    call->cancelled_id = g_cancellable_connect (call->cancellable,
+                                                G_CALLBACK (aio_thread_call_on_cancelled),
+                                                call, NULL);
+  /* Failing to start a new thread leaves the call queued for the threads
+   * already running; with none at all it would wait forever, so say so. */
+  if (!g_thread_pool_push (executor->threads, call, &push_error) &&
+      g_thread_pool_get_num_threads (executor->threads) == 0)
+    g_critical ("No thread could be started for an AioThreadPool: %s", push_error->message);
+  aio_executor_pool_unlock (pool);
+
+  return TRUE;
+}
+
+/**
+ * aio_thread_pool_run_async:
+ * @self: an #AioThreadPool
+ * @func: (scope notified) (closure func_data) (destroy func_data_destroy):
+ *   the blocking function to run on a worker thread
+ * @func_data: data for @func
+ * @func_data_destroy: (nullable): frees @func_data once the call has
+ *   completed, in the caller's thread-default main context
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async) (closure user_data): called with the outcome
+ * @user_data: data for @callback
+ *
+ * Runs @func on a worker thread of @self, starting the pool if it was not
+ * started yet, and calls @callback in the caller's thread-default main
+ * context with the outcome; read it with aio_thread_pool_run_finish().
+ *
+ * The call fails with %AIO_ERROR_SHUT_DOWN when @self was shut down (see
+ * aio_executor_pool_shutdown()), with %G_IO_ERROR_CANCELLED when
+ * @cancellable is cancelled before @func starts (@func then never runs),
+ * and with %AIO_ERROR_NOT_SUPPORTED when @func is a JavaScript function.
+ */
+void
+aio_thread_pool_run_async (AioThreadPool       *self,
+                           AioThreadFunc        func,
+                           gpointer             func_data,
+                           GDestroyNotify       func_data_destroy,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  AioThreadCall *call;
+  GError *error = NULL;
+
+  g_return_if_fail (AIO_IS_THREAD_POOL (self));
+  g_return_if_fail (func != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  call = aio_thread_call_new (self, func, func_data, func_data_destroy, cancellable, callback, user_data);
+
+  if (!aio_thread_pool_check_func (func_data_destroy, &error) ||
+      g_cancellable_set_error_if_cancelled (cancellable, &error) ||
+      !aio_thread_pool_submit (self, call, &error))
+    {
+      g_atomic_int_set (&call->state, CALL_DONE);
+      aio_thread_call_return_error (call, error);
+    }
+}
+
+/**
+ * aio_thread_pool_run_finish:
+ * @self: an #AioThreadPool
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes aio_thread_pool_run_async().
+ *
+ * Returns: (transfer full) (nullable): a copy of the result the function
+ *   stored (a %G_TYPE_POINTER value holding %NULL when it stored none,
+ *   which bindings read as `None`/`null`), to be freed with g_boxed_free()
+ *   (or g_value_unset() and g_free()); or %NULL with @error set
+ */
+GValue *
+aio_thread_pool_run_finish (AioThreadPool  *self,
+                            GAsyncResult   *result,
+                            GError        **error)
+{
+  AioThreadCall *call;
+  GValue *value;
+
+  g_return_val_if_fail (AIO_IS_THREAD_POOL (self), NULL);
+  g_return_val_if_fail (AIO_IS_THREAD_CALL (result), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  call = AIO_THREAD_CALL (result);
+  if (call->error != NULL)
+    {
+      g_propagate_error (error, g_error_copy (call->error));
+      return NULL;
+    }
+
+  value = g_new0 (GValue, 1);
+  if (G_IS_VALUE (&call->value))
+    {
+      g_value_init (value, G_VALUE_TYPE (&call->value));
+      g_value_copy (&call->value, value);
+    }
+  else
+    g_value_init (value, G_TYPE_POINTER);
+
+  return value;
+}
+
+typedef struct
+{
+  AioThreadPool  *pool;
+  AioThreadFunc   func;
+  gpointer        func_data;
+  GDestroyNotify  func_data_destroy;
+} JobCall;
+
+static void
+job_call_free (gpointer data)
+{
+  JobCall *job_call = data;
+
+  if (job_call->func_data_destroy != NULL)
+    job_call->func_data_destroy (job_call->func_data);
+  g_object_unref (job_call->pool);
+  g_free (job_call);
+}
+
+static void
+job_call_done (GObject      *source_object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(AioJob) job = user_data;
+  GError *error = NULL;
+  GValue *value = aio_thread_pool_run_finish (AIO_THREAD_POOL (source_object), result, &error);
+
+  if (value == NULL)
+    {
+      aio_job_return_error (job, error);
+      return;
+    }
+
+  aio_job_return_value (job, value);
+  g_boxed_free (G_TYPE_VALUE, value);
+}
+
+static void
+job_call_start (AioJob       *job,
+                GCancellable *cancellable,
+                gpointer      user_data)
+{
+  JobCall *job_call = user_data;
+
+  /* The job owns the data and frees it in its own context once completed,
+   * which is after this call has completed. */
+  aio_thread_pool_run_async (job_call->pool, job_call->func, job_call->func_data, NULL,
+                             cancellable, job_call_done, g_object_ref (job));
+}
+
+/**
+ * aio_thread_pool_create_job:
+ * @self: an #AioThreadPool
+ * @func: (scope notified) (closure func_data) (destroy func_data_destroy):
+ *   the blocking function to run on a worker thread
+ * @func_data: data for @func
+ * @func_data_destroy: (nullable): frees @func_data once the job has
+ *   completed, in the main context it was started in
+ *
+ * Wraps one call of @func on @self in an #AioJob: the call is submitted
+ * when the job starts, the job's cancellable is the call's, and the job's
+ * result is the value @func stores. From JavaScript the job fails with
+ * %AIO_ERROR_NOT_SUPPORTED.
+ *
+ * Returns: (transfer full): a new pending job
+ */
+AioJob *
+aio_thread_pool_create_job (AioThreadPool  *self,
+                            AioThreadFunc   func,
+                            gpointer        func_data,
+                            GDestroyNotify  func_data_destroy)
+{
+  g_autoptr(GError) error = NULL;
+  JobCall *job_call;
+
+  g_return_val_if_fail (AIO_IS_THREAD_POOL (self), NULL);
+  g_return_val_if_fail (func != NULL, NULL);
+
+  if (!aio_thread_pool_check_func (func_data_destroy, &error))
+    {
+      if (func_data_destroy != NULL)
+        func_data_destroy (func_data);
+      return aio_job_new_for_error (error);
+    }
+
+  job_call = g_new (JobCall, 1);
+  job_call->pool = g_object_ref (self);
+  job_call->func = func;
+  job_call->func_data = func_data;
+  job_call->func_data_destroy = func_data_destroy;
+
+  return aio_job_new (job_call_start, job_call, job_call_free);
+}

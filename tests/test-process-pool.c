@@ -1,0 +1,680 @@
+/* test-process-pool.c: AioProcessPool, with this program as its own worker
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <aioext.h>
+
+#include "aio-wire-private.h"
+
+/* The worker's end of the pool socket, for functions that misbehave on it. */
+static int worker_fd = -1;
+
+/* Worker functions */
+
+static GVariant *
+add (GVariant *arguments, GCancellable *cancellable, gpointer user_data, GError **error)
+{
+  gint32 a, b;
+
+  g_variant_get (arguments, "(ii)", &a, &b);
+
+  return g_variant_new_int32 (a + b);
+}
+
+static GVariant *
+sleep_then_pid (GVariant *arguments, GCancellable *cancellable, gpointer user_data, GError **error)
+{
+  g_usleep (g_variant_get_uint32 (arguments) * 1000);
+
+  return g_variant_new_int64 (getpid ());
+}
+
+static GVariant *
+fail (GVariant *arguments, GCancellable *cancellable, gpointer user_data, GError **error)
+{
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no such file");
+
+  return NULL;
+}
+
+/* (u how, u value): how 0 returns value; 1 SIGSEGV, 2 SIGKILL, 3 abort, 4 exit 3 */
+static GVariant *
+maybe_die (GVariant *arguments, GCancellable *cancellable, gpointer user_data, GError **error)
+{
+  guint32 how, value;
+
+  g_variant_get (arguments, "(uu)", &how, &value);
+  switch (how)
+    {
+    case 1: raise (SIGSEGV); break;
+    case 2: raise (SIGKILL); break;
+    case 3: abort ();
+    case 4: _exit (3);
+    default: break;
+    }
+
+  return g_variant_new_uint32 (value);
+}
+
+static GVariant *
+write_garbage (GVariant *arguments, GCancellable *cancellable, gpointer user_data, GError **error)
+{
+  const guint8 garbage[] = { 5, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef, 0x00 };
+
+  g_assert_cmpint (write (worker_fd, garbage, sizeof garbage), ==, sizeof garbage);
+
+  return g_variant_new_boolean (TRUE);
+}
+
+static GVariant *
+answer_another_call (GVariant *arguments, GCancellable *cancellable, gpointer user_data, GError **error)
+{
+  AioWireMessage reply = {
+    .kind = AIO_WIRE_RESULT,
+    .call_id = 987654321,
+    .payload = g_variant_ref_sink (g_variant_new_boolean (TRUE)),
+  };
+  g_autoptr(GBytes) frame = aio_wire_encode (&reply);
+  gsize size;
+  const guint8 *data = g_bytes_get_data (frame, &size);
+
+  g_assert_cmpint (write (worker_fd, data, size), ==, (gssize) size);
+  g_variant_unref (reply.payload);
+
+  return g_variant_new_boolean (TRUE);
+}
+
+static gpointer
+exit_later (gpointer data)
+{
+  g_usleep (20000);
+  _exit (0);
+}
+
+static GVariant *
+exit_after_answering (GVariant *arguments, GCancellable *cancellable, gpointer user_data, GError **error)
+{
+  g_thread_unref (g_thread_new ("exit", exit_later, NULL));
+
+  return g_variant_new_boolean (TRUE);
+}
+
+static AioWorker *
+test_worker_new (void)
+{
+  AioWorker *worker = aio_worker_new ();
+
+  aio_worker_register (worker, "add", G_VARIANT_TYPE ("(ii)"), add, NULL, NULL);
+  aio_worker_register (worker, "sleep_then_pid", G_VARIANT_TYPE_UINT32, sleep_then_pid, NULL, NULL);
+  aio_worker_register (worker, "fail", NULL, fail, NULL, NULL);
+  aio_worker_register (worker, "maybe_die", G_VARIANT_TYPE ("(uu)"), maybe_die, NULL, NULL);
+  aio_worker_register (worker, "write_garbage", NULL, write_garbage, NULL, NULL);
+  aio_worker_register (worker, "answer_another_call", NULL, answer_another_call, NULL, NULL);
+  aio_worker_register (worker, "exit_after_answering", NULL, exit_after_answering, NULL, NULL);
+
+  return worker;
+}
+
+/* Calling from the tests */
+
+typedef struct
+{
+  guint     pending;
+  GPtrArray *results;   /* GVariant or NULL, in submission order */
+  GPtrArray *errors;    /* GError or NULL */
+} Batch;
+
+typedef struct
+{
+  Batch *batch;
+  guint  index;
+} Slot;
+
+static void
+slot_done (GObject      *source_object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Slot *slot = user_data;
+  GError *error = NULL;
+  GVariant *value = aio_process_pool_call_finish (AIO_PROCESS_POOL (source_object), result, &error);
+
+  g_ptr_array_index (slot->batch->results, slot->index) = value;
+  g_ptr_array_index (slot->batch->errors, slot->index) = error;
+  slot->batch->pending--;
+  g_free (slot);
+}
+
+static void
+free_variant (gpointer value)
+{
+  g_clear_pointer (&value, g_variant_unref);
+}
+
+static void
+free_error (gpointer error)
+{
+  g_clear_pointer (&error, g_error_free);
+}
+
+static void
+batch_init (Batch *batch,
+            guint  size)
+{
+  batch->pending = 0;
+  batch->results = g_ptr_array_new_full (size, free_variant);
+  batch->errors = g_ptr_array_new_full (size, free_error);
+  g_ptr_array_set_size (batch->results, size);
+  g_ptr_array_set_size (batch->errors, size);
+}
+
+static void
+batch_clear (Batch *batch)
+{
+  g_ptr_array_unref (batch->results);
+  g_ptr_array_unref (batch->errors);
+}
+
+static void
+batch_call (Batch          *batch,
+            guint           index,
+            AioProcessPool *pool,
+            const char     *function,
+            GVariant       *arguments,
+            GCancellable   *cancellable)
+{
+  Slot *slot = g_new0 (Slot, 1);
+
+  slot->batch = batch;
+  slot->index = index;
+  batch->pending++;
+  aio_process_pool_call_async (pool, function, arguments, cancellable, slot_done, slot);
+}
+
+static void
+batch_wait (Batch *batch)
+{
+  while (batch->pending > 0)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static GError *
+batch_error (Batch *batch,
+             guint  index)
+{
+  return g_ptr_array_index (batch->errors, index);
+}
+
+static GVariant *
+call_sync (AioProcessPool *pool,
+           const char     *function,
+           GVariant       *arguments,
+           GError        **error)
+{
+  Batch batch;
+  GVariant *value;
+
+  batch_init (&batch, 1);
+  batch_call (&batch, 0, pool, function, arguments, NULL);
+  batch_wait (&batch);
+  value = g_ptr_array_steal_index (batch.results, 0);
+  if (batch_error (&batch, 0) != NULL)
+    g_propagate_error (error, g_ptr_array_steal_index (batch.errors, 0));
+  batch_clear (&batch);
+
+  return value;
+}
+
+/* Tests wait for their pool's thread, so that none is still winding down
+ * when the program exits (a plain unref shuts down without waiting). */
+typedef AioProcessPool TestPool;
+
+static void
+test_pool_free (TestPool *pool)
+{
+  aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);
+  g_object_unref (pool);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestPool, test_pool_free)
+
+static TestPool *
+new_pool (guint max_workers)
+{
+  return aio_process_pool_new (max_workers, NULL);
+}
+
+/* Tests */
+
+static void
+test_process_pool_results_and_errors_arrive_intact (void)
+{
+  g_autoptr(TestPool) pool = new_pool (2);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) sum = NULL;
+  g_autoptr(GVariant) after = NULL;
+
+  g_assert_false (aio_executor_pool_is_initialized (AIO_EXECUTOR_POOL (pool)));
+  sum = call_sync (pool, "add", g_variant_new ("(ii)", 40, 2), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_variant_get_int32 (sum), ==, 42);
+
+  g_assert_null (call_sync (pool, "fail", g_variant_new_boolean (TRUE), &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_cmpstr (error->message, ==, "no such file");
+  g_clear_error (&error);
+
+  g_assert_null (call_sync (pool, "subtract", g_variant_new ("(ii)", 1, 2), &error));
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_UNKNOWN_FUNCTION);
+  g_clear_error (&error);
+
+  g_assert_null (call_sync (pool, "add", g_variant_new_string ("1 + 2"), &error));
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  after = call_sync (pool, "add", g_variant_new ("(ii)", 1, 2), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_variant_get_int32 (after), ==, 3);
+}
+
+static guint
+count_distinct_pids (Batch *batch)
+{
+  g_autoptr(GHashTable) pids = g_hash_table_new (g_int64_hash, g_int64_equal);
+
+  for (guint i = 0; i < batch->results->len; i++)
+    {
+      GVariant *pid = g_ptr_array_index (batch->results, i);
+
+      g_assert_nonnull (pid);
+      g_hash_table_add (pids, (gpointer) g_variant_get_data (pid));
+    }
+
+  return g_hash_table_size (pids);
+}
+
+static void
+test_process_pool_workers_start_lazily_up_to_max (void)
+{
+  g_autoptr(TestPool) pool = new_pool (3);
+  Batch one, many;
+
+  batch_init (&one, 1);
+  batch_call (&one, 0, pool, "sleep_then_pid", g_variant_new_uint32 (0), NULL);
+  batch_wait (&one);
+  g_assert_cmpuint (count_distinct_pids (&one), ==, 1);
+  batch_clear (&one);
+
+  /* Six overlapping calls on a pool of three: three workers, no more. */
+  batch_init (&many, 6);
+  for (guint i = 0; i < 6; i++)
+    batch_call (&many, i, pool, "sleep_then_pid", g_variant_new_uint32 (200), NULL);
+  batch_wait (&many);
+  g_assert_cmpuint (count_distinct_pids (&many), ==, 3);
+  batch_clear (&many);
+}
+
+static void
+test_process_pool_crash_fails_only_that_call (void)
+{
+  g_autoptr(TestPool) pool = new_pool (2);
+  guint calls = 1000, results = 0, deaths = 0;
+  Batch batch;
+
+  batch_init (&batch, calls);
+  for (guint i = 0; i < calls; i++)
+    batch_call (&batch, i, pool, "maybe_die", g_variant_new ("(uu)", i % 10 == 9 ? 1 + (i / 10) % 4 : 0, i), NULL);
+  batch_wait (&batch);
+
+  for (guint i = 0; i < calls; i++)
+    {
+      GVariant *value = g_ptr_array_index (batch.results, i);
+      GError *error = g_ptr_array_index (batch.errors, i);
+
+      if (i % 10 == 9)
+        {
+          g_assert_error (error, AIO_ERROR, AIO_ERROR_WORKER_DIED);
+          g_assert_nonnull (strstr (error->message, "“maybe_die”"));
+          deaths++;
+        }
+      else
+        {
+          g_assert_no_error (error);
+          g_assert_cmpuint (g_variant_get_uint32 (value), ==, i);
+          results++;
+        }
+    }
+  g_assert_cmpuint (results, ==, 900);
+  g_assert_cmpuint (deaths, ==, 100);
+  batch_clear (&batch);
+
+  /* The message names the signal or the exit status. */
+  {
+    g_autoptr(GError) error = NULL;
+
+    g_assert_null (call_sync (pool, "maybe_die", g_variant_new ("(uu)", 4, 0), &error));
+    g_assert_error (error, AIO_ERROR, AIO_ERROR_WORKER_DIED);
+    g_assert_nonnull (strstr (error->message, "status 3"));
+    g_clear_error (&error);
+    g_assert_null (call_sync (pool, "maybe_die", g_variant_new ("(uu)", 2, 0), &error));
+    g_assert_nonnull (strstr (error->message, "signal 9"));
+  }
+}
+
+static void
+test_process_pool_timeout_kills_and_replaces (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) after = NULL;
+  gint64 start;
+
+  aio_process_pool_set_call_timeout (pool, 200);
+  start = g_get_monotonic_time ();
+  g_assert_null (call_sync (pool, "sleep_then_pid", g_variant_new_uint32 (20000), &error));
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_TIMED_OUT);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
+  g_clear_error (&error);
+
+  after = call_sync (pool, "add", g_variant_new ("(ii)", 2, 2), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_variant_get_int32 (after), ==, 4);
+}
+
+static void
+test_process_pool_cancel_queued_and_running (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  g_autoptr(GCancellable) running = g_cancellable_new ();
+  g_autoptr(GCancellable) queued = g_cancellable_new ();
+  Batch batch;
+
+  batch_init (&batch, 3);
+  batch_call (&batch, 0, pool, "sleep_then_pid", g_variant_new_uint32 (20000), running);
+  batch_call (&batch, 1, pool, "sleep_then_pid", g_variant_new_uint32 (20000), queued);
+  batch_call (&batch, 2, pool, "add", g_variant_new ("(ii)", 1, 1), NULL);
+  g_cancellable_cancel (queued);
+  while (aio_executor_pool_get_running (AIO_EXECUTOR_POOL (pool)) == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_cancellable_cancel (running);
+  batch_wait (&batch);
+
+  g_assert_error (batch_error (&batch, 0), G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_error (batch_error (&batch, 1), G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_no_error (batch_error (&batch, 2));
+  g_assert_cmpint (g_variant_get_int32 (g_ptr_array_index (batch.results, 2)), ==, 2);
+  batch_clear (&batch);
+}
+
+static void
+test_process_pool_workers_are_recycled (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  Batch batch;
+
+  aio_process_pool_set_max_calls_per_worker (pool, 2);
+  batch_init (&batch, 6);
+  for (guint i = 0; i < 6; i++)
+    batch_call (&batch, i, pool, "sleep_then_pid", g_variant_new_uint32 (0), NULL);
+  batch_wait (&batch);
+  g_assert_cmpuint (count_distinct_pids (&batch), ==, 3);
+  batch_clear (&batch);
+}
+
+static void
+test_process_pool_shutdown_and_initialize (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  AioExecutorPool *executor_pool = AIO_EXECUTOR_POOL (pool);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) again = NULL;
+  Batch batch;
+
+  batch_init (&batch, 3);
+  for (guint i = 0; i < 3; i++)
+    batch_call (&batch, i, pool, "sleep_then_pid", g_variant_new_uint32 (300), NULL);
+  while (aio_executor_pool_get_running (executor_pool) == 0)
+    g_main_context_iteration (NULL, TRUE);
+  aio_executor_pool_shutdown (executor_pool, FALSE);
+  batch_wait (&batch);
+
+  /* The running call finishes; the queued ones fail. */
+  g_assert_no_error (batch_error (&batch, 0));
+  g_assert_error (batch_error (&batch, 1), AIO_ERROR, AIO_ERROR_SHUT_DOWN);
+  g_assert_error (batch_error (&batch, 2), AIO_ERROR, AIO_ERROR_SHUT_DOWN);
+  batch_clear (&batch);
+
+  g_assert_null (call_sync (pool, "add", g_variant_new ("(ii)", 1, 1), &error));
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_SHUT_DOWN);
+  g_clear_error (&error);
+
+  aio_executor_pool_initialize (executor_pool, 2);
+  again = call_sync (pool, "add", g_variant_new ("(ii)", 1, 1), &error);
+  g_assert_no_error (error);
+  aio_executor_pool_shutdown (executor_pool, TRUE);
+  g_assert_false (aio_executor_pool_is_initialized (executor_pool));
+}
+
+static void
+expect_protocol_error_then_service (AioProcessPool *pool,
+                                    const char     *function)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) after = NULL;
+
+  g_assert_null (call_sync (pool, function, g_variant_new_boolean (TRUE), &error));
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_PROTOCOL);
+  g_assert_nonnull (strstr (error->message, function));
+  g_clear_error (&error);
+
+  after = call_sync (pool, "add", g_variant_new ("(ii)", 1, 2), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_variant_get_int32 (after), ==, 3);
+}
+
+static void
+test_process_pool_garbage_fails_the_call_and_replaces_the_worker (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+
+  expect_protocol_error_then_service (pool, "write_garbage");
+}
+
+static void
+test_process_pool_reply_to_another_call_is_a_protocol_error (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+
+  expect_protocol_error_then_service (pool, "answer_another_call");
+}
+
+static void
+test_process_pool_worker_exiting_between_calls_is_replaced (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) answered = NULL;
+  g_autoptr(GVariant) after = NULL;
+
+  answered = call_sync (pool, "exit_after_answering", g_variant_new_boolean (TRUE), &error);
+  g_assert_no_error (error);
+  g_usleep (200000);
+  after = call_sync (pool, "add", g_variant_new ("(ii)", 2, 3), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_variant_get_int32 (after), ==, 5);
+}
+
+static void
+test_process_pool_broken_worker_command_fails_the_call (void)
+{
+  const char *false_argv[] = { "/bin/false", NULL };
+  const char *missing_argv[] = { "/nonexistent/aioext-worker", NULL };
+  g_autoptr(TestPool) exits = aio_process_pool_new (1, false_argv);
+  g_autoptr(TestPool) missing = aio_process_pool_new (1, missing_argv);
+  g_autoptr(GError) error = NULL;
+
+  /* Neither hangs nor restarts forever. */
+  g_assert_null (call_sync (exits, "add", g_variant_new ("(ii)", 1, 1), &error));
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_WORKER_DIED);
+  g_assert_nonnull (strstr (error->message, "before it was ready"));
+  g_assert_null (strstr (error->message, "?"));
+  g_clear_error (&error);
+
+  g_assert_null (call_sync (missing, "add", g_variant_new ("(ii)", 1, 1), &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "worker process"));
+}
+
+static guint
+count_zombie_children (void)
+{
+  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+  guint zombies = 0;
+
+  while ((name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *path = g_build_filename ("/proc", name, "stat", NULL);
+      g_autofree char *stat = NULL;
+      char *after_name;
+      char state;
+      int parent;
+
+      if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (path, &stat, NULL, NULL))
+        continue;
+      after_name = strrchr (stat, ')');
+      if (after_name != NULL && sscanf (after_name + 1, " %c %d", &state, &parent) == 2 &&
+          state == 'Z' && parent == getpid ())
+        zombies++;
+    }
+
+  return zombies;
+}
+
+static void
+test_process_pool_reaps_every_worker (void)
+{
+  g_autoptr(TestPool) pool = new_pool (2);
+  Batch batch;
+
+  batch_init (&batch, 20);
+  for (guint i = 0; i < 20; i++)
+    batch_call (&batch, i, pool, "maybe_die", g_variant_new ("(uu)", i % 2 ? 2 : 0, i), NULL);
+  batch_wait (&batch);
+  batch_clear (&batch);
+  aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);
+
+  g_assert_cmpuint (count_zombie_children (), ==, 0);
+}
+
+static void
+test_process_pool_call_is_a_job (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  g_autoptr(AioJob) job = aio_process_pool_create_job (pool, "add", g_variant_new ("(ii)", 20, 22));
+  g_autoptr(GError) error = NULL;
+  const GValue *value = aio_job_run_sync (job, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (g_variant_get_int32 (g_value_get_variant (value)), ==, 42);
+}
+
+static gboolean
+process_exists (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", pid);
+  g_autofree char *stat = NULL;
+  char *after_name;
+
+  if (!g_file_get_contents (path, &stat, NULL, NULL))
+    return FALSE;
+  after_name = strrchr (stat, ')');
+  /* A zombie waiting for init to reap it is gone as far as work goes. */
+  return after_name == NULL || after_name[2] != 'Z';
+}
+
+/* A parent that starts a worker on a long call, prints the worker's pid,
+ * and waits to be killed. */
+G_GNUC_NORETURN static void
+run_doomed_parent (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) pid = call_sync (pool, "sleep_then_pid", g_variant_new_uint32 (0), &error);
+
+  g_print ("%" G_GINT64_FORMAT "\n", g_variant_get_int64 (pid));
+  aio_process_pool_call_async (pool, "sleep_then_pid", g_variant_new_uint32 (60000), NULL, NULL, NULL);
+  for (;;)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+test_process_pool_workers_die_with_the_parent (void)
+{
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GSubprocess) parent = NULL;
+  g_autoptr(GDataInputStream) output = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
+  GPid worker;
+  gint64 deadline;
+
+  g_subprocess_launcher_setenv (launcher, "AIO_TEST_DOOMED_PARENT", "1", TRUE);
+  parent = g_subprocess_launcher_spawn (launcher, &error, self, NULL);
+  g_assert_no_error (error);
+  output = g_data_input_stream_new (g_subprocess_get_stdout_pipe (parent));
+  line = g_data_input_stream_read_line (output, NULL, NULL, &error);
+  g_assert_no_error (error);
+  worker = (GPid) g_ascii_strtoll (line, NULL, 10);
+  g_assert_cmpint (worker, >, 0);
+  g_assert_true (process_exists (worker));
+
+  g_subprocess_send_signal (parent, SIGKILL);
+  g_subprocess_wait (parent, NULL, NULL);
+  deadline = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+  while (process_exists (worker) && g_get_monotonic_time () < deadline)
+    g_usleep (10000);
+  g_assert_false (process_exists (worker));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(AioWorker) worker = test_worker_new ();
+
+  if (aio_worker_is_requested ())
+    {
+      worker_fd = atoi (g_getenv (AIO_WORKER_FD_VARIABLE));
+      return aio_worker_run (worker);
+    }
+  if (g_getenv ("AIO_TEST_DOOMED_PARENT") != NULL)
+    run_doomed_parent ();
+
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/process-pool/call/results-and-errors-arrive-intact", test_process_pool_results_and_errors_arrive_intact);
+  g_test_add_func ("/process-pool/workers/start-lazily-up-to-max", test_process_pool_workers_start_lazily_up_to_max);
+  g_test_add_func ("/process-pool/crash/fails-only-that-call", test_process_pool_crash_fails_only_that_call);
+  g_test_add_func ("/process-pool/untrusted/garbage-fails-the-call", test_process_pool_garbage_fails_the_call_and_replaces_the_worker);
+  g_test_add_func ("/process-pool/untrusted/reply-to-another-call-fails", test_process_pool_reply_to_another_call_is_a_protocol_error);
+  g_test_add_func ("/process-pool/workers/exiting-between-calls-is-replaced", test_process_pool_worker_exiting_between_calls_is_replaced);
+  g_test_add_func ("/process-pool/workers/broken-command-fails-the-call", test_process_pool_broken_worker_command_fails_the_call);
+  g_test_add_func ("/process-pool/timeout/kills-and-replaces", test_process_pool_timeout_kills_and_replaces);
+  g_test_add_func ("/process-pool/cancel/queued-and-running", test_process_pool_cancel_queued_and_running);
+  g_test_add_func ("/process-pool/workers/are-recycled", test_process_pool_workers_are_recycled);
+  g_test_add_func ("/process-pool/lifecycle/shutdown-and-initialize", test_process_pool_shutdown_and_initialize);
+  g_test_add_func ("/process-pool/workers/are-all-reaped", test_process_pool_reaps_every_worker);
+  g_test_add_func ("/process-pool/job/wraps-a-call", test_process_pool_call_is_a_job);
+  g_test_add_func ("/process-pool/parent-killed/workers-exit", test_process_pool_workers_die_with_the_parent);
+
+  return g_test_run ();
+}

@@ -1,0 +1,54 @@
+// AioProcessPool from GJS, with a worker written in JavaScript.
+//
+// SPDX-License-Identifier: LGPL-2.1-or-later
+
+import Aio from 'gi://Aio?version=1.0';
+import GLib from 'gi://GLib';
+import Gio from 'gi://Gio';
+import {test, run, assert, assertEqual} from './tap.js';
+
+Gio._promisify(Aio.ProcessPool.prototype, 'call_async', 'call_finish');
+
+const here = GLib.path_get_dirname(GLib.filename_from_uri(import.meta.url)[0]);
+const WORKER = ['gjs', '-m', GLib.build_filenamev([here, 'workers', 'worker.js'])];
+
+async function expectError(pool, fn, args, domain, code) {
+    try {
+        await pool.call_async(fn, args, null);
+    } catch (e) {
+        assert(e.matches(domain, code), `${fn}: ${e}`);
+        return e;
+    }
+    throw new Error(`${fn}: no error`);
+}
+
+test('await a call; worker errors arrive intact', async () => {
+    const pool = Aio.ProcessPool.new(1, WORKER);
+    const sum = await pool.call_async('add', new GLib.Variant('(ii)', [40, 2]), null);
+    assertEqual(sum.deepUnpack(), 42);
+    const error = await expectError(pool, 'fail', new GLib.Variant('b', true), Gio.IOErrorEnum, Gio.IOErrorEnum.NOT_FOUND);
+    assertEqual(error.message, 'no such file');
+    await expectError(pool, 'missing', new GLib.Variant('b', true), Aio.Error, Aio.Error.UNKNOWN_FUNCTION);
+});
+
+test('a JS exception in the worker crosses as an error, and the worker goes on', async () => {
+    const pool = Aio.ProcessPool.new(1, WORKER);
+    try {
+        await pool.call_async('crash', new GLib.Variant('b', true), null);
+        throw new Error('no error');
+    } catch (e) {
+        // GJS sends it as a GError of its own JS error domain and turns it
+        // back into a JS Error here, message and all.
+        assert(e.message.includes('a JavaScript exception'), `${e}`);
+    }
+    assertEqual((await pool.call_async('add', new GLib.Variant('(ii)', [1, 2]), null)).deepUnpack(), 3);
+});
+
+test('a dead worker fails only its call', async () => {
+    const pool = Aio.ProcessPool.new(1, WORKER);
+    const error = await expectError(pool, 'die', new GLib.Variant('b', true), Aio.Error, Aio.Error.WORKER_DIED);
+    assert(error.message.includes('status 3'), error.message);
+    assertEqual((await pool.call_async('add', new GLib.Variant('(ii)', [2, 2]), null)).deepUnpack(), 4);
+});
+
+run();

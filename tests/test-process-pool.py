@@ -1,0 +1,78 @@
+"""AioProcessPool from Python, with a worker written in Python.
+
+SPDX-License-Identifier: LGPL-2.1-or-later
+"""
+
+import os
+
+import aiotap
+from gi.repository import Aio, GLib, Gio
+
+WORKER = ['/usr/bin/python3', os.path.join(os.path.dirname(os.path.abspath(__file__)), 'workers', 'worker.py')]
+
+
+def call(pool, function, arguments):
+    loop = GLib.MainLoop()
+    outcome = {}
+
+    def done(source, result):
+        try:
+            outcome['value'] = source.call_finish(result)
+        except GLib.Error as error:
+            outcome['error'] = error
+        loop.quit()
+
+    pool.call_async(function, arguments, None, done)
+    loop.run()
+    if 'error' in outcome:
+        raise outcome['error']
+    return outcome['value']
+
+
+def expect_error(pool, function, arguments, domain, code):
+    try:
+        call(pool, function, arguments)
+    except GLib.Error as error:
+        assert error.matches(domain, code), (error.domain, error.code, error.message)
+        return error
+    raise AssertionError('no error')
+
+
+def test_results_and_worker_errors_arrive_intact():
+    pool = Aio.ProcessPool.new(1, WORKER)
+    assert call(pool, 'add', GLib.Variant('(ii)', (40, 2))).unpack() == 42
+    error = expect_error(pool, 'fail', GLib.Variant('b', True), Gio.io_error_quark(), Gio.IOErrorEnum.NOT_FOUND)
+    assert error.message == 'no such file'
+    expect_error(pool, 'missing', GLib.Variant('b', True), Aio.error_quark(), Aio.Error.UNKNOWN_FUNCTION)
+    expect_error(pool, 'add', GLib.Variant('s', 'x'), Aio.error_quark(), Aio.Error.INVALID_ARGUMENT)
+
+
+def test_python_exception_in_worker_fails_the_call():
+    pool = Aio.ProcessPool.new(1, WORKER)
+    expect_error(pool, 'crash', GLib.Variant('b', True), Aio.error_quark(), Aio.Error.FAILED)
+    assert call(pool, 'add', GLib.Variant('(ii)', (1, 2))).unpack() == 3
+
+
+def test_dead_worker_fails_only_its_call():
+    pool = Aio.ProcessPool.new(1, WORKER)
+    error = expect_error(pool, 'die', GLib.Variant('b', True), Aio.error_quark(), Aio.Error.WORKER_DIED)
+    assert 'status 3' in error.message and '“die”' in error.message
+    assert call(pool, 'add', GLib.Variant('(ii)', (2, 2))).unpack() == 4
+
+
+def test_call_is_a_job():
+    pool = Aio.ProcessPool.new(1, WORKER)
+    job = pool.create_job('add', GLib.Variant('(ii)', (20, 22)))
+    assert Aio.run(job).unpack() == 42
+
+
+def test_shutdown_then_calls_fail():
+    pool = Aio.ProcessPool.new(1, WORKER)
+    assert call(pool, 'add', GLib.Variant('(ii)', (1, 1))).unpack() == 2
+    pool.shutdown(True)
+    assert not pool.is_initialized()
+    expect_error(pool, 'add', GLib.Variant('(ii)', (1, 1)), Aio.error_quark(), Aio.Error.SHUT_DOWN)
+
+
+if __name__ == '__main__':
+    aiotap.main(globals())

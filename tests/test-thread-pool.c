@@ -1,0 +1,747 @@
+/* test-thread-pool.c: AioThreadPool and AioExecutorPool behaviour
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <aioext.h>
+
+/* A gate that blocking test functions wait on, and counters of what ran. */
+typedef struct
+{
+  GMutex   mutex;
+  GCond    cond;
+  gboolean is_open;
+  int      running;       /* mutex */
+  int      peak_running;  /* mutex */
+  int      runs;          /* mutex */
+  GArray  *order;         /* mutex: the order functions ran in */
+  GThread *main_thread;
+  gboolean saw_cancel;    /* mutex */
+} Gate;
+
+static Gate *
+gate_new (void)
+{
+  Gate *gate = g_new0 (Gate, 1);
+
+  g_mutex_init (&gate->mutex);
+  g_cond_init (&gate->cond);
+  gate->order = g_array_new (FALSE, FALSE, sizeof (int));
+  gate->main_thread = g_thread_self ();
+
+  return gate;
+}
+
+static void
+gate_free (Gate *gate)
+{
+  g_array_unref (gate->order);
+  g_mutex_clear (&gate->mutex);
+  g_cond_clear (&gate->cond);
+  g_free (gate);
+}
+
+static void
+gate_open (Gate *gate)
+{
+  g_mutex_lock (&gate->mutex);
+  gate->is_open = TRUE;
+  g_cond_broadcast (&gate->cond);
+  g_mutex_unlock (&gate->mutex);
+}
+
+static int
+gate_get_running (Gate *gate)
+{
+  int running;
+
+  g_mutex_lock (&gate->mutex);
+  running = gate->running;
+  g_mutex_unlock (&gate->mutex);
+
+  return running;
+}
+
+/* One call: which gate it waits on, and its number. */
+typedef struct
+{
+  Gate *gate;
+  int   number;
+  int  *frees;
+  GThread *free_thread;
+} Call;
+
+static Call *
+call_new (Gate *gate,
+          int   number,
+          int  *frees)
+{
+  Call *call = g_new0 (Call, 1);
+
+  call->gate = gate;
+  call->number = number;
+  call->frees = frees;
+
+  return call;
+}
+
+static void
+call_free (gpointer data)
+{
+  Call *call = data;
+
+  if (call->frees != NULL)
+    (*call->frees)++;
+  g_assert_true (g_thread_self () == call->gate->main_thread);
+  g_free (call);
+}
+
+/* Waits for the gate (or cancellation), records the order it ran in, and
+ * returns its number. */
+static gboolean
+wait_at_gate (GCancellable  *cancellable,
+              GValue        *result,
+              gpointer       user_data,
+              GError       **error)
+{
+  Call *call = user_data;
+  Gate *gate = call->gate;
+
+  g_assert_true (g_thread_self () != gate->main_thread);
+
+  g_mutex_lock (&gate->mutex);
+  gate->runs++;
+  gate->running++;
+  gate->peak_running = MAX (gate->peak_running, gate->running);
+  g_array_append_val (gate->order, call->number);
+  while (!gate->is_open && !g_cancellable_is_cancelled (cancellable))
+    {
+      gint64 deadline = g_get_monotonic_time () + 5 * G_TIME_SPAN_MILLISECOND;
+
+      g_cond_wait_until (&gate->cond, &gate->mutex, deadline);
+    }
+  if (g_cancellable_is_cancelled (cancellable))
+    gate->saw_cancel = TRUE;
+  gate->running--;
+  g_mutex_unlock (&gate->mutex);
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  g_value_init (result, G_TYPE_INT);
+  g_value_set_int (result, call->number);
+  return TRUE;
+}
+
+typedef struct
+{
+  int      completed;
+  int      succeeded;
+  GArray  *numbers;     /* the results, in completion order */
+  GError  *last_error;
+  GThread *callback_thread;
+} Outcomes;
+
+static void
+outcomes_init (Outcomes *outcomes)
+{
+  memset (outcomes, 0, sizeof *outcomes);
+  outcomes->numbers = g_array_new (FALSE, FALSE, sizeof (int));
+}
+
+static void
+outcomes_clear (Outcomes *outcomes)
+{
+  g_array_unref (outcomes->numbers);
+  g_clear_error (&outcomes->last_error);
+}
+
+static void
+note_outcome (GObject      *source_object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Outcomes *outcomes = user_data;
+  GError *error = NULL;
+  GValue *value = aio_thread_pool_run_finish (AIO_THREAD_POOL (source_object), result, &error);
+
+  outcomes->completed++;
+  outcomes->callback_thread = g_thread_self ();
+  if (value == NULL)
+    {
+      g_clear_error (&outcomes->last_error);
+      outcomes->last_error = error;
+      return;
+    }
+
+  outcomes->succeeded++;
+  if (G_VALUE_HOLDS_INT (value))
+    {
+      int number = g_value_get_int (value);
+
+      g_array_append_val (outcomes->numbers, number);
+    }
+  g_boxed_free (G_TYPE_VALUE, value);
+}
+
+static void
+iterate_until (int *counter,
+               int  target)
+{
+  while (*counter < target)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* Iterates until the pool reports @running calls on workers. */
+static void
+wait_for_running (Gate *gate,
+                  int   running)
+{
+  while (gate_get_running (gate) < running)
+    g_usleep (1000);
+}
+
+static gboolean
+return_forty_two (GCancellable  *cancellable,
+                  GValue        *result,
+                  gpointer       user_data,
+                  GError       **error)
+{
+  g_value_init (result, G_TYPE_INT);
+  g_value_set_int (result, 42);
+  return TRUE;
+}
+
+static gboolean
+fail_not_found (GCancellable  *cancellable,
+                GValue        *result,
+                gpointer       user_data,
+                GError       **error)
+{
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no such thing");
+  return FALSE;
+}
+
+static gboolean
+fail_silently (GCancellable  *cancellable,
+               GValue        *result,
+               gpointer       user_data,
+               GError       **error)
+{
+  return FALSE;
+}
+
+static gboolean
+return_nothing (GCancellable  *cancellable,
+                GValue        *result,
+                gpointer       user_data,
+                GError       **error)
+{
+  return TRUE;
+}
+
+static void
+test_run_returns_value_in_callers_context (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (2);
+  Outcomes outcomes;
+
+  outcomes_init (&outcomes);
+  aio_thread_pool_run_async (pool, return_forty_two, NULL, NULL, NULL, note_outcome, &outcomes);
+  /* Never called back from inside the _async call. */
+  g_assert_cmpint (outcomes.completed, ==, 0);
+  iterate_until (&outcomes.completed, 1);
+
+  g_assert_cmpint (outcomes.succeeded, ==, 1);
+  g_assert_cmpint (g_array_index (outcomes.numbers, int, 0), ==, 42);
+  g_assert_true (outcomes.callback_thread == g_thread_self ());
+  outcomes_clear (&outcomes);
+}
+
+static void
+test_run_in_private_context (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (2);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  Outcomes outcomes;
+
+  outcomes_init (&outcomes);
+  g_main_context_push_thread_default (context);
+  aio_thread_pool_run_async (pool, return_forty_two, NULL, NULL, NULL, note_outcome, &outcomes);
+  while (outcomes.completed < 1)
+    g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
+
+  g_assert_cmpint (outcomes.succeeded, ==, 1);
+  outcomes_clear (&outcomes);
+}
+
+static void
+test_run_error_is_propagated (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (2);
+  Outcomes outcomes;
+
+  outcomes_init (&outcomes);
+  aio_thread_pool_run_async (pool, fail_not_found, NULL, NULL, NULL, note_outcome, &outcomes);
+  aio_thread_pool_run_async (pool, fail_silently, NULL, NULL, NULL, note_outcome, &outcomes);
+  iterate_until (&outcomes.completed, 2);
+
+  g_assert_cmpint (outcomes.succeeded, ==, 0);
+  /* Whichever came last, both are errors; a silent FALSE is never a result. */
+  g_assert_true (g_error_matches (outcomes.last_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ||
+                 g_error_matches (outcomes.last_error, AIO_ERROR, AIO_ERROR_FAILED));
+  outcomes_clear (&outcomes);
+}
+
+static void
+store_value (GObject      *source_object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  GValue **value_out = user_data;
+
+  *value_out = aio_thread_pool_run_finish (AIO_THREAD_POOL (source_object), result, NULL);
+  g_assert_nonnull (*value_out);
+}
+
+static void
+test_run_without_result_gives_null_pointer (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (1);
+  GValue *value = NULL;
+
+  aio_thread_pool_run_async (pool, return_nothing, NULL, NULL, NULL, store_value, &value);
+  while (value == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_assert_true (G_VALUE_HOLDS_POINTER (value));
+  g_assert_null (g_value_get_pointer (value));
+  g_boxed_free (G_TYPE_VALUE, value);
+}
+
+static void
+test_threads_one_call_starts_one_thread (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (8);
+  Gate *gate = gate_new ();
+  Outcomes outcomes;
+
+  outcomes_init (&outcomes);
+  aio_thread_pool_run_async (pool, wait_at_gate, call_new (gate, 0, NULL), call_free,
+                             NULL, note_outcome, &outcomes);
+  wait_for_running (gate, 1);
+  g_usleep (20 * G_TIME_SPAN_MILLISECOND);
+  g_assert_cmpint (gate->peak_running, ==, 1);
+  gate_open (gate);
+  iterate_until (&outcomes.completed, 1);
+
+  g_assert_cmpint (outcomes.succeeded, ==, 1);
+  outcomes_clear (&outcomes);
+  gate_free (gate);
+}
+
+static void
+test_threads_at_most_max_workers (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (3);
+  AioExecutorPool *executor_pool = AIO_EXECUTOR_POOL (pool);
+  Gate *gate = gate_new ();
+  Outcomes outcomes;
+
+  outcomes_init (&outcomes);
+  for (int i = 0; i < 8; i++)
+    aio_thread_pool_run_async (pool, wait_at_gate, call_new (gate, i, NULL), call_free,
+                               NULL, note_outcome, &outcomes);
+  wait_for_running (gate, 3);
+  g_usleep (20 * G_TIME_SPAN_MILLISECOND);
+  g_assert_cmpint (gate->peak_running, ==, 3);
+  g_assert_cmpuint (aio_executor_pool_get_running (executor_pool), ==, 3);
+  g_assert_cmpuint (aio_executor_pool_get_queued (executor_pool), ==, 5);
+
+  gate_open (gate);
+  iterate_until (&outcomes.completed, 8);
+  g_assert_cmpint (outcomes.succeeded, ==, 8);
+  g_assert_cmpint (gate->peak_running, ==, 3);
+  g_assert_cmpuint (aio_executor_pool_get_running (executor_pool), ==, 0);
+  g_assert_cmpuint (aio_executor_pool_get_queued (executor_pool), ==, 0);
+  outcomes_clear (&outcomes);
+  gate_free (gate);
+}
+
+static void
+test_queue_is_fifo (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (1);
+  Gate *gate = gate_new ();
+  Outcomes outcomes;
+
+  outcomes_init (&outcomes);
+  gate_open (gate);
+  for (int i = 0; i < 50; i++)
+    aio_thread_pool_run_async (pool, wait_at_gate, call_new (gate, i, NULL), call_free,
+                               NULL, note_outcome, &outcomes);
+  iterate_until (&outcomes.completed, 50);
+
+  for (int i = 0; i < 50; i++)
+    {
+      g_assert_cmpint (g_array_index (gate->order, int, i), ==, i);
+      g_assert_cmpint (g_array_index (outcomes.numbers, int, i), ==, i);
+    }
+  outcomes_clear (&outcomes);
+  gate_free (gate);
+}
+
+static void
+test_cancel_queued_call_never_runs (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (1);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  Gate *gate = gate_new ();
+  Outcomes blocker, queued;
+  int frees = 0;
+
+  outcomes_init (&blocker);
+  outcomes_init (&queued);
+  aio_thread_pool_run_async (pool, wait_at_gate, call_new (gate, 0, &frees), call_free,
+                             NULL, note_outcome, &blocker);
+  aio_thread_pool_run_async (pool, wait_at_gate, call_new (gate, 1, &frees), call_free,
+                             cancellable, note_outcome, &queued);
+  wait_for_running (gate, 1);
+
+  g_cancellable_cancel (cancellable);
+  /* Completes while the only worker is still blocked. */
+  iterate_until (&queued.completed, 1);
+  g_assert_error (queued.last_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (blocker.completed, ==, 0);
+  g_assert_cmpint (frees, ==, 1);
+  g_assert_cmpuint (aio_executor_pool_get_queued (AIO_EXECUTOR_POOL (pool)), ==, 0);
+
+  gate_open (gate);
+  iterate_until (&blocker.completed, 1);
+  g_assert_cmpint (blocker.succeeded, ==, 1);
+  g_assert_cmpint (frees, ==, 2);
+  /* Let the worker dequeue and drop the cancelled call. */
+  aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);
+  g_assert_cmpint (gate->runs, ==, 1);
+
+  outcomes_clear (&blocker);
+  outcomes_clear (&queued);
+  gate_free (gate);
+}
+
+static void
+test_cancel_running_call_sees_cancellable (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (1);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  Gate *gate = gate_new ();
+  Outcomes outcomes;
+
+  outcomes_init (&outcomes);
+  aio_thread_pool_run_async (pool, wait_at_gate, call_new (gate, 0, NULL), call_free,
+                             cancellable, note_outcome, &outcomes);
+  wait_for_running (gate, 1);
+  g_cancellable_cancel (cancellable);
+  iterate_until (&outcomes.completed, 1);
+
+  g_assert_true (gate->saw_cancel);
+  g_assert_error (outcomes.last_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  outcomes_clear (&outcomes);
+  gate_free (gate);
+}
+
+static void
+test_cancel_before_submit_never_runs (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (1);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  Gate *gate = gate_new ();
+  Outcomes outcomes;
+  int frees = 0;
+
+  outcomes_init (&outcomes);
+  g_cancellable_cancel (cancellable);
+  aio_thread_pool_run_async (pool, wait_at_gate, call_new (gate, 0, &frees), call_free,
+                             cancellable, note_outcome, &outcomes);
+  g_assert_cmpint (outcomes.completed, ==, 0);
+  iterate_until (&outcomes.completed, 1);
+
+  g_assert_error (outcomes.last_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (gate->runs, ==, 0);
+  g_assert_cmpint (frees, ==, 1);
+  outcomes_clear (&outcomes);
+  gate_free (gate);
+}
+
+static void
+test_shutdown_without_wait_fails_queued_calls (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (1);
+  Gate *gate = gate_new ();
+  Outcomes running, queued;
+  int frees = 0;
+
+  outcomes_init (&running);
+  outcomes_init (&queued);
+  aio_thread_pool_run_async (pool, wait_at_gate, call_new (gate, 0, &frees), call_free,
+                             NULL, note_outcome, &running);
+  for (int i = 1; i <= 3; i++)
+    aio_thread_pool_run_async (pool, wait_at_gate, call_new (gate, i, &frees), call_free,
+                               NULL, note_outcome, &queued);
+  wait_for_running (gate, 1);
+
+  aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), FALSE);
+  g_assert_false (aio_executor_pool_is_initialized (AIO_EXECUTOR_POOL (pool)));
+  gate_open (gate);
+  iterate_until (&running.completed, 1);
+  iterate_until (&queued.completed, 3);
+
+  /* The running call finished; the queued ones never ran. */
+  g_assert_cmpint (running.succeeded, ==, 1);
+  g_assert_cmpint (queued.succeeded, ==, 0);
+  g_assert_error (queued.last_error, AIO_ERROR, AIO_ERROR_SHUT_DOWN);
+  g_assert_cmpint (gate->runs, ==, 1);
+  g_assert_cmpint (frees, ==, 4);
+  outcomes_clear (&running);
+  outcomes_clear (&queued);
+  gate_free (gate);
+}
+
+static void
+test_shutdown_with_wait_drains (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (2);
+  Gate *gate = gate_new ();
+  Outcomes outcomes;
+
+  outcomes_init (&outcomes);
+  gate_open (gate);
+  for (int i = 0; i < 10; i++)
+    aio_thread_pool_run_async (pool, wait_at_gate, call_new (gate, i, NULL), call_free,
+                               NULL, note_outcome, &outcomes);
+  aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);
+  /* Everything ran before shutdown returned. */
+  g_assert_cmpint (gate->runs, ==, 10);
+  iterate_until (&outcomes.completed, 10);
+  g_assert_cmpint (outcomes.succeeded, ==, 10);
+  outcomes_clear (&outcomes);
+  gate_free (gate);
+}
+
+static void
+test_shutdown_then_use_fails_until_initialized (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (3);
+  AioExecutorPool *executor_pool = AIO_EXECUTOR_POOL (pool);
+  Outcomes outcomes;
+
+  outcomes_init (&outcomes);
+  g_assert_false (aio_executor_pool_is_initialized (executor_pool));
+  aio_thread_pool_run_async (pool, return_forty_two, NULL, NULL, NULL, note_outcome, &outcomes);
+  /* The first use starts it. */
+  g_assert_true (aio_executor_pool_is_initialized (executor_pool));
+  iterate_until (&outcomes.completed, 1);
+
+  aio_executor_pool_shutdown (executor_pool, TRUE);
+  aio_thread_pool_run_async (pool, return_forty_two, NULL, NULL, NULL, note_outcome, &outcomes);
+  iterate_until (&outcomes.completed, 2);
+  g_assert_error (outcomes.last_error, AIO_ERROR, AIO_ERROR_SHUT_DOWN);
+  g_assert_false (aio_executor_pool_is_initialized (executor_pool));
+
+  aio_executor_pool_initialize (executor_pool, 0);
+  g_assert_cmpuint (aio_executor_pool_get_max_workers (executor_pool), ==, 10 * aio_get_cpu_cores ());
+  aio_thread_pool_run_async (pool, return_forty_two, NULL, NULL, NULL, note_outcome, &outcomes);
+  iterate_until (&outcomes.completed, 3);
+  g_assert_cmpint (outcomes.succeeded, ==, 2);
+  outcomes_clear (&outcomes);
+}
+
+static void
+test_initialize_again_shuts_old_down_without_waiting (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (1);
+  Gate *gate = gate_new ();
+  Outcomes old_calls, new_calls;
+
+  outcomes_init (&old_calls);
+  outcomes_init (&new_calls);
+  aio_thread_pool_run_async (pool, wait_at_gate, call_new (gate, 0, NULL), call_free,
+                             NULL, note_outcome, &old_calls);
+  aio_thread_pool_run_async (pool, wait_at_gate, call_new (gate, 1, NULL), call_free,
+                             NULL, note_outcome, &old_calls);
+  wait_for_running (gate, 1);
+
+  aio_executor_pool_initialize (AIO_EXECUTOR_POOL (pool), 4);
+  g_assert_cmpuint (aio_executor_pool_get_max_workers (AIO_EXECUTOR_POOL (pool)), ==, 4);
+  /* The new executor runs while the old one's worker is still blocked. */
+  aio_thread_pool_run_async (pool, return_forty_two, NULL, NULL, NULL, note_outcome, &new_calls);
+  iterate_until (&new_calls.completed, 1);
+  g_assert_cmpint (new_calls.succeeded, ==, 1);
+
+  gate_open (gate);
+  iterate_until (&old_calls.completed, 2);
+  g_assert_cmpint (old_calls.succeeded, ==, 1);
+  g_assert_error (old_calls.last_error, AIO_ERROR, AIO_ERROR_SHUT_DOWN);
+  outcomes_clear (&old_calls);
+  outcomes_clear (&new_calls);
+  gate_free (gate);
+}
+
+static void
+test_default_restarts_lazily_keeping_size (void)
+{
+  AioThreadPool *pool = aio_thread_pool_get_default ();
+  AioExecutorPool *executor_pool = AIO_EXECUTOR_POOL (pool);
+  Outcomes outcomes;
+
+  g_assert_true (pool == aio_thread_pool_get_default ());
+  g_assert_cmpuint (aio_executor_pool_get_max_workers (executor_pool), ==, 10 * aio_get_cpu_cores ());
+  outcomes_init (&outcomes);
+  aio_executor_pool_initialize (executor_pool, 5);
+  aio_executor_pool_shutdown (executor_pool, TRUE);
+  g_assert_false (aio_executor_pool_is_initialized (executor_pool));
+
+  aio_thread_pool_run_async (pool, return_forty_two, NULL, NULL, NULL, note_outcome, &outcomes);
+  iterate_until (&outcomes.completed, 1);
+  g_assert_cmpint (outcomes.succeeded, ==, 1);
+  g_assert_true (aio_executor_pool_is_initialized (executor_pool));
+  g_assert_cmpuint (aio_executor_pool_get_max_workers (executor_pool), ==, 5);
+  outcomes_clear (&outcomes);
+}
+
+static void
+test_bad_input_null_func_is_a_programmer_error (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (1);
+
+  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*func != NULL*");
+  aio_thread_pool_run_async (pool, NULL, NULL, NULL, NULL, NULL, NULL);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*func != NULL*");
+  g_assert_null (aio_thread_pool_create_job (pool, NULL, NULL, NULL));
+  g_test_assert_expected_messages ();
+}
+
+static void
+test_finalize_with_calls_in_flight (void)
+{
+  AioThreadPool *pool = aio_thread_pool_new (1);
+  Gate *gate = gate_new ();
+  Outcomes outcomes;
+  int frees = 0;
+
+  outcomes_init (&outcomes);
+  g_object_add_weak_pointer (G_OBJECT (pool), (gpointer *) &pool);
+  for (int i = 0; i < 4; i++)
+    aio_thread_pool_run_async (pool, wait_at_gate, call_new (gate, i, &frees), call_free,
+                               NULL, note_outcome, &outcomes);
+  wait_for_running (gate, 1);
+  g_object_unref (pool);
+  /* The calls keep their pool alive and all complete. */
+  g_assert_nonnull (pool);
+  gate_open (gate);
+  iterate_until (&outcomes.completed, 4);
+  g_assert_cmpint (outcomes.succeeded, ==, 4);
+  g_assert_cmpint (frees, ==, 4);
+  while (pool != NULL)
+    g_main_context_iteration (NULL, TRUE);
+  outcomes_clear (&outcomes);
+  gate_free (gate);
+}
+
+static void
+note_notify (GObject    *object,
+             GParamSpec *pspec,
+             gpointer    user_data)
+{
+  int *notifies = user_data;
+
+  g_assert_true (g_main_context_is_owner (g_main_context_default ()));
+  (*notifies)++;
+}
+
+static void
+test_counters_are_notified_in_owner_context (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (2);
+  Outcomes outcomes;
+  int running_notifies = 0;
+  int queued_notifies = 0;
+
+  outcomes_init (&outcomes);
+  g_signal_connect (pool, "notify::running", G_CALLBACK (note_notify), &running_notifies);
+  g_signal_connect (pool, "notify::queued", G_CALLBACK (note_notify), &queued_notifies);
+  for (int i = 0; i < 20; i++)
+    aio_thread_pool_run_async (pool, return_forty_two, NULL, NULL, NULL, note_outcome, &outcomes);
+  iterate_until (&outcomes.completed, 20);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+
+  g_assert_cmpint (running_notifies, >=, 1);
+  g_assert_cmpint (queued_notifies, >=, 1);
+  g_assert_cmpuint (aio_executor_pool_get_running (AIO_EXECUTOR_POOL (pool)), ==, 0);
+  outcomes_clear (&outcomes);
+}
+
+static void
+test_job_runs_a_thread_call (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (2);
+  g_autoptr(AioJob) job = aio_thread_pool_create_job (pool, return_forty_two, NULL, NULL);
+  g_autoptr(AioJob) failing = aio_thread_pool_create_job (pool, fail_not_found, NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  const GValue *value;
+
+  value = aio_run (job, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_value_get_int (value), ==, 42);
+
+  g_assert_null (aio_run (failing, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+}
+
+static void
+test_many_calls_all_complete (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (4);
+  Outcomes outcomes;
+
+  outcomes_init (&outcomes);
+  for (int i = 0; i < 20000; i++)
+    aio_thread_pool_run_async (pool, return_forty_two, NULL, NULL, NULL, note_outcome, &outcomes);
+  iterate_until (&outcomes.completed, 20000);
+  g_assert_cmpint (outcomes.succeeded, ==, 20000);
+  outcomes_clear (&outcomes);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/thread-pool/run/returns-value-in-callers-context", test_run_returns_value_in_callers_context);
+  g_test_add_func ("/thread-pool/run/delivers-in-private-context", test_run_in_private_context);
+  g_test_add_func ("/thread-pool/run/error-is-propagated-never-silent", test_run_error_is_propagated);
+  g_test_add_func ("/thread-pool/run/no-result-is-a-null-pointer", test_run_without_result_gives_null_pointer);
+  g_test_add_func ("/thread-pool/threads/one-call-starts-one-thread", test_threads_one_call_starts_one_thread);
+  g_test_add_func ("/thread-pool/threads/at-most-max-workers", test_threads_at_most_max_workers);
+  g_test_add_func ("/thread-pool/queue/is-fifo", test_queue_is_fifo);
+  g_test_add_func ("/thread-pool/cancel/queued-call-never-runs-and-completes-at-once", test_cancel_queued_call_never_runs);
+  g_test_add_func ("/thread-pool/cancel/running-call-sees-cancellable", test_cancel_running_call_sees_cancellable);
+  g_test_add_func ("/thread-pool/cancel/already-cancelled-never-runs", test_cancel_before_submit_never_runs);
+  g_test_add_func ("/thread-pool/shutdown/without-wait-fails-queued-calls", test_shutdown_without_wait_fails_queued_calls);
+  g_test_add_func ("/thread-pool/shutdown/with-wait-drains", test_shutdown_with_wait_drains);
+  g_test_add_func ("/thread-pool/shutdown/use-fails-until-initialized", test_shutdown_then_use_fails_until_initialized);
+  g_test_add_func ("/thread-pool/initialize/again-shuts-old-down-without-waiting", test_initialize_again_shuts_old_down_without_waiting);
+  g_test_add_func ("/thread-pool/default/restarts-lazily-keeping-size", test_default_restarts_lazily_keeping_size);
+  g_test_add_func ("/thread-pool/bad-input/null-func-is-a-programmer-error", test_bad_input_null_func_is_a_programmer_error);
+  g_test_add_func ("/thread-pool/finalize/with-calls-in-flight-completes-them", test_finalize_with_calls_in_flight);
+  g_test_add_func ("/thread-pool/notify/counters-in-owner-context", test_counters_are_notified_in_owner_context);
+  g_test_add_func ("/thread-pool/job/runs-a-thread-call", test_job_runs_a_thread_call);
+  g_test_add_func ("/thread-pool/batch/many-calls-all-complete", test_many_calls_all_complete);
+
+  return g_test_run ();
+}
