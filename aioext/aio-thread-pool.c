@@ -59,11 +59,13 @@
  *                            g_strdup (path), g_free, NULL, on_checksum, self);
  * ]|
  *
- * From Python, the function returns a Python value, and a raised exception
- * becomes the call's error:
+ * From Python, the function returns a `(True, value)` pair; a raised
+ * `GLib.Error` becomes the call's error, and any other exception fails the
+ * call with %AIO_ERROR_FAILED (see #AioThreadFunc). The tuple after the
+ * function holds extra arguments for it:
  * |[<!-- language="Python" -->
  * pool = Aio.ThreadPool.get_default()
- * pool.run_async(lambda cancellable: sum(range(10**7)), None,
+ * pool.run_async(lambda cancellable: (True, sum(range(10**7))), (), None,
  *                lambda pool, result: print(pool.run_finish(result)))
  * ]|
  *
