@@ -16,13 +16,16 @@
  * cost that dominates GTask's g_task_run_in_thread().
  *
  * The queue is a GSource attached to its context for the context's whole
- * life; every holder of a queue reference also holds a reference on the
- * context, so the source stays attached while work is in flight, and it is
- * forgotten when the context is finalized. */
+ * life. While it has users (work in flight) it holds a reference on the
+ * context, so the source stays attached; it is forgotten when the context
+ * is finalized. Users are counted under the table lock rather than with
+ * g_source_ref(), which would take the context lock that workers contend
+ * for when they wake the context. */
 struct _AioCompletionQueue
 {
   GSource        source;
-  GMainContext  *context;   /* not owned: the context owns the source */
+  GMainContext  *context;   /* the context owns the source; see users */
+  guint          users;     /* queues lock: a context reference while > 0 */
   AioCompletion *head;      /* atomic: a stack, newest first */
 };
 
@@ -106,8 +109,11 @@ aio_completion_queue_new (GMainContext *context)
 AioCompletionQueue *
 aio_completion_queue_ref_thread_default (void)
 {
-  GMainContext *context = g_main_context_ref_thread_default ();
+  GMainContext *context = g_main_context_get_thread_default ();
   AioCompletionQueue *queue;
+
+  if (context == NULL)
+    context = g_main_context_default ();
 
   G_LOCK (queues);
   if (queues == NULL)
@@ -117,13 +123,13 @@ aio_completion_queue_ref_thread_default (void)
     {
       queue = aio_completion_queue_new (context);
       g_hash_table_insert (queues, context, queue);
+      /* The attached source is owned by its context from now on. */
+      g_source_unref (&queue->source);
     }
-  else
-    g_source_ref (&queue->source);
+  if (queue->users++ == 0)
+    g_main_context_ref (context);
   G_UNLOCK (queues);
 
-  /* A new queue keeps the reference g_source_new() gave; the attached
-   * source holds another through its context. */
   return queue;
 }
 
@@ -132,9 +138,14 @@ void
 aio_completion_queue_unref (AioCompletionQueue *queue)
 {
   GMainContext *context = queue->context;
+  gboolean is_last;
 
-  g_source_unref (&queue->source);
-  g_main_context_unref (context);
+  G_LOCK (queues);
+  is_last = --queue->users == 0;
+  G_UNLOCK (queues);
+
+  if (is_last)
+    g_main_context_unref (context);
 }
 
 /* Safe from any thread. @func runs later in the queue's context, in push
