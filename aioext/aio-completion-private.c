@@ -50,6 +50,24 @@ reverse (AioCompletion *stack)
 }
 
 static gboolean
+aio_completion_queue_prepare (GSource *source,
+                              int     *timeout)
+{
+  AioCompletionQueue *queue = (AioCompletionQueue *) source;
+
+  *timeout = -1;
+  return g_atomic_pointer_get (&queue->head) != NULL;
+}
+
+static gboolean
+aio_completion_queue_check (GSource *source)
+{
+  AioCompletionQueue *queue = (AioCompletionQueue *) source;
+
+  return g_atomic_pointer_get (&queue->head) != NULL;
+}
+
+static gboolean
 aio_completion_queue_dispatch (GSource     *source,
                                GSourceFunc  callback,
                                gpointer     user_data)
@@ -57,9 +75,6 @@ aio_completion_queue_dispatch (GSource     *source,
   AioCompletionQueue *queue = (AioCompletionQueue *) source;
   AioCompletion *completion;
 
-  /* Disarm before taking the batch: a push that lands after the exchange
-   * finds the stack empty and arms the source again. */
-  g_source_set_ready_time (source, -1);
   completion = reverse (g_atomic_pointer_exchange (&queue->head, NULL));
 
   while (completion != NULL)
@@ -85,6 +100,8 @@ aio_completion_queue_finalize (GSource *source)
 }
 
 static GSourceFuncs aio_completion_queue_funcs = {
+  .prepare = aio_completion_queue_prepare,
+  .check = aio_completion_queue_check,
   .dispatch = aio_completion_queue_dispatch,
   .finalize = aio_completion_queue_finalize,
 };
@@ -166,6 +183,10 @@ aio_completion_queue_push (AioCompletionQueue *queue,
     }
   while (!g_atomic_pointer_compare_and_exchange (&queue->head, head, completion));
 
+  /* Only the push that finds the stack empty wakes the context; the
+   * context sees the stack in its next prepare or check. Waking it takes
+   * no lock, unlike making the source ready, which would have every
+   * worker contend for the context's lock with the loop itself. */
   if (head == NULL)
-    g_source_set_ready_time (&queue->source, 0);
+    g_main_context_wakeup (queue->context);
 }

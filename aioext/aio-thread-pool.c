@@ -422,6 +422,21 @@ executor_claim_loop (Executor *executor)
   return TRUE;
 }
 
+#define LINGER_YIELDS 16
+
+static gboolean
+executor_linger (Executor *executor)
+{
+  for (int i = 0; i < LINGER_YIELDS; i++)
+    {
+      if (g_atomic_pointer_get (&executor->pushed) != NULL)
+        return TRUE;
+      g_thread_yield ();
+    }
+
+  return FALSE;
+}
+
 /* The GThreadPool function: one worker loop. */
 static void
 aio_thread_pool_work (gpointer data,
@@ -440,6 +455,12 @@ aio_thread_pool_work (gpointer data,
           g_atomic_int_add (&executor->busy_loops, -1);
           continue;
         }
+
+      /* In a burst the stack is often empty for a moment only: look again
+       * a few times, giving way to the submitter, before giving the thread
+       * back and having the next call pay for waking one. */
+      if (executor_linger (executor))
+        continue;
 
       /* Leave, unless a call was pushed meanwhile by a submitter that still
        * counted this loop: whichever of the two acts last sees the other. */

@@ -18,6 +18,7 @@
  */
 
 #include <stdio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <aioext.h>
@@ -247,6 +248,7 @@ typedef struct
 } Gate;
 
 static Gate gate;
+static double bare_bytes_for_report;
 
 static gboolean
 count_and_wait (GCancellable  *cancellable,
@@ -301,9 +303,13 @@ bare_item (gpointer data,
 static double
 bare_queue_bytes_per_item (void)
 {
-  GThreadPool *threads = g_thread_pool_new (bare_item, NULL, 1, TRUE, NULL);
+  GThreadPool *threads;
   long before;
   double bytes;
+
+  g_mutex_init (&gate.mutex);
+  g_cond_init (&gate.cond);
+  threads = g_thread_pool_new (bare_item, NULL, 1, TRUE, NULL);
 
   g_thread_pool_push (threads, GINT_TO_POINTER (1), NULL);
   while (g_thread_pool_unprocessed (threads) > 0)
@@ -323,7 +329,7 @@ bare_queue_bytes_per_item (void)
 }
 
 static void
-bench_memory (void)
+bench_memory (double bare_bytes)
 {
   g_autoptr(AioThreadPool) pool = aio_thread_pool_new (0);
   guint max_workers = aio_executor_pool_get_max_workers (AIO_EXECUTOR_POOL (pool));
@@ -331,7 +337,7 @@ bench_memory (void)
   int peak_threads = 0;
   int done = 0;
   long before;
-  double ours, bare;
+  double ours;
 
   g_mutex_init (&gate.mutex);
   g_cond_init (&gate.cond);
@@ -358,23 +364,57 @@ bench_memory (void)
       peak_threads = MAX (peak_threads, thread_count () - threads_before);
     }
 
-  gate.is_open = FALSE;
-  bare = bare_queue_bytes_per_item ();
-
-  report ("thread-pool-1m-queued-bytes-per-call", ours, "bytes", bare);
+  report ("thread-pool-1m-queued-bytes-per-call", ours, "bytes", bare_bytes);
   printf ("BENCH thread-pool-1m-queued-peak-running %d threads baseline=%u ratio=%.3f\n",
           gate.peak_running, max_workers, (double) gate.peak_running / max_workers);
   printf ("BENCH thread-pool-1m-queued-new-threads %d threads baseline=%u ratio=%.3f\n",
           peak_threads, max_workers, (double) peak_threads / max_workers);
 }
 
+/* Memory is measured in fresh processes, forked before any thread exists:
+ * memory freed by an earlier measurement would be reused and hide growth. */
+static double
+in_child (double (*measure) (void))
+{
+  int pipe_fds[2];
+  double value = 0;
+  pid_t pid;
+
+  if (pipe (pipe_fds) != 0)
+    g_error ("pipe failed");
+  pid = fork ();
+  if (pid == 0)
+    {
+      value = measure ();
+      if (write (pipe_fds[1], &value, sizeof value) != sizeof value)
+        _exit (1);
+      _exit (0);
+    }
+  if (read (pipe_fds[0], &value, sizeof value) != sizeof value)
+    g_error ("the measuring child failed");
+  waitpid (pid, NULL, 0);
+  close (pipe_fds[0]);
+  close (pipe_fds[1]);
+
+  return value;
+}
+
+static double
+memory_in_child (void)
+{
+  bench_memory (bare_bytes_for_report);
+  fflush (stdout);
+  return 0;
+}
+
 int
 main (int   argc,
       char *argv[])
 {
+  bare_bytes_for_report = in_child (bare_queue_bytes_per_item);
+  in_child (memory_in_child);
   bench_throughput ();
   bench_latency ();
-  bench_memory ();
 
   return 0;
 }
