@@ -336,8 +336,7 @@ executor_unref (Executor *executor)
 /* Runs one call that a loop took from the list. The call arrives with one
  * reference for the list, on top of the one its completion consumes. */
 static void
-aio_thread_pool_run_call (Executor      *executor,
-                          AioThreadCall *call,
+aio_thread_pool_run_call (AioThreadCall *call,
                           gboolean       is_stopping)
 {
   AioExecutorPool *pool;
@@ -400,7 +399,7 @@ executor_take (Executor *executor)
   g_mutex_unlock (&executor->mutex);
 
   if (call != NULL)
-    g_atomic_int_dec_and_test (&executor->waiting);
+    g_atomic_int_add (&executor->waiting, -1);
 
   return call;
 }
@@ -451,7 +450,7 @@ aio_thread_pool_work (gpointer data,
       if (call != NULL)
         {
           g_atomic_int_inc (&executor->busy_loops);
-          aio_thread_pool_run_call (executor, call, g_atomic_int_get (&executor->is_stopping));
+          aio_thread_pool_run_call (call, g_atomic_int_get (&executor->is_stopping));
           g_atomic_int_add (&executor->busy_loops, -1);
           continue;
         }
