@@ -16,13 +16,16 @@
  * cost that dominates GTask's g_task_run_in_thread().
  *
  * The queue is a GSource attached to its context for the context's whole
- * life; every holder of a queue reference also holds a reference on the
- * context, so the source stays attached while work is in flight, and it is
- * forgotten when the context is finalized. */
+ * life. While it has users (work in flight) it holds a reference on the
+ * context, so the source stays attached; it is forgotten when the context
+ * is finalized. Users are counted under the table lock rather than with
+ * g_source_ref(), which would take the context lock that workers contend
+ * for when they wake the context. */
 struct _AioCompletionQueue
 {
   GSource        source;
-  GMainContext  *context;   /* not owned: the context owns the source */
+  GMainContext  *context;   /* the context owns the source; see users */
+  guint          users;     /* queues lock: a context reference while > 0 */
   AioCompletion *head;      /* atomic: a stack, newest first */
 };
 
@@ -47,6 +50,24 @@ reverse (AioCompletion *stack)
 }
 
 static gboolean
+aio_completion_queue_prepare (GSource *source,
+                              int     *timeout)
+{
+  AioCompletionQueue *queue = (AioCompletionQueue *) source;
+
+  *timeout = -1;
+  return g_atomic_pointer_get (&queue->head) != NULL;
+}
+
+static gboolean
+aio_completion_queue_check (GSource *source)
+{
+  AioCompletionQueue *queue = (AioCompletionQueue *) source;
+
+  return g_atomic_pointer_get (&queue->head) != NULL;
+}
+
+static gboolean
 aio_completion_queue_dispatch (GSource     *source,
                                GSourceFunc  callback,
                                gpointer     user_data)
@@ -54,9 +75,6 @@ aio_completion_queue_dispatch (GSource     *source,
   AioCompletionQueue *queue = (AioCompletionQueue *) source;
   AioCompletion *completion;
 
-  /* Disarm before taking the batch: a push that lands after the exchange
-   * finds the stack empty and arms the source again. */
-  g_source_set_ready_time (source, -1);
   completion = reverse (g_atomic_pointer_exchange (&queue->head, NULL));
 
   while (completion != NULL)
@@ -82,6 +100,8 @@ aio_completion_queue_finalize (GSource *source)
 }
 
 static GSourceFuncs aio_completion_queue_funcs = {
+  .prepare = aio_completion_queue_prepare,
+  .check = aio_completion_queue_check,
   .dispatch = aio_completion_queue_dispatch,
   .finalize = aio_completion_queue_finalize,
 };
@@ -106,8 +126,11 @@ aio_completion_queue_new (GMainContext *context)
 AioCompletionQueue *
 aio_completion_queue_ref_thread_default (void)
 {
-  GMainContext *context = g_main_context_ref_thread_default ();
+  GMainContext *context = g_main_context_get_thread_default ();
   AioCompletionQueue *queue;
+
+  if (context == NULL)
+    context = g_main_context_default ();
 
   G_LOCK (queues);
   if (queues == NULL)
@@ -117,13 +140,13 @@ aio_completion_queue_ref_thread_default (void)
     {
       queue = aio_completion_queue_new (context);
       g_hash_table_insert (queues, context, queue);
+      /* The attached source is owned by its context from now on. */
+      g_source_unref (&queue->source);
     }
-  else
-    g_source_ref (&queue->source);
+  if (queue->users++ == 0)
+    g_main_context_ref (context);
   G_UNLOCK (queues);
 
-  /* A new queue keeps the reference g_source_new() gave; the attached
-   * source holds another through its context. */
   return queue;
 }
 
@@ -132,9 +155,14 @@ void
 aio_completion_queue_unref (AioCompletionQueue *queue)
 {
   GMainContext *context = queue->context;
+  gboolean is_last;
 
-  g_source_unref (&queue->source);
-  g_main_context_unref (context);
+  G_LOCK (queues);
+  is_last = --queue->users == 0;
+  G_UNLOCK (queues);
+
+  if (is_last)
+    g_main_context_unref (context);
 }
 
 /* Safe from any thread. @func runs later in the queue's context, in push
@@ -155,6 +183,10 @@ aio_completion_queue_push (AioCompletionQueue *queue,
     }
   while (!g_atomic_pointer_compare_and_exchange (&queue->head, head, completion));
 
+  /* Only the push that finds the stack empty wakes the context; the
+   * context sees the stack in its next prepare or check. Waking it takes
+   * no lock, unlike making the source ready, which would have every
+   * worker contend for the context's lock with the loop itself. */
   if (head == NULL)
-    g_source_set_ready_time (&queue->source, 0);
+    g_main_context_wakeup (queue->context);
 }

@@ -114,7 +114,10 @@ aio_executor_pool_schedule_notify (AioExecutorPool *self,
   AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
   GSource *source;
 
-  if (g_atomic_int_or (&priv->pending_notify, flags) != 0)
+  /* Most changes find their notification already pending: read before
+   * writing, so that workers do not fight over the cache line. */
+  if ((g_atomic_int_get (&priv->pending_notify) & flags) == flags ||
+      g_atomic_int_or (&priv->pending_notify, flags) != 0)
     return;
 
   source = g_idle_source_new ();

@@ -64,7 +64,7 @@
  * From Python, wrapping a generator:
  * |[<!-- language="Python" -->
  * entries = os.scandir(path)
- * iterator = Aio.ThreadIterator.new(None, lambda c, sent: (True, next(entries, None)), ())
+ * iterator = Aio.ThreadIterator.new(None, lambda c, sent: (True, next(entries, None)))
  * ]|
  */
 

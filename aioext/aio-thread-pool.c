@@ -68,11 +68,13 @@
  *                            g_strdup (path), g_free, NULL, on_checksum, self);
  * ]|
  *
- * From Python, the function returns a Python value, and a raised exception
- * becomes the call's error:
+ * From Python, the function returns a `(True, value)` pair; a raised
+ * `GLib.Error` becomes the call's error, and any other exception fails the
+ * call with %AIO_ERROR_FAILED (see #AioThreadFunc). The tuple after the
+ * function holds extra arguments for it:
  * |[<!-- language="Python" -->
  * pool = Aio.ThreadPool.get_default()
- * pool.run_async(lambda cancellable: sum(range(10**7)), None,
+ * pool.run_async(lambda cancellable: (True, sum(range(10**7))), (), None,
  *                lambda pool, result: print(pool.run_finish(result)))
  * ]|
  *
@@ -89,16 +91,45 @@
  * completes at once with %AIO_ERROR_NOT_SUPPORTED and the function never runs.
  */
 
-/* One generation of threads: what aio_executor_pool_initialize() starts and
- * aio_executor_pool_shutdown() stops. Queued calls hold a reference, so it
- * lives on after a shutdown without waiting, until its threads have drained
- * the queue. */
-typedef struct
+/* One call: the queued record, and the GAsyncResult handed to the callback.
+ * It is kept small because a million of them may wait in a queue. */
+#define AIO_TYPE_THREAD_CALL (aio_thread_call_get_type ())
+G_DECLARE_FINAL_TYPE (AioThreadCall, aio_thread_call, AIO, THREAD_CALL, GObject)
+
+/* One generation of workers: what aio_executor_pool_initialize() starts
+ * and aio_executor_pool_shutdown() stops.
+ *
+ * Calls wait in the executor's own FIFO, not in GThreadPool's queue:
+ * GThreadPool only lends threads to worker loops, and each loop takes calls
+ * one at a time until none is left, then gives its thread back. A new loop
+ * is started only when no loop runs or the waiting calls outnumber the
+ * loops free to take them, so a burst of calls wakes a handful of threads
+ * once instead of signalling one per call, and one call still gets its own
+ * thread at once.
+ *
+ * Submitting never blocks: calls are pushed onto a lock-free stack, and a
+ * loop that finds its FIFO empty takes the whole stack under the mutex and
+ * reverses it. The mutex is only ever contended between loops.
+ *
+ * Each loop holds a reference, so the executor outlives a shutdown without
+ * waiting until its loops have drained what was queued. */
+typedef struct _Executor Executor;
+
+struct _Executor
 {
   gatomicrefcount  ref_count;
   GThreadPool     *threads;
-  int              is_stopping;   /* atomic: fail what is still queued */
-} Executor;
+  int              max_loops;
+
+  AioThreadCall   *pushed;        /* atomic: a stack of new calls, newest first */
+  int              waiting;       /* atomic: calls pushed and not yet taken */
+  int              loops;         /* atomic: loops started and not ended */
+  int              busy_loops;    /* atomic: loops running a call */
+  int              is_stopping;   /* atomic: fail what is still waiting */
+
+  GMutex           mutex;
+  AioThreadCall   *head;          /* mutex: calls taken from the stack, FIFO */
+};
 
 struct _AioThreadPool
 {
@@ -117,16 +148,13 @@ typedef enum
   CALL_DONE,
 } CallState;
 
-/* One call: the queued record, and the GAsyncResult handed to the callback.
- * It is kept small because a million of them may wait in a queue. */
-#define AIO_TYPE_THREAD_CALL (aio_thread_call_get_type ())
-G_DECLARE_FINAL_TYPE (AioThreadCall, aio_thread_call, AIO, THREAD_CALL, GObject)
 
 struct _AioThreadCall
 {
   GObject              parent_instance;
 
   AioCompletion        completion;
+  AioThreadCall       *next_waiting;  /* the executor's list */
   AioCompletionQueue  *queue;
   AioThreadPool       *pool;
   GAsyncReadyCallback  callback;
@@ -307,31 +335,31 @@ aio_thread_call_invoke (AioThreadCall *self)
 static void
 executor_unref (Executor *executor)
 {
-  if (g_atomic_ref_count_dec (&executor->ref_count))
-    g_free (executor);
+  if (!g_atomic_ref_count_dec (&executor->ref_count))
+    return;
+
+  g_mutex_clear (&executor->mutex);
+  g_free (executor);
 }
 
-/* The GThreadPool function. The call arrives with one reference for the
- * queue, on top of the one its completion consumes. */
+/* Runs one call that a loop took from the list. The call arrives with one
+ * reference for the list, on top of the one its completion consumes. */
 static void
-aio_thread_pool_work (gpointer data,
-                      gpointer user_data)
+aio_thread_pool_run_call (AioThreadCall *call,
+                          gboolean       is_stopping)
 {
-  AioThreadCall *call = data;
-  Executor *executor = user_data;
   AioExecutorPool *pool;
 
+  /* Cancelled while waiting: it has completed already; let go of it. */
   if (!g_atomic_int_compare_and_exchange (&call->state, CALL_QUEUED, CALL_RUNNING))
     {
       g_object_unref (call);
-      executor_unref (executor);
       return;
     }
 
   pool = AIO_EXECUTOR_POOL (call->pool);
-
   aio_executor_pool_add_queued (pool, -1);
-  if (g_atomic_int_get (&executor->is_stopping))
+  if (is_stopping)
     call->error = g_error_new (AIO_ERROR, AIO_ERROR_SHUT_DOWN,
                                _("The %s was shut down before the call could run."),
                                G_OBJECT_TYPE_NAME (pool));
@@ -346,7 +374,146 @@ aio_thread_pool_work (gpointer data,
   /* Not the last reference: the completion holds one until it runs. */
   g_object_unref (call);
   aio_completion_queue_push (call->queue, &call->completion, aio_thread_call_complete);
+}
+
+static AioThreadCall *
+reverse_calls (AioThreadCall *stack)
+{
+  AioThreadCall *fifo = NULL;
+
+  while (stack != NULL)
+    {
+      AioThreadCall *next = stack->next_waiting;
+
+      stack->next_waiting = fifo;
+      fifo = stack;
+      stack = next;
+    }
+
+  return fifo;
+}
+
+/* The oldest waiting call, or NULL. */
+static AioThreadCall *
+executor_take (Executor *executor)
+{
+  AioThreadCall *call;
+
+  g_mutex_lock (&executor->mutex);
+  if (executor->head == NULL)
+    executor->head = reverse_calls (g_atomic_pointer_exchange (&executor->pushed, NULL));
+  call = executor->head;
+  if (call != NULL)
+    executor->head = call->next_waiting;
+  g_mutex_unlock (&executor->mutex);
+
+  if (call != NULL)
+    g_atomic_int_add (&executor->waiting, -1);
+
+  return call;
+}
+
+/* Claims one more loop if fewer than the maximum run. */
+static gboolean
+executor_claim_loop (Executor *executor)
+{
+  int loops;
+
+  do
+    {
+      loops = g_atomic_int_get (&executor->loops);
+      if (loops >= executor->max_loops)
+        return FALSE;
+    }
+  while (!g_atomic_int_compare_and_exchange (&executor->loops, loops, loops + 1));
+
+  return TRUE;
+}
+
+#define LINGER_YIELDS 16
+
+static gboolean
+executor_linger (Executor *executor)
+{
+  for (int i = 0; i < LINGER_YIELDS; i++)
+    {
+      if (g_atomic_pointer_get (&executor->pushed) != NULL)
+        return TRUE;
+      g_thread_yield ();
+    }
+
+  return FALSE;
+}
+
+/* The GThreadPool function: one worker loop. */
+static void
+aio_thread_pool_work (gpointer data,
+                      gpointer user_data)
+{
+  Executor *executor = user_data;
+
+  for (;;)
+    {
+      AioThreadCall *call = executor_take (executor);
+
+      if (call != NULL)
+        {
+          g_atomic_int_inc (&executor->busy_loops);
+          aio_thread_pool_run_call (call, g_atomic_int_get (&executor->is_stopping));
+          g_atomic_int_add (&executor->busy_loops, -1);
+          continue;
+        }
+
+      /* In a burst the stack is often empty for a moment only: look again
+       * a few times, giving way to the submitter, before giving the thread
+       * back and having the next call pay for waking one. */
+      if (executor_linger (executor))
+        continue;
+
+      /* Leave, unless a call was pushed meanwhile by a submitter that still
+       * counted this loop: whichever of the two acts last sees the other. */
+      g_atomic_int_add (&executor->loops, -1);
+      if (g_atomic_pointer_get (&executor->pushed) == NULL || !executor_claim_loop (executor))
+        break;
+    }
+
   executor_unref (executor);
+}
+
+static void
+executor_start_loop (Executor *executor)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_atomic_ref_count_inc (&executor->ref_count);
+  /* Failing to start a thread leaves the loop queued for a thread already
+   * running; with none at all the calls would wait forever. */
+  if (!g_thread_pool_push (executor->threads, executor, &error) &&
+      g_thread_pool_get_num_threads (executor->threads) == 0)
+    g_critical ("No thread could be started for an AioThreadPool: %s", error->message);
+}
+
+/* Queues @call, and starts a loop when none runs or the waiting calls
+ * outnumber the loops free to take them. Takes the queue's reference. */
+static void
+executor_push (Executor      *executor,
+               AioThreadCall *call)
+{
+  AioThreadCall *head;
+  int waiting, loops;
+
+  do
+    {
+      head = g_atomic_pointer_get (&executor->pushed);
+      call->next_waiting = head;
+    }
+  while (!g_atomic_pointer_compare_and_exchange (&executor->pushed, head, call));
+  waiting = g_atomic_int_add (&executor->waiting, 1) + 1;
+
+  loops = g_atomic_int_get (&executor->loops);
+  if ((loops == 0 || waiting > loops - g_atomic_int_get (&executor->busy_loops)) &&
+      executor_claim_loop (executor))
+    executor_start_loop (executor);
 }
 
 static guint
@@ -363,8 +530,11 @@ aio_thread_pool_start (AioExecutorPool *pool,
   Executor *executor = g_new0 (Executor, 1);
 
   g_atomic_ref_count_init (&executor->ref_count);
-  /* Shared (non-exclusive) threads: they are started one by one as calls
-   * arrive and nothing is started before the first call. This cannot fail. */
+  g_mutex_init (&executor->mutex);
+  executor->max_loops = max_workers;
+  /* Shared (non-exclusive) threads: they are started one by one as loops
+   * need them and nothing is started before the first call. This cannot
+   * fail. */
   executor->threads = g_thread_pool_new (aio_thread_pool_work, executor, max_workers, FALSE, NULL);
   self->executor = executor;
 }
@@ -376,8 +546,9 @@ aio_thread_pool_stop (AioExecutorPool *pool,
   AioThreadPool *self = AIO_THREAD_POOL (pool);
   Executor *executor = g_steal_pointer (&self->executor);
 
-  /* Queued calls are not dropped: the threads dequeue each and fail it,
-   * so that every call completes and releases its data. */
+  /* Waiting calls are not dropped: the loops take each and fail it, so that
+   * every call completes and releases its data. Waiting for the loops is
+   * waiting until the list is empty and every call taken has run. */
   if (!wait)
     g_atomic_int_set (&executor->is_stopping, TRUE);
   g_thread_pool_free (executor->threads, FALSE, wait);
@@ -477,7 +648,6 @@ aio_thread_pool_submit (AioThreadPool  *self,
                         GError        **error)
 {
   AioExecutorPool *pool = AIO_EXECUTOR_POOL (self);
-  g_autoptr(GError) push_error = NULL;
   Executor *executor;
 
   aio_executor_pool_lock (pool);
@@ -488,18 +658,12 @@ aio_thread_pool_submit (AioThreadPool  *self,
     }
 
   executor = self->executor;
-  g_atomic_ref_count_inc (&executor->ref_count);
   aio_executor_pool_add_queued (pool, 1);
-  g_object_ref (call);
   if (call->cancellable != NULL)
     call->cancelled_id = g_cancellable_connect (call->cancellable,
                                                 G_CALLBACK (aio_thread_call_on_cancelled),
                                                 call, NULL);
-  /* Failing to start a new thread leaves the call queued for the threads
-   * already running; with none at all it would wait forever, so say so. */
-  if (!g_thread_pool_push (executor->threads, call, &push_error) &&
-      g_thread_pool_get_num_threads (executor->threads) == 0)
-    g_critical ("No thread could be started for an AioThreadPool: %s", push_error->message);
+  executor_push (executor, g_object_ref (call));
   aio_executor_pool_unlock (pool);
 
   return TRUE;
