@@ -10,6 +10,22 @@
 /* Generous: the machine running the tests may be busy. */
 #define MAX_LATENESS_US (150 * 1000)
 
+/* Valgrind slows the dispatch of callbacks unevenly, so the times the test
+ * sees there lag the limiter's grants by varying amounts; the plain and
+ * sanitizer builds check the exact bounds. The valgrind setup sets
+ * AIO_TEST_UNDER_VALGRIND. */
+static gint64
+timing_slack_us (void)
+{
+  return g_getenv ("AIO_TEST_UNDER_VALGRIND") != NULL ? 50 * 1000 : 0;
+}
+
+static gint64
+max_lateness_us (void)
+{
+  return g_getenv ("AIO_TEST_UNDER_VALGRIND") != NULL ? 10 * MAX_LATENESS_US : MAX_LATENESS_US;
+}
+
 typedef struct
 {
   gboolean      is_done;
@@ -147,7 +163,7 @@ test_aioextensions_schedule (void)
 
       g_assert_true (outcomes[i].is_ok);
       g_assert_cmpint (outcomes[i].time, >=, ideal);
-      g_assert_cmpint (outcomes[i].time - ideal, <, MAX_LATENESS_US);
+      g_assert_cmpint (outcomes[i].time - ideal, <, max_lateness_us ());
       if (i > 0)
         g_assert_cmpint (outcomes[i - 1].time, <=, outcomes[i].time);
       outcome_clear (&outcomes[i]);
@@ -171,7 +187,7 @@ test_window_never_holds_more_than_max_calls (void)
   for (i = 0; i < G_N_ELEMENTS (outcomes); i++)
     {
       if (i >= 3)
-        g_assert_cmpint (outcomes[i].time - outcomes[i - 3].time, >=, 200 * 1000);
+        g_assert_cmpint (outcomes[i].time - outcomes[i - 3].time, >=, 200 * 1000 - timing_slack_us ());
       if (i > 0)
         g_assert_cmpint (outcomes[i - 1].time, <=, outcomes[i].time);
     }
@@ -220,7 +236,7 @@ test_cancel_frees_the_place (void)
   wait_for (&behind);
   g_assert_true (behind.is_ok);
   g_assert_cmpint (behind.time - start, >=, 300 * 1000);
-  g_assert_cmpint (behind.time - start, <, 300 * 1000 + MAX_LATENESS_US);
+  g_assert_cmpint (behind.time - start, <, 300 * 1000 + max_lateness_us ());
   g_assert_cmpuint (aio_rate_limiter_get_waiters (limiter), ==, 0);
 
   outcome_clear (&head);
