@@ -54,8 +54,10 @@
  *
  * Everything, from starting jobs to notifying the progress properties
  * (#AioCollector:started, #AioCollector:completed, #AioCollector:failed,
- * #AioCollector:total), happens in the thread-default main context that was
- * current when the collector was created; use the collector from there.
+ * #AioCollector:total), happens in the thread-default main context of the
+ * first aio_collector_collect_async() or aio_collector_next_async() call,
+ * which starts the collection; use the collector from there. It may be
+ * created anywhere, for example in `main()` before aio_run().
  *
  * From C:
  * |[<!-- language="C" -->
@@ -613,6 +615,11 @@ aio_collector_ensure_started (AioCollector *self)
     return;
 
   self->is_started = TRUE;
+  /* The collector belongs to the context it starts in, not the one it was
+   * created in: made in main() and collected inside aio_run(), it must run
+   * in aio_run()'s context. */
+  g_main_context_unref (self->context);
+  self->context = g_main_context_ref_thread_default ();
   self->pump = g_source_new (&pump_funcs, sizeof (GSource));
   g_source_set_static_name (self->pump, "[aioext] collector");
   g_source_set_priority (self->pump, G_PRIORITY_DEFAULT);

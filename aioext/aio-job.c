@@ -9,6 +9,7 @@
 #include "aio-error.h"
 #include "aio-i18n-private.h"
 #include "aio-job.h"
+#include "aio-job-private.h"
 #include "aio-scope-private.h"
 
 /**
@@ -877,4 +878,70 @@ aio_job_propagate_pointer (AioJob  *self,
     }
 
   return G_VALUE_HOLDS_POINTER (&self->value) ? g_value_get_pointer (&self->value) : NULL;
+}
+
+typedef struct
+{
+  GObject           *owner;
+  guint              count;
+  AioJobGuardRun     run;
+  AioJobGuardFinish  finish;
+} Guard;
+
+static void
+guard_free (gpointer data)
+{
+  Guard *guard = data;
+
+  g_object_unref (guard->owner);
+  g_free (guard);
+}
+
+static void
+guard_done (GObject      *source_object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(AioJob) outer = user_data;
+  Guard *guard = outer->func_data;
+  GError *error = NULL;
+  const GValue *value = guard->finish (source_object, result, &error);
+
+  if (value == NULL)
+    aio_job_return_error (outer, error);
+  else
+    aio_job_return_value (outer, value);
+}
+
+static void
+guard_start (AioJob       *outer,
+             GCancellable *cancellable,
+             gpointer      user_data)
+{
+  Guard *guard = user_data;
+  AioJob *inner = g_object_get_data (G_OBJECT (outer), "aio-guarded-job");
+
+  guard->run (guard->owner, guard->count, inner, cancellable, guard_done, g_object_ref (outer));
+}
+
+/* The outer job keeps the inner one for its whole life: a C pointer result
+ * copied into the outer job's value stays owned, and valid, there. */
+AioJob *
+aio_job_new_guarded (GObject           *owner,
+                     guint              count,
+                     AioJob            *inner,
+                     AioJobGuardRun     run,
+                     AioJobGuardFinish  finish)
+{
+  Guard *guard = g_new0 (Guard, 1);
+  AioJob *outer;
+
+  guard->owner = g_object_ref (owner);
+  guard->count = count;
+  guard->run = run;
+  guard->finish = finish;
+  outer = aio_job_new (guard_start, guard, guard_free);
+  g_object_set_data_full (G_OBJECT (outer), "aio-guarded-job", g_object_ref (inner), g_object_unref);
+
+  return outer;
 }

@@ -10,6 +10,7 @@
 #include "aio-error.h"
 #include "aio-i18n-private.h"
 #include "aio-rate-limiter.h"
+#include "aio-job-private.h"
 #include "aio-task-private.h"
 
 /**
@@ -928,4 +929,45 @@ aio_rate_limiter_run_job_finish (AioRateLimiter  *self,
   waiter = g_task_get_task_data (G_TASK (result));
 
   return aio_job_propagate_value (waiter->job, error);
+}
+
+static void
+rate_limiter_guard_run (GObject             *owner,
+                        guint                count,
+                        AioJob              *inner,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  aio_rate_limiter_run_job_async (AIO_RATE_LIMITER (owner), inner, cancellable, callback, user_data);
+}
+
+static const GValue *
+rate_limiter_guard_finish (GObject       *owner,
+                           GAsyncResult  *result,
+                           GError       **error)
+{
+  return aio_rate_limiter_run_job_finish (AIO_RATE_LIMITER (owner), result, error);
+}
+
+/**
+ * aio_rate_limiter_create_job:
+ * @self: an #AioRateLimiter
+ * @job: the job to start once a slot is free
+ *
+ * Wraps aio_rate_limiter_run_job_async() as a job of its own, so that
+ * rate-limited work can be fed to an #AioCollector, or guarded again by a
+ * semaphore. When started it waits for a slot, then runs @job and
+ * completes with its outcome.
+ *
+ * Returns: (transfer full): a new pending job
+ */
+AioJob *
+aio_rate_limiter_create_job (AioRateLimiter *self,
+                             AioJob         *job)
+{
+  g_return_val_if_fail (AIO_IS_RATE_LIMITER (self), NULL);
+  g_return_val_if_fail (AIO_IS_JOB (job), NULL);
+
+  return aio_job_new_guarded (G_OBJECT (self), 1, job, rate_limiter_guard_run, rate_limiter_guard_finish);
 }

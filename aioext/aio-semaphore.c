@@ -8,6 +8,7 @@
 #include "aio-error.h"
 #include "aio-i18n-private.h"
 #include "aio-semaphore.h"
+#include "aio-job-private.h"
 #include "aio-task-private.h"
 
 /**
@@ -1025,4 +1026,49 @@ aio_semaphore_run_job_finish (AioSemaphore  *self,
   waiter = g_task_get_task_data (G_TASK (result));
 
   return aio_job_propagate_value (waiter->job, error);
+}
+
+static void
+semaphore_guard_run (GObject             *owner,
+                     guint                count,
+                     AioJob              *inner,
+                     GCancellable        *cancellable,
+                     GAsyncReadyCallback  callback,
+                     gpointer             user_data)
+{
+  aio_semaphore_run_job_async (AIO_SEMAPHORE (owner), count, inner, cancellable, callback, user_data);
+}
+
+static const GValue *
+semaphore_guard_finish (GObject       *owner,
+                        GAsyncResult  *result,
+                        GError       **error)
+{
+  return aio_semaphore_run_job_finish (AIO_SEMAPHORE (owner), result, error);
+}
+
+/**
+ * aio_semaphore_create_job:
+ * @self: an #AioSemaphore
+ * @count: how many permits @job needs
+ * @job: the job to run while holding them
+ *
+ * Wraps aio_semaphore_run_job_async() as a job of its own, so that work
+ * guarded by the semaphore can be fed to an #AioCollector, or guarded
+ * again by a rate limiter. When started it acquires @count permits, runs
+ * @job, releases them once @job has completed, and completes with @job's
+ * outcome.
+ *
+ * Returns: (transfer full): a new pending job
+ */
+AioJob *
+aio_semaphore_create_job (AioSemaphore *self,
+                          guint         count,
+                          AioJob       *job)
+{
+  g_return_val_if_fail (AIO_IS_SEMAPHORE (self), NULL);
+  g_return_val_if_fail (count > 0, NULL);
+  g_return_val_if_fail (AIO_IS_JOB (job), NULL);
+
+  return aio_job_new_guarded (G_OBJECT (self), count, job, semaphore_guard_run, semaphore_guard_finish);
 }

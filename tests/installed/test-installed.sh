@@ -15,7 +15,12 @@ destdir=$(mktemp -d)
 trap 'rm -rf "$destdir"' EXIT
 
 echo "1..3"
-meson install -C "$build_dir" --destdir "$destdir" --no-rebuild --quiet >/dev/null
+if ! meson install -C "$build_dir" --destdir "$destdir" --no-rebuild --quiet >"$destdir.log" 2>&1; then
+  sed 's/^/# /' "$destdir.log"
+  rm -f "$destdir.log"
+  exit 1
+fi
+rm -f "$destdir.log"
 root="$destdir$prefix"
 pc=$(find "$root" -name aioext-1.0.pc | head -n 1)
 typelib=$(find "$root" -name Aio-1.0.typelib | head -n 1)

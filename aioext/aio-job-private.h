@@ -1,0 +1,30 @@
+/* aio-job-private.h: jobs made by other classes of the library
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "aio-job.h"
+
+G_BEGIN_DECLS
+
+/* Runs @inner under @owner's control (a semaphore's permits, a rate
+ * limiter's slot) and reports @inner's outcome. */
+typedef void          (*AioJobGuardRun)    (GObject             *owner,
+                                            guint                count,
+                                            AioJob              *inner,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data);
+typedef const GValue *(*AioJobGuardFinish) (GObject             *owner,
+                                            GAsyncResult        *result,
+                                            GError             **error);
+
+AioJob *aio_job_new_guarded (GObject           *owner,
+                             guint              count,
+                             AioJob            *inner,
+                             AioJobGuardRun     run,
+                             AioJobGuardFinish  finish);
+
+G_END_DECLS
