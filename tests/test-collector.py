@@ -180,6 +180,32 @@ def test_producer_returning_a_non_job_fails_the_stream():
         raise AssertionError('no error raised')
 
 
+def test_iteration_yields_results_in_order_and_raises_fail_fast_errors():
+    def later(value, delay):
+        def start(job, cancellable):
+            source = GLib.timeout_source_new(delay)
+            source.set_callback(lambda *_: job.return_value(value) or GLib.SOURCE_REMOVE)
+            source.attach(GLib.MainContext.get_thread_default())
+        return Aio.Job.new(start)
+
+    jobs = [later(i, 30 - i * 5) for i in range(5)]
+    collector = Aio.Collector.new_for_jobs(jobs, 3, 2, Aio.CollectorPolicy.SETTLE_ALL)
+    assert [job.propagate_value() for job in collector] == [0, 1, 2, 3, 4]
+
+    def fail(job, cancellable):
+        job.return_error(GLib.Error.new_literal(Aio.error_quark(), 'third', Aio.Error.FAILED))
+    failing = [later(0, 1), later(1, 1), Aio.Job.new(fail), later(3, 1)]
+    seen = []
+    try:
+        for job in Aio.Collector.new_for_jobs(failing, 2, 0, Aio.CollectorPolicy.FAIL_FAST):
+            seen.append(job.propagate_value())
+    except GLib.Error as error:
+        assert error.message == 'third'
+    else:
+        raise AssertionError('no error raised')
+    assert seen == [0, 1]
+
+
 def test_concurrent_next_calls_each_get_their_own_item():
     stats = Stats()
     jobs = [timed_job(stats, delay, i) for i, delay in enumerate([40, 1, 20, 1])]

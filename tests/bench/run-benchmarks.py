@@ -25,7 +25,16 @@ import tempfile
 
 BENCH_LINE = re.compile(
     r'^BENCH (?P<name>\S+) (?P<value>[-\d.e+]+) (?P<unit>\S+) '
-    r'baseline=(?P<baseline>[-\d.e+]+) ratio=(?P<ratio>[-\d.e+]+)')
+    r'baseline=(?P<baseline>[-\d.e+]+) ratio=(?P<ratio>\S+)')
+
+
+def number(text):
+    """A figure's ratio, or None for one that has no meaningful ratio
+    (printed as ``ratio=-``, such as a count of early starts)."""
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def machine_description():
@@ -67,21 +76,23 @@ def collect(programs, build, repeat):
                 entry = figures.setdefault(figure['name'], {'unit': figure['unit'], 'values': [], 'baselines': [], 'ratios': []})
                 entry['values'].append(float(figure['value']))
                 entry['baselines'].append(float(figure['baseline']))
-                entry['ratios'].append(float(figure['ratio']))
+                if (ratio := number(figure['ratio'])) is not None:
+                    entry['ratios'].append(ratio)
     return figures
 
 
 def draw_chart(figures, path, stamp):
     with tempfile.NamedTemporaryFile('w', suffix='.dat', delete=False) as data:
-        for index, (name, entry) in enumerate(figures.items()):
+        charted = {name: entry for name, entry in figures.items() if entry['ratios']}
+        for index, (name, entry) in enumerate(charted.items()):
             data.write(f'{index} {statistics.median(entry["ratios"]):.4f} "{name}"\n')
-    height = max(320, 40 * len(figures) + 140)
+    height = max(320, 22 * len(charted) + 140)
     script = f'''
 set terminal pngcairo size 1000,{height} font "sans,10"
 set output "{path}"
 set title "aioext benchmarks: median ratio to the same-run baseline (see each figure for which way is better)\\n{stamp}"
 set style fill solid 0.8
-set yrange [-0.6:{len(figures) - 0.4}]
+set yrange [-0.6:{len(charted) - 0.4}]
 set xrange [0:*]
 set xlabel "ratio (aioext / baseline)"
 set grid x
@@ -110,9 +121,9 @@ def main():
     stamp = f'measured {datetime.date.today().isoformat()} on {machine_description()}'
     print(f'# {stamp}; median of {options.repeat} runs')
     for name, entry in figures.items():
+        ratio = f'{statistics.median(entry["ratios"]):.3f}' if entry['ratios'] else '-'
         print(f'BENCH {name} {statistics.median(entry["values"]):.6g} {entry["unit"]} '
-              f'baseline={statistics.median(entry["baselines"]):.6g} '
-              f'ratio={statistics.median(entry["ratios"]):.3f}')
+              f'baseline={statistics.median(entry["baselines"]):.6g} ratio={ratio}')
     if options.chart:
         draw_chart(figures, options.chart, stamp)
         print(f'# chart: {options.chart}')

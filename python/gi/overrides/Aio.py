@@ -350,6 +350,29 @@ class Collector(Aio.Collector):
 
         return Aio.Collector.new_for_producer(workers, max_pending, policy, produce)
 
+    def __iter__(self):
+        """Iterates over the results, in input order, blocking for each: the
+        resolve stream for scripts. Each item is the item's completed job
+        (read it with ``propagate_value()``); a fail-fast error is raised
+        where it occurs. The collection runs on a private main context that
+        is iterated only while waiting for the next item, and never while
+        your code runs, so at most ``max_pending`` finished results wait
+        for you."""
+        context = GLib.MainContext.new()
+        while True:
+            outcome = {}
+            context.push_thread_default()
+            try:
+                self.next_async(None, lambda source, result: outcome.setdefault('result', result))
+                while 'result' not in outcome:
+                    context.iteration(True)
+            finally:
+                context.pop_thread_default()
+            job = self.next_finish(outcome['result'])
+            if job is None:
+                return
+            yield job
+
 
 Collector = override(Collector)
 __all__.append('Collector')
