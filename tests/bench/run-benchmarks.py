@@ -4,6 +4,7 @@ the median of its runs with its same-run baseline and ratio; optionally draws
 the ratios as a PNG chart (gnuplot) stamped with the date and the machine.
 
 Usage: run-benchmarks.py [--build DIR] [--repeat N] [--chart PNG] [--only NAME]
+       run-benchmarks.py --from-log FILE --chart PNG   (redraw saved figures)
 
 Each benchmark program prints lines of the form
     BENCH <name> <value> <unit> baseline=<value> ratio=<value>
@@ -32,9 +33,10 @@ def number(text):
     """A figure's ratio, or None for one that has no meaningful ratio
     (printed as ``ratio=-``, such as a count of early starts)."""
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         return None
+    return value if value == value and abs(value) != float('inf') else None
 
 
 def machine_description():
@@ -68,16 +70,28 @@ def run_once(program, build):
     return [match.groupdict() for match in map(BENCH_LINE.match, result.stdout.splitlines()) if match]
 
 
+def add_figure(figures, figure):
+    entry = figures.setdefault(figure['name'], {'unit': figure['unit'], 'values': [], 'baselines': [], 'ratios': []})
+    entry['values'].append(float(figure['value']))
+    entry['baselines'].append(float(figure['baseline']))
+    if (ratio := number(figure['ratio'])) is not None:
+        entry['ratios'].append(ratio)
+
+
+def figures_from_lines(lines):
+    figures = {}
+    for match in map(BENCH_LINE.match, lines):
+        if match:
+            add_figure(figures, match.groupdict())
+    return figures
+
+
 def collect(programs, build, repeat):
     figures = {}
     for program in programs:
         for _ in range(repeat):
             for figure in run_once(program, build):
-                entry = figures.setdefault(figure['name'], {'unit': figure['unit'], 'values': [], 'baselines': [], 'ratios': []})
-                entry['values'].append(float(figure['value']))
-                entry['baselines'].append(float(figure['baseline']))
-                if (ratio := number(figure['ratio'])) is not None:
-                    entry['ratios'].append(ratio)
+                add_figure(figures, figure)
     return figures
 
 
@@ -90,7 +104,7 @@ def draw_chart(figures, path, stamp):
     script = f'''
 set terminal pngcairo size 1000,{height} font "sans,10"
 set output "{path}"
-set title "aioext benchmarks: median ratio to the same-run baseline (see each figure for which way is better)\\n{stamp}"
+set title "aioext benchmarks: median ratio to the same-run baseline\\n{stamp}"
 set style fill solid 0.8
 set yrange [-0.6:{len(charted) - 0.4}]
 set xrange [0:*]
@@ -111,7 +125,16 @@ def main():
     parser.add_argument('--repeat', type=int, default=3)
     parser.add_argument('--chart')
     parser.add_argument('--only')
+    parser.add_argument('--from-log', help='the output of an earlier run, to chart again')
     options = parser.parse_args()
+
+    if options.from_log:
+        with open(options.from_log, encoding='utf-8') as log:
+            lines = log.read().splitlines()
+        stamp = next((line[2:].split(';')[0] for line in lines if line.startswith('# measured')), 'measured earlier')
+        figures = figures_from_lines(lines)
+        draw_chart(figures, options.chart, stamp)
+        return
 
     programs = find_benchmarks(options.build, options.only)
     if not programs:
