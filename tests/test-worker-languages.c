@@ -17,6 +17,7 @@
 #include <aioext.h>
 
 #include "aio-wire-private.h"
+#include "workers/worker-functions.h"
 
 #define WORKER_FD 3
 
@@ -205,39 +206,6 @@ test_worker_in_a_module_served_by_aioext_worker (void)
   check_worker ((const char * const []) { program, module, NULL });
 }
 
-static GVariant *
-add (GVariant      *arguments,
-     GCancellable  *cancellable,
-     gpointer       user_data,
-     GError       **error)
-{
-  gint32 a, b;
-
-  g_variant_get (arguments, "(ii)", &a, &b);
-
-  return g_variant_new_int32 (a + b);
-}
-
-static GVariant *
-fail (GVariant      *arguments,
-      GCancellable  *cancellable,
-      gpointer       user_data,
-      GError       **error)
-{
-  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no such file");
-
-  return NULL;
-}
-
-static GVariant *
-crash (GVariant      *arguments,
-       GCancellable  *cancellable,
-       gpointer       user_data,
-       GError       **error)
-{
-  return NULL;
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -246,9 +214,7 @@ main (int   argc,
 
   /* Registered before anything else, as a program that is its own worker
    * does; the same binary then serves when re-executed by the pool. */
-  aio_worker_register (worker, "add", G_VARIANT_TYPE ("(ii)"), add, NULL, NULL);
-  aio_worker_register (worker, "fail", NULL, fail, NULL, NULL);
-  aio_worker_register (worker, "crash", NULL, crash, NULL, NULL);
+  test_worker_register_functions (worker);
   if (aio_worker_is_requested ())
     return aio_worker_run (worker);
 

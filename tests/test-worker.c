@@ -14,6 +14,7 @@
 #include <aioext.h>
 
 #include "aio-wire-private.h"
+#include "workers/worker-functions.h"
 
 typedef struct
 {
@@ -25,39 +26,6 @@ typedef struct
   GError         *serve_error;
   AioWireDecoder *decoder;
 } Fixture;
-
-static GVariant *
-add (GVariant      *arguments,
-     GCancellable  *cancellable,
-     gpointer       user_data,
-     GError       **error)
-{
-  gint32 a, b;
-
-  g_variant_get (arguments, "(ii)", &a, &b);
-
-  return g_variant_new_int32 (a + b);
-}
-
-static GVariant *
-fail_not_found (GVariant      *arguments,
-                GCancellable  *cancellable,
-                gpointer       user_data,
-                GError       **error)
-{
-  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no such file");
-
-  return NULL;
-}
-
-static GVariant *
-return_nothing (GVariant      *arguments,
-                GCancellable  *cancellable,
-                gpointer       user_data,
-                GError       **error)
-{
-  return NULL;
-}
 
 static gpointer
 serve_thread (gpointer data)
@@ -80,9 +48,7 @@ fixture_set_up (Fixture       *fixture,
   fixture->worker_fd = fds[1];
   fixture->worker = aio_worker_new ();
   fixture->decoder = aio_wire_decoder_new (AIO_WIRE_DEFAULT_MAX_SIZE);
-  aio_worker_register (fixture->worker, "add", G_VARIANT_TYPE ("(ii)"), add, NULL, NULL);
-  aio_worker_register (fixture->worker, "fail", NULL, fail_not_found, NULL, NULL);
-  aio_worker_register (fixture->worker, "nothing", NULL, return_nothing, NULL, NULL);
+  test_worker_register_functions (fixture->worker);
   fixture->thread = g_thread_new ("worker", serve_thread, fixture);
 }
 
@@ -235,7 +201,7 @@ test_worker_errors_cross_intact (Fixture       *fixture,
   send_call (fixture, 7, "fail", g_variant_new_boolean (TRUE));
   expect_error (fixture, 7, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
   /* A function that reports nothing must not look like a result. */
-  send_call (fixture, 8, "nothing", g_variant_new_boolean (TRUE));
+  send_call (fixture, 8, "crash", g_variant_new_boolean (TRUE));
   expect_error (fixture, 8, AIO_ERROR, AIO_ERROR_FAILED);
 }
 
@@ -273,7 +239,7 @@ test_worker_registry_reports_functions (void)
   g_autoptr(AioWorker) worker = aio_worker_new ();
 
   g_assert_false (aio_worker_has_function (worker, "add"));
-  aio_worker_register (worker, "add", NULL, add, NULL, NULL);
+  aio_worker_register (worker, "add", NULL, test_worker_add, NULL, NULL);
   g_assert_true (aio_worker_has_function (worker, "add"));
   g_assert_false (aio_worker_is_requested ());
 }
