@@ -17,6 +17,7 @@
 #include <aioext.h>
 
 #include "aio-wire-private.h"
+#include "wire-peer.h"
 #include "workers/worker-functions.h"
 
 #define WORKER_FD 3
@@ -49,42 +50,14 @@ worker_start (Worker             *worker,
 }
 
 static void
-worker_receive (Worker         *worker,
-                AioWireMessage *message)
-{
-  g_autoptr(GError) error = NULL;
-  guint8 chunk[4096];
-
-  while (!aio_wire_decoder_next (worker->decoder, message, &error))
-    {
-      gssize length;
-
-      g_assert_no_error (error);
-      length = read (worker->fd, chunk, sizeof chunk);
-      g_assert_cmpint (length, >, 0);
-      aio_wire_decoder_feed (worker->decoder, chunk, length);
-    }
-}
-
-static void
 worker_call (Worker         *worker,
              guint64         call_id,
              const char     *function,
              GVariant       *arguments,
              AioWireMessage *reply)
 {
-  AioWireMessage call = {
-    .kind = AIO_WIRE_CALL,
-    .call_id = call_id,
-    .function = (char *) function,
-    .payload = arguments,
-  };
-  g_autoptr(GBytes) frame = aio_wire_encode (&call);
-  gsize size;
-  const guint8 *data = g_bytes_get_data (frame, &size);
-
-  g_assert_cmpint (write (worker->fd, data, size), ==, (gssize) size);
-  worker_receive (worker, reply);
+  wire_peer_send_call (worker->fd, call_id, function, arguments);
+  wire_peer_receive (worker->fd, worker->decoder, reply);
   g_assert_cmpuint (reply->call_id, ==, call_id);
 }
 
@@ -112,7 +85,7 @@ check_worker (const char * const *argv)
 
   worker_start (&worker, argv);
 
-  worker_receive (&worker, &message);
+  wire_peer_receive (worker.fd, worker.decoder, &message);
   g_assert_cmpint (message.kind, ==, AIO_WIRE_HELLO);
   g_assert_cmpuint (message.version, ==, AIO_WIRE_VERSION);
   g_assert_cmpstr (g_subprocess_get_identifier (worker.process), ==, pid_text = g_strdup_printf ("%" G_GINT64_FORMAT, message.pid));

@@ -14,6 +14,7 @@
 #include <aioext.h>
 
 #include "aio-wire-private.h"
+#include "wire-peer.h"
 #include "workers/worker-functions.h"
 
 typedef struct
@@ -73,58 +74,6 @@ fixture_tear_down (Fixture       *fixture,
 }
 
 static void
-send_bytes (Fixture      *fixture,
-            const guint8 *data,
-            gsize         size)
-{
-  while (size > 0)
-    {
-      gssize written = write (fixture->pool_fd, data, size);
-
-      g_assert_cmpint (written, >, 0);
-      data += written;
-      size -= written;
-    }
-}
-
-static void
-send_call (Fixture    *fixture,
-           guint64     call_id,
-           const char *function,
-           GVariant   *arguments)
-{
-  AioWireMessage call = {
-    .kind = AIO_WIRE_CALL,
-    .call_id = call_id,
-    .function = (char *) function,
-    .payload = arguments,
-  };
-  g_autoptr(GBytes) frame = aio_wire_encode (&call);
-  gsize size;
-  const guint8 *data = g_bytes_get_data (frame, &size);
-
-  send_bytes (fixture, data, size);
-}
-
-static void
-receive (Fixture        *fixture,
-         AioWireMessage *message)
-{
-  g_autoptr(GError) error = NULL;
-  guint8 chunk[4096];
-
-  while (!aio_wire_decoder_next (fixture->decoder, message, &error))
-    {
-      gssize length;
-
-      g_assert_no_error (error);
-      length = read (fixture->pool_fd, chunk, sizeof chunk);
-      g_assert_cmpint (length, >, 0);
-      aio_wire_decoder_feed (fixture->decoder, chunk, length);
-    }
-}
-
-static void
 expect_error (Fixture *fixture,
               guint64  call_id,
               GQuark   domain,
@@ -132,7 +81,7 @@ expect_error (Fixture *fixture,
 {
   AioWireMessage reply;
 
-  receive (fixture, &reply);
+  wire_peer_receive (fixture->pool_fd, fixture->decoder, &reply);
   g_assert_cmpint (reply.kind, ==, AIO_WIRE_ERROR);
   g_assert_cmpuint (reply.call_id, ==, call_id);
   g_assert_error (reply.error, domain, code);
@@ -146,7 +95,7 @@ expect_sum (Fixture *fixture,
 {
   AioWireMessage reply;
 
-  receive (fixture, &reply);
+  wire_peer_receive (fixture->pool_fd, fixture->decoder, &reply);
   g_assert_cmpint (reply.kind, ==, AIO_WIRE_RESULT);
   g_assert_cmpuint (reply.call_id, ==, call_id);
   g_assert_cmpint (g_variant_get_int32 (reply.payload), ==, sum);
@@ -158,7 +107,7 @@ expect_hello (Fixture *fixture)
 {
   AioWireMessage hello;
 
-  receive (fixture, &hello);
+  wire_peer_receive (fixture->pool_fd, fixture->decoder, &hello);
   g_assert_cmpint (hello.kind, ==, AIO_WIRE_HELLO);
   g_assert_cmpuint (hello.version, ==, AIO_WIRE_VERSION);
   g_assert_cmpint (hello.pid, ==, getpid ());
@@ -170,8 +119,8 @@ test_worker_greets_then_answers_calls (Fixture       *fixture,
                                        gconstpointer  data)
 {
   expect_hello (fixture);
-  send_call (fixture, 1, "add", g_variant_new ("(ii)", 2, 3));
-  send_call (fixture, 2, "add", g_variant_new ("(ii)", -10, 4));
+  wire_peer_send_call (fixture->pool_fd, 1, "add", g_variant_new ("(ii)", 2, 3));
+  wire_peer_send_call (fixture->pool_fd, 2, "add", g_variant_new ("(ii)", -10, 4));
   expect_sum (fixture, 1, 5);
   expect_sum (fixture, 2, -6);
 
@@ -185,11 +134,11 @@ test_worker_bad_calls_fail_alone (Fixture       *fixture,
                                   gconstpointer  data)
 {
   expect_hello (fixture);
-  send_call (fixture, 1, "subtract", g_variant_new ("(ii)", 2, 3));
+  wire_peer_send_call (fixture->pool_fd, 1, "subtract", g_variant_new ("(ii)", 2, 3));
   expect_error (fixture, 1, AIO_ERROR, AIO_ERROR_UNKNOWN_FUNCTION);
-  send_call (fixture, 2, "add", g_variant_new ("(ss)", "2", "3"));
+  wire_peer_send_call (fixture->pool_fd, 2, "add", g_variant_new ("(ss)", "2", "3"));
   expect_error (fixture, 2, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT);
-  send_call (fixture, 3, "add", g_variant_new ("(ii)", 20, 22));
+  wire_peer_send_call (fixture->pool_fd, 3, "add", g_variant_new ("(ii)", 20, 22));
   expect_sum (fixture, 3, 42);
 }
 
@@ -198,10 +147,10 @@ test_worker_errors_cross_intact (Fixture       *fixture,
                                  gconstpointer  data)
 {
   expect_hello (fixture);
-  send_call (fixture, 7, "fail", g_variant_new_boolean (TRUE));
+  wire_peer_send_call (fixture->pool_fd, 7, "fail", g_variant_new_boolean (TRUE));
   expect_error (fixture, 7, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
   /* A function that reports nothing must not look like a result. */
-  send_call (fixture, 8, "crash", g_variant_new_boolean (TRUE));
+  wire_peer_send_call (fixture->pool_fd, 8, "crash", g_variant_new_boolean (TRUE));
   expect_error (fixture, 8, AIO_ERROR, AIO_ERROR_FAILED);
 }
 
@@ -212,7 +161,7 @@ test_worker_stops_on_garbage (Fixture       *fixture,
   const guint8 garbage[] = { 3, 0, 0, 0, 'x', 'y', 'z' };
 
   expect_hello (fixture);
-  send_bytes (fixture, garbage, sizeof garbage);
+  wire_peer_send_bytes (fixture->pool_fd, garbage, sizeof garbage);
   g_clear_pointer (&fixture->thread, g_thread_join);
 
   g_assert_false (fixture->served);
@@ -226,7 +175,7 @@ test_worker_stops_on_eof_inside_a_frame (Fixture       *fixture,
   const guint8 partial[] = { 100, 0, 0, 0, 'x' };
 
   expect_hello (fixture);
-  send_bytes (fixture, partial, sizeof partial);
+  wire_peer_send_bytes (fixture->pool_fd, partial, sizeof partial);
   fixture_join (fixture);
 
   g_assert_false (fixture->served);
