@@ -9,6 +9,7 @@
 #include "aio-enum-types.h"
 #include "aio-error.h"
 #include "aio-i18n-private.h"
+#include "aio-task-private.h"
 
 /**
  * SECTION:aio-collector
@@ -1226,7 +1227,7 @@ aio_collector_watch_cancellable (AioCollector *self,
   if (cancellable == NULL)
     return;
 
-  source = g_cancellable_source_new (cancellable);
+  source = aio_cancel_source_new (cancellable);
   g_source_set_callback (source, on_cancelled, task, NULL);
   g_source_attach (source, self->context);
   g_task_set_task_data (task, source, destroy_source);

@@ -11,6 +11,7 @@
 #include "aio-job.h"
 #include "aio-job-private.h"
 #include "aio-scope-private.h"
+#include "aio-task-private.h"
 
 /**
  * SECTION:aio-job
@@ -750,7 +751,7 @@ aio_job_run_async (AioJob              *self,
 
   if (cancellable != NULL)
     {
-      GSource *source = g_cancellable_source_new (cancellable);
+      GSource *source = aio_cancel_source_new (cancellable);
 
       g_task_set_task_data (task, source, destroy_source);
       g_task_attach_source (task, source, G_SOURCE_FUNC (aio_job_on_waiter_cancelled));

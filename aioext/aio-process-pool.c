@@ -21,6 +21,7 @@
 #include "aio-i18n-private.h"
 #include "aio-main.h"
 #include "aio-process-pool.h"
+#include "aio-task-private.h"
 #include "aio-wire-private.h"
 #include "aio-worker.h"
 
@@ -703,7 +704,7 @@ executor_accept_call (gpointer user_data)
 
   if (cancellable != NULL)
     {
-      call->cancel_source = g_cancellable_source_new (cancellable);
+      call->cancel_source = aio_cancel_source_new (cancellable);
       g_source_set_callback (call->cancel_source, G_SOURCE_FUNC (call_cancelled), call, NULL);
       g_source_attach (call->cancel_source, executor->context);
     }

@@ -789,7 +789,7 @@ aio_rate_limiter_enqueue (AioRateLimiter *self,
         waiter_arm_timer_locked (waiter, next_start, g_get_monotonic_time ());
       if (cancellable != NULL)
         {
-          waiter->cancel_source = g_cancellable_source_new (cancellable);
+          waiter->cancel_source = aio_cancel_source_new (cancellable);
           g_source_set_static_name (waiter->cancel_source, "[aioext] rate limiter cancel");
           g_task_attach_source (task, waiter->cancel_source, G_SOURCE_FUNC (waiter_on_cancelled));
         }

@@ -614,7 +614,7 @@ waiter_watch_cancellable (Waiter *waiter,
   if (cancellable == NULL)
     return;
 
-  waiter->cancel_source = g_cancellable_source_new (cancellable);
+  waiter->cancel_source = aio_cancel_source_new (cancellable);
   g_source_set_static_name (waiter->cancel_source, "[aioext] semaphore cancel");
   g_task_attach_source (task, waiter->cancel_source, G_SOURCE_FUNC (waiter_on_cancelled));
 }

@@ -19,4 +19,6 @@ void aio_task_return_cancelled (GTask      *task,
                                 const char *message);
 void aio_source_drop          (GSource   **source_pointer);
 
+GSource *aio_cancel_source_new (GCancellable *cancellable);
+
 G_END_DECLS

@@ -106,3 +106,90 @@ aio_source_drop (GSource **source_pointer)
       g_source_unref (source);
     }
 }
+
+/* A drop-in for g_cancellable_source_new(). GLib 2.74's GCancellableSource
+ * leaks itself when its last reference goes in one thread while another
+ * thread is still inside g_cancellable_cancel() for the same cancellable:
+ * its dispose resurrects the source for a "cancelled" handler that has
+ * already run, or that it then disconnects, so nothing ever drops that
+ * reference. Here the handler reaches the source only through a slot that
+ * the source clears, under a lock, before it goes; the slot itself belongs
+ * to the signal closure, which GObject keeps alive until any emission in
+ * progress has finished, so neither side can see freed memory. */
+typedef struct
+{
+  GSource       source;
+  GCancellable *cancellable;
+  GSource     **slot;
+  gulong        handler_id;
+} AioCancelSource;
+
+G_LOCK_DEFINE_STATIC (cancel_sources);
+
+static void
+aio_cancel_source_on_cancelled (GCancellable *cancellable,
+                                gpointer      user_data)
+{
+  GSource **slot = user_data;
+
+  G_LOCK (cancel_sources);
+  if (*slot != NULL)
+    g_source_set_ready_time (*slot, 0);
+  G_UNLOCK (cancel_sources);
+}
+
+static gboolean
+aio_cancel_source_dispatch (GSource     *source,
+                            GSourceFunc  callback,
+                            gpointer     user_data)
+{
+  AioCancelSource *self = (AioCancelSource *) source;
+
+  g_source_set_ready_time (source, -1);
+  if (callback == NULL)
+    return G_SOURCE_REMOVE;
+
+  return ((GCancellableSourceFunc) (void (*) (void)) callback) (self->cancellable, user_data);
+}
+
+static void
+aio_cancel_source_finalize (GSource *source)
+{
+  AioCancelSource *self = (AioCancelSource *) source;
+
+  if (self->handler_id != 0)
+    {
+      G_LOCK (cancel_sources);
+      *self->slot = NULL;
+      G_UNLOCK (cancel_sources);
+      /* Unlike g_cancellable_disconnect(), never waits for a cancellation
+       * running in another thread, so this is safe from any thread, even
+       * from inside a "cancelled" handler. */
+      g_signal_handler_disconnect (self->cancellable, self->handler_id);
+    }
+  g_object_unref (self->cancellable);
+}
+
+static GSourceFuncs aio_cancel_source_funcs = {
+  .dispatch = aio_cancel_source_dispatch,
+  .finalize = aio_cancel_source_finalize,
+};
+
+/* Returns a source that dispatches once @cancellable is cancelled, with a
+ * #GCancellableSourceFunc callback, as g_cancellable_source_new() does. */
+GSource *
+aio_cancel_source_new (GCancellable *cancellable)
+{
+  GSource *source = g_source_new (&aio_cancel_source_funcs, sizeof (AioCancelSource));
+  AioCancelSource *self = (AioCancelSource *) source;
+
+  g_source_set_static_name (source, "[aioext] cancel watch");
+  self->cancellable = g_object_ref (cancellable);
+  self->slot = g_new (GSource *, 1);
+  *self->slot = source;
+  /* Runs the handler at once, and frees the slot, when already cancelled. */
+  self->handler_id = g_cancellable_connect (cancellable, G_CALLBACK (aio_cancel_source_on_cancelled),
+                                            self->slot, g_free);
+
+  return source;
+}
