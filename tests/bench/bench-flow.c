@@ -433,20 +433,29 @@ bench_waiter_memory (guint waiters)
 
 typedef struct
 {
-  gint64 *starts;
+  gint64 *starts;     /* by call, not by completion: a call granted inside
+                       * acquire_async() may be called back after one
+                       * granted later by the timer */
   guint   completed;
 } Starts;
+
+typedef struct
+{
+  Starts *starts;
+  guint   index;
+} Call;
 
 static void
 record_start (GObject      *source_object,
               GAsyncResult *result,
               gpointer      user_data)
 {
-  Starts *starts = user_data;
+  Call *call = user_data;
 
   if (!aio_rate_limiter_acquire_finish (AIO_RATE_LIMITER (source_object), result, NULL))
     g_error ("the wait failed");
-  starts->starts[starts->completed++] = g_get_monotonic_time ();
+  call->starts->starts[call->index] = g_get_monotonic_time ();
+  call->starts->completed++;
 }
 
 static void
@@ -458,6 +467,7 @@ bench_rate_limiter (const char *name,
   g_autofree char *full_name = g_strconcat ("rate-limiter-", name, NULL);
   g_autoptr(AioRateLimiter) limiter = NULL;
   Starts starts = { NULL, 0 };
+  Call *call_records;
   gint64 *granted_at, begin;
   double *lateness, seconds, p99;
   gint64 max_early_us = 0;
@@ -468,6 +478,7 @@ bench_rate_limiter (const char *name,
 
   limiter = aio_rate_limiter_new (max_calls, period_us / 1e6, 0.0, NULL);
   starts.starts = g_new (gint64, calls);
+  call_records = g_new (Call, calls);
   granted_at = g_new0 (gint64, calls);
   lateness = g_new0 (double, calls);
   begin = g_get_monotonic_time ();
@@ -478,7 +489,8 @@ bench_rate_limiter (const char *name,
    * dispatch that grants them. */
   for (guint i = 0; i < calls; i++)
     {
-      aio_rate_limiter_acquire_async (limiter, NULL, record_start, &starts);
+      call_records[i] = (Call) { &starts, i };
+      aio_rate_limiter_acquire_async (limiter, NULL, record_start, &call_records[i]);
       if (aio_rate_limiter_get_waiters (limiter) == 0)
         granted_at[i] = g_get_monotonic_time ();
     }
@@ -525,6 +537,7 @@ bench_rate_limiter (const char *name,
 
   g_free (lateness);
   g_free (granted_at);
+  g_free (call_records);
   g_free (starts.starts);
 }
 
