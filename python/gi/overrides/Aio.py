@@ -100,6 +100,13 @@ class Job(Aio.Job):
         return Aio.Job.new(start)
 
     @classmethod
+    def new_fallible(cls, func, *args):
+        """The same as ``new()``: from Python every job function may raise.
+        (Without the override, PyGObject would only print an exception that
+        is not a ``GLib.Error``, and the job would never complete.)"""
+        return cls.new(func, *args)
+
+    @classmethod
     def new_for_value(cls, value):
         return Aio.Job.new_for_value(_to_gvalue(value))
 
