@@ -23,6 +23,9 @@
  * completed once from any thread, and read any number of times. The class
  * description below tells how a job starts, completes and is cancelled, and
  * shows it from C, Python, JavaScript and Vala.
+ *
+ * Complete programs that use it, in C, Python, JavaScript and Vala:
+ * [its section of the chapter on every class][aioext-languages-job].
  */
 
 /**
