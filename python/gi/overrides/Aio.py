@@ -317,6 +317,66 @@ Semaphore = override(Semaphore)
 __all__.append('Semaphore')
 
 
+def _reporting_exceptions(func):
+    """Wraps a function that runs on a worker thread and reports failure
+    through a GError: PyGObject only prints an exception other than
+    GLib.Error raised there, and C sees a failure without an error. The
+    wrapper raises it as Aio.Error.FAILED with the exception's text."""
+    @functools.wraps(func)
+    def wrapper(*args):
+        try:
+            return func(*args)
+        except GLib.Error:
+            raise
+        except Exception as exception:
+            raise _error_from_exception(exception)
+
+    return wrapper
+
+
+class ThreadPool(Aio.ThreadPool):
+    """AioThreadPool whose Python functions may raise anything: an exception
+    fails the call with its text (Aio.Error.FAILED), a GLib.Error as it is.
+    The function returns a ``(True, value)`` pair; the tuple after it holds
+    extra arguments for it: ``pool.run_async(func, (), None, done)``."""
+
+    def run_async(self, func, *args):
+        return Aio.ThreadPool.run_async(self, _reporting_exceptions(func), *args)
+
+    def create_job(self, func, *args):
+        return Aio.ThreadPool.create_job(self, _reporting_exceptions(func), *args)
+
+
+ThreadPool = override(ThreadPool)
+__all__.append('ThreadPool')
+
+
+class ThreadIterator(Aio.ThreadIterator):
+    """AioThreadIterator whose Python producer may raise anything: an
+    exception ends the stream with its text as the error."""
+
+    @classmethod
+    def new(cls, pool, func, *args):
+        return Aio.ThreadIterator.new(pool, _reporting_exceptions(func), *args)
+
+
+ThreadIterator = override(ThreadIterator)
+__all__.append('ThreadIterator')
+
+
+class Worker(Aio.Worker):
+    """AioWorker whose Python functions may raise anything: an exception
+    fails the call with its text (Aio.Error.FAILED), a GLib.Error crosses to
+    the caller as it is."""
+
+    def register(self, name, arguments_type, func, *args):
+        return Aio.Worker.register(self, name, arguments_type, _reporting_exceptions(func), *args)
+
+
+Worker = override(Worker)
+__all__.append('Worker')
+
+
 def in_thread(func, *args, pool=None):
     """A job that runs ``func(*args)`` on a worker thread of ``pool`` (the
     default thread pool unless given), the counterpart of aioextensions'
@@ -328,12 +388,7 @@ def in_thread(func, *args, pool=None):
         outcome = {}
 
         def work(cancellable):
-            try:
-                outcome['value'] = func(*args)
-            except GLib.Error:
-                raise
-            except Exception as exception:
-                raise _error_from_exception(exception)
+            outcome['value'] = func(*args)
             # The value itself is handed over below, in the caller's context:
             # PyGObject 3.42 crashes on a G_TYPE_PYOBJECT GValue returned
             # from a thread, which large ints need.
@@ -347,7 +402,7 @@ def in_thread(func, *args, pool=None):
             else:
                 job.return_value(outcome['value'])
 
-        pool.run_async(work, (), cancellable, done)
+        pool.run_async(_reporting_exceptions(work), (), cancellable, done)
 
     return Job.new(start)
 
