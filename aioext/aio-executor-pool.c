@@ -16,6 +16,9 @@
  * @include: aioext.h
  *
  * See #AioExecutorPool for how to use it.
+ *
+ * Complete programs that use it, in C, Python, JavaScript and Vala:
+ * [its section of the chapter on every class][aioext-languages-executor-pool].
  */
 
 /**

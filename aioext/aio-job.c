@@ -24,6 +24,9 @@
  * completed once from any thread, and read any number of times. The class
  * description below tells how a job starts, completes and is cancelled, and
  * shows it from C, Python, JavaScript and Vala.
+ *
+ * Complete programs that use it, in C, Python, JavaScript and Vala:
+ * [its section of the chapter on every class][aioext-languages-job].
  */
 
 /**
@@ -320,6 +323,100 @@ aio_job_new_for_async (AioJobAsyncFunc  start_func,
   call->user_data_destroy = user_data_destroy;
 
   return aio_job_new (async_call_start, call, async_call_free);
+}
+
+/* The function of aio_job_new_fallible() and its data. */
+typedef struct
+{
+  AioJobFallibleFunc func;
+  gpointer           user_data;
+  GDestroyNotify     user_data_destroy;
+} FallibleCall;
+
+static void
+fallible_call_free (gpointer data)
+{
+  FallibleCall *call = data;
+
+  if (call->user_data_destroy != NULL)
+    call->user_data_destroy (call->user_data);
+  g_free (call);
+}
+
+static void
+fallible_call_start (AioJob       *job,
+                     GCancellable *cancellable,
+                     gpointer      user_data)
+{
+  FallibleCall *call = user_data;
+  g_autoptr(GError) error = NULL;
+  gboolean has_returned;
+
+  call->func (job, cancellable, call->user_data, &error);
+  if (error == NULL)
+    return;
+
+  g_mutex_lock (&job->mutex);
+  has_returned = job->has_returned;
+  g_mutex_unlock (&job->mutex);
+
+  /* The job keeps its first outcome; a failure reported after it is a bug
+   * in the function, but its message is worth showing. */
+  if (has_returned)
+    g_warning ("The function of a job failed after it had completed the job: %s", error->message);
+  else
+    aio_job_return_error (job, g_steal_pointer (&error));
+}
+
+/**
+ * aio_job_new_fallible: (constructor)
+ * @func: (scope notified) (closure user_data) (destroy user_data_destroy):
+ *   the function that starts the work, and may fail
+ * @user_data: data for @func
+ * @user_data_destroy: (nullable): frees @user_data once the job completed,
+ *   in the main context the job was started in
+ *
+ * Creates a job like aio_job_new() whose function can fail: when @func
+ * sets an error, the job completes with that error, unless @func had
+ * already completed it.
+ *
+ * This is the constructor to use from JavaScript, where an exception thrown
+ * by the function of aio_job_new() is only logged by GJS and the job never
+ * completes: with aio_job_new_fallible() the exception becomes the job's
+ * error (a `GLib.Error` with its domain and code, any other exception as
+ * itself), so whoever waits for the job sees it. From Vala, the function is
+ * a `throws Error` delegate.
+ *
+ * |[<!-- language="JavaScript" -->
+ * const job = Aio.Job.new_fallible((job, cancellable) => {
+ *     const file = Gio.File.new_for_path(path);   // may throw
+ *     file.load_contents_async(cancellable, (f, res) => {
+ *         try {
+ *             job.return_value(f.load_contents_finish(res)[1]);
+ *         } catch (e) {
+ *             job.return_error(e);
+ *         }
+ *     });
+ * });
+ * ]|
+ *
+ * Returns: (transfer full): a new pending job
+ */
+AioJob *
+aio_job_new_fallible (AioJobFallibleFunc func,
+                      gpointer           user_data,
+                      GDestroyNotify     user_data_destroy)
+{
+  FallibleCall *call;
+
+  g_return_val_if_fail (func != NULL, NULL);
+
+  call = g_new (FallibleCall, 1);
+  call->func = func;
+  call->user_data = user_data;
+  call->user_data_destroy = user_data_destroy;
+
+  return aio_job_new (fallible_call_start, call, fallible_call_free);
 }
 
 /**

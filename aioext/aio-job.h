@@ -50,10 +50,35 @@ G_DECLARE_FINAL_TYPE (AioJob, aio_job, AIO, JOB, GObject)
  * or aio_job_return_error_literal() is called on @job, now or later, from
  * any thread. When @cancellable is cancelled it should complete promptly
  * with %G_IO_ERROR_CANCELLED.
+ *
+ * The function has no way to report a failure but the job itself: GJS only
+ * logs an exception that escapes it, and the job then never completes. A
+ * function that may throw belongs in aio_job_new_fallible() (Python's
+ * override turns exceptions into the job's error for both constructors).
  */
 typedef void (*AioJobFunc) (AioJob       *job,
                             GCancellable *cancellable,
                             gpointer      user_data);
+
+/**
+ * AioJobFallibleFunc:
+ * @job: the job being started
+ * @cancellable: the job's own #GCancellable, cancelled when the job is
+ *   cancelled
+ * @user_data: the data given when the job was created
+ * @error: return location for a #GError
+ *
+ * Starts the work of @job, like an #AioJobFunc, but may fail instead: when
+ * it cannot start the work it sets @error, and the job completes with that
+ * error. From JavaScript, Python and Vala that is an exception thrown by the
+ * function. A function that sets no error must make sure that the job is
+ * completed, now or later, exactly as an #AioJobFunc must. There is no
+ * return value to forget: only @error tells a failure.
+ */
+typedef void (*AioJobFallibleFunc) (AioJob        *job,
+                                    GCancellable  *cancellable,
+                                    gpointer       user_data,
+                                    GError       **error);
 
 /**
  * AioJobAsyncFunc:
@@ -89,6 +114,10 @@ typedef gpointer (*AioJobFinishFunc) (GObject       *source_object,
 
 AIO_AVAILABLE_IN_1_0
 AioJob       *aio_job_new                  (AioJobFunc            func,
+                                            gpointer              user_data,
+                                            GDestroyNotify        user_data_destroy) G_GNUC_WARN_UNUSED_RESULT;
+AIO_AVAILABLE_IN_1_0
+AioJob       *aio_job_new_fallible         (AioJobFallibleFunc    func,
                                             gpointer              user_data,
                                             GDestroyNotify        user_data_destroy) G_GNUC_WARN_UNUSED_RESULT;
 AIO_AVAILABLE_IN_1_0

@@ -22,6 +22,9 @@
  * ready source of the thread-default context run before going on, and
  * aio_get_cpu_cores() tells how many processors the process may use, which
  * is what the default pool sizes are derived from.
+ *
+ * Complete programs that use it, in C, Python, JavaScript and Vala:
+ * [its section of the chapter on every class][aioext-languages-job].
  */
 
 /**

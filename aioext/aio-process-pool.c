@@ -83,6 +83,9 @@
  * |[<!-- language="Vala" -->
  * var result = yield Aio.ProcessPool.get_default ().call ("fibonacci", new Variant ("(u)", 35), null);
  * ]|
+ *
+ * Complete programs that use it, in C, Python, JavaScript and Vala:
+ * [its section of the chapter on every class][aioext-languages-process-pool].
  */
 
 #define WORKER_FD          3

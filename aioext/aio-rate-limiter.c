@@ -21,6 +21,9 @@
  * @see_also: #AioSemaphore, #AioJob
  *
  * See #AioRateLimiter for how to use it.
+ *
+ * Complete programs that use it, in C, Python, JavaScript and Vala:
+ * [its section of the chapter on every class][aioext-languages-rate-limiter].
  */
 
 /**

@@ -19,6 +19,9 @@
  * @see_also: #AioRateLimiter, #AioJob
  *
  * See #AioSemaphore for how to use it.
+ *
+ * Complete programs that use it, in C, Python, JavaScript and Vala:
+ * [its section of the chapter on every class][aioext-languages-semaphore].
  */
 
 /**

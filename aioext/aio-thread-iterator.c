@@ -18,6 +18,9 @@
  * @include: aioext.h
  *
  * See #AioThreadIterator for how to use it.
+ *
+ * Complete programs that use it, in C, Python, JavaScript and Vala:
+ * [its section of the chapter on every class][aioext-languages-thread-iterator].
  */
 
 /**

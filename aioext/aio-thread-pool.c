@@ -23,6 +23,9 @@
  * @include: aioext.h
  *
  * See #AioThreadPool for how to use it.
+ *
+ * Complete programs that use it, in C, Python, JavaScript and Vala:
+ * [its section of the chapter on every class][aioext-languages-thread-pool].
  */
 
 /**

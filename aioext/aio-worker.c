@@ -75,6 +75,9 @@
  * });
  * return worker.run ();
  * ]|
+ *
+ * Complete programs that use it, in C, Python, JavaScript and Vala:
+ * [its section of the chapter on every class][aioext-languages-process-pool].
  */
 
 /**

@@ -1,7 +1,8 @@
 /* test-i18n.c: library messages are translated
  *
- * Run with LC_ALL=C.UTF-8 LANGUAGE=es and AIO_LOCALEDIR pointing at the
- * catalogs of the build tree (the test environment sets all three).
+ * Run with LC_ALL=C.UTF-8, LANGUAGE=es or LANGUAGE=fr, and AIO_LOCALEDIR
+ * pointing at the catalogs of the build tree (the suite runs it once per
+ * language).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -9,6 +10,30 @@
 #include <locale.h>
 
 #include <aioext.h>
+
+/* The messages the tests expect, in each language the suite runs them in. */
+typedef struct
+{
+  const char *language;
+  const char *recursive_run_prefix;
+  const char *cancelled_before_start;
+} Translation;
+
+static const Translation translations[] = {
+  { "es", "Se llamó a aio_run()", "El trabajo se canceló antes de empezar." },
+  { "fr", "aio_run() a été appelé alors qu’un autre aio_run()", "La tâche a été annulée avant de commencer." },
+};
+
+static const Translation *
+expected_translation (void)
+{
+  const char *language = g_getenv ("LANGUAGE");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (translations); i++)
+    if (g_strcmp0 (language, translations[i].language) == 0)
+      return &translations[i];
+  g_error ("LANGUAGE must be one of the tested languages, not “%s”", language ? language : "(unset)");
+}
 
 static void
 run_again (AioJob       *job,
@@ -23,18 +48,18 @@ run_again (AioJob       *job,
 }
 
 static void
-test_i18n_recursive_run_error_is_in_spanish (void)
+test_i18n_recursive_run_error_is_translated (void)
 {
   g_autoptr(AioJob) job = aio_job_new (run_again, NULL, NULL);
   g_autoptr(GError) error = NULL;
 
   g_assert_false (aio_run (job, &error));
   g_assert_error (error, AIO_ERROR, AIO_ERROR_RECURSIVE_RUN);
-  g_assert_true (g_str_has_prefix (error->message, "Se llamó a aio_run()"));
+  g_assert_true (g_str_has_prefix (error->message, expected_translation ()->recursive_run_prefix));
 }
 
 static void
-test_i18n_cancelled_before_start_is_in_spanish (void)
+test_i18n_cancelled_before_start_is_translated (void)
 {
   g_autoptr(AioJob) job = aio_job_new (run_again, NULL, NULL);
   g_autoptr(GError) error = NULL;
@@ -42,7 +67,7 @@ test_i18n_cancelled_before_start_is_in_spanish (void)
   aio_job_cancel (job);
   g_assert_false (aio_job_run_sync (job, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpstr (error->message, ==, "El trabajo se canceló antes de empezar.");
+  g_assert_cmpstr (error->message, ==, expected_translation ()->cancelled_before_start);
 }
 
 int
@@ -52,8 +77,8 @@ main (int   argc,
   setlocale (LC_ALL, "");
   g_test_init (&argc, &argv, NULL);
 
-  g_test_add_func ("/i18n/recursive-run-error-is-in-spanish", test_i18n_recursive_run_error_is_in_spanish);
-  g_test_add_func ("/i18n/cancelled-before-start-is-in-spanish", test_i18n_cancelled_before_start_is_in_spanish);
+  g_test_add_func ("/i18n/recursive-run-error-is-translated", test_i18n_recursive_run_error_is_translated);
+  g_test_add_func ("/i18n/cancelled-before-start-is-translated", test_i18n_cancelled_before_start_is_translated);
 
   return g_test_run ();
 }

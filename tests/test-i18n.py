@@ -1,34 +1,50 @@
-"""Library messages reach Python translated (run with LANGUAGE=es).
+"""Library messages reach Python translated (run with LANGUAGE=es or
+LANGUAGE=fr; the suite runs it once per language).
 
 SPDX-License-Identifier: LGPL-2.1-or-later
 """
 
+import os
+
 import aiotap
 from gi.repository import Aio, GLib, Gio
+
+# The messages the tests expect, in each language the suite runs them in.
+TRANSLATIONS = {
+    'es': {
+        'recursive_run_prefix': 'Se llamó a aio_run()',
+        'cancelled_before_start': 'El trabajo se canceló antes de empezar.',
+    },
+    'fr': {
+        'recursive_run_prefix': 'aio_run() a été appelé alors qu’un autre aio_run()',
+        'cancelled_before_start': 'La tâche a été annulée avant de commencer.',
+    },
+}
+EXPECTED = TRANSLATIONS[os.environ['LANGUAGE']]
 
 
 def run_again(job, cancellable):
     job.return_value(Aio.run(Aio.Job.new(run_again)))
 
 
-def test_recursive_run_error_is_in_spanish():
+def test_recursive_run_error_is_translated():
     try:
         Aio.run(Aio.Job.new(run_again))
     except GLib.Error as error:
         assert error.matches(Aio.error_quark(), Aio.Error.RECURSIVE_RUN)
-        assert error.message.startswith('Se llamó a aio_run()'), error.message
+        assert error.message.startswith(EXPECTED['recursive_run_prefix']), error.message
     else:
         raise AssertionError('no error raised')
 
 
-def test_cancelled_before_start_is_in_spanish():
+def test_cancelled_before_start_is_translated():
     job = Aio.Job.new(run_again)
     job.cancel()
     try:
         job.run_sync(None)
     except GLib.Error as error:
         assert error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED)
-        assert error.message == 'El trabajo se canceló antes de empezar.', error.message
+        assert error.message == EXPECTED['cancelled_before_start'], error.message
     else:
         raise AssertionError('no error raised')
 

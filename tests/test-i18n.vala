@@ -1,7 +1,29 @@
-/* Library messages reach Vala translated (run with LANGUAGE=es).
+/* Library messages reach Vala translated (run with LANGUAGE=es or
+ * LANGUAGE=fr; the suite runs it once per language).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+
+/* The messages the tests expect, in each language the suite runs them in. */
+struct Translation {
+    string language;
+    string recursive_run_prefix;
+    string cancelled_before_start;
+}
+
+const Translation[] TRANSLATIONS = {
+    { "es", "Se llamó a aio_run()", "El trabajo se canceló antes de empezar." },
+    { "fr", "aio_run() a été appelé alors qu’un autre aio_run()", "La tâche a été annulée avant de commencer." },
+};
+
+static Translation expected_translation () {
+    var language = Environment.get_variable ("LANGUAGE");
+    foreach (var translation in TRANSLATIONS) {
+        if (translation.language == language)
+            return translation;
+    }
+    error ("LANGUAGE must be one of the tested languages, not “%s”", language ?? "(unset)");
+}
 
 static void run_again (Aio.Job job, Cancellable? cancellable) {
     try {
@@ -12,25 +34,25 @@ static void run_again (Aio.Job job, Cancellable? cancellable) {
     }
 }
 
-static void test_recursive_run_error_is_in_spanish () {
+static void test_recursive_run_error_is_translated () {
     try {
         Aio.run (new Aio.Job (run_again));
         assert_not_reached ();
     } catch (Aio.Error.RECURSIVE_RUN e) {
-        assert (e.message.has_prefix ("Se llamó a aio_run()"));
+        assert (e.message.has_prefix (expected_translation ().recursive_run_prefix));
     } catch (Error e) {
         assert_no_error (e);
     }
 }
 
-static void test_cancelled_before_start_is_in_spanish () {
+static void test_cancelled_before_start_is_translated () {
     var job = new Aio.Job (run_again);
     job.cancel ();
     try {
         job.run_sync ();
         assert_not_reached ();
     } catch (IOError.CANCELLED e) {
-        assert (e.message == "El trabajo se canceló antes de empezar.");
+        assert (e.message == expected_translation ().cancelled_before_start);
     } catch (Error e) {
         assert_no_error (e);
     }
@@ -39,7 +61,7 @@ static void test_cancelled_before_start_is_in_spanish () {
 int main (string[] args) {
     Intl.setlocale (LocaleCategory.ALL, "");
     Test.init (ref args);
-    Test.add_func ("/vala/i18n/recursive-run-error-is-in-spanish", test_recursive_run_error_is_in_spanish);
-    Test.add_func ("/vala/i18n/cancelled-before-start-is-in-spanish", test_cancelled_before_start_is_in_spanish);
+    Test.add_func ("/vala/i18n/recursive-run-error-is-translated", test_recursive_run_error_is_translated);
+    Test.add_func ("/vala/i18n/cancelled-before-start-is-translated", test_cancelled_before_start_is_translated);
     return Test.run ();
 }

@@ -496,6 +496,75 @@ test_job_without_function_fails_cleanly (void)
   g_assert_error (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT);
 }
 
+static void
+fail_to_start (AioJob        *job,
+               GCancellable  *cancellable,
+               gpointer       user_data,
+               GError       **error)
+{
+  Counters *counters = user_data;
+
+  counters->starts++;
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no such page");
+}
+
+static void
+return_later_fallibly (AioJob        *job,
+                       GCancellable  *cancellable,
+                       gpointer       user_data,
+                       GError       **error)
+{
+  add_timeout_here (10, return_string_later_cb, job);
+}
+
+static void
+return_then_fail (AioJob        *job,
+                  GCancellable  *cancellable,
+                  gpointer       user_data,
+                  GError       **error)
+{
+  return_int_now (job, cancellable, user_data);
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "too late");
+}
+
+static void
+test_job_fallible_error_completes_the_job (void)
+{
+  Counters counters = { 0 };
+  g_autoptr(AioJob) job = aio_job_new_fallible (fail_to_start, &counters, counters_note_free);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (aio_job_run_sync (job, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_cmpstr (error->message, ==, "no such page");
+  g_assert_cmpuint (counters.starts, ==, 1);
+  g_assert_cmpuint (counters.frees, ==, 1);
+}
+
+static void
+test_job_fallible_without_error_completes_later (void)
+{
+  g_autoptr(AioJob) job = aio_job_new_fallible (return_later_fallibly, NULL, NULL);
+  const GValue *value = aio_job_run_sync (job, NULL, NULL);
+
+  g_assert_nonnull (value);
+  g_assert_cmpstr (g_value_get_string (value), ==, "later");
+}
+
+static void
+test_job_fallible_error_after_return_keeps_the_outcome (void)
+{
+  Counters counters = { 0 };
+  g_autoptr(AioJob) job = aio_job_new_fallible (return_then_fail, &counters, NULL);
+  const GValue *value;
+
+  g_test_expect_message ("Aio", G_LOG_LEVEL_WARNING, "*after it had completed the job: too late");
+  value = aio_job_run_sync (job, NULL, NULL);
+  g_test_assert_expected_messages ();
+  g_assert_nonnull (value);
+  g_assert_cmpint (g_value_get_int (value), ==, 42);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -517,6 +586,9 @@ main (int   argc,
   g_test_add_func ("/job/return/twice-is-a-programmer-error", test_job_second_return_is_a_programmer_error);
   g_test_add_func ("/job/start/without-function-fails-cleanly", test_job_without_function_fails_cleanly);
   g_test_add_func ("/job/state/changes-are-notified", test_job_state_changes_are_notified);
+  g_test_add_func ("/job/fallible/error-completes-the-job", test_job_fallible_error_completes_the_job);
+  g_test_add_func ("/job/fallible/without-error-completes-later", test_job_fallible_without_error_completes_later);
+  g_test_add_func ("/job/fallible/error-after-return-keeps-the-outcome", test_job_fallible_error_after_return_keeps_the_outcome);
 
   return g_test_run ();
 }

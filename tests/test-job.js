@@ -140,8 +140,34 @@ test('64-bit integers survive as GObject.Value', () => {
     assertEqual(Aio.run(Aio.Job.new(j => j.return_value(value))), 2 ** 53);
 });
 
-// GJS has no override for Aio: an exception thrown by a job function is only
-// logged and the job never completes. Wrapping a promise is the JS way.
+test('a throw in a new_fallible function becomes the job error', async () => {
+    const gerror = Aio.Job.new_fallible(() => {
+        throw new GLib.Error(Gio.IOErrorEnum, Gio.IOErrorEnum.NOT_FOUND, 'no such page');
+    });
+    const e = expectError(() => Aio.run(gerror), Gio.IOErrorEnum, Gio.IOErrorEnum.NOT_FOUND);
+    assertEqual(e.message, 'no such page');
+
+    const plain = Aio.Job.new_fallible(() => {
+        throw new TypeError('bad input');
+    });
+    let caught = null;
+    try {
+        await plain.run_async(null);
+    } catch (exception) {
+        caught = exception;
+    }
+    assert(caught instanceof TypeError, `a TypeError, not ${caught}`);
+    assertEqual(caught.message, 'bad input');
+    assertEqual(plain.get_state(), Aio.JobState.FAILED);
+});
+
+test('a new_fallible function that does not throw completes the job itself', async () => {
+    const job = Aio.Job.new_fallible(j => callLater(5, () => j.return_value('later')));
+    assertEqual(await job.run_async(null), 'later');
+});
+
+// A promise's rejection is not a throw of the job function: an async JS
+// function needs its outcome handed to the job.
 function jobFromAsync(fn) {
     return Aio.Job.new((job, cancellable) => {
         fn(cancellable).then(value => job.return_value(value), e => {

@@ -245,6 +245,20 @@ static void test_async_method_wraps_into_a_job () {
     }
 }
 
+static void test_fallible_throw_becomes_the_job_error () {
+    var job = new Aio.Job.fallible ((job, cancellable) => {
+        throw new IOError.NOT_FOUND ("no such page");
+    });
+    try {
+        Aio.run (job);
+        assert_not_reached ();
+    } catch (IOError.NOT_FOUND e) {
+        assert (e.message == "no such page");
+    } catch (Error e) {
+        assert_no_error (e);
+    }
+}
+
 int main (string[] args) {
     Test.init (ref args);
     Test.add_func ("/vala/job/run-returns-value", test_run_returns_value);
@@ -258,5 +272,6 @@ int main (string[] args) {
     Test.add_func ("/vala/job/completed/for-value-and-error", test_for_value_and_for_error_are_completed);
     Test.add_func ("/vala/job/state/changes-are-notified", test_state_changes_are_notified);
     Test.add_func ("/vala/job/async-method/wraps-into-a-job", test_async_method_wraps_into_a_job);
+    Test.add_func ("/vala/job/fallible/throw-becomes-the-job-error", test_fallible_throw_becomes_the_job_error);
     return Test.run ();
 }

@@ -41,6 +41,15 @@ def test_glib_error_in_job_function_is_kept_as_it_is():
     assert error.message == 'gone'
 
 
+def test_new_fallible_turns_any_exception_into_the_jobs_error():
+    def fail(job, cancellable, message):
+        raise ValueError(message)
+
+    error = expect_error(lambda: Aio.run(Aio.Job.new_fallible(fail, 'no such value')),
+                         Aio.error_quark(), Aio.Error.FAILED)
+    assert error.message == 'ValueError: no such value', error.message
+
+
 def test_exception_after_returning_keeps_the_first_outcome():
     def return_then_fail(job, cancellable):
         job.return_value('first')

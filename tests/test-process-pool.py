@@ -49,7 +49,8 @@ def test_results_and_worker_errors_arrive_intact():
 
 def test_python_exception_in_worker_fails_the_call():
     pool = Aio.ProcessPool.new(1, WORKER)
-    expect_error(pool, 'crash', GLib.Variant('b', True), Aio.error_quark(), Aio.Error.FAILED)
+    error = expect_error(pool, 'crash', GLib.Variant('b', True), Aio.error_quark(), Aio.Error.FAILED)
+    assert error.message == 'ValueError: a Python exception', error.message
     assert call(pool, 'add', GLib.Variant('(ii)', (1, 2))).unpack() == 3
 
 

@@ -72,6 +72,7 @@ def test_python_exception_is_an_error_never_a_silent_result():
         run_call(Aio.ThreadPool.new(2), work)
     except GLib.Error as error:
         assert error.matches(Aio.error_quark(), Aio.Error.FAILED)
+        assert error.message == 'ValueError: bad input', error.message
     else:
         raise AssertionError('no error raised')
 
@@ -181,6 +182,21 @@ def test_generate_in_thread_drives_a_generator_with_send():
     next(generator)
     iterator = Aio.ThreadIterator.new(None, lambda c, sent: (True, generator.send(sent)))
     assert [step(iterator, value) for value in (5, 7, 30)] == [5, 12, 42]
+
+
+def test_python_exception_in_a_producer_ends_the_stream_with_its_text():
+    def failing(cancellable, sent):
+        raise OSError('disk gone')
+
+    iterator = Aio.ThreadIterator.new(None, failing)
+    try:
+        iterate(iterator)
+    except GLib.Error as error:
+        assert error.matches(Aio.error_quark(), Aio.Error.FAILED)
+        assert error.message == 'OSError: disk gone', error.message
+    else:
+        raise AssertionError('no error raised')
+    assert iterator.is_finished()
 
 
 def test_generator_exception_ends_the_stream():

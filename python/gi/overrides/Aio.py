@@ -14,8 +14,14 @@ GI alone makes two things about jobs clumsy from Python:
 This override turns such exceptions into the job's error and stores any
 Python value. It also adds ``Aio.run(callable, *args)`` and
 ``Aio.CPU_CORES``.
+
+With PyGObject 3.50 or later, whose ``gi.events`` runs asyncio on the GLib
+main loop, a job can be awaited (``await job``) and permits taken with
+``async with semaphore.permits(n):``; PyGObject itself makes every
+``_async`` method awaitable there when its callback is left out.
 """
 
+import asyncio
 import functools
 import os
 import pickle
@@ -23,12 +29,17 @@ import sys
 import threading
 import traceback
 
-from gi.repository import GLib, GObject
+from gi.repository import Gio, GLib, GObject
 
 from ..module import get_introspection_module
 from ..overrides import override
 
 Aio = get_introspection_module('Aio')
+
+try:
+    from gi import events as _gi_events  # PyGObject 3.50+: asyncio on GLib
+except ImportError:
+    _gi_events = None
 
 __all__ = []
 
@@ -100,8 +111,22 @@ class Job(Aio.Job):
         return Aio.Job.new(start)
 
     @classmethod
+    def new_fallible(cls, func, *args):
+        """The same as ``new()``: from Python every job function may raise.
+        (Without the override, PyGObject would only print an exception that
+        is not a ``GLib.Error``, and the job would never complete.)"""
+        return cls.new(func, *args)
+
+    @classmethod
     def new_for_value(cls, value):
         return Aio.Job.new_for_value(_to_gvalue(value))
+
+    def __await__(self):
+        """``await job`` waits for the job's outcome (starting it if
+        needed) and returns its value or raises its error; cancelling the
+        awaiting task cancels the job. Needs an asyncio loop that runs the
+        GLib main context: PyGObject 3.50's ``gi.events.GLibEventLoopPolicy``."""
+        return _wait_for_job(self).__await__()
 
     # Remember that the job returned, so that an exception its function
     # raises afterwards is not turned into a second outcome (which the C side
@@ -122,6 +147,40 @@ class Job(Aio.Job):
 
 Job = override(Job)
 __all__.append('Job')
+
+
+def _loop_runs_glib(loop):
+    """Whether ``loop`` dispatches the GLib main context, so that a job's
+    callback can reach a coroutine that awaits it."""
+    return _gi_events is not None and isinstance(loop, _gi_events.GLibEventLoop)
+
+
+async def _wait_for_job(job):
+    loop = asyncio.get_running_loop()
+    if not _loop_runs_glib(loop):
+        # A plain asyncio loop never iterates the GLib main context: the
+        # wait would hang. Polling it from asyncio would work, badly.
+        raise RuntimeError(
+            'awaiting an Aio.Job needs an asyncio loop that runs the GLib main loop '
+            '(PyGObject 3.50 or later: asyncio.set_event_loop_policy(gi.events.GLibEventLoopPolicy())); '
+            'with an older PyGObject use run_async() and a GLib.MainLoop, or Aio.run()')
+    future = loop.create_future()
+    cancellable = Gio.Cancellable()
+
+    def done(source, result):
+        if future.cancelled():
+            return
+        try:
+            future.set_result(source.run_finish(result))
+        except GLib.Error as error:
+            future.set_exception(error)
+
+    job.run_async(cancellable, done)
+    try:
+        return await future
+    except asyncio.CancelledError:
+        cancellable.cancel()
+        raise
 
 
 def run(job, *args):
@@ -208,24 +267,36 @@ class _Permits:
         self._semaphore = semaphore
         self._count = count
 
+    def _acquisition(self):
+        """A job that completes once the permits are held."""
+        def wait(job, cancellable):
+            def acquired(source, result):
+                try:
+                    source.acquire_finish(result)
+                    job.return_value(True)
+                except GLib.Error as error:
+                    job.return_error(error)
+
+            self._semaphore.acquire_async(self._count, cancellable, acquired)
+
+        return Job.new(wait)
+
     def __enter__(self):
         if not self._semaphore.try_acquire(self._count):
-            def wait(job, cancellable):
-                def acquired(source, result):
-                    try:
-                        source.acquire_finish(result)
-                        job.return_value(True)
-                    except GLib.Error as error:
-                        job.return_error(error)
-
-                self._semaphore.acquire_async(self._count, cancellable, acquired)
-
-            Job.new(wait).run_sync(None)
+            self._acquisition().run_sync(None)
         return self
 
     def __exit__(self, *exception):
         self._semaphore.release(self._count)
         return False
+
+    async def __aenter__(self):
+        if not self._semaphore.try_acquire(self._count):
+            await self._acquisition()
+        return self
+
+    async def __aexit__(self, *exception):
+        return self.__exit__(*exception)
 
 
 class Semaphore(Aio.Semaphore):
@@ -234,7 +305,9 @@ class Semaphore(Aio.Semaphore):
     permits are taken at once (never some of them), released when the
     block ends, whatever happens in it. Entering blocks the thread until the
     permits are free, like ``threading.Semaphore``; from a main-loop
-    callback use ``acquire_async()`` or ``run_job_async()`` instead."""
+    callback use ``acquire_async()`` or ``run_job_async()`` instead. In a
+    coroutine on PyGObject 3.50's GLib asyncio loop, ``async with
+    semaphore.permits(n):`` waits without blocking (see ``Job.__await__``)."""
 
     def permits(self, count=1):
         return _Permits(self, count)
@@ -242,6 +315,66 @@ class Semaphore(Aio.Semaphore):
 
 Semaphore = override(Semaphore)
 __all__.append('Semaphore')
+
+
+def _reporting_exceptions(func):
+    """Wraps a function that runs on a worker thread and reports failure
+    through a GError: PyGObject only prints an exception other than
+    GLib.Error raised there, and C sees a failure without an error. The
+    wrapper raises it as Aio.Error.FAILED with the exception's text."""
+    @functools.wraps(func)
+    def wrapper(*args):
+        try:
+            return func(*args)
+        except GLib.Error:
+            raise
+        except Exception as exception:
+            raise _error_from_exception(exception)
+
+    return wrapper
+
+
+class ThreadPool(Aio.ThreadPool):
+    """AioThreadPool whose Python functions may raise anything: an exception
+    fails the call with its text (Aio.Error.FAILED), a GLib.Error as it is.
+    The function returns a ``(True, value)`` pair; the tuple after it holds
+    extra arguments for it: ``pool.run_async(func, (), None, done)``."""
+
+    def run_async(self, func, *args):
+        return Aio.ThreadPool.run_async(self, _reporting_exceptions(func), *args)
+
+    def create_job(self, func, *args):
+        return Aio.ThreadPool.create_job(self, _reporting_exceptions(func), *args)
+
+
+ThreadPool = override(ThreadPool)
+__all__.append('ThreadPool')
+
+
+class ThreadIterator(Aio.ThreadIterator):
+    """AioThreadIterator whose Python producer may raise anything: an
+    exception ends the stream with its text as the error."""
+
+    @classmethod
+    def new(cls, pool, func, *args):
+        return Aio.ThreadIterator.new(pool, _reporting_exceptions(func), *args)
+
+
+ThreadIterator = override(ThreadIterator)
+__all__.append('ThreadIterator')
+
+
+class Worker(Aio.Worker):
+    """AioWorker whose Python functions may raise anything: an exception
+    fails the call with its text (Aio.Error.FAILED), a GLib.Error crosses to
+    the caller as it is."""
+
+    def register(self, name, arguments_type, func, *args):
+        return Aio.Worker.register(self, name, arguments_type, _reporting_exceptions(func), *args)
+
+
+Worker = override(Worker)
+__all__.append('Worker')
 
 
 def in_thread(func, *args, pool=None):
@@ -255,12 +388,7 @@ def in_thread(func, *args, pool=None):
         outcome = {}
 
         def work(cancellable):
-            try:
-                outcome['value'] = func(*args)
-            except GLib.Error:
-                raise
-            except Exception as exception:
-                raise _error_from_exception(exception)
+            outcome['value'] = func(*args)
             # The value itself is handed over below, in the caller's context:
             # PyGObject 3.42 crashes on a G_TYPE_PYOBJECT GValue returned
             # from a thread, which large ints need.
@@ -274,7 +402,7 @@ def in_thread(func, *args, pool=None):
             else:
                 job.return_value(outcome['value'])
 
-        pool.run_async(work, (), cancellable, done)
+        pool.run_async(_reporting_exceptions(work), (), cancellable, done)
 
     return Job.new(start)
 

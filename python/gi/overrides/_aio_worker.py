@@ -13,7 +13,6 @@ as multiprocessing's spawn mode does.
 import os
 import pickle
 import sys
-import traceback
 import types
 
 import gi
@@ -45,15 +44,11 @@ def _load_main_script(path):
 
 
 def _python_call(arguments, cancellable):
-    try:
-        function, args = pickle.loads(arguments.get_data_as_bytes().get_data())
-        result = function(*args)
-        return GLib.Variant('ay', pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
-    except GLib.Error:
-        raise
-    except Exception as exception:
-        text = ''.join(traceback.format_exception_only(type(exception), exception)).strip()
-        raise GLib.Error.new_literal(Aio.error_quark(), text, Aio.Error.FAILED)
+    # An exception becomes the call's error through the override's
+    # Aio.Worker.register().
+    function, args = pickle.loads(arguments.get_data_as_bytes().get_data())
+    result = function(*args)
+    return GLib.Variant('ay', pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def main():
