@@ -493,22 +493,26 @@ aio_executor_pool_make_default (AioExecutorPool *self)
   g_mutex_unlock (&priv->mutex);
 }
 
-void
+/* Returns the new count. */
+int
 aio_executor_pool_add_queued (AioExecutorPool *self,
                               int              delta)
 {
   AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
+  int queued = g_atomic_int_add (&priv->queued, delta) + delta;
 
-  g_atomic_int_add (&priv->queued, delta);
   aio_executor_pool_schedule_notify (self, NOTIFY_QUEUED);
+  return queued;
 }
 
-void
+/* Returns the new count. */
+int
 aio_executor_pool_add_running (AioExecutorPool *self,
                                int              delta)
 {
   AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
+  int running = g_atomic_int_add (&priv->running, delta) + delta;
 
-  g_atomic_int_add (&priv->running, delta);
   aio_executor_pool_schedule_notify (self, NOTIFY_RUNNING);
+  return running;
 }

@@ -108,9 +108,9 @@ G_DECLARE_FINAL_TYPE (AioThreadResult, aio_thread_result, AIO, THREAD_RESULT, GO
  * GThreadPool only lends threads to worker loops, and each loop takes calls
  * one at a time until none is left, then gives its thread back. A new loop
  * is started only when no loop runs or the waiting calls outnumber the
- * loops free to take them, so a burst of calls wakes a handful of threads
- * once instead of signalling one per call, and one call still gets its own
- * thread at once.
+ * loops free to take them (the pool's queued and running counts tell), so
+ * a burst of calls wakes a handful of threads once instead of signalling
+ * one per call, and one call still gets its own thread at once.
  *
  * Submitting never blocks: calls are pushed onto a lock-free stack, and a
  * loop that finds its FIFO empty takes the whole stack under the mutex and
@@ -126,10 +126,8 @@ struct _Executor
   GThreadPool     *threads;
   int              max_loops;
 
-  ThreadCall   *pushed;        /* atomic: a stack of new calls, newest first */
-  int              waiting;       /* atomic: calls pushed and not yet taken */
+  ThreadCall      *pushed;        /* atomic: a stack of new calls, newest first */
   int              loops;         /* atomic: loops started and not ended */
-  int              busy_loops;    /* atomic: loops running a call */
   int              is_stopping;   /* atomic: fail what is still waiting */
 
   GMutex           mutex;
@@ -381,16 +379,22 @@ thread_call_new (AioThreadPool       *pool,
                  GAsyncReadyCallback  callback,
                  gpointer             callback_data)
 {
-  ThreadCall *call = g_new0 (ThreadCall, 1);
+  /* g_new() rather than g_new0(): glibc's calloc() bypasses its
+   * per-thread cache. */
+  ThreadCall *call = g_new (ThreadCall, 1);
 
-  call->queue = aio_completion_queue_ref_thread_default ();
-  call->pool = g_object_ref (pool);
-  call->func = func;
-  call->func_data = func_data;
-  call->func_data_destroy = func_data_destroy;
-  call->callback = callback;
-  call->callback_data = callback_data;
-  call->holders = 1;
+  *call = (ThreadCall) {
+    .queue = aio_completion_queue_ref_thread_default (),
+    .pool = g_object_ref (pool),
+    .callback = callback,
+    .callback_data = callback_data,
+    .func = func,
+    .func_data = func_data,
+    .func_data_destroy = func_data_destroy,
+    .state = CALL_QUEUED,
+    .holders = 1,
+    .value = G_VALUE_INIT,
+  };
   if (cancellable != NULL)
     {
       call->cancellation = g_new0 (CallCancellation, 1);
@@ -570,9 +574,6 @@ executor_take (Executor *executor)
     executor->head = thread_call_get_next_waiting (call);
   g_mutex_unlock (&executor->mutex);
 
-  if (call != NULL)
-    g_atomic_int_add (&executor->waiting, -1);
-
   return call;
 }
 
@@ -621,9 +622,7 @@ aio_thread_pool_work (gpointer data,
 
       if (call != NULL)
         {
-          g_atomic_int_inc (&executor->busy_loops);
           aio_thread_pool_run_call (call, g_atomic_int_get (&executor->is_stopping));
-          g_atomic_int_add (&executor->busy_loops, -1);
           continue;
         }
 
@@ -656,14 +655,16 @@ executor_start_loop (Executor *executor)
     g_critical ("No thread could be started for an AioThreadPool: %s", error->message);
 }
 
-/* Queues @call, and starts a loop when none runs or the waiting calls
- * outnumber the loops free to take them. */
+/* Queues @call, @queued being the pool's count of waiting calls with it,
+ * and starts a loop when none runs or the waiting calls outnumber the loops
+ * free to take them. */
 static void
 executor_push (Executor   *executor,
-               ThreadCall *call)
+               ThreadCall *call,
+               int         queued)
 {
   ThreadCall *head;
-  int waiting, loops;
+  int loops;
 
   do
     {
@@ -671,10 +672,11 @@ executor_push (Executor   *executor,
       thread_call_set_next_waiting (call, head);
     }
   while (!g_atomic_pointer_compare_and_exchange (&executor->pushed, head, call));
-  waiting = g_atomic_int_add (&executor->waiting, 1) + 1;
 
+  /* The running count is read only when the others do not decide. */
   loops = g_atomic_int_get (&executor->loops);
-  if ((loops == 0 || waiting > loops - g_atomic_int_get (&executor->busy_loops)) &&
+  if ((loops == 0 || queued > loops ||
+       queued > loops - (int) aio_executor_pool_get_running ((AioExecutorPool *) call->pool)) &&
       executor_claim_loop (executor))
     executor_start_loop (executor);
 }
@@ -812,6 +814,7 @@ aio_thread_pool_submit (AioThreadPool  *self,
 {
   AioExecutorPool *pool = (AioExecutorPool *) self;
   Executor *executor;
+  int queued;
 
   aio_executor_pool_lock (pool);
   if (!aio_executor_pool_ensure_started (pool, error))
@@ -821,12 +824,12 @@ aio_thread_pool_submit (AioThreadPool  *self,
     }
 
   executor = self->executor;
-  aio_executor_pool_add_queued (pool, 1);
+  queued = aio_executor_pool_add_queued (pool, 1);
   if (call->cancellation != NULL)
     call->cancellation->handler_id = g_cancellable_connect (call->cancellation->cancellable,
                                                             G_CALLBACK (thread_call_on_cancelled),
                                                             call, NULL);
-  executor_push (executor, call);
+  executor_push (executor, call, queued);
   aio_executor_pool_unlock (pool);
 
   return TRUE;
@@ -903,17 +906,18 @@ aio_thread_pool_run_finish (AioThreadPool  *self,
 
   g_return_val_if_fail (AIO_IS_THREAD_POOL (self), NULL);
   g_return_val_if_fail (AIO_IS_THREAD_RESULT (result), NULL);
-  g_return_val_if_fail (AIO_THREAD_RESULT (result)->call != NULL, NULL);
+  g_return_val_if_fail (((AioThreadResult *) result)->call != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  call = AIO_THREAD_RESULT (result)->call;
+  call = ((AioThreadResult *) result)->call;
   if (call->error != NULL)
     {
       g_propagate_error (error, g_error_copy (call->error));
       return NULL;
     }
 
-  value = g_new0 (GValue, 1);
+  value = g_new (GValue, 1);
+  *value = (GValue) G_VALUE_INIT;
   if (thread_call_has_value (call))
     {
       g_value_init (value, G_VALUE_TYPE (&call->value));
