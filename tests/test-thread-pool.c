@@ -716,6 +716,129 @@ test_many_calls_all_complete (void)
   outcomes_clear (&outcomes);
 }
 
+static gboolean
+return_number (GCancellable  *cancellable,
+               GValue        *result,
+               gpointer       user_data,
+               GError       **error)
+{
+  g_value_init (result, G_TYPE_INT);
+  g_value_set_int (result, GPOINTER_TO_INT (user_data));
+  return TRUE;
+}
+
+typedef struct
+{
+  GPtrArray *kept;
+  int        completed;
+} Keeper;
+
+/* Keeps the result of every even-numbered call. */
+static void
+keep_even_results (GObject      *source_object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  Keeper *keeper = user_data;
+  GValue *value = aio_thread_pool_run_finish (AIO_THREAD_POOL (source_object), result, NULL);
+
+  g_assert_nonnull (value);
+  if (g_value_get_int (value) % 2 == 0)
+    g_ptr_array_add (keeper->kept, g_object_ref (result));
+  g_boxed_free (G_TYPE_VALUE, value);
+  keeper->completed++;
+}
+
+static void
+test_result_kept_after_callback_stays_valid (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (2);
+  Keeper keeper = { g_ptr_array_new_with_free_func (g_object_unref), 0 };
+  gboolean seen[200] = { FALSE };
+
+  for (int i = 0; i < 200; i++)
+    aio_thread_pool_run_async (pool, return_number, GINT_TO_POINTER (i), NULL, NULL,
+                               keep_even_results, &keeper);
+  iterate_until (&keeper.completed, 200);
+
+  /* Each kept result still holds its own call's outcome, after the calls
+   * that completed after it. */
+  g_assert_cmpuint (keeper.kept->len, ==, 100);
+  for (guint i = 0; i < keeper.kept->len; i++)
+    {
+      GAsyncResult *result = g_ptr_array_index (keeper.kept, i);
+      g_autoptr(GObject) source = g_async_result_get_source_object (result);
+      GValue *value = aio_thread_pool_run_finish (pool, result, NULL);
+      int number = g_value_get_int (value);
+
+      g_assert_cmpint (number % 2, ==, 0);
+      g_assert_false (seen[number]);
+      seen[number] = TRUE;
+      g_assert_true (source == G_OBJECT (pool));
+      g_assert_true (g_async_result_get_user_data (result) == &keeper);
+      g_assert_true (g_async_result_is_tagged (result, aio_thread_pool_run_async));
+      g_boxed_free (G_TYPE_VALUE, value);
+    }
+  g_ptr_array_unref (keeper.kept);
+}
+
+typedef struct
+{
+  int completed;
+  int weak_notifies;
+  int data_frees;
+  int data_seen;
+} Watcher;
+
+static void
+note_weak_notify (gpointer  data,
+                  GObject  *where_the_object_was)
+{
+  ((Watcher *) data)->weak_notifies++;
+}
+
+static void
+note_data_free (gpointer data)
+{
+  ((Watcher *) data)->data_frees++;
+}
+
+/* The first call's callback watches its result with a weak reference, the
+ * second attaches data to it, every callback looks for such data. */
+static void
+watch_result (GObject      *source_object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Watcher *watcher = user_data;
+
+  if (g_object_get_data (G_OBJECT (result), "watcher") != NULL)
+    watcher->data_seen++;
+  if (watcher->completed == 0)
+    g_object_weak_ref (G_OBJECT (result), note_weak_notify, watcher);
+  else if (watcher->completed == 1)
+    g_object_set_data_full (G_OBJECT (result), "watcher", watcher, note_data_free);
+  watcher->completed++;
+}
+
+static void
+test_result_weak_refs_and_data_are_released (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (1);
+  Watcher watcher = { 0 };
+
+  for (int i = 0; i < 3; i++)
+    {
+      aio_thread_pool_run_async (pool, return_forty_two, NULL, NULL, NULL, watch_result, &watcher);
+      iterate_until (&watcher.completed, i + 1);
+      /* A result nobody holds is finalized as soon as its callback returns,
+       * whatever the callback attached to it. */
+      g_assert_cmpint (watcher.weak_notifies, ==, 1);
+      g_assert_cmpint (watcher.data_frees, ==, i >= 1 ? 1 : 0);
+    }
+  g_assert_cmpint (watcher.data_seen, ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -742,6 +865,8 @@ main (int   argc,
   g_test_add_func ("/thread-pool/notify/counters-in-owner-context", test_counters_are_notified_in_owner_context);
   g_test_add_func ("/thread-pool/job/runs-a-thread-call", test_job_runs_a_thread_call);
   g_test_add_func ("/thread-pool/batch/many-calls-all-complete", test_many_calls_all_complete);
+  g_test_add_func ("/thread-pool/result/kept-after-callback-stays-valid", test_result_kept_after_callback_stays_valid);
+  g_test_add_func ("/thread-pool/result/weak-refs-and-data-are-released", test_result_weak_refs_and_data_are_released);
 
   return g_test_run ();
 }
