@@ -297,14 +297,17 @@ aio_executor_pool_init (AioExecutorPool *self)
 /**
  * aio_executor_pool_initialize:
  * @self: an #AioExecutorPool
- * @max_workers: the most workers to run at once, or 0 for the kind's
- *   default (10 × aio_get_cpu_cores() threads for #AioThreadPool)
+ * @max_workers: the most workers to run at once, at most %G_MAXINT, or 0
+ *   for the kind's default (10 × aio_get_cpu_cores() threads for
+ *   #AioThreadPool)
  *
  * Starts a new executor of @max_workers workers. When @self was already
  * initialized, the old executor is shut down first without waiting, as
  * aio_executor_pool_shutdown() with @wait %FALSE: its queued calls fail
  * with %AIO_ERROR_SHUT_DOWN and its running calls finish on their own.
- * The size is remembered for later lazy restarts.
+ * The size is remembered for later lazy restarts. A size above %G_MAXINT
+ * (a negative number passed from C) is a programmer error: the pool is left
+ * as it was.
  */
 void
 aio_executor_pool_initialize (AioExecutorPool *self,
@@ -313,6 +316,7 @@ aio_executor_pool_initialize (AioExecutorPool *self,
   AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
 
   g_return_if_fail (AIO_IS_EXECUTOR_POOL (self));
+  g_return_if_fail (max_workers <= G_MAXINT);
 
   g_mutex_lock (&priv->mutex);
   aio_executor_pool_stop_locked (self, FALSE);

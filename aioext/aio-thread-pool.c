@@ -737,16 +737,19 @@ aio_thread_pool_init (AioThreadPool *self)
 
 /**
  * aio_thread_pool_new:
- * @max_workers: the most threads to run at once, or 0 for the default of
- *   10 × aio_get_cpu_cores()
+ * @max_workers: the most threads to run at once, at most %G_MAXINT, or 0
+ *   for the default of 10 × aio_get_cpu_cores()
  *
- * Creates a thread pool. It starts no thread until its first call.
+ * Creates a thread pool. It starts no thread until its first call. A size
+ * above %G_MAXINT (a negative number passed from C) is a programmer error.
  *
  * Returns: (transfer full): a new #AioThreadPool
  */
 AioThreadPool *
 aio_thread_pool_new (guint max_workers)
 {
+  g_return_val_if_fail (max_workers <= G_MAXINT, NULL);
+
   return g_object_new (AIO_TYPE_THREAD_POOL, "max-workers", max_workers, NULL);
 }
 

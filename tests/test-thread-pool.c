@@ -716,6 +716,111 @@ test_many_calls_all_complete (void)
   outcomes_clear (&outcomes);
 }
 
+static void
+test_bad_input_negative_max_workers_is_a_programmer_error (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (2);
+  g_autoptr(AioThreadPool) default_sized = aio_thread_pool_new (0);
+  AioExecutorPool *executor_pool = AIO_EXECUTOR_POOL (pool);
+  int minus_one = -1;
+  Outcomes outcomes;
+
+  /* Zero is the documented default. */
+  g_assert_cmpuint (aio_executor_pool_get_max_workers (AIO_EXECUTOR_POOL (default_sized)), ==,
+                    10 * aio_get_cpu_cores ());
+
+  /* A negative size from C arrives as a huge unsigned one. */
+  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*max_workers <= G_MAXINT*");
+  g_assert_null (aio_thread_pool_new ((guint) minus_one));
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*max_workers <= G_MAXINT*");
+  aio_executor_pool_initialize (executor_pool, (guint) minus_one);
+  g_test_assert_expected_messages ();
+
+  /* The pool is left as it was, and works. */
+  g_assert_cmpuint (aio_executor_pool_get_max_workers (executor_pool), ==, 2);
+  outcomes_init (&outcomes);
+  aio_thread_pool_run_async (pool, return_forty_two, NULL, NULL, NULL, note_outcome, &outcomes);
+  iterate_until (&outcomes.completed, 1);
+  g_assert_cmpint (outcomes.succeeded, ==, 1);
+  outcomes_clear (&outcomes);
+}
+
+static void
+test_threads_n_calls_start_n_threads (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (8);
+  Gate *gate = gate_new ();
+  Outcomes outcomes;
+
+  outcomes_init (&outcomes);
+  for (int i = 0; i < 4; i++)
+    aio_thread_pool_run_async (pool, wait_at_gate, call_new (gate, i, NULL), call_free,
+                               NULL, note_outcome, &outcomes);
+  /* Four calls at once run at once, on four threads, none waiting. */
+  wait_for_running (gate, 4);
+  g_usleep (20 * G_TIME_SPAN_MILLISECOND);
+  g_assert_cmpint (gate->peak_running, ==, 4);
+  g_assert_cmpuint (aio_executor_pool_get_queued (AIO_EXECUTOR_POOL (pool)), ==, 0);
+  gate_open (gate);
+  iterate_until (&outcomes.completed, 4);
+
+  g_assert_cmpint (outcomes.succeeded, ==, 4);
+  g_assert_cmpint (gate->peak_running, ==, 4);
+  outcomes_clear (&outcomes);
+  gate_free (gate);
+}
+
+/* A thread with its own main context, making calls from it. */
+typedef struct
+{
+  AioThreadPool *pool;
+  GThread       *thread;
+  int            frees;
+  Outcomes       outcomes;
+} Owner;
+
+static gpointer
+owner_thread (gpointer data)
+{
+  Owner *owner = data;
+  GMainContext *context = g_main_context_new ();
+  /* Its calls' data must be freed on this thread (see call_free()). */
+  Gate *gate = gate_new ();
+
+  owner->thread = g_thread_self ();
+  gate_open (gate);
+  g_main_context_push_thread_default (context);
+  for (int i = 0; i < 20; i++)
+    aio_thread_pool_run_async (owner->pool, wait_at_gate, call_new (gate, i, &owner->frees), call_free,
+                               NULL, note_outcome, &owner->outcomes);
+  while (owner->outcomes.completed < 20)
+    g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+  gate_free (gate);
+
+  return NULL;
+}
+
+static void
+test_run_owner_thread_gets_callbacks_and_frees_data (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (2);
+  Owner owner = { pool, NULL, 0, { 0 } };
+
+  outcomes_init (&owner.outcomes);
+  g_thread_join (g_thread_new ("owner", owner_thread, &owner));
+
+  /* Callbacks and frees ran on the thread that owns the context the calls
+   * were made in, never on a worker or the main thread. */
+  g_assert_cmpint (owner.outcomes.succeeded, ==, 20);
+  g_assert_true (owner.outcomes.callback_thread == owner.thread);
+  g_assert_cmpint (owner.frees, ==, 20);
+  outcomes_clear (&owner.outcomes);
+}
+
 static gboolean
 return_number (GCancellable  *cancellable,
                GValue        *result,
@@ -865,6 +970,11 @@ main (int   argc,
   g_test_add_func ("/thread-pool/notify/counters-in-owner-context", test_counters_are_notified_in_owner_context);
   g_test_add_func ("/thread-pool/job/runs-a-thread-call", test_job_runs_a_thread_call);
   g_test_add_func ("/thread-pool/batch/many-calls-all-complete", test_many_calls_all_complete);
+  g_test_add_func ("/thread-pool/bad-input/negative-max-workers-is-a-programmer-error",
+                   test_bad_input_negative_max_workers_is_a_programmer_error);
+  g_test_add_func ("/thread-pool/threads/n-calls-start-n-threads", test_threads_n_calls_start_n_threads);
+  g_test_add_func ("/thread-pool/run/owner-thread-gets-callbacks-and-frees-data",
+                   test_run_owner_thread_gets_callbacks_and_frees_data);
   g_test_add_func ("/thread-pool/result/kept-after-callback-stays-valid", test_result_kept_after_callback_stays_valid);
   g_test_add_func ("/thread-pool/result/weak-refs-and-data-are-released", test_result_weak_refs_and_data_are_released);
 
