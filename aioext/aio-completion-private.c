@@ -160,6 +160,25 @@ aio_completion_queue_lookup (GMainContext *context,
   return queue;
 }
 
+static void
+aio_completion_queue_add_user (AioCompletionQueue *queue)
+{
+  if (g_atomic_int_add (&queue->users, 1) == 0)
+    g_main_context_ref (queue->context);
+}
+
+/* Returns the queue of @context, with a reference on it and on @context.
+ * The caller must hold a reference on @context. */
+AioCompletionQueue *
+aio_completion_queue_ref (GMainContext *context)
+{
+  QueueCache unused;
+  AioCompletionQueue *queue = aio_completion_queue_lookup (context, &unused);
+
+  aio_completion_queue_add_user (queue);
+  return queue;
+}
+
 /* Returns the queue of the thread-default main context, with a reference
  * on it and on its context. Call it in the context that is to receive the
  * completions. */
@@ -184,13 +203,11 @@ aio_completion_queue_ref_thread_default (void)
   else
     queue = aio_completion_queue_lookup (context, cache);
 
-  if (g_atomic_int_add (&queue->users, 1) == 0)
-    g_main_context_ref (context);
-
+  aio_completion_queue_add_user (queue);
   return queue;
 }
 
-/* Drop it in the queue's own context, typically from a completion func. */
+/* Safe from any thread. */
 void
 aio_completion_queue_unref (AioCompletionQueue *queue)
 {

@@ -669,10 +669,12 @@ test_counters_are_notified_in_owner_context (void)
   Outcomes outcomes;
   int running_notifies = 0;
   int queued_notifies = 0;
+  int any_notifies = 0;
 
   outcomes_init (&outcomes);
   g_signal_connect (pool, "notify::running", G_CALLBACK (note_notify), &running_notifies);
   g_signal_connect (pool, "notify::queued", G_CALLBACK (note_notify), &queued_notifies);
+  g_signal_connect (pool, "notify", G_CALLBACK (note_notify), &any_notifies);
   for (int i = 0; i < 20; i++)
     aio_thread_pool_run_async (pool, return_forty_two, NULL, NULL, NULL, note_outcome, &outcomes);
   iterate_until (&outcomes.completed, 20);
@@ -681,6 +683,7 @@ test_counters_are_notified_in_owner_context (void)
 
   g_assert_cmpint (running_notifies, >=, 1);
   g_assert_cmpint (queued_notifies, >=, 1);
+  g_assert_cmpint (any_notifies, >=, running_notifies + queued_notifies);
   g_assert_cmpuint (aio_executor_pool_get_running (AIO_EXECUTOR_POOL (pool)), ==, 0);
   outcomes_clear (&outcomes);
 }
