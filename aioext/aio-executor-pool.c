@@ -78,6 +78,9 @@ typedef struct
   gboolean            was_shut_down;    /* mutex: explicitly, since the last initialize */
   gboolean            restarts_lazily;  /* mutex */
 
+  /* Workers write the counters all the time: keep them off the cache line
+   * of the mutex that every submission takes. */
+  char                padding[64];
   int                 running;          /* atomic */
   int                 queued;           /* atomic */
   guint               pending_notify;   /* atomic NotifyFlags */

@@ -130,6 +130,9 @@ struct _Executor
   int              loops;         /* atomic: loops started and not ended */
   int              is_stopping;   /* atomic: fail what is still waiting */
 
+  /* Loops take the mutex once per call: keep it off the cache line that
+   * every submission writes. */
+  char             padding[64];
   GMutex           mutex;
   ThreadCall   *head;          /* mutex: calls taken from the stack, FIFO */
 };
