@@ -18,19 +18,33 @@
  * The queue is a GSource attached to its context for the context's whole
  * life. While it has users (work in flight) it holds a reference on the
  * context, so the source stays attached; it is forgotten when the context
- * is finalized. Users are counted under the table lock rather than with
- * g_source_ref(), which would take the context lock that workers contend
- * for when they wake the context. */
+ * is finalized. Users are counted apart rather than with g_source_ref(),
+ * which would take the context lock that workers contend for when they
+ * wake the context. */
 struct _AioCompletionQueue
 {
   GSource        source;
   GMainContext  *context;   /* the context owns the source; see users */
-  guint          users;     /* queues lock: a context reference while > 0 */
+  int            users;     /* atomic: a context reference while > 0 */
   AioCompletion *head;      /* atomic: a stack, newest first */
 };
 
 G_LOCK_DEFINE_STATIC (queues);
-static GHashTable *queues;  /* GMainContext * -> AioCompletionQueue *, not owned */
+static GHashTable *queues;      /* queues lock: GMainContext * -> AioCompletionQueue *, not owned */
+static int queues_generation;   /* atomic: bumped whenever a queue is finalized */
+
+/* The queue a thread used last, so that a burst of calls looks it up once.
+ * It is still that context's queue while no queue has been finalized
+ * since: a context at the same address would be a new one only after the
+ * old one, and its queue, were finalized. */
+typedef struct
+{
+  GMainContext       *context;
+  AioCompletionQueue *queue;
+  int                 generation;
+} QueueCache;
+
+static GPrivate queue_cache = G_PRIVATE_INIT (g_free);
 
 static AioCompletion *
 reverse (AioCompletion *stack)
@@ -81,6 +95,11 @@ aio_completion_queue_dispatch (GSource     *source,
     {
       AioCompletion *next = completion->next;
 
+      /* A big batch no longer fits in the cache: fetch the next record
+       * while this one completes. */
+#ifdef __GNUC__
+      __builtin_prefetch (next);
+#endif
       completion->func (completion);
       completion = next;
     }
@@ -96,6 +115,7 @@ aio_completion_queue_finalize (GSource *source)
   G_LOCK (queues);
   if (g_hash_table_lookup (queues, queue->context) == queue)
     g_hash_table_remove (queues, queue->context);
+  g_atomic_int_inc (&queues_generation);
   G_UNLOCK (queues);
 }
 
@@ -120,17 +140,11 @@ aio_completion_queue_new (GMainContext *context)
   return queue;
 }
 
-/* Returns the queue of the thread-default main context, with a reference
- * on it and on its context. Call it in the context that is to receive the
- * completions. */
-AioCompletionQueue *
-aio_completion_queue_ref_thread_default (void)
+static AioCompletionQueue *
+aio_completion_queue_lookup (GMainContext *context,
+                             QueueCache   *cache)
 {
-  GMainContext *context = g_main_context_get_thread_default ();
   AioCompletionQueue *queue;
-
-  if (context == NULL)
-    context = g_main_context_default ();
 
   G_LOCK (queues);
   if (queues == NULL)
@@ -143,26 +157,67 @@ aio_completion_queue_ref_thread_default (void)
       /* The attached source is owned by its context from now on. */
       g_source_unref (&queue->source);
     }
-  if (queue->users++ == 0)
-    g_main_context_ref (context);
+  cache->context = context;
+  cache->queue = queue;
+  cache->generation = g_atomic_int_get (&queues_generation);
   G_UNLOCK (queues);
 
   return queue;
 }
 
-/* Drop it in the queue's own context, typically from a completion func. */
+static void
+aio_completion_queue_add_user (AioCompletionQueue *queue)
+{
+  if (g_atomic_int_add (&queue->users, 1) == 0)
+    g_main_context_ref (queue->context);
+}
+
+/* Returns the queue of @context, with a reference on it and on @context.
+ * The caller must hold a reference on @context. */
+AioCompletionQueue *
+aio_completion_queue_ref (GMainContext *context)
+{
+  QueueCache unused;
+  AioCompletionQueue *queue = aio_completion_queue_lookup (context, &unused);
+
+  aio_completion_queue_add_user (queue);
+  return queue;
+}
+
+/* Returns the queue of the thread-default main context, with a reference
+ * on it and on its context. Call it in the context that is to receive the
+ * completions. */
+AioCompletionQueue *
+aio_completion_queue_ref_thread_default (void)
+{
+  GMainContext *context = g_main_context_get_thread_default ();
+  QueueCache *cache = g_private_get (&queue_cache);
+  AioCompletionQueue *queue;
+
+  if (context == NULL)
+    context = g_main_context_default ();
+  if (cache == NULL)
+    {
+      cache = g_new0 (QueueCache, 1);
+      g_private_set (&queue_cache, cache);
+    }
+
+  /* The context is alive, being this thread's, and so is its queue. */
+  if (cache->context == context && cache->generation == g_atomic_int_get (&queues_generation))
+    queue = cache->queue;
+  else
+    queue = aio_completion_queue_lookup (context, cache);
+
+  aio_completion_queue_add_user (queue);
+  return queue;
+}
+
+/* Safe from any thread. */
 void
 aio_completion_queue_unref (AioCompletionQueue *queue)
 {
-  GMainContext *context = queue->context;
-  gboolean is_last;
-
-  G_LOCK (queues);
-  is_last = --queue->users == 0;
-  G_UNLOCK (queues);
-
-  if (is_last)
-    g_main_context_unref (context);
+  if (g_atomic_int_dec_and_test (&queue->users))
+    g_main_context_unref (queue->context);
 }
 
 /* Safe from any thread. @func runs later in the queue's context, in push

@@ -22,6 +22,7 @@ struct _AioCompletion
   AioCompletionFunc  func;
 };
 
+AioCompletionQueue *aio_completion_queue_ref               (GMainContext       *context);
 AioCompletionQueue *aio_completion_queue_ref_thread_default (void);
 void                aio_completion_queue_unref              (AioCompletionQueue *queue);
 void                aio_completion_queue_push               (AioCompletionQueue *queue,

@@ -14,9 +14,9 @@ void     aio_executor_pool_unlock              (AioExecutorPool  *self);
 gboolean aio_executor_pool_ensure_started      (AioExecutorPool  *self,
                                                 GError          **error);
 void     aio_executor_pool_make_default        (AioExecutorPool  *self);
-void     aio_executor_pool_add_queued          (AioExecutorPool  *self,
+int      aio_executor_pool_add_queued          (AioExecutorPool  *self,
                                                 int               delta);
-void     aio_executor_pool_add_running         (AioExecutorPool  *self,
+int      aio_executor_pool_add_running         (AioExecutorPool  *self,
                                                 int               delta);
 
 G_END_DECLS

@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include "aio-completion-private.h"
 #include "aio-error.h"
 #include "aio-executor-pool-private.h"
 #include "aio-i18n-private.h"
@@ -59,18 +60,34 @@ typedef enum
   NOTIFY_QUEUED      = 1 << 2,
 } NotifyFlags;
 
+/* The hand-back of a pending notification to the owner's context. */
 typedef struct
 {
-  GMutex        mutex;
-  guint         max_workers;        /* mutex: as configured, 0 = default */
-  gboolean      is_initialized;     /* mutex */
-  gboolean      was_shut_down;      /* mutex: explicitly, since the last initialize */
-  gboolean      restarts_lazily;    /* mutex */
+  AioCompletion    completion;
+  AioExecutorPool *pool;
+} NotifyCompletion;
 
-  int           running;            /* atomic */
-  int           queued;             /* atomic */
-  guint         pending_notify;     /* atomic NotifyFlags */
-  GMainContext *context;            /* where notify is emitted */
+typedef struct
+{
+  /* Queued while pending_notify is set, holding a reference on the pool.
+   * First, so that a pool whose owner context is never run again is held
+   * by a pointer to its start, as it was from an idle source, and reported
+   * as still reachable rather than lost. */
+  NotifyCompletion    notify;
+
+  GMutex              mutex;
+  guint               max_workers;      /* mutex: as configured, 0 = default */
+  gboolean            is_initialized;   /* mutex */
+  gboolean            was_shut_down;    /* mutex: explicitly, since the last initialize */
+  gboolean            restarts_lazily;  /* mutex */
+
+  /* Workers write the counters all the time: keep them off the cache line
+   * of the mutex that every submission takes. */
+  char                padding[64];
+  int                 running;          /* atomic */
+  int                 queued;           /* atomic */
+  guint               pending_notify;   /* atomic NotifyFlags */
+  AioCompletionQueue *queue;            /* of the context notify is emitted in */
 } AioExecutorPoolPrivate;
 
 enum {
@@ -83,39 +100,49 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
+static guint notify_signal_id;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (AioExecutorPool, aio_executor_pool, G_TYPE_OBJECT)
 
-static gboolean
-aio_executor_pool_emit_notify (gpointer user_data)
+/* The counters change twice or three times per call: a notification that
+ * nobody watches would cost GObject more than the call itself. */
+static void
+aio_executor_pool_notify_if_watched (AioExecutorPool *self,
+                                     GParamSpec      *pspec)
 {
-  AioExecutorPool *self = user_data;
+  if (g_signal_has_handler_pending (self, notify_signal_id, g_param_spec_get_name_quark (pspec), FALSE))
+    g_object_notify_by_pspec (G_OBJECT (self), pspec);
+}
+
+/* In the owner's context. Consumes the reference taken when scheduled. */
+static void
+aio_executor_pool_emit_notify (AioCompletion *completion)
+{
+  AioExecutorPool *self = ((NotifyCompletion *) completion)->pool;
   AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
   NotifyFlags flags = g_atomic_int_exchange (&priv->pending_notify, 0);
 
-  g_object_freeze_notify (G_OBJECT (self));
   if (flags & NOTIFY_MAX_WORKERS)
     {
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_WORKERS]);
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_INITIALIZED]);
+      aio_executor_pool_notify_if_watched (self, properties[PROP_MAX_WORKERS]);
+      aio_executor_pool_notify_if_watched (self, properties[PROP_INITIALIZED]);
     }
   if (flags & NOTIFY_RUNNING)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+    aio_executor_pool_notify_if_watched (self, properties[PROP_RUNNING]);
   if (flags & NOTIFY_QUEUED)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_QUEUED]);
-  g_object_thaw_notify (G_OBJECT (self));
-
-  return G_SOURCE_REMOVE;
+    aio_executor_pool_notify_if_watched (self, properties[PROP_QUEUED]);
+  g_object_unref (self);
 }
 
 /* Safe from any thread, worker threads included: only the first change
- * after an emission schedules one; the rest ride along. */
+ * after an emission schedules one; the rest ride along. It travels on the
+ * completion queue, so it shares the owner context's wake-up with the
+ * calls that finish meanwhile. */
 static void
 aio_executor_pool_schedule_notify (AioExecutorPool *self,
                                    NotifyFlags      flags)
 {
   AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
-  GSource *source;
 
   /* Most changes find their notification already pending: read before
    * writing, so that workers do not fight over the cache line. */
@@ -123,12 +150,10 @@ aio_executor_pool_schedule_notify (AioExecutorPool *self,
       g_atomic_int_or (&priv->pending_notify, flags) != 0)
     return;
 
-  source = g_idle_source_new ();
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_static_name (source, "[aioext] executor pool notify");
-  g_source_set_callback (source, aio_executor_pool_emit_notify, g_object_ref (self), g_object_unref);
-  g_source_attach (source, priv->context);
-  g_source_unref (source);
+  /* Not queued now: the emission takes it off the queue before it clears
+   * the flags. */
+  g_object_ref (self);
+  aio_completion_queue_push (priv->queue, &priv->notify.completion, aio_executor_pool_emit_notify);
 }
 
 static guint
@@ -174,7 +199,7 @@ aio_executor_pool_finalize (GObject *object)
    * longer reach the pool (failed or cancelled) may still sit in a queue:
    * stopping without waiting lets the executor discard it on its own. */
   aio_executor_pool_stop_locked (self, FALSE);
-  g_clear_pointer (&priv->context, g_main_context_unref);
+  g_clear_pointer (&priv->queue, aio_completion_queue_unref);
   g_mutex_clear (&priv->mutex);
 
   G_OBJECT_CLASS (aio_executor_pool_parent_class)->finalize (object);
@@ -286,6 +311,7 @@ aio_executor_pool_class_init (AioExecutorPoolClass *klass)
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
+  notify_signal_id = g_signal_lookup ("notify", G_TYPE_OBJECT);
 }
 
 static void
@@ -294,20 +320,24 @@ aio_executor_pool_init (AioExecutorPool *self)
   AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
 
   g_mutex_init (&priv->mutex);
-  priv->context = g_main_context_ref_thread_default ();
+  priv->queue = aio_completion_queue_ref_thread_default ();
+  priv->notify.pool = self;
 }
 
 /**
  * aio_executor_pool_initialize:
  * @self: an #AioExecutorPool
- * @max_workers: the most workers to run at once, or 0 for the kind's
- *   default (10 × aio_get_cpu_cores() threads for #AioThreadPool)
+ * @max_workers: the most workers to run at once, at most %G_MAXINT, or 0
+ *   for the kind's default (10 × aio_get_cpu_cores() threads for
+ *   #AioThreadPool)
  *
  * Starts a new executor of @max_workers workers. When @self was already
  * initialized, the old executor is shut down first without waiting, as
  * aio_executor_pool_shutdown() with @wait %FALSE: its queued calls fail
  * with %AIO_ERROR_SHUT_DOWN and its running calls finish on their own.
- * The size is remembered for later lazy restarts.
+ * The size is remembered for later lazy restarts. A size above %G_MAXINT
+ * (a negative number passed from C) is a programmer error: the pool is left
+ * as it was.
  */
 void
 aio_executor_pool_initialize (AioExecutorPool *self,
@@ -316,6 +346,7 @@ aio_executor_pool_initialize (AioExecutorPool *self,
   AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
 
   g_return_if_fail (AIO_IS_EXECUTOR_POOL (self));
+  g_return_if_fail (max_workers <= G_MAXINT);
 
   g_mutex_lock (&priv->mutex);
   aio_executor_pool_stop_locked (self, FALSE);
@@ -491,27 +522,32 @@ aio_executor_pool_make_default (AioExecutorPool *self)
 
   g_mutex_lock (&priv->mutex);
   priv->restarts_lazily = TRUE;
-  g_main_context_unref (priv->context);
-  priv->context = g_main_context_ref (g_main_context_default ());
+  /* Called before the pool is first used: no notification is pending. */
+  aio_completion_queue_unref (priv->queue);
+  priv->queue = aio_completion_queue_ref (g_main_context_default ());
   g_mutex_unlock (&priv->mutex);
 }
 
-void
+/* Returns the new count. */
+int
 aio_executor_pool_add_queued (AioExecutorPool *self,
                               int              delta)
 {
   AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
+  int queued = g_atomic_int_add (&priv->queued, delta) + delta;
 
-  g_atomic_int_add (&priv->queued, delta);
   aio_executor_pool_schedule_notify (self, NOTIFY_QUEUED);
+  return queued;
 }
 
-void
+/* Returns the new count. */
+int
 aio_executor_pool_add_running (AioExecutorPool *self,
                                int              delta)
 {
   AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
+  int running = g_atomic_int_add (&priv->running, delta) + delta;
 
-  g_atomic_int_add (&priv->running, delta);
   aio_executor_pool_schedule_notify (self, NOTIFY_RUNNING);
+  return running;
 }

@@ -959,8 +959,8 @@ current_program_argv (void)
 
 /**
  * aio_process_pool_new:
- * @max_workers: the most worker processes at once; 0 for the number of CPU
- *   cores
+ * @max_workers: the most worker processes at once, at most %G_MAXINT; 0 for
+ *   the number of CPU cores
  * @worker_argv: (array zero-terminated=1) (nullable): the command that
  *   starts a worker, or %NULL to re-execute the current program, which then
  *   must call aio_worker_run() when aio_worker_is_requested() says so
@@ -975,6 +975,7 @@ aio_process_pool_new (guint               max_workers,
 {
   AioProcessPool *self;
 
+  g_return_val_if_fail (max_workers <= G_MAXINT, NULL);
   g_return_val_if_fail (worker_argv == NULL || worker_argv[0] != NULL, NULL);
 
   self = g_object_new (AIO_TYPE_PROCESS_POOL, "max-workers", max_workers, NULL);

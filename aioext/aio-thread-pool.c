@@ -94,10 +94,15 @@
  * completes at once with %AIO_ERROR_NOT_SUPPORTED and the function never runs.
  */
 
-/* One call: the queued record, and the GAsyncResult handed to the callback.
- * It is kept small because a million of them may wait in a queue. */
-#define AIO_TYPE_THREAD_CALL (aio_thread_call_get_type ())
-G_DECLARE_FINAL_TYPE (AioThreadCall, aio_thread_call, AIO, THREAD_CALL, GObject)
+/* One call: the record that waits in the executor's queue, runs on a
+ * worker and carries the outcome back. A plain record, not a GObject: a
+ * million of them may wait in a queue, and building and finalizing a
+ * GObject costs more than everything else a call does. */
+typedef struct _ThreadCall ThreadCall;
+
+/* The GAsyncResult handed to the callback, pointing at one call's record. */
+#define AIO_TYPE_THREAD_RESULT (aio_thread_result_get_type ())
+G_DECLARE_FINAL_TYPE (AioThreadResult, aio_thread_result, AIO, THREAD_RESULT, GObject)
 
 /* One generation of workers: what aio_executor_pool_initialize() starts
  * and aio_executor_pool_shutdown() stops.
@@ -106,9 +111,9 @@ G_DECLARE_FINAL_TYPE (AioThreadCall, aio_thread_call, AIO, THREAD_CALL, GObject)
  * GThreadPool only lends threads to worker loops, and each loop takes calls
  * one at a time until none is left, then gives its thread back. A new loop
  * is started only when no loop runs or the waiting calls outnumber the
- * loops free to take them, so a burst of calls wakes a handful of threads
- * once instead of signalling one per call, and one call still gets its own
- * thread at once.
+ * loops free to take them (the pool's queued and running counts tell), so
+ * a burst of calls wakes a handful of threads once instead of signalling
+ * one per call, and one call still gets its own thread at once.
  *
  * Submitting never blocks: calls are pushed onto a lock-free stack, and a
  * loop that finds its FIFO empty takes the whole stack under the mutex and
@@ -124,14 +129,15 @@ struct _Executor
   GThreadPool     *threads;
   int              max_loops;
 
-  AioThreadCall   *pushed;        /* atomic: a stack of new calls, newest first */
-  int              waiting;       /* atomic: calls pushed and not yet taken */
+  ThreadCall      *pushed;        /* atomic: a stack of new calls, newest first */
   int              loops;         /* atomic: loops started and not ended */
-  int              busy_loops;    /* atomic: loops running a call */
   int              is_stopping;   /* atomic: fail what is still waiting */
 
+  /* Loops take the mutex once per call: keep it off the cache line that
+   * every submission writes. */
+  char             padding[64];
   GMutex           mutex;
-  AioThreadCall   *head;          /* mutex: calls taken from the stack, FIFO */
+  ThreadCall   *head;          /* mutex: calls taken from the stack, FIFO */
 };
 
 struct _AioThreadPool
@@ -151,13 +157,20 @@ typedef enum
   CALL_DONE,
 } CallState;
 
-
-struct _AioThreadCall
+/* What only a call with a #GCancellable needs: the handler, and the
+ * completion that hands the call back when it is cancelled while it waits,
+ * when the call's own completion still links the executor's list. */
+typedef struct
 {
-  GObject              parent_instance;
+  AioCompletion  completion;
+  ThreadCall    *call;
+  GCancellable  *cancellable;
+  gulong         handler_id;
+} CallCancellation;
 
-  AioCompletion        completion;
-  AioThreadCall       *next_waiting;  /* the executor's list */
+struct _ThreadCall
+{
+  AioCompletion        completion;    /* its link chains the executor's list while the call waits */
   AioCompletionQueue  *queue;
   AioThreadPool       *pool;
   GAsyncReadyCallback  callback;
@@ -165,156 +178,316 @@ struct _AioThreadCall
   AioThreadFunc        func;
   gpointer             func_data;
   GDestroyNotify       func_data_destroy;
-  GCancellable        *cancellable;
-  gulong               cancelled_id;
-  int                  state;     /* atomic CallState */
+  CallCancellation    *cancellation;  /* NULL without a cancellable */
+  int                  state;         /* atomic CallState */
+  int                  holders;       /* atomic: the completion, plus the list once cancelled there */
   GError              *error;
   GValue               value;
 };
 
-static void aio_thread_call_async_result_iface_init (GAsyncResultIface *iface);
+/* Small enough for glibc's fast bins (requests up to 120 bytes): larger
+ * blocks are coalesced when freed, which, in a burst of calls completing
+ * in order, costs more than all the rest of a call. */
+G_STATIC_ASSERT (sizeof (ThreadCall) <= 120);
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (AioThreadCall, aio_thread_call, G_TYPE_OBJECT,
+struct _AioThreadResult
+{
+  GObject     parent_instance;
+
+  ThreadCall *call;     /* NULL while spare */
+};
+
+static void aio_thread_result_async_result_iface_init (GAsyncResultIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (AioThreadResult, aio_thread_result, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (G_TYPE_ASYNC_RESULT,
-                                                      aio_thread_call_async_result_iface_init))
+                                                      aio_thread_result_async_result_iface_init))
+
+static guint notify_signal_id;
+
+/* Whether the function stored a value. Cheaper than G_IS_VALUE(), which
+ * looks up the type's value table under a lock, twice per call. */
+static inline gboolean
+thread_call_has_value (ThreadCall *call)
+{
+  return G_VALUE_TYPE (&call->value) != G_TYPE_INVALID;
+}
 
 static void
-aio_thread_call_finalize (GObject *object)
+thread_call_free (ThreadCall *call)
 {
-  AioThreadCall *self = AIO_THREAD_CALL (object);
-
   /* Everything that must not be released on a worker thread (function
-   * data, pool, cancellable, queue) was released when the call completed;
-   * the last reference may be dropped by a worker. */
-  g_assert (self->func_data_destroy == NULL);
-  if (G_IS_VALUE (&self->value))
-    g_value_unset (&self->value);
-  g_clear_error (&self->error);
-  g_clear_object (&self->pool);
-
-  G_OBJECT_CLASS (aio_thread_call_parent_class)->finalize (object);
+   * data, cancellable, queue) was released when the call completed. */
+  g_assert (call->func_data_destroy == NULL);
+  if (thread_call_has_value (call))
+    g_value_unset (&call->value);
+  g_clear_error (&call->error);
+  g_clear_object (&call->pool);
+  g_free (call);
 }
 
+/* A call cancelled while it waits is completed at once, and is released
+ * both after its completion and by the worker that takes it off the list,
+ * in either order. */
 static void
-aio_thread_call_class_init (AioThreadCallClass *klass)
+thread_call_release (ThreadCall *call)
 {
-  G_OBJECT_CLASS (klass)->finalize = aio_thread_call_finalize;
+  if (g_atomic_int_dec_and_test (&call->holders))
+    thread_call_free (call);
 }
 
 static void
-aio_thread_call_init (AioThreadCall *self)
+aio_thread_result_finalize (GObject *object)
+{
+  AioThreadResult *self = AIO_THREAD_RESULT (object);
+
+  if (self->call != NULL)
+    thread_call_release (self->call);
+
+  G_OBJECT_CLASS (aio_thread_result_parent_class)->finalize (object);
+}
+
+static void
+aio_thread_result_class_init (AioThreadResultClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = aio_thread_result_finalize;
+  notify_signal_id = g_signal_lookup ("notify", G_TYPE_OBJECT);
+}
+
+static void
+aio_thread_result_init (AioThreadResult *self)
 {
 }
 
 static gpointer
-aio_thread_call_get_user_data (GAsyncResult *result)
+aio_thread_result_get_user_data (GAsyncResult *result)
 {
-  return AIO_THREAD_CALL (result)->callback_data;
+  return AIO_THREAD_RESULT (result)->call->callback_data;
 }
 
 static GObject *
-aio_thread_call_get_source_object (GAsyncResult *result)
+aio_thread_result_get_source_object (GAsyncResult *result)
 {
-  AioThreadCall *self = AIO_THREAD_CALL (result);
+  ThreadCall *call = AIO_THREAD_RESULT (result)->call;
 
-  return self->pool != NULL ? g_object_ref (G_OBJECT (self->pool)) : NULL;
+  return call->pool != NULL ? g_object_ref (G_OBJECT (call->pool)) : NULL;
 }
 
 static gboolean
-aio_thread_call_is_tagged (GAsyncResult *result,
-                           gpointer      source_tag)
+aio_thread_result_is_tagged (GAsyncResult *result,
+                             gpointer      source_tag)
 {
   return source_tag == aio_thread_pool_run_async;
 }
 
 static void
-aio_thread_call_async_result_iface_init (GAsyncResultIface *iface)
+aio_thread_result_async_result_iface_init (GAsyncResultIface *iface)
 {
-  iface->get_user_data = aio_thread_call_get_user_data;
-  iface->get_source_object = aio_thread_call_get_source_object;
-  iface->is_tagged = aio_thread_call_is_tagged;
+  iface->get_user_data = aio_thread_result_get_user_data;
+  iface->get_source_object = aio_thread_result_get_source_object;
+  iface->is_tagged = aio_thread_result_is_tagged;
 }
 
-static AioThreadCall *
-aio_thread_call_new (AioThreadPool       *pool,
-                     AioThreadFunc        func,
-                     gpointer             func_data,
-                     GDestroyNotify       func_data_destroy,
-                     GCancellable        *cancellable,
-                     GAsyncReadyCallback  callback,
-                     gpointer             callback_data)
-{
-  AioThreadCall *self = g_object_new (AIO_TYPE_THREAD_CALL, NULL);
+/* Each thread that delivers results keeps one result object that nobody
+ * else can see, and hands it to one callback after another: a burst of
+ * calls then costs one GObject instead of one per call. The thread's
+ * reference is the one a callback borrows. */
+static GPrivate spare_result = G_PRIVATE_INIT (g_object_unref);
 
-  self->queue = aio_completion_queue_ref_thread_default ();
-  self->pool = g_object_ref (pool);
-  self->func = func;
-  self->func_data = func_data;
-  self->func_data_destroy = func_data_destroy;
-  self->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
-  self->callback = callback;
-  self->callback_data = callback_data;
+static AioThreadResult *
+aio_thread_result_lend (ThreadCall *call)
+{
+  AioThreadResult *self = g_private_get (&spare_result);
+
+  /* Lent already when this is a callback nested in another one. */
+  if (self == NULL || self->call != NULL)
+    self = g_object_new (AIO_TYPE_THREAD_RESULT, NULL);
+  self->call = call;
 
   return self;
 }
 
-/* Runs in the caller's context, once per call: releases what must be
- * released there, then calls back. Consumes the call's own reference. */
-static void
-aio_thread_call_complete (AioCompletion *completion)
+/* Whether the callback left no trace on @self: no reference kept, no data,
+ * weak or toggle reference (all kept in qdata), no signal handler. Such an
+ * object cannot be told apart from a new one, so it can be used again. The
+ * two fields are read as GObject itself reads them. */
+static gboolean
+aio_thread_result_is_unobserved (AioThreadResult *self)
 {
-  AioThreadCall *self = (AioThreadCall *) ((char *) completion - G_STRUCT_OFFSET (AioThreadCall, completion));
-  AioCompletionQueue *queue = g_steal_pointer (&self->queue);
-  GDestroyNotify destroy = g_steal_pointer (&self->func_data_destroy);
+  GObject *object = (GObject *) self;
 
-  if (self->cancelled_id != 0)
-    g_cancellable_disconnect (self->cancellable, self->cancelled_id);
+  return g_atomic_int_get (&object->ref_count) == 1 &&
+         g_atomic_pointer_get (&object->qdata) == NULL &&
+         g_signal_handler_find (object, G_SIGNAL_MATCH_ID, notify_signal_id, 0, NULL, NULL, NULL) == 0;
+}
+
+/* After the callback: a result it kept holds on to its call and stops
+ * being the spare; otherwise the call is released and the object is the
+ * thread's spare (again, or for the first time, when it has none). */
+static void
+aio_thread_result_give_back (AioThreadResult *self)
+{
+  AioThreadResult *spare = g_private_get (&spare_result);
+
+  if (!aio_thread_result_is_unobserved (self))
+    {
+      if (spare == self)
+        g_private_set (&spare_result, NULL);
+      g_object_unref (self);
+      return;
+    }
+
+  thread_call_release (g_steal_pointer (&self->call));
+  if (spare == NULL)
+    g_private_set (&spare_result, self);
+  else if (spare != self)
+    g_object_unref (self);
+}
+
+static void
+call_cancellation_free (CallCancellation *cancellation)
+{
+  /* Waits for the handler when it runs on another thread right now. */
+  if (cancellation->handler_id != 0)
+    g_cancellable_disconnect (cancellation->cancellable, cancellation->handler_id);
+  g_object_unref (cancellation->cancellable);
+  g_free (cancellation);
+}
+
+static inline GCancellable *
+thread_call_get_cancellable (ThreadCall *call)
+{
+  return call->cancellation != NULL ? call->cancellation->cancellable : NULL;
+}
+
+/* While a call waits, the link of its completion chains the executor's
+ * list: a call is handed back only after a worker took it off the list,
+ * or through its CallCancellation. */
+static inline ThreadCall *
+thread_call_get_next_waiting (ThreadCall *call)
+{
+  return (ThreadCall *) call->completion.next;
+}
+
+static inline void
+thread_call_set_next_waiting (ThreadCall *call,
+                              ThreadCall *next)
+{
+  call->completion.next = (AioCompletion *) next;
+}
+
+static ThreadCall *
+thread_call_new (AioThreadPool       *pool,
+                 AioThreadFunc        func,
+                 gpointer             func_data,
+                 GDestroyNotify       func_data_destroy,
+                 GCancellable        *cancellable,
+                 GAsyncReadyCallback  callback,
+                 gpointer             callback_data)
+{
+  /* g_new() rather than g_new0(): glibc's calloc() bypasses its
+   * per-thread cache. */
+  ThreadCall *call = g_new (ThreadCall, 1);
+
+  *call = (ThreadCall) {
+    .queue = aio_completion_queue_ref_thread_default (),
+    .pool = g_object_ref (pool),
+    .callback = callback,
+    .callback_data = callback_data,
+    .func = func,
+    .func_data = func_data,
+    .func_data_destroy = func_data_destroy,
+    .state = CALL_QUEUED,
+    .holders = 1,
+    .value = G_VALUE_INIT,
+  };
+  if (cancellable != NULL)
+    {
+      call->cancellation = g_new0 (CallCancellation, 1);
+      call->cancellation->call = call;
+      call->cancellation->cancellable = g_object_ref (cancellable);
+    }
+
+  return call;
+}
+
+/* Runs in the caller's context, once per call: releases what must be
+ * released there, then calls back. */
+static void
+thread_call_finish_in_context (ThreadCall *call)
+{
+  AioCompletionQueue *queue = g_steal_pointer (&call->queue);
+  GDestroyNotify destroy = g_steal_pointer (&call->func_data_destroy);
+  AioThreadResult *result;
+
+  if (call->cancellation != NULL)
+    call_cancellation_free (g_steal_pointer (&call->cancellation));
   if (destroy != NULL)
-    destroy (self->func_data);
+    destroy (call->func_data);
 
-  if (self->callback != NULL)
-    self->callback (G_OBJECT (self->pool), G_ASYNC_RESULT (self), self->callback_data);
+  result = aio_thread_result_lend (call);
+  if (call->callback != NULL)
+    call->callback ((GObject *) call->pool, (GAsyncResult *) result, call->callback_data);
 
-  g_clear_object (&self->cancellable);
-  /* A call cancelled in the queue is still referenced from there, and the
-   * worker that dequeues it may drop the last reference: never let that
-   * release the pool on one of the pool's own threads. */
-  if (g_atomic_int_get (&self->state) == CALL_CANCELLED)
-    g_clear_object (&self->pool);
-  g_object_unref (self);
+  /* A call cancelled in the queue may be released last by the worker that
+   * takes it off the list: never let that release the pool on one of the
+   * pool's own threads. */
+  if (g_atomic_int_get (&call->state) == CALL_CANCELLED)
+    g_clear_object (&call->pool);
+  aio_thread_result_give_back (result);
   aio_completion_queue_unref (queue);
 }
 
 static void
-aio_thread_call_return_error (AioThreadCall *self,
-                              GError        *error)
+thread_call_complete (AioCompletion *completion)
 {
-  self->error = error;
-  aio_completion_queue_push (self->queue, &self->completion, aio_thread_call_complete);
+  thread_call_finish_in_context ((ThreadCall *) completion);
 }
 
 static void
-aio_thread_call_on_cancelled (GCancellable *cancellable,
-                              gpointer      user_data)
+call_cancellation_complete (AioCompletion *completion)
 {
-  AioThreadCall *self = user_data;
+  thread_call_finish_in_context (((CallCancellation *) completion)->call);
+}
+
+static void
+thread_call_return_error (ThreadCall *call,
+                          GError     *error)
+{
+  call->error = error;
+  aio_completion_queue_push (call->queue, &call->completion, thread_call_complete);
+}
+
+static void
+thread_call_on_cancelled (GCancellable *cancellable,
+                          gpointer      user_data)
+{
+  ThreadCall *call = user_data;
   GError *error = NULL;
 
-  if (!g_atomic_int_compare_and_exchange (&self->state, CALL_QUEUED, CALL_CANCELLED))
-    return;
+  /* Held for the list before the call can be seen cancelled there. The
+   * completion cannot release the call meanwhile: it disconnects this
+   * handler first, which waits for it to return. */
+  g_atomic_int_inc (&call->holders);
+  if (!g_atomic_int_compare_and_exchange (&call->state, CALL_QUEUED, CALL_CANCELLED))
+    {
+      g_atomic_int_add (&call->holders, -1);
+      return;
+    }
 
-  aio_executor_pool_add_queued (AIO_EXECUTOR_POOL (self->pool), -1);
+  aio_executor_pool_add_queued ((AioExecutorPool *) call->pool, -1);
   g_cancellable_set_error_if_cancelled (cancellable, &error);
-  aio_thread_call_return_error (self, error);
+  call->error = error;
+  aio_completion_queue_push (call->queue, &call->cancellation->completion, call_cancellation_complete);
 }
 
 /* On the worker thread. */
 static void
-aio_thread_call_invoke (AioThreadCall *self)
+thread_call_invoke (ThreadCall *call)
 {
   GError *error = NULL;
 
-  if (self->func (self->cancellable, &self->value, self->func_data, &error))
+  if (call->func (thread_call_get_cancellable (call), &call->value, call->func_data, &error))
     {
       if (G_UNLIKELY (error != NULL))
         {
@@ -324,15 +497,15 @@ aio_thread_call_invoke (AioThreadCall *self)
       return;
     }
 
-  if (G_IS_VALUE (&self->value))
-    g_value_unset (&self->value);
+  if (thread_call_has_value (call))
+    g_value_unset (&call->value);
   if (error == NULL)
     error = g_error_new_literal (AIO_ERROR, AIO_ERROR_FAILED,
                                  _("The thread function failed without setting an error (a Python "
                                    "function raised an exception that is not a GLib.Error, printed "
                                    "on standard error, or returned a bare value instead of "
                                    "(True, value))."));
-  self->error = error;
+  call->error = error;
 }
 
 static void
@@ -345,22 +518,21 @@ executor_unref (Executor *executor)
   g_free (executor);
 }
 
-/* Runs one call that a loop took from the list. The call arrives with one
- * reference for the list, on top of the one its completion consumes. */
+/* Runs one call that a loop took from the list. */
 static void
-aio_thread_pool_run_call (AioThreadCall *call,
-                          gboolean       is_stopping)
+aio_thread_pool_run_call (ThreadCall *call,
+                          gboolean    is_stopping)
 {
   AioExecutorPool *pool;
 
   /* Cancelled while waiting: it has completed already; let go of it. */
   if (!g_atomic_int_compare_and_exchange (&call->state, CALL_QUEUED, CALL_RUNNING))
     {
-      g_object_unref (call);
+      thread_call_release (call);
       return;
     }
 
-  pool = AIO_EXECUTOR_POOL (call->pool);
+  pool = (AioExecutorPool *) call->pool;
   aio_executor_pool_add_queued (pool, -1);
   if (is_stopping)
     call->error = g_error_new (AIO_ERROR, AIO_ERROR_SHUT_DOWN,
@@ -369,26 +541,24 @@ aio_thread_pool_run_call (AioThreadCall *call,
   else
     {
       aio_executor_pool_add_running (pool, 1);
-      aio_thread_call_invoke (call);
+      thread_call_invoke (call);
       aio_executor_pool_add_running (pool, -1);
     }
   g_atomic_int_set (&call->state, CALL_DONE);
 
-  /* Not the last reference: the completion holds one until it runs. */
-  g_object_unref (call);
-  aio_completion_queue_push (call->queue, &call->completion, aio_thread_call_complete);
+  aio_completion_queue_push (call->queue, &call->completion, thread_call_complete);
 }
 
-static AioThreadCall *
-reverse_calls (AioThreadCall *stack)
+static ThreadCall *
+reverse_calls (ThreadCall *stack)
 {
-  AioThreadCall *fifo = NULL;
+  ThreadCall *fifo = NULL;
 
   while (stack != NULL)
     {
-      AioThreadCall *next = stack->next_waiting;
+      ThreadCall *next = thread_call_get_next_waiting (stack);
 
-      stack->next_waiting = fifo;
+      thread_call_set_next_waiting (stack, fifo);
       fifo = stack;
       stack = next;
     }
@@ -397,21 +567,18 @@ reverse_calls (AioThreadCall *stack)
 }
 
 /* The oldest waiting call, or NULL. */
-static AioThreadCall *
+static ThreadCall *
 executor_take (Executor *executor)
 {
-  AioThreadCall *call;
+  ThreadCall *call;
 
   g_mutex_lock (&executor->mutex);
   if (executor->head == NULL)
     executor->head = reverse_calls (g_atomic_pointer_exchange (&executor->pushed, NULL));
   call = executor->head;
   if (call != NULL)
-    executor->head = call->next_waiting;
+    executor->head = thread_call_get_next_waiting (call);
   g_mutex_unlock (&executor->mutex);
-
-  if (call != NULL)
-    g_atomic_int_add (&executor->waiting, -1);
 
   return call;
 }
@@ -457,13 +624,11 @@ aio_thread_pool_work (gpointer data,
 
   for (;;)
     {
-      AioThreadCall *call = executor_take (executor);
+      ThreadCall *call = executor_take (executor);
 
       if (call != NULL)
         {
-          g_atomic_int_inc (&executor->busy_loops);
           aio_thread_pool_run_call (call, g_atomic_int_get (&executor->is_stopping));
-          g_atomic_int_add (&executor->busy_loops, -1);
           continue;
         }
 
@@ -496,25 +661,28 @@ executor_start_loop (Executor *executor)
     g_critical ("No thread could be started for an AioThreadPool: %s", error->message);
 }
 
-/* Queues @call, and starts a loop when none runs or the waiting calls
- * outnumber the loops free to take them. Takes the queue's reference. */
+/* Queues @call, @queued being the pool's count of waiting calls with it,
+ * and starts a loop when none runs or the waiting calls outnumber the loops
+ * free to take them. */
 static void
-executor_push (Executor      *executor,
-               AioThreadCall *call)
+executor_push (Executor   *executor,
+               ThreadCall *call,
+               int         queued)
 {
-  AioThreadCall *head;
-  int waiting, loops;
+  ThreadCall *head;
+  int loops;
 
   do
     {
       head = g_atomic_pointer_get (&executor->pushed);
-      call->next_waiting = head;
+      thread_call_set_next_waiting (call, head);
     }
   while (!g_atomic_pointer_compare_and_exchange (&executor->pushed, head, call));
-  waiting = g_atomic_int_add (&executor->waiting, 1) + 1;
 
+  /* The running count is read only when the others do not decide. */
   loops = g_atomic_int_get (&executor->loops);
-  if ((loops == 0 || waiting > loops - g_atomic_int_get (&executor->busy_loops)) &&
+  if ((loops == 0 || queued > loops ||
+       queued > loops - (int) aio_executor_pool_get_running ((AioExecutorPool *) call->pool)) &&
       executor_claim_loop (executor))
     executor_start_loop (executor);
 }
@@ -575,16 +743,19 @@ aio_thread_pool_init (AioThreadPool *self)
 
 /**
  * aio_thread_pool_new:
- * @max_workers: the most threads to run at once, or 0 for the default of
- *   10 × aio_get_cpu_cores()
+ * @max_workers: the most threads to run at once, at most %G_MAXINT, or 0
+ *   for the default of 10 × aio_get_cpu_cores()
  *
- * Creates a thread pool. It starts no thread until its first call.
+ * Creates a thread pool. It starts no thread until its first call. A size
+ * above %G_MAXINT (a negative number passed from C) is a programmer error.
  *
  * Returns: (transfer full): a new #AioThreadPool
  */
 AioThreadPool *
 aio_thread_pool_new (guint max_workers)
 {
+  g_return_val_if_fail (max_workers <= G_MAXINT, NULL);
+
   return g_object_new (AIO_TYPE_THREAD_POOL, "max-workers", max_workers, NULL);
 }
 
@@ -647,11 +818,12 @@ aio_thread_pool_check_func (GDestroyNotify   func_data_destroy,
  * is shut down. */
 static gboolean
 aio_thread_pool_submit (AioThreadPool  *self,
-                        AioThreadCall  *call,
+                        ThreadCall     *call,
                         GError        **error)
 {
-  AioExecutorPool *pool = AIO_EXECUTOR_POOL (self);
+  AioExecutorPool *pool = (AioExecutorPool *) self;
   Executor *executor;
+  int queued;
 
   aio_executor_pool_lock (pool);
   if (!aio_executor_pool_ensure_started (pool, error))
@@ -661,12 +833,12 @@ aio_thread_pool_submit (AioThreadPool  *self,
     }
 
   executor = self->executor;
-  aio_executor_pool_add_queued (pool, 1);
-  if (call->cancellable != NULL)
-    call->cancelled_id = g_cancellable_connect (call->cancellable,
-                                                G_CALLBACK (aio_thread_call_on_cancelled),
-                                                call, NULL);
-  executor_push (executor, g_object_ref (call));
+  queued = aio_executor_pool_add_queued (pool, 1);
+  if (call->cancellation != NULL)
+    call->cancellation->handler_id = g_cancellable_connect (call->cancellation->cancellable,
+                                                            G_CALLBACK (thread_call_on_cancelled),
+                                                            call, NULL);
+  executor_push (executor, call, queued);
   aio_executor_pool_unlock (pool);
 
   return TRUE;
@@ -702,21 +874,21 @@ aio_thread_pool_run_async (AioThreadPool       *self,
                            GAsyncReadyCallback  callback,
                            gpointer             user_data)
 {
-  AioThreadCall *call;
+  ThreadCall *call;
   GError *error = NULL;
 
   g_return_if_fail (AIO_IS_THREAD_POOL (self));
   g_return_if_fail (func != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  call = aio_thread_call_new (self, func, func_data, func_data_destroy, cancellable, callback, user_data);
+  call = thread_call_new (self, func, func_data, func_data_destroy, cancellable, callback, user_data);
 
   if (!aio_thread_pool_check_func (func_data_destroy, &error) ||
       g_cancellable_set_error_if_cancelled (cancellable, &error) ||
       !aio_thread_pool_submit (self, call, &error))
     {
       g_atomic_int_set (&call->state, CALL_DONE);
-      aio_thread_call_return_error (call, error);
+      thread_call_return_error (call, error);
     }
 }
 
@@ -738,22 +910,24 @@ aio_thread_pool_run_finish (AioThreadPool  *self,
                             GAsyncResult   *result,
                             GError        **error)
 {
-  AioThreadCall *call;
+  ThreadCall *call;
   GValue *value;
 
   g_return_val_if_fail (AIO_IS_THREAD_POOL (self), NULL);
-  g_return_val_if_fail (AIO_IS_THREAD_CALL (result), NULL);
+  g_return_val_if_fail (AIO_IS_THREAD_RESULT (result), NULL);
+  g_return_val_if_fail (((AioThreadResult *) result)->call != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  call = AIO_THREAD_CALL (result);
+  call = ((AioThreadResult *) result)->call;
   if (call->error != NULL)
     {
       g_propagate_error (error, g_error_copy (call->error));
       return NULL;
     }
 
-  value = g_new0 (GValue, 1);
-  if (G_IS_VALUE (&call->value))
+  value = g_new (GValue, 1);
+  *value = (GValue) G_VALUE_INIT;
+  if (thread_call_has_value (call))
     {
       g_value_init (value, G_VALUE_TYPE (&call->value));
       g_value_copy (&call->value, value);

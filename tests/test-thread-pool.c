@@ -669,10 +669,12 @@ test_counters_are_notified_in_owner_context (void)
   Outcomes outcomes;
   int running_notifies = 0;
   int queued_notifies = 0;
+  int any_notifies = 0;
 
   outcomes_init (&outcomes);
   g_signal_connect (pool, "notify::running", G_CALLBACK (note_notify), &running_notifies);
   g_signal_connect (pool, "notify::queued", G_CALLBACK (note_notify), &queued_notifies);
+  g_signal_connect (pool, "notify", G_CALLBACK (note_notify), &any_notifies);
   for (int i = 0; i < 20; i++)
     aio_thread_pool_run_async (pool, return_forty_two, NULL, NULL, NULL, note_outcome, &outcomes);
   iterate_until (&outcomes.completed, 20);
@@ -681,6 +683,7 @@ test_counters_are_notified_in_owner_context (void)
 
   g_assert_cmpint (running_notifies, >=, 1);
   g_assert_cmpint (queued_notifies, >=, 1);
+  g_assert_cmpint (any_notifies, >=, running_notifies + queued_notifies);
   g_assert_cmpuint (aio_executor_pool_get_running (AIO_EXECUTOR_POOL (pool)), ==, 0);
   outcomes_clear (&outcomes);
 }
@@ -716,6 +719,234 @@ test_many_calls_all_complete (void)
   outcomes_clear (&outcomes);
 }
 
+static void
+test_bad_input_negative_max_workers_is_a_programmer_error (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (2);
+  g_autoptr(AioThreadPool) default_sized = aio_thread_pool_new (0);
+  AioExecutorPool *executor_pool = AIO_EXECUTOR_POOL (pool);
+  int minus_one = -1;
+  Outcomes outcomes;
+
+  /* Zero is the documented default. */
+  g_assert_cmpuint (aio_executor_pool_get_max_workers (AIO_EXECUTOR_POOL (default_sized)), ==,
+                    10 * aio_get_cpu_cores ());
+
+  /* A negative size from C arrives as a huge unsigned one. */
+  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*max_workers <= G_MAXINT*");
+  g_assert_null (aio_thread_pool_new ((guint) minus_one));
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*max_workers <= G_MAXINT*");
+  aio_executor_pool_initialize (executor_pool, (guint) minus_one);
+  g_test_assert_expected_messages ();
+
+  /* The pool is left as it was, and works. */
+  g_assert_cmpuint (aio_executor_pool_get_max_workers (executor_pool), ==, 2);
+  outcomes_init (&outcomes);
+  aio_thread_pool_run_async (pool, return_forty_two, NULL, NULL, NULL, note_outcome, &outcomes);
+  iterate_until (&outcomes.completed, 1);
+  g_assert_cmpint (outcomes.succeeded, ==, 1);
+  outcomes_clear (&outcomes);
+}
+
+static void
+test_threads_n_calls_start_n_threads (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (8);
+  Gate *gate = gate_new ();
+  Outcomes outcomes;
+
+  outcomes_init (&outcomes);
+  for (int i = 0; i < 4; i++)
+    aio_thread_pool_run_async (pool, wait_at_gate, call_new (gate, i, NULL), call_free,
+                               NULL, note_outcome, &outcomes);
+  /* Four calls at once run at once, on four threads, none waiting. */
+  wait_for_running (gate, 4);
+  g_usleep (20 * G_TIME_SPAN_MILLISECOND);
+  g_assert_cmpint (gate->peak_running, ==, 4);
+  g_assert_cmpuint (aio_executor_pool_get_queued (AIO_EXECUTOR_POOL (pool)), ==, 0);
+  gate_open (gate);
+  iterate_until (&outcomes.completed, 4);
+
+  g_assert_cmpint (outcomes.succeeded, ==, 4);
+  g_assert_cmpint (gate->peak_running, ==, 4);
+  outcomes_clear (&outcomes);
+  gate_free (gate);
+}
+
+/* A thread with its own main context, making calls from it. */
+typedef struct
+{
+  AioThreadPool *pool;
+  GThread       *thread;
+  int            frees;
+  Outcomes       outcomes;
+} Owner;
+
+static gpointer
+owner_thread (gpointer data)
+{
+  Owner *owner = data;
+  GMainContext *context = g_main_context_new ();
+  /* Its calls' data must be freed on this thread (see call_free()). */
+  Gate *gate = gate_new ();
+
+  owner->thread = g_thread_self ();
+  gate_open (gate);
+  g_main_context_push_thread_default (context);
+  for (int i = 0; i < 20; i++)
+    aio_thread_pool_run_async (owner->pool, wait_at_gate, call_new (gate, i, &owner->frees), call_free,
+                               NULL, note_outcome, &owner->outcomes);
+  while (owner->outcomes.completed < 20)
+    g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+  gate_free (gate);
+
+  return NULL;
+}
+
+static void
+test_run_owner_thread_gets_callbacks_and_frees_data (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (2);
+  Owner owner = { pool, NULL, 0, { 0 } };
+
+  outcomes_init (&owner.outcomes);
+  g_thread_join (g_thread_new ("owner", owner_thread, &owner));
+
+  /* Callbacks and frees ran on the thread that owns the context the calls
+   * were made in, never on a worker or the main thread. */
+  g_assert_cmpint (owner.outcomes.succeeded, ==, 20);
+  g_assert_true (owner.outcomes.callback_thread == owner.thread);
+  g_assert_cmpint (owner.frees, ==, 20);
+  outcomes_clear (&owner.outcomes);
+}
+
+static gboolean
+return_number (GCancellable  *cancellable,
+               GValue        *result,
+               gpointer       user_data,
+               GError       **error)
+{
+  g_value_init (result, G_TYPE_INT);
+  g_value_set_int (result, GPOINTER_TO_INT (user_data));
+  return TRUE;
+}
+
+typedef struct
+{
+  GPtrArray *kept;
+  int        completed;
+} Keeper;
+
+/* Keeps the result of every even-numbered call. */
+static void
+keep_even_results (GObject      *source_object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  Keeper *keeper = user_data;
+  GValue *value = aio_thread_pool_run_finish (AIO_THREAD_POOL (source_object), result, NULL);
+
+  g_assert_nonnull (value);
+  if (g_value_get_int (value) % 2 == 0)
+    g_ptr_array_add (keeper->kept, g_object_ref (result));
+  g_boxed_free (G_TYPE_VALUE, value);
+  keeper->completed++;
+}
+
+static void
+test_result_kept_after_callback_stays_valid (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (2);
+  Keeper keeper = { g_ptr_array_new_with_free_func (g_object_unref), 0 };
+  gboolean seen[200] = { FALSE };
+
+  for (int i = 0; i < 200; i++)
+    aio_thread_pool_run_async (pool, return_number, GINT_TO_POINTER (i), NULL, NULL,
+                               keep_even_results, &keeper);
+  iterate_until (&keeper.completed, 200);
+
+  /* Each kept result still holds its own call's outcome, after the calls
+   * that completed after it. */
+  g_assert_cmpuint (keeper.kept->len, ==, 100);
+  for (guint i = 0; i < keeper.kept->len; i++)
+    {
+      GAsyncResult *result = g_ptr_array_index (keeper.kept, i);
+      g_autoptr(GObject) source = g_async_result_get_source_object (result);
+      GValue *value = aio_thread_pool_run_finish (pool, result, NULL);
+      int number = g_value_get_int (value);
+
+      g_assert_cmpint (number % 2, ==, 0);
+      g_assert_false (seen[number]);
+      seen[number] = TRUE;
+      g_assert_true (source == G_OBJECT (pool));
+      g_assert_true (g_async_result_get_user_data (result) == &keeper);
+      g_assert_true (g_async_result_is_tagged (result, aio_thread_pool_run_async));
+      g_boxed_free (G_TYPE_VALUE, value);
+    }
+  g_ptr_array_unref (keeper.kept);
+}
+
+typedef struct
+{
+  int completed;
+  int weak_notifies;
+  int data_frees;
+  int data_seen;
+} Watcher;
+
+static void
+note_weak_notify (gpointer  data,
+                  GObject  *where_the_object_was)
+{
+  ((Watcher *) data)->weak_notifies++;
+}
+
+static void
+note_data_free (gpointer data)
+{
+  ((Watcher *) data)->data_frees++;
+}
+
+/* The first call's callback watches its result with a weak reference, the
+ * second attaches data to it, every callback looks for such data. */
+static void
+watch_result (GObject      *source_object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Watcher *watcher = user_data;
+
+  if (g_object_get_data (G_OBJECT (result), "watcher") != NULL)
+    watcher->data_seen++;
+  if (watcher->completed == 0)
+    g_object_weak_ref (G_OBJECT (result), note_weak_notify, watcher);
+  else if (watcher->completed == 1)
+    g_object_set_data_full (G_OBJECT (result), "watcher", watcher, note_data_free);
+  watcher->completed++;
+}
+
+static void
+test_result_weak_refs_and_data_are_released (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (1);
+  Watcher watcher = { 0 };
+
+  for (int i = 0; i < 3; i++)
+    {
+      aio_thread_pool_run_async (pool, return_forty_two, NULL, NULL, NULL, watch_result, &watcher);
+      iterate_until (&watcher.completed, i + 1);
+      /* A result nobody holds is finalized as soon as its callback returns,
+       * whatever the callback attached to it. */
+      g_assert_cmpint (watcher.weak_notifies, ==, 1);
+      g_assert_cmpint (watcher.data_frees, ==, i >= 1 ? 1 : 0);
+    }
+  g_assert_cmpint (watcher.data_seen, ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -742,6 +973,13 @@ main (int   argc,
   g_test_add_func ("/thread-pool/notify/counters-in-owner-context", test_counters_are_notified_in_owner_context);
   g_test_add_func ("/thread-pool/job/runs-a-thread-call", test_job_runs_a_thread_call);
   g_test_add_func ("/thread-pool/batch/many-calls-all-complete", test_many_calls_all_complete);
+  g_test_add_func ("/thread-pool/bad-input/negative-max-workers-is-a-programmer-error",
+                   test_bad_input_negative_max_workers_is_a_programmer_error);
+  g_test_add_func ("/thread-pool/threads/n-calls-start-n-threads", test_threads_n_calls_start_n_threads);
+  g_test_add_func ("/thread-pool/run/owner-thread-gets-callbacks-and-frees-data",
+                   test_run_owner_thread_gets_callbacks_and_frees_data);
+  g_test_add_func ("/thread-pool/result/kept-after-callback-stays-valid", test_result_kept_after_callback_stays_valid);
+  g_test_add_func ("/thread-pool/result/weak-refs-and-data-are-released", test_result_weak_refs_and_data_are_released);
 
   return g_test_run ();
 }

@@ -90,6 +90,44 @@ def test_cancelled_call_never_runs():
     assert ran == []
 
 
+def test_cancelled_queued_call_completes_at_once_and_never_runs():
+    pool = Aio.ThreadPool.new(1)
+    release = threading.Event()
+    started = threading.Event()
+    outcomes = {}
+    ran = []
+
+    def block(cancellable):
+        started.set()
+        release.wait(10)
+        return True, 'blocker'
+
+    def note(name):
+        def done(source, result, *user_data):
+            try:
+                outcomes[name] = source.run_finish(result)
+            except GLib.Error as error:
+                outcomes[name] = error
+        return done
+
+    cancellable = Gio.Cancellable()
+    pool.run_async(block, (), None, note('blocker'))
+    pool.run_async(lambda c: ran.append(1) or (True, 'queued'), (), cancellable, note('queued'))
+    started.wait(10)
+    cancellable.cancel()
+    context = GLib.MainContext.default()
+    while 'queued' not in outcomes:
+        context.iteration(True)
+    # Completed while the only worker is still busy, and it never ran.
+    assert 'blocker' not in outcomes
+    assert outcomes['queued'].matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED)
+    release.set()
+    while 'blocker' not in outcomes:
+        context.iteration(True)
+    assert outcomes['blocker'] == 'blocker'
+    assert ran == []
+
+
 def test_use_after_shutdown_fails_until_initialized():
     pool = Aio.ThreadPool.new(2)
     assert run_call(pool, lambda c: (True, 1)) == 1
@@ -103,6 +141,19 @@ def test_use_after_shutdown_fails_until_initialized():
     pool.initialize(0)
     assert pool.props.max_workers == 10 * Aio.get_cpu_cores()
     assert run_call(pool, lambda c: (True, 3)) == 3
+
+
+def test_negative_max_workers_is_refused_and_zero_is_the_default():
+    for make in (lambda: Aio.ThreadPool.new(-1), lambda: Aio.ThreadPool.new(2).initialize(-1)):
+        try:
+            make()
+        except OverflowError:
+            pass
+        else:
+            raise AssertionError('a negative size was accepted')
+    pool = Aio.ThreadPool.new(0)
+    assert pool.props.max_workers == 10 * Aio.get_cpu_cores()
+    assert run_call(pool, lambda c: (True, 'works')) == 'works'
 
 
 def test_thread_job_runs_with_aio_run():
