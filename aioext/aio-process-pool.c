@@ -487,14 +487,12 @@ worker_read_done (GObject      *source_object,
 {
   Worker *worker = user_data;
   Executor *executor = worker->executor;
-  g_autoptr(GBytes) bytes = g_input_stream_read_bytes_finish (worker->input, result, NULL);
+  gssize size = g_input_stream_read_finish (worker->input, result, NULL);
   GError *error = NULL;
   AioWireMessage message;
-  gsize size = 0;
-  const guint8 *data = bytes != NULL ? g_bytes_get_data (bytes, &size) : NULL;
 
   executor->n_pending--;
-  if (size == 0 || worker->is_gone)
+  if (size <= 0 || worker->is_gone)
     {
       /* End of file: the worker exited or was killed. */
       worker_retire (worker, FALSE);
@@ -503,7 +501,7 @@ worker_read_done (GObject      *source_object,
       return;
     }
 
-  aio_wire_decoder_feed (worker->decoder, data, size);
+  aio_wire_decoder_commit (worker->decoder, size);
   while (!worker->is_gone && aio_wire_decoder_next (worker->decoder, &message, &error))
     {
       worker_handle (worker, &message);
@@ -521,9 +519,12 @@ worker_read_done (GObject      *source_object,
 static void
 worker_read_more (Worker *worker)
 {
+  gsize room;
+  guint8 *buffer = aio_wire_decoder_get_buffer (worker->decoder, READ_CHUNK_SIZE, &room);
+
   worker->executor->n_pending++;
-  g_input_stream_read_bytes_async (worker->input, READ_CHUNK_SIZE, G_PRIORITY_DEFAULT, NULL,
-                                   worker_read_done, worker_ref (worker));
+  g_input_stream_read_async (worker->input, buffer, room, G_PRIORITY_DEFAULT, NULL,
+                             worker_read_done, worker_ref (worker));
 }
 
 #ifdef __linux__

@@ -22,10 +22,17 @@
 /* Quarks are never freed: a peer may not make this process create many. */
 #define MAX_NEW_DOMAINS     256
 
+/* Bytes arrive in a scratch buffer until a frame's header is known; the
+ * frame's payload then gets an allocation of its own, which the rest of
+ * the frame is read into directly and which becomes the message's bytes:
+ * a large frame is never copied or regrown on its way in. */
 struct _AioWireDecoder
 {
-  GByteArray *buffer;
-  gsize       start;           /* bytes before this were consumed */
+  GByteArray *buffer;          /* scratch */
+  gsize       start;           /* scratch bytes before this were consumed */
+  guint8     *payload;         /* the frame being completed, or NULL */
+  gsize       payload_size;
+  gsize       payload_filled;
   gsize       max_frame_size;
 };
 
@@ -67,14 +74,26 @@ aio_wire_body (const AioWireMessage *message)
     }
 }
 
+/* GVariant's largest alignment: the frame's payload starts there. */
+#define PAYLOAD_OFFSET 8
+
+static void
+free_frame (gpointer frame)
+{
+  g_free ((guint8 *) frame - (PAYLOAD_OFFSET - AIO_WIRE_HEADER_SIZE));
+}
+
 /* One frame: the payload size as a little-endian guint32, then the payload,
- * a serialised `(yv)` GVariant. */
+ * a serialised `(yv)` GVariant. The message is serialised once, straight
+ * into the frame: g_variant_store() wants an aligned destination, so the
+ * header goes into the last bytes of an aligned prefix. */
 GBytes *
 aio_wire_encode (const AioWireMessage *message)
 {
   g_autoptr(GVariant) variant = NULL;
   guint32 size_le;
   gsize size;
+  guint8 *buffer;
   guint8 *frame;
 
   variant = g_variant_ref_sink (g_variant_new ("(y@v)", (guchar) message->kind,
@@ -82,13 +101,13 @@ aio_wire_encode (const AioWireMessage *message)
   size = g_variant_get_size (variant);
   g_return_val_if_fail (size <= G_MAXUINT32, NULL);
 
-  frame = g_malloc (AIO_WIRE_HEADER_SIZE + size);
+  buffer = g_malloc (PAYLOAD_OFFSET + size);
+  frame = buffer + PAYLOAD_OFFSET - AIO_WIRE_HEADER_SIZE;
   size_le = GUINT32_TO_LE ((guint32) size);
   memcpy (frame, &size_le, AIO_WIRE_HEADER_SIZE);
-  /* g_variant_store() wants an aligned destination; the header breaks that. */
-  memcpy (frame + AIO_WIRE_HEADER_SIZE, g_variant_get_data (variant), size);
+  g_variant_store (variant, buffer + PAYLOAD_OFFSET);
 
-  return g_bytes_new_take (frame, AIO_WIRE_HEADER_SIZE + size);
+  return g_bytes_new_with_free_func (frame, AIO_WIRE_HEADER_SIZE + size, free_frame, frame);
 }
 
 static gboolean
@@ -220,66 +239,89 @@ rebuild_container (const GVariantType  *type,
   return g_variant_new_tuple (children, n_children);
 }
 
-/* As strict as g_variant_is_normal_form(), but linear in the size: GLib's
- * check visits every element of a large array of numbers one by one, which
- * made a 1 MiB argument cost tens of milliseconds. A container is normal
- * when its children are and its bytes equal the ones GLib writes for them. */
-static gboolean
-is_normal (GVariant *value,
-           guint     depth)
+/* The value rebuilt in tree form from the children GLib reads out of
+ * @value's bytes, or NULL when a leaf is not in normal form or the shape is
+ * impossible. Leaves are scalars, strings and arrays of numbers; the
+ * rebuilt tree is serialised only once, by the caller. */
+static GVariant *
+rebuild_from_leaves (GVariant *value,
+                     guint     depth)
 {
   const GVariantType *type = g_variant_get_type (value);
-  g_autoptr(GVariant) rebuilt = NULL;
+  GVariant *rebuilt = NULL;
   GVariant **children;
   gsize n_children;
-  gboolean is_normal_so_far = TRUE;
+  gsize rebuilt_children = 0;
   gsize element_size;
 
   if (depth > MAX_NESTING)
-    return FALSE;
+    return NULL;
 
   if (!g_variant_type_is_container (type))
-    return g_variant_is_normal_form (value);
+    return g_variant_is_normal_form (value) ? g_variant_ref (value) : NULL;
 
+  /* GLib gives no data for a value it could not frame. */
   if (g_variant_type_is_array (type) &&
       (element_size = fixed_number_size (g_variant_type_element (type))) > 0)
     return g_variant_get_size (value) % element_size == 0 &&
-           (g_variant_get_size (value) == 0 || g_variant_get_data (value) != NULL);
+           (g_variant_get_size (value) == 0 || g_variant_get_data (value) != NULL) ? g_variant_ref (value) : NULL;
 
   n_children = g_variant_n_children (value);
   if ((g_variant_type_is_variant (type) && n_children != 1) ||
       (g_variant_type_is_dict_entry (type) && n_children != 2))
-    return FALSE;
+    return NULL;
 
   children = g_new0 (GVariant *, MAX (n_children, 1));
-  for (gsize i = 0; i < n_children && is_normal_so_far; i++)
+  for (; rebuilt_children < n_children; rebuilt_children++)
     {
-      children[i] = g_variant_get_child_value (value, i);
-      is_normal_so_far = is_normal (children[i], depth + 1);
+      g_autoptr(GVariant) child = g_variant_get_child_value (value, rebuilt_children);
+
+      children[rebuilt_children] = rebuild_from_leaves (child, depth + 1);
+      if (children[rebuilt_children] == NULL)
+        break;
     }
 
-  if (is_normal_so_far)
-    {
-      gsize size = g_variant_get_size (value);
-      gconstpointer data = g_variant_get_data (value);
+  if (rebuilt_children == n_children)
+    rebuilt = g_variant_ref_sink (rebuild_container (type, children, n_children));
 
-      /* GLib gives no data for a value it could not frame. */
-      rebuilt = g_variant_ref_sink (rebuild_container (type, children, n_children));
-      is_normal_so_far = g_variant_get_size (rebuilt) == size &&
-                         (size == 0 || (data != NULL && memcmp (g_variant_get_data (rebuilt), data, size) == 0));
-    }
-
-  for (gsize i = 0; i < n_children; i++)
-    g_clear_pointer (&children[i], g_variant_unref);
+  for (gsize i = 0; i < rebuilt_children; i++)
+    g_variant_unref (children[i]);
   g_free (children);
 
-  return is_normal_so_far;
+  return rebuilt;
+}
+
+/* As strict as g_variant_is_normal_form(), but linear in the size: GLib's
+ * check visits every element of a large array of numbers one by one, which
+ * made a 1 MiB argument cost tens of milliseconds. Bytes are in normal form
+ * exactly when they equal the canonical serialisation of the value they
+ * hold, that is, the tree rebuilt from their leaves (each in normal form),
+ * serialised once. */
+static gboolean
+is_normal (GVariant *value)
+{
+  g_autoptr(GVariant) rebuilt = rebuild_from_leaves (value, 0);
+  gsize size = g_variant_get_size (value);
+  gconstpointer data;
+
+  if (rebuilt == NULL)
+    return FALSE;
+  if (rebuilt == value)
+    return TRUE;
+  if (g_variant_get_size (rebuilt) != size)
+    return FALSE;
+  if (size == 0)
+    return TRUE;
+
+  data = g_variant_get_data (value);
+
+  return data != NULL && memcmp (g_variant_get_data (rebuilt), data, size) == 0;
 }
 
 gboolean
 aio_wire_is_normal (GVariant *value)
 {
-  return is_normal (value, 0);
+  return is_normal (value);
 }
 
 /* On failure @message is left cleared. */
@@ -324,13 +366,75 @@ void
 aio_wire_decoder_free (AioWireDecoder *decoder)
 {
   g_byte_array_unref (decoder->buffer);
+  g_free (decoder->payload);
   g_free (decoder);
+}
+
+static gsize
+scratch_pending (AioWireDecoder *decoder)
+{
+  return decoder->buffer->len - decoder->start;
 }
 
 gsize
 aio_wire_decoder_pending (AioWireDecoder *decoder)
 {
-  return decoder->buffer->len - decoder->start;
+  gsize in_payload = decoder->payload != NULL ? AIO_WIRE_HEADER_SIZE + decoder->payload_filled : 0;
+
+  return scratch_pending (decoder) + in_payload;
+}
+
+static void
+drop_consumed_scratch (AioWireDecoder *decoder)
+{
+  /* Only when the consumed bytes are most of the buffer, so a stream of
+   * small frames costs no memmove per frame. */
+  if (decoder->start > 0 && decoder->start >= decoder->buffer->len / 2)
+    {
+      g_byte_array_remove_range (decoder->buffer, 0, decoder->start);
+      decoder->start = 0;
+    }
+}
+
+/* Where the next bytes read from the stream should go, and how many are
+ * welcome there: the rest of the current frame, or room in the scratch
+ * buffer. Call aio_wire_decoder_commit() with what was actually written. */
+guint8 *
+aio_wire_decoder_get_buffer (AioWireDecoder *decoder,
+                             gsize           min_size,
+                             gsize          *size)
+{
+  gsize length;
+
+  if (decoder->payload != NULL)
+    {
+      *size = decoder->payload_size - decoder->payload_filled;
+      return decoder->payload + decoder->payload_filled;
+    }
+
+  drop_consumed_scratch (decoder);
+  length = decoder->buffer->len;
+  /* Grows the allocation; the length follows in commit(). */
+  g_byte_array_set_size (decoder->buffer, length + min_size);
+  g_byte_array_set_size (decoder->buffer, length);
+  *size = min_size;
+
+  return decoder->buffer->data + length;
+}
+
+void
+aio_wire_decoder_commit (AioWireDecoder *decoder,
+                         gsize           length)
+{
+  if (decoder->payload != NULL)
+    {
+      g_return_if_fail (length <= decoder->payload_size - decoder->payload_filled);
+      decoder->payload_filled += length;
+    }
+  else
+    {
+      g_byte_array_set_size (decoder->buffer, decoder->buffer->len + length);
+    }
 }
 
 void
@@ -338,15 +442,53 @@ aio_wire_decoder_feed (AioWireDecoder *decoder,
                        const guint8   *data,
                        gsize           length)
 {
-  /* Consumed bytes are dropped only when they are most of the buffer, so a
-   * stream of small frames costs no memmove per frame. */
-  if (decoder->start > 0 && decoder->start >= decoder->buffer->len / 2)
+  if (decoder->payload != NULL)
     {
-      g_byte_array_remove_range (decoder->buffer, 0, decoder->start);
-      decoder->start = 0;
+      gsize taken = MIN (length, decoder->payload_size - decoder->payload_filled);
+
+      memcpy (decoder->payload + decoder->payload_filled, data, taken);
+      decoder->payload_filled += taken;
+      data += taken;
+      length -= taken;
     }
 
-  g_byte_array_append (decoder->buffer, data, length);
+  if (length > 0)
+    {
+      drop_consumed_scratch (decoder);
+      g_byte_array_append (decoder->buffer, data, length);
+    }
+}
+
+/* Moves a frame whose header is in the scratch buffer into an allocation of
+ * its own, with whatever of its payload the scratch buffer already holds. */
+static gboolean
+begin_frame (AioWireDecoder  *decoder,
+             GError         **error)
+{
+  const guint8 *header = decoder->buffer->data + decoder->start;
+  guint32 size_le;
+  gsize size;
+  gsize taken;
+
+  memcpy (&size_le, header, AIO_WIRE_HEADER_SIZE);
+  size = GUINT32_FROM_LE (size_le);
+  if (size == 0 || size > decoder->max_frame_size)
+    {
+      g_set_error (error, AIO_ERROR, AIO_ERROR_PROTOCOL,
+                   _("A frame of %lu bytes arrived from the other process; frames must hold 1 to %lu bytes."),
+                   (gulong) size, (gulong) decoder->max_frame_size);
+      return FALSE;
+    }
+
+  decoder->start += AIO_WIRE_HEADER_SIZE;
+  taken = MIN (scratch_pending (decoder), size);
+  decoder->payload = g_malloc (size);
+  decoder->payload_size = size;
+  decoder->payload_filled = taken;
+  memcpy (decoder->payload, decoder->buffer->data + decoder->start, taken);
+  decoder->start += taken;
+
+  return TRUE;
 }
 
 /* Returns TRUE with @message filled when a whole frame was decoded, FALSE
@@ -358,33 +500,22 @@ aio_wire_decoder_next (AioWireDecoder  *decoder,
                        GError         **error)
 {
   g_autoptr(GBytes) payload = NULL;
-  const guint8 *frame;
-  guint32 size_le;
-  gsize size;
 
   memset (message, 0, sizeof *message);
 
-  /* Checked first: an empty buffer has no data pointer to offset. */
-  if (aio_wire_decoder_pending (decoder) < AIO_WIRE_HEADER_SIZE)
-    return FALSE;
-
-  frame = decoder->buffer->data + decoder->start;
-
-  memcpy (&size_le, frame, AIO_WIRE_HEADER_SIZE);
-  size = GUINT32_FROM_LE (size_le);
-  if (size == 0 || size > decoder->max_frame_size)
+  if (decoder->payload == NULL)
     {
-      g_set_error (error, AIO_ERROR, AIO_ERROR_PROTOCOL,
-                   _("A frame of %lu bytes arrived from the other process; frames must hold 1 to %lu bytes."),
-                   (gulong) size, (gulong) decoder->max_frame_size);
-      return FALSE;
+      if (scratch_pending (decoder) < AIO_WIRE_HEADER_SIZE)
+        return FALSE;
+      if (!begin_frame (decoder, error))
+        return FALSE;
     }
 
-  if (aio_wire_decoder_pending (decoder) - AIO_WIRE_HEADER_SIZE < size)
+  if (decoder->payload_filled < decoder->payload_size)
     return FALSE;
 
-  payload = g_bytes_new (frame + AIO_WIRE_HEADER_SIZE, size);
-  decoder->start += AIO_WIRE_HEADER_SIZE + size;
+  /* g_malloc()'s memory is aligned for any GVariant: no copy on parsing. */
+  payload = g_bytes_new_take (g_steal_pointer (&decoder->payload), decoder->payload_size);
 
   return aio_wire_parse (payload, message, error);
 }

@@ -323,7 +323,6 @@ aio_worker_serve (AioWorker     *self,
   g_autoptr(GInputStream) input = NULL;
   g_autoptr(GOutputStream) output = NULL;
   g_autoptr(AioWireDecoder) decoder = NULL;
-  g_autofree guint8 *chunk = NULL;
   AioWireMessage hello = { .kind = AIO_WIRE_HELLO, .version = AIO_WIRE_VERSION, .pid = getpid () };
 
   g_return_val_if_fail (AIO_IS_WORKER (self), FALSE);
@@ -333,14 +332,15 @@ aio_worker_serve (AioWorker     *self,
   input = g_unix_input_stream_new (fd, FALSE);
   output = g_unix_output_stream_new (fd, FALSE);
   decoder = aio_wire_decoder_new (AIO_WIRE_DEFAULT_MAX_SIZE);
-  chunk = g_malloc (READ_CHUNK_SIZE);
 
   if (!aio_worker_send (output, &hello, cancellable, error))
     return FALSE;
 
   for (;;)
     {
-      gssize length = g_input_stream_read (input, chunk, READ_CHUNK_SIZE, cancellable, error);
+      gsize room;
+      guint8 *buffer = aio_wire_decoder_get_buffer (decoder, READ_CHUNK_SIZE, &room);
+      gssize length = g_input_stream_read (input, buffer, room, cancellable, error);
 
       if (length < 0)
         return FALSE;
@@ -354,7 +354,7 @@ aio_worker_serve (AioWorker     *self,
           return FALSE;
         }
 
-      aio_wire_decoder_feed (decoder, chunk, length);
+      aio_wire_decoder_commit (decoder, length);
       if (!aio_worker_answer_calls (self, decoder, output, cancellable, error))
         return FALSE;
     }

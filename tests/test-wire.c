@@ -210,6 +210,69 @@ test_wire_non_utf8_error_message_is_made_valid (void)
   aio_wire_message_clear (&message);
 }
 
+/* The way the pool and the worker read: into the decoder's own buffer, as
+ * much as it welcomes. A large frame is read straight into its payload and
+ * the bytes after it are never taken into that payload. */
+static void
+test_wire_decoder_reads_in_place (void)
+{
+  g_autoptr(AioWireDecoder) decoder = aio_wire_decoder_new (AIO_WIRE_DEFAULT_MAX_SIZE);
+  g_autoptr(GByteArray) stream = g_byte_array_new ();
+  gsize size = 300 * 1024;
+  g_autofree guint8 *data = g_malloc (size);
+  guint decoded = 0;
+  gsize offset = 0;
+
+  for (gsize i = 0; i < size; i++)
+    data[i] = i * 13;
+  for (guint64 id = 1; id <= 3; id++)
+    {
+      GVariant *arguments = id == 2 ? g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, data, size, 1)
+                                    : g_variant_new_uint32 (id);
+      g_autoptr(GBytes) frame = encode_call (id, "f", arguments);
+      gsize frame_size;
+      const guint8 *frame_data = g_bytes_get_data (frame, &frame_size);
+
+      g_byte_array_append (stream, frame_data, frame_size);
+    }
+
+  while (offset < stream->len)
+    {
+      AioWireMessage message;
+      g_autoptr(GError) error = NULL;
+      gsize room;
+      guint8 *buffer = aio_wire_decoder_get_buffer (decoder, 1000, &room);
+      gsize length = MIN (MIN (room, 70 * 1024), stream->len - offset);
+
+      g_assert_cmpuint (room, >, 0);
+      memcpy (buffer, stream->data + offset, length);
+      aio_wire_decoder_commit (decoder, length);
+      offset += length;
+      while (aio_wire_decoder_next (decoder, &message, &error))
+        {
+          decoded++;
+          g_assert_cmpuint (message.call_id, ==, decoded);
+          if (decoded == 2)
+            {
+              gsize payload_size;
+              const guint8 *payload = g_variant_get_fixed_array (message.payload, &payload_size, 1);
+
+              g_assert_cmpmem (payload, payload_size, data, size);
+            }
+          else
+            {
+              g_assert_cmpuint (g_variant_get_uint32 (message.payload), ==, decoded);
+            }
+          aio_wire_message_clear (&message);
+        }
+      g_assert_no_error (error);
+    }
+
+  g_assert_cmpuint (decoded, ==, 3);
+  g_assert_cmpuint (aio_wire_decoder_pending (decoder), ==, 0);
+}
+
+
 /* Found by fuzz-wire: GLib 2.74 calls `(mumx)` stored in 0 bytes normal,
  * though it writes that value as 1 byte; the wire check is stricter, and
  * agrees with GLib on the canonical form. */
@@ -296,6 +359,7 @@ main (int   argc,
   g_test_add_func ("/wire/messages/non-canonical-empty-tuple-is-rejected", test_wire_non_canonical_empty_tuple_is_rejected);
   g_test_add_func ("/wire/messages/unknown-error-domains-are-bounded", test_wire_unknown_error_domains_are_bounded);
   g_test_add_func ("/wire/decoder/empty-asks-for-more", test_wire_empty_decoder_asks_for_more);
+  g_test_add_func ("/wire/decoder/reads-in-place", test_wire_decoder_reads_in_place);
   g_test_add_func ("/wire/messages/garbage-is-rejected", test_wire_garbage_is_rejected);
   g_test_add_func ("/wire/messages/non-utf8-error-message-is-made-valid", test_wire_non_utf8_error_message_is_made_valid);
 
