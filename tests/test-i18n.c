@@ -7,6 +7,7 @@
  */
 
 #include <locale.h>
+#include <string.h>
 
 #include <aioext.h>
 
@@ -45,6 +46,22 @@ test_i18n_cancelled_before_start_is_in_spanish (void)
   g_assert_cmpstr (error->message, ==, "El trabajo se canceló antes de empezar.");
 }
 
+/* Made in the pool's process, from a worker that did not start. */
+static void
+test_i18n_process_pool_worker_death_is_in_spanish (void)
+{
+  const char *argv[] = { "/bin/false", NULL };
+  g_autoptr(AioProcessPool) pool = aio_process_pool_new (1, argv);
+  g_autoptr(AioJob) job = aio_process_pool_create_job (pool, "add", g_variant_new ("(ii)", 1, 1));
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (aio_job_run_sync (job, NULL, &error));
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_WORKER_DIED);
+  g_assert_true (g_str_has_prefix (error->message, "El proceso trabajador "));
+  g_assert_nonnull (strstr (error->message, "antes de estar listo"));
+  aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -54,6 +71,7 @@ main (int   argc,
 
   g_test_add_func ("/i18n/recursive-run-error-is-in-spanish", test_i18n_recursive_run_error_is_in_spanish);
   g_test_add_func ("/i18n/cancelled-before-start-is-in-spanish", test_i18n_cancelled_before_start_is_in_spanish);
+  g_test_add_func ("/i18n/process-pool-worker-death-is-in-spanish", test_i18n_process_pool_worker_death_is_in_spanish);
 
   return g_test_run ();
 }
