@@ -52,9 +52,14 @@
  * recycled after a number of calls. When the pool's process dies, its
  * workers die too.
  *
- * The pool does its I/O on a thread of its own, so calls work from any
- * thread and any main context, including the private one of
- * aio_job_run_sync(); each callback runs in its caller's context.
+ * Calls work from any thread and any main context, including the private
+ * one of aio_job_run_sync(); each callback runs in its caller's context.
+ * A call made while a worker is idle is written from the caller's thread,
+ * and its reply is read in the caller's context, so a round trip costs
+ * about what a plain pipe's does. The pool's own thread starts, watches
+ * and reaps the workers, runs timeouts and cancellations, and reads every
+ * other reply (a queued call started by another thread's completion, and
+ * all calls once the pool is shutting down).
  *
  * |[<!-- language="C" -->
  * // In main(), before anything else: the same binary serves as worker.

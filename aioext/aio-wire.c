@@ -155,9 +155,11 @@ body_type_of (AioWireKind kind)
 static GBytes *
 encode_call_or_result (const AioWireMessage *message)
 {
+  /* Sunk like g_variant_new() does with a `v`: callers hand floating ones. */
+  g_autoptr(GVariant) payload = g_variant_ref_sink (message->payload);
   const char *body_type = body_type_of (message->kind);
-  const char *value_type = g_variant_get_type_string (message->payload);
-  gsize value_size = g_variant_get_size (message->payload);
+  const char *value_type = g_variant_get_type_string (payload);
+  gsize value_size = g_variant_get_size (payload);
   gsize name_end = 0;
   gsize value_start = sizeof (guint64);
   gsize body_size;
@@ -188,7 +190,7 @@ encode_call_or_result (const AioWireMessage *message)
       memset (body + name_end, 0, value_start - name_end);
       memcpy (body + body_size - offset_size_in (body_size), &offset_le, offset_size_in (body_size));
     }
-  g_variant_store (message->payload, body + value_start);
+  g_variant_store (payload, body + value_start);
   body[value_start + value_size] = '\0';
   memcpy (body + value_start + value_size + 1, value_type, strlen (value_type));
   body[body_size] = '\0';

@@ -272,7 +272,6 @@ test_wire_decoder_reads_in_place (void)
   g_assert_cmpuint (aio_wire_decoder_pending (decoder), ==, 0);
 }
 
-
 /* The messages of every call are laid out by hand; they must be GLib's
  * normal form of the same message, byte for byte, across the sizes where
  * GLib's framing offsets grow, and parse back. */
@@ -370,7 +369,6 @@ test_wire_call_layout_off_normal_form_is_rejected (void)
       g_assert_error (error, AIO_ERROR, AIO_ERROR_PROTOCOL);
     }
 }
-
 
 /* Found by fuzz-wire: GLib 2.74 calls `(mumx)` stored in 0 bytes normal,
  * though it writes that value as 1 byte; the wire check is stricter, and
