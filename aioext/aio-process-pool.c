@@ -275,8 +275,15 @@ call_finish (Call     *call,
              GError   *error)
 {
   /* Destroyed under the lock: a cancellation or timeout that is already
-   * dispatching sees it and leaves the call alone. */
-  source_clear (&call->cancel_source);
+   * dispatching sees it and leaves the call alone. GLib 2.74's cancellable
+   * source leaks itself when its last reference goes while another thread
+   * is still inside g_cancellable_cancel(), which is just when a cancelled
+   * call finishes here: the task keeps it until after its callback. */
+  if (call->cancel_source != NULL)
+    {
+      g_source_destroy (call->cancel_source);
+      g_task_set_task_data (call->task, g_steal_pointer (&call->cancel_source), (GDestroyNotify) g_source_unref);
+    }
   source_clear (&call->timeout_source);
   call->worker = NULL;
   call->result = result != NULL ? g_variant_ref (result) : NULL;
