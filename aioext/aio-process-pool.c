@@ -487,6 +487,10 @@ worker_watch (Worker            *worker,
   GSource *source = g_unix_fd_source_new (worker->fd, condition);
 
   g_source_set_static_name (source, "[aioext] process pool worker");
+  /* GLib takes a blocked source's descriptor out of the poll and puts it
+   * back, waking its context twice per dispatch; the lock makes a
+   * recursive dispatch harmless. */
+  g_source_set_can_recurse (source, TRUE);
   g_source_set_callback (source, G_SOURCE_FUNC (func), worker_ref (worker), (GDestroyNotify) worker_unref);
   g_source_attach (source, worker->home);
 
