@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,8 +14,7 @@
 # include <sys/prctl.h>
 #endif
 
-#include <gio/gunixinputstream.h>
-#include <gio/gunixoutputstream.h>
+#include <glib-unix.h>
 
 #include "aio-error.h"
 #include "aio-executor-pool-private.h"
@@ -53,9 +53,14 @@
  * recycled after a number of calls. When the pool's process dies, its
  * workers die too.
  *
- * The pool does its I/O on a thread of its own, so calls work from any
- * thread and any main context, including the private one of
- * aio_job_run_sync(); each callback runs in its caller's context.
+ * Calls work from any thread and any main context, including the private
+ * one of aio_job_run_sync(); each callback runs in its caller's context.
+ * A call made while a worker is idle is written from the caller's thread,
+ * and its reply is read in the caller's context, so a round trip costs
+ * about what a plain pipe's does. The pool's own thread starts, watches
+ * and reaps the workers, runs timeouts and cancellations, and reads every
+ * other reply (a queued call started by another thread's completion, and
+ * all calls once the pool is shutting down).
  *
  * |[<!-- language="C" -->
  * // In main(), before anything else: the same binary serves as worker.
@@ -94,30 +99,41 @@
 typedef struct _Executor Executor;
 typedef struct _Worker Worker;
 
+/* Every field of a call, a worker and an executor is guarded by the
+ * executor's lock, except where noted. */
 typedef struct
 {
+  gint      ref_count;       /* atomic */
   GTask    *task;
   char     *function;
-  GVariant *arguments;
+  GBytes   *frame;           /* until sent */
   guint64   id;
-  Executor *executor;
+  Executor *executor;        /* owned */
   Worker   *worker;          /* while running */
   GSource  *cancel_source;
   GSource  *timeout_source;
   gboolean  timed_out;
   gboolean  cancelled;
+  GVariant *result;          /* the outcome, once finished */
+  GError   *error;
 } Call;
 
+/* A worker's replies are read in its home context: the context of the
+ * caller whose call it runs, when that call was started from there (one
+ * wake-up per call, like a plain pipe), or else the executor's own. */
 struct _Worker
 {
-  gint            ref_count;
-  Executor       *executor;
+  gint            ref_count;   /* atomic */
+  Executor       *executor;    /* owned */
   GSubprocess    *process;
   char           *pid;         /* kept: GSubprocess forgets it once reaped */
   int             fd;
-  GInputStream   *input;
-  GOutputStream  *output;
   AioWireDecoder *decoder;
+  GMainContext   *home;
+  GSource        *reader;      /* in home */
+  GSource        *writer;      /* in home, while a frame does not fit the socket */
+  GBytes         *outgoing;
+  gsize           outgoing_sent;
   Call           *call;
   GError         *protocol_error;
   guint           calls_done;
@@ -125,25 +141,29 @@ struct _Worker
   gboolean        is_gone;     /* out of the executor's list */
 };
 
-/* One started pool: lives on its own thread, which frees it when done. All
- * fields but the submission ones are touched on that thread only. */
+/* One started pool. Its thread spawns and reaps workers, runs timeouts and
+ * cancellations, and reads replies no caller's context can take; it ends
+ * once told to stop and every worker is reaped. */
 struct _Executor
 {
-  AioExecutorPool *pool;       /* not owned; outlives the executor's use */
+  gint             ref_count;  /* atomic */
+  GMutex           lock;
+  AioExecutorPool *pool;       /* not owned: every call's task holds it */
   GMainContext    *context;
-  GThread         *thread;
+  GThread         *thread;     /* set once */
   char           **argv;
   guint            max_workers;
   guint            timeout_ms;
   guint            max_calls;
 
   GQueue           queue;      /* Call, waiting */
-  GPtrArray       *workers;    /* Worker */
+  GPtrArray       *workers;    /* Worker, one reference each */
+  GQueue           finished;   /* Call, returned once the lock is dropped */
   guint64          next_call_id;
-  guint            n_pending;  /* reads and reaps in flight */
+  guint            n_reaps;    /* workers not reaped yet */
+  gboolean         is_dispatch_posted;
   gboolean         is_stopping;
   gboolean         drains;
-  gboolean         is_finished;
 };
 
 /**
@@ -173,43 +193,158 @@ static GParamSpec *properties[N_PROPS];
 G_DEFINE_FINAL_TYPE (AioProcessPool, aio_process_pool, AIO_TYPE_EXECUTOR_POOL)
 
 static void executor_dispatch (Executor *executor);
-static void worker_read_more (Worker *worker);
+static void worker_retire     (Worker   *worker,
+                               gboolean  kill);
+
+static void
+source_clear (GSource **source)
+{
+  if (*source != NULL)
+    {
+      g_source_destroy (*source);
+      g_clear_pointer (source, g_source_unref);
+    }
+}
+
+static GMainContext *
+current_context (void)
+{
+  GMainContext *context = g_main_context_get_thread_default ();
+
+  return context != NULL ? context : g_main_context_default ();
+}
+
+/* Executors */
+
+static Executor *
+executor_ref (Executor *executor)
+{
+  g_atomic_int_inc (&executor->ref_count);
+
+  return executor;
+}
+
+static void
+executor_unref (Executor *executor)
+{
+  if (!g_atomic_int_dec_and_test (&executor->ref_count))
+    return;
+
+  g_assert (g_queue_is_empty (&executor->queue) && g_queue_is_empty (&executor->finished));
+  g_ptr_array_unref (executor->workers);
+  g_strfreev (executor->argv);
+  g_main_context_unref (executor->context);
+  g_mutex_clear (&executor->lock);
+  g_free (executor);
+}
+
+static void
+executor_lock (Executor *executor)
+{
+  g_mutex_lock (&executor->lock);
+}
 
 /* Calls */
 
-static void
-call_free (Call *call)
+static Call *
+call_ref (Call *call)
 {
-  if (call->cancel_source != NULL)
-    {
-      g_source_destroy (call->cancel_source);
-      g_source_unref (call->cancel_source);
-    }
-  if (call->timeout_source != NULL)
-    {
-      g_source_destroy (call->timeout_source);
-      g_source_unref (call->timeout_source);
-    }
+  g_atomic_int_inc (&call->ref_count);
+
+  return call;
+}
+
+static void
+call_unref (Call *call)
+{
+  if (!g_atomic_int_dec_and_test (&call->ref_count))
+    return;
+
+  g_assert (call->cancel_source == NULL && call->timeout_source == NULL);
   g_clear_object (&call->task);
   g_free (call->function);
-  g_variant_unref (call->arguments);
+  g_clear_pointer (&call->frame, g_bytes_unref);
+  g_clear_pointer (&call->result, g_variant_unref);
+  g_clear_error (&call->error);
+  g_clear_pointer (&call->executor, executor_unref);
   g_free (call);
 }
 
+/* The outcome is set under the lock and the task returns once the lock is
+ * dropped (see executor_unlock()), because its callback may run at once and
+ * call into the pool again. Takes @error. */
 static void
-call_return_error (Call   *call,
-                   GError *error)
+call_finish (Call     *call,
+             GVariant *result,
+             GError   *error)
 {
-  g_task_return_error (call->task, error);
-  call_free (call);
+  /* Destroyed under the lock: a cancellation or timeout that is already
+   * dispatching sees it and leaves the call alone. */
+  source_clear (&call->cancel_source);
+  source_clear (&call->timeout_source);
+  call->worker = NULL;
+  call->result = result != NULL ? g_variant_ref (result) : NULL;
+  call->error = error;
+  g_queue_push_tail (&call->executor->finished, call);
 }
 
 static void
-call_return_result (Call     *call,
-                    GVariant *result)
+call_fail (Call   *call,
+           GError *error)
 {
-  g_task_return_pointer (call->task, g_variant_ref (result), (GDestroyNotify) g_variant_unref);
-  call_free (call);
+  call_finish (call, NULL, error);
+}
+
+static void
+call_return (Call *call)
+{
+  if (call->error != NULL)
+    g_task_return_error (call->task, g_steal_pointer (&call->error));
+  else
+    g_task_return_pointer (call->task, g_steal_pointer (&call->result), (GDestroyNotify) g_variant_unref);
+  call_unref (call);
+}
+
+static GQueue
+executor_steal_finished (Executor *executor)
+{
+  GQueue finished = executor->finished;
+
+  g_queue_init (&executor->finished);
+
+  return finished;
+}
+
+static void
+return_calls (GQueue *calls)
+{
+  Call *call;
+
+  while ((call = g_queue_pop_head (calls)) != NULL)
+    call_return (call);
+}
+
+static void
+executor_unlock (Executor *executor)
+{
+  GQueue finished = executor_steal_finished (executor);
+
+  g_mutex_unlock (&executor->lock);
+  return_calls (&finished);
+}
+
+/* The sources of calls and workers dispatch in several contexts; one that
+ * was destroyed while it waited for the lock must do nothing. */
+static gboolean
+executor_lock_for_source (Executor *executor)
+{
+  executor_lock (executor);
+  if (!g_source_is_destroyed (g_main_current_source ()))
+    return TRUE;
+
+  g_mutex_unlock (&executor->lock);
+
+  return FALSE;
 }
 
 /* Workers */
@@ -228,15 +363,16 @@ worker_unref (Worker *worker)
   if (!g_atomic_int_dec_and_test (&worker->ref_count))
     return;
 
-  g_assert (worker->call == NULL);
-  g_clear_object (&worker->input);
-  g_clear_object (&worker->output);
+  g_assert (worker->call == NULL && worker->reader == NULL && worker->writer == NULL);
+  g_clear_pointer (&worker->outgoing, g_bytes_unref);
   if (worker->fd >= 0)
     close (worker->fd);
   g_clear_object (&worker->process);
   g_clear_pointer (&worker->decoder, aio_wire_decoder_free);
+  g_clear_pointer (&worker->home, g_main_context_unref);
   g_clear_error (&worker->protocol_error);
   g_free (worker->pid);
+  executor_unref (worker->executor);
   g_free (worker);
 }
 
@@ -302,6 +438,8 @@ worker_startup_error (Worker *worker)
                       worker_pid (worker), g_subprocess_get_exit_status (process));
 }
 
+/* Every worker is watched from the moment it is spawned, so that one that
+ * dies idle is noticed even when no context reads its socket. */
 static void
 worker_reaped (GObject      *source_object,
                GAsyncResult *result,
@@ -309,54 +447,92 @@ worker_reaped (GObject      *source_object,
 {
   Worker *worker = user_data;
   Executor *executor = worker->executor;
-  Call *call = g_steal_pointer (&worker->call);
+  Call *call;
 
+  executor_lock (executor);
   g_subprocess_wait_finish (worker->process, result, NULL);
-  executor->n_pending--;
+  executor->n_reaps--;
+  worker_retire (worker, FALSE);
 
+  call = g_steal_pointer (&worker->call);
   if (call != NULL)
     {
       aio_executor_pool_add_running (executor->pool, -1);
-      call_return_error (call, worker_death_error (worker, call));
+      call_fail (call, worker_death_error (worker, call));
     }
   else if (!worker->is_ready && !executor->is_stopping && !g_queue_is_empty (&executor->queue))
     {
       /* A worker command that dies before it greets would otherwise be
        * restarted forever for the same call: fail the call it was for. */
       aio_executor_pool_add_queued (executor->pool, -1);
-      call_return_error (g_queue_pop_head (&executor->queue), worker_startup_error (worker));
+      call_fail (g_queue_pop_head (&executor->queue), worker_startup_error (worker));
     }
 
-  worker_unref (worker);
   executor_dispatch (executor);
+  executor_unlock (executor);
+  worker_unref (worker);
 }
 
-/* The worker leaves the pool: it is told to exit by closing its socket (or
- * killed when it cannot be trusted), then reaped. Its call, if any, fails
- * once the exit status is known. */
+static gboolean worker_readable (int fd, GIOCondition condition, gpointer user_data);
+static gboolean worker_writable (int fd, GIOCondition condition, gpointer user_data);
+
+static GSource *
+worker_watch (Worker            *worker,
+              GIOCondition       condition,
+              GUnixFDSourceFunc  func)
+{
+  GSource *source = g_unix_fd_source_new (worker->fd, condition);
+
+  g_source_set_static_name (source, "[aioext] process pool worker");
+  /* GLib takes a blocked source's descriptor out of the poll and puts it
+   * back, waking its context twice per dispatch; the lock makes a
+   * recursive dispatch harmless. */
+  g_source_set_can_recurse (source, TRUE);
+  g_source_set_callback (source, G_SOURCE_FUNC (func), worker_ref (worker), (GDestroyNotify) worker_unref);
+  g_source_attach (source, worker->home);
+
+  return source;
+}
+
+/* Moves the worker's reading (and any unfinished writing) to @context, or
+ * stops it for %NULL. */
+static void
+worker_set_home (Worker       *worker,
+                 GMainContext *context)
+{
+  gboolean is_writing = worker->writer != NULL;
+
+  source_clear (&worker->reader);
+  source_clear (&worker->writer);
+  g_clear_pointer (&worker->home, g_main_context_unref);
+  if (context == NULL)
+    return;
+
+  worker->home = g_main_context_ref (context);
+  worker->reader = worker_watch (worker, G_IO_IN, worker_readable);
+  if (is_writing)
+    worker->writer = worker_watch (worker, G_IO_OUT, worker_writable);
+}
+
+/* The worker leaves the pool: it is told to exit by the end of its input
+ * (or killed when it cannot be trusted); its call, if any, fails once it is
+ * reaped and the exit status is known. */
 static void
 worker_retire (Worker   *worker,
                gboolean  kill)
 {
   Executor *executor = worker->executor;
 
-  if (worker->is_gone)
-    {
-      if (kill)
-        g_subprocess_force_exit (worker->process);
-      return;
-    }
-
-  worker->is_gone = TRUE;
-  g_ptr_array_remove_fast (executor->workers, worker);
-
   if (kill)
     g_subprocess_force_exit (worker->process);
-  if (worker->fd >= 0)
-    shutdown (worker->fd, SHUT_WR);
+  if (worker->is_gone)
+    return;
 
-  executor->n_pending++;
-  g_subprocess_wait_async (worker->process, NULL, worker_reaped, worker_ref (worker));
+  worker->is_gone = TRUE;
+  shutdown (worker->fd, SHUT_WR);
+  worker_set_home (worker, NULL);
+  g_clear_pointer (&worker->outgoing, g_bytes_unref);
+  g_ptr_array_remove_fast (executor->workers, worker);
   worker_unref (worker);
 }
 
@@ -372,28 +548,91 @@ worker_fail_protocol (Worker *worker,
   worker_retire (worker, TRUE);
 }
 
+/* Sends what is left of the outgoing frame without blocking; the rest waits
+ * for room in the socket, so that a worker that does not read cannot stall
+ * the pool. Returns FALSE when the worker cannot take it any more. */
 static gboolean
-worker_send (Worker               *worker,
-             const AioWireMessage *message,
-             GError              **error)
+worker_write (Worker *worker)
 {
-  g_autoptr(GBytes) frame = aio_wire_encode (message);
   gsize size;
-  const guint8 *data = g_bytes_get_data (frame, &size);
+  const guint8 *data = g_bytes_get_data (worker->outgoing, &size);
 
-  return g_output_stream_write_all (worker->output, data, size, NULL, NULL, error);
+  while (worker->outgoing_sent < size)
+    {
+      gssize sent = send (worker->fd, data + worker->outgoing_sent, size - worker->outgoing_sent,
+                          MSG_DONTWAIT | MSG_NOSIGNAL);
+
+      if (sent < 0 && errno == EINTR)
+        continue;
+      if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        {
+          if (worker->writer == NULL)
+            worker->writer = worker_watch (worker, G_IO_OUT, worker_writable);
+          return TRUE;
+        }
+      if (sent < 0)
+        return FALSE;
+      worker->outgoing_sent += sent;
+    }
+
+  g_clear_pointer (&worker->outgoing, g_bytes_unref);
+  source_clear (&worker->writer);
+
+  return TRUE;
+}
+
+static gboolean
+worker_writable (int           fd,
+                 GIOCondition  condition,
+                 gpointer      user_data)
+{
+  Worker *worker = user_data;
+  Executor *executor = executor_ref (worker->executor);
+
+  if (executor_lock_for_source (executor))
+    {
+      /* A worker that cannot take its call has died: the reap says how. */
+      if (!worker_write (worker))
+        worker_retire (worker, FALSE);
+      executor_dispatch (executor);
+      executor_unlock (executor);
+    }
+  executor_unref (executor);
+
+  return G_SOURCE_CONTINUE;
 }
 
 static gboolean
 call_timed_out (gpointer user_data)
 {
   Call *call = user_data;
+  Executor *executor = call->executor;
 
-  call->timed_out = TRUE;
-  g_clear_pointer (&call->timeout_source, g_source_unref);
-  worker_retire (call->worker, TRUE);
+  if (executor_lock_for_source (executor))
+    {
+      call->timed_out = TRUE;
+      worker_retire (call->worker, TRUE);
+      executor_unlock (executor);
+    }
 
   return G_SOURCE_REMOVE;
+}
+
+/* A call started from its caller's own context has its reply read there:
+ * the reply then wakes only the caller, as on a plain pipe. Any other call,
+ * and every call once the pool is stopping, has it read by the executor's
+ * thread, which never waits on a context that nobody runs. */
+static void
+worker_choose_home (Worker *worker,
+                    Call   *call)
+{
+  Executor *executor = worker->executor;
+  GMainContext *context = g_task_get_context (call->task);
+
+  if (executor->is_stopping || context != current_context ())
+    context = executor->context;
+  if (context != worker->home)
+    worker_set_home (worker, context);
 }
 
 static void
@@ -401,13 +640,6 @@ worker_start_call (Worker *worker,
                    Call   *call)
 {
   Executor *executor = worker->executor;
-  AioWireMessage message = {
-    .kind = AIO_WIRE_CALL,
-    .call_id = call->id,
-    .function = call->function,
-    .payload = call->arguments,
-  };
-  GError *error = NULL;
 
   worker->call = call;
   call->worker = worker;
@@ -418,16 +650,15 @@ worker_start_call (Worker *worker,
     {
       call->timeout_source = g_timeout_source_new (executor->timeout_ms);
       g_source_set_static_name (call->timeout_source, "[aioext] process call timeout");
-      g_source_set_callback (call->timeout_source, call_timed_out, call, NULL);
+      g_source_set_callback (call->timeout_source, call_timed_out, call_ref (call), (GDestroyNotify) call_unref);
       g_source_attach (call->timeout_source, executor->context);
     }
 
-  /* A worker that cannot take the call has died: the read side sees it. */
-  if (!worker_send (worker, &message, &error))
-    {
-      g_debug ("Could not send a call to worker process %s: %s", worker_pid (worker), error->message);
-      g_error_free (error);
-    }
+  worker_choose_home (worker, call);
+  worker->outgoing = g_steal_pointer (&call->frame);
+  worker->outgoing_sent = 0;
+  if (!worker_write (worker))
+    worker_retire (worker, FALSE);
 }
 
 static void
@@ -437,7 +668,8 @@ worker_finish_call (Worker         *worker,
   Executor *executor = worker->executor;
   Call *call = worker->call;
 
-  if (call == NULL || reply->call_id != call->id)
+  /* A reply before the whole call was sent answers a call not given yet. */
+  if (call == NULL || reply->call_id != call->id || worker->outgoing != NULL)
     {
       worker_fail_protocol (worker, g_error_new_literal (AIO_ERROR, AIO_ERROR_PROTOCOL,
                                                          _("it answered a call it was not given")));
@@ -449,9 +681,9 @@ worker_finish_call (Worker         *worker,
   aio_executor_pool_add_running (executor->pool, -1);
 
   if (reply->kind == AIO_WIRE_RESULT)
-    call_return_result (call, reply->payload);
+    call_finish (call, reply->payload, NULL);
   else
-    call_return_error (call, g_steal_pointer (&reply->error));
+    call_fail (call, g_steal_pointer (&reply->error));
 
   if (executor->max_calls > 0 && worker->calls_done >= executor->max_calls)
     worker_retire (worker, FALSE);
@@ -484,30 +716,13 @@ worker_handle (Worker         *worker,
     }
 }
 
-static void
-worker_read_done (GObject      *source_object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
+/* Returns FALSE once the worker is gone. */
+static gboolean
+worker_handle_messages (Worker *worker)
 {
-  Worker *worker = user_data;
-  Executor *executor = worker->executor;
-  g_autoptr(GBytes) bytes = g_input_stream_read_bytes_finish (worker->input, result, NULL);
-  GError *error = NULL;
   AioWireMessage message;
-  gsize size = 0;
-  const guint8 *data = bytes != NULL ? g_bytes_get_data (bytes, &size) : NULL;
+  GError *error = NULL;
 
-  executor->n_pending--;
-  if (size == 0 || worker->is_gone)
-    {
-      /* End of file: the worker exited or was killed. */
-      worker_retire (worker, FALSE);
-      worker_unref (worker);
-      executor_dispatch (executor);
-      return;
-    }
-
-  aio_wire_decoder_feed (worker->decoder, data, size);
   while (!worker->is_gone && aio_wire_decoder_next (worker->decoder, &message, &error))
     {
       worker_handle (worker, &message);
@@ -516,18 +731,54 @@ worker_read_done (GObject      *source_object,
   if (error != NULL)
     worker_fail_protocol (worker, error);
 
-  if (!worker->is_gone)
-    worker_read_more (worker);
-  worker_unref (worker);
-  executor_dispatch (executor);
+  return !worker->is_gone;
 }
 
+/* Reads what the socket holds, straight into the decoder, without
+ * blocking, and handles every whole message. */
 static void
-worker_read_more (Worker *worker)
+worker_read (Worker *worker)
 {
-  worker->executor->n_pending++;
-  g_input_stream_read_bytes_async (worker->input, READ_CHUNK_SIZE, G_PRIORITY_DEFAULT, NULL,
-                                   worker_read_done, worker_ref (worker));
+  for (;;)
+    {
+      gsize room;
+      guint8 *buffer = aio_wire_decoder_get_buffer (worker->decoder, READ_CHUNK_SIZE, &room);
+      gssize length = recv (worker->fd, buffer, room, MSG_DONTWAIT);
+
+      if (length < 0 && errno == EINTR)
+        continue;
+      if (length < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return;
+      if (length <= 0)
+        {
+          /* End of file: the worker exited or was killed; the reap says how. */
+          worker_retire (worker, FALSE);
+          return;
+        }
+
+      aio_wire_decoder_commit (worker->decoder, length);
+      if (!worker_handle_messages (worker) || (gsize) length < room)
+        return;
+    }
+}
+
+static gboolean
+worker_readable (int           fd,
+                 GIOCondition  condition,
+                 gpointer      user_data)
+{
+  Worker *worker = user_data;
+  Executor *executor = executor_ref (worker->executor);
+
+  if (executor_lock_for_source (executor))
+    {
+      worker_read (worker);
+      executor_dispatch (executor);
+      executor_unlock (executor);
+    }
+  executor_unref (executor);
+
+  return G_SOURCE_CONTINUE;
 }
 
 #ifdef __linux__
@@ -568,7 +819,7 @@ executor_spawn_worker (Executor  *executor,
 
   worker = g_new0 (Worker, 1);
   worker->ref_count = 1;
-  worker->executor = executor;
+  worker->executor = executor_ref (executor);
   worker->fd = fds[0];
   worker->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) executor->argv, error);
   if (worker->process == NULL)
@@ -580,19 +831,24 @@ executor_spawn_worker (Executor  *executor,
 
   g_output_stream_close (g_subprocess_get_stdin_pipe (worker->process), NULL, NULL);
   worker->pid = g_strdup (g_subprocess_get_identifier (worker->process));
-  worker->input = g_unix_input_stream_new (worker->fd, FALSE);
-  worker->output = g_unix_output_stream_new (worker->fd, FALSE);
   worker->decoder = aio_wire_decoder_new (AIO_WIRE_DEFAULT_MAX_SIZE);
   g_ptr_array_add (executor->workers, worker);
-  worker_read_more (worker);
+  worker_set_home (worker, executor->context);
+  executor->n_reaps++;
+  g_subprocess_wait_async (worker->process, NULL, worker_reaped, worker_ref (worker));
 
   return worker;
 }
 
+/* An idle worker, preferably one whose replies are already read in the
+ * calling context; also counts the workers still starting. */
 static Worker *
 executor_find_idle_worker (Executor *executor,
                            guint    *n_starting)
 {
+  GMainContext *context = current_context ();
+  Worker *idle = NULL;
+
   *n_starting = 0;
 
   for (guint i = 0; i < executor->workers->len; i++)
@@ -601,11 +857,11 @@ executor_find_idle_worker (Executor *executor,
 
       if (!worker->is_ready)
         (*n_starting)++;
-      else if (worker->call == NULL)
-        return worker;
+      else if (worker->call == NULL && (idle == NULL || worker->home == context))
+        idle = worker;
     }
 
-  return NULL;
+  return idle;
 }
 
 static void
@@ -617,7 +873,7 @@ executor_fail_queue (Executor *executor,
   while ((call = g_queue_pop_head (&executor->queue)) != NULL)
     {
       aio_executor_pool_add_queued (executor->pool, -1);
-      call_return_error (call, g_error_copy (error));
+      call_fail (call, g_error_copy (error));
     }
   g_error_free (error);
 }
@@ -632,8 +888,37 @@ executor_is_busy (Executor *executor)
   return !g_queue_is_empty (&executor->queue);
 }
 
+static void
+executor_post (Executor    *executor,
+               GSourceFunc  func)
+{
+  /* An idle source, not g_main_context_invoke(), which could run @func on
+   * the caller's thread before the executor's thread owns its context. */
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_static_name (source, "[aioext] process pool request");
+  g_source_set_callback (source, func, executor, NULL);
+  g_source_attach (source, executor->context);
+  g_source_unref (source);
+}
+
+static gboolean
+executor_dispatch_posted (gpointer user_data)
+{
+  Executor *executor = user_data;
+
+  executor_lock (executor);
+  executor->is_dispatch_posted = FALSE;
+  executor_dispatch (executor);
+  executor_unlock (executor);
+
+  return G_SOURCE_REMOVE;
+}
+
 /* Hands queued calls to idle workers, and starts workers, one per call that
- * no idle or starting worker will take, up to the size of the pool. */
+ * no idle or starting worker will take, up to the size of the pool. Workers
+ * are spawned, and so watched, by the executor's thread only. */
 static void
 executor_dispatch (Executor *executor)
 {
@@ -651,6 +936,14 @@ executor_dispatch (Executor *executor)
 
       if (n_starting >= executor->queue.length || executor->workers->len >= executor->max_workers)
         break;
+
+      if (!g_main_context_is_owner (executor->context))
+        {
+          if (!executor->is_dispatch_posted)
+            executor_post (executor, executor_dispatch_posted);
+          executor->is_dispatch_posted = TRUE;
+          break;
+        }
 
       if (executor_spawn_worker (executor, &error) == NULL)
         {
@@ -674,65 +967,45 @@ call_cancelled (GCancellable *cancellable,
   Call *call = user_data;
   Executor *executor = call->executor;
 
-  g_clear_pointer (&call->cancel_source, g_source_unref);
+  if (!executor_lock_for_source (executor))
+    return G_SOURCE_REMOVE;
 
   if (call->worker != NULL)
     {
       call->cancelled = TRUE;
       worker_retire (call->worker, TRUE);
-      return G_SOURCE_REMOVE;
     }
-
-  g_queue_remove (&executor->queue, call);
-  aio_executor_pool_add_queued (executor->pool, -1);
-  call_return_error (call, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The call was cancelled.")));
-  executor_dispatch (executor);
+  else
+    {
+      g_queue_remove (&executor->queue, call);
+      aio_executor_pool_add_queued (executor->pool, -1);
+      call_fail (call, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The call was cancelled.")));
+      executor_dispatch (executor);
+    }
+  executor_unlock (executor);
 
   return G_SOURCE_REMOVE;
 }
 
-static gboolean
-executor_accept_call (gpointer user_data)
+/* Queues a call (under the executor's lock); when a worker is idle it
+ * starts at once, from the caller's thread. */
+static void
+executor_accept_call (Executor *executor,
+                      Call     *call)
 {
-  Call *call = user_data;
-  Executor *executor = call->executor;
   GCancellable *cancellable = g_task_get_cancellable (call->task);
-
-  if (g_cancellable_is_cancelled (cancellable))
-    {
-      aio_executor_pool_add_queued (executor->pool, -1);
-      call_return_error (call, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The call was cancelled.")));
-      return G_SOURCE_REMOVE;
-    }
 
   if (cancellable != NULL)
     {
       call->cancel_source = aio_cancel_source_new (cancellable);
-      g_source_set_callback (call->cancel_source, G_SOURCE_FUNC (call_cancelled), call, NULL);
+      g_source_set_callback (call->cancel_source, G_SOURCE_FUNC (call_cancelled),
+                             call_ref (call), (GDestroyNotify) call_unref);
       g_source_attach (call->cancel_source, executor->context);
     }
 
-  call->id = ++executor->next_call_id;
+  aio_executor_pool_add_queued (executor->pool, 1);
   g_queue_push_tail (&executor->queue, call);
   executor_dispatch (executor);
-
-  return G_SOURCE_REMOVE;
-}
-
-static void
-executor_post (Executor    *executor,
-               GSourceFunc  func,
-               gpointer     data)
-{
-  /* An idle source, not g_main_context_invoke(), which could run @func on
-   * the caller's thread before the executor's thread owns its context. */
-  GSource *source = g_idle_source_new ();
-
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_static_name (source, "[aioext] process pool request");
-  g_source_set_callback (source, func, data, NULL);
-  g_source_attach (source, executor->context);
-  g_source_unref (source);
 }
 
 static gboolean
@@ -740,22 +1013,32 @@ executor_begin_stop (gpointer user_data)
 {
   Executor *executor = user_data;
 
+  executor_lock (executor);
   executor->is_stopping = TRUE;
   if (!executor->drains)
     executor_fail_queue (executor, g_error_new (AIO_ERROR, AIO_ERROR_SHUT_DOWN,
                                                 _("The process pool was shut down before the call ran.")));
+
+  /* A caller may now wait for this thread: replies are read here. */
+  for (guint i = 0; i < executor->workers->len; i++)
+    {
+      Worker *worker = g_ptr_array_index (executor->workers, i);
+
+      if (worker->home != executor->context)
+        worker_set_home (worker, executor->context);
+    }
+
   executor_dispatch (executor);
+  executor_unlock (executor);
 
   return G_SOURCE_REMOVE;
 }
 
-static void
-executor_free (Executor *executor)
+static gboolean
+executor_is_done (Executor *executor)
 {
-  g_ptr_array_unref (executor->workers);
-  g_strfreev (executor->argv);
-  g_main_context_unref (executor->context);
-  g_free (executor);
+  return executor->is_stopping && executor->workers->len == 0 && executor->n_reaps == 0 &&
+         g_queue_is_empty (&executor->queue) && !executor->is_dispatch_posted;
 }
 
 static gpointer
@@ -765,10 +1048,16 @@ executor_run (gpointer user_data)
 
   g_main_context_push_thread_default (executor->context);
   /* Runs until it was told to stop and every worker has been reaped. */
-  while (!executor->is_stopping || executor->workers->len > 0 || executor->n_pending > 0)
-    g_main_context_iteration (executor->context, TRUE);
+  executor_lock (executor);
+  while (!executor_is_done (executor))
+    {
+      g_mutex_unlock (&executor->lock);
+      g_main_context_iteration (executor->context, TRUE);
+      executor_lock (executor);
+    }
+  g_mutex_unlock (&executor->lock);
   g_main_context_pop_thread_default (executor->context);
-  executor_free (executor);
+  executor_unref (executor);
 
   return NULL;
 }
@@ -779,6 +1068,8 @@ executor_new (AioProcessPool *self,
 {
   Executor *executor = g_new0 (Executor, 1);
 
+  executor->ref_count = 1;      /* its thread's */
+  g_mutex_init (&executor->lock);
   executor->pool = AIO_EXECUTOR_POOL (self);
   executor->context = g_main_context_new ();
   executor->argv = g_strdupv (self->worker_argv);
@@ -823,8 +1114,10 @@ aio_process_pool_stop (AioExecutorPool *pool,
     return;
 
   thread = executor->thread;
+  executor_lock (executor);
   executor->drains = wait;
-  executor_post (executor, executor_begin_stop, executor);
+  g_mutex_unlock (&executor->lock);
+  executor_post (executor, executor_begin_stop);
 
   if (wait)
     g_thread_join (thread);
@@ -1092,6 +1385,29 @@ aio_process_pool_set_max_calls_per_worker (AioProcessPool *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_CALLS_PER_WORKER]);
 }
 
+/* Call ids only need to differ between the calls one worker is given. */
+static guint64
+call_id_next (void)
+{
+  static gsize last_call_id;
+
+  return (guint64) (gsize) g_atomic_pointer_add (&last_call_id, 1) + 1;
+}
+
+static GBytes *
+call_encode (Call     *call,
+             GVariant *arguments)
+{
+  AioWireMessage message = {
+    .kind = AIO_WIRE_CALL,
+    .call_id = call->id,
+    .function = call->function,
+    .payload = arguments,
+  };
+
+  return aio_wire_encode (&message);
+}
+
 /**
  * aio_process_pool_call_async:
  * @self: an #AioProcessPool
@@ -1114,9 +1430,9 @@ aio_process_pool_call_async (AioProcessPool      *self,
                              gpointer             user_data)
 {
   AioExecutorPool *pool = AIO_EXECUTOR_POOL (self);
-  g_autoptr(GTask) task = NULL;
   g_autoptr(GVariant) owned_arguments = NULL;
   GError *error = NULL;
+  GQueue finished;
   Call *call;
 
   g_return_if_fail (AIO_IS_PROCESS_POOL (self));
@@ -1125,25 +1441,37 @@ aio_process_pool_call_async (AioProcessPool      *self,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   owned_arguments = g_variant_ref_sink (arguments);
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, aio_process_pool_call_async);
+  call = g_new0 (Call, 1);
+  call->ref_count = 1;
+  call->task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (call->task, aio_process_pool_call_async);
+  if (g_task_return_error_if_cancelled (call->task))
+    {
+      call_unref (call);
+      return;
+    }
+
+  /* Encoded here, outside every lock: a large argument takes a while. */
+  call->function = g_strdup (function);
+  call->id = call_id_next ();
+  call->frame = call_encode (call, owned_arguments);
 
   aio_executor_pool_lock (pool);
   if (!aio_executor_pool_ensure_started (pool, &error))
     {
       aio_executor_pool_unlock (pool);
-      g_task_return_error (task, error);
+      g_task_return_error (call->task, error);
+      call_unref (call);
       return;
     }
 
-  call = g_new0 (Call, 1);
-  call->task = g_object_ref (task);
-  call->function = g_strdup (function);
-  call->arguments = g_steal_pointer (&owned_arguments);
-  call->executor = self->executor;
-  aio_executor_pool_add_queued (pool, 1);
-  executor_post (self->executor, executor_accept_call, call);
+  call->executor = executor_ref (self->executor);
+  executor_lock (call->executor);
+  executor_accept_call (call->executor, call);
+  finished = executor_steal_finished (call->executor);
+  g_mutex_unlock (&call->executor->lock);
   aio_executor_pool_unlock (pool);
+  return_calls (&finished);
 }
 
 /**

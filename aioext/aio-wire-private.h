@@ -49,6 +49,11 @@ void            aio_wire_decoder_free    (AioWireDecoder  *decoder);
 void            aio_wire_decoder_feed    (AioWireDecoder  *decoder,
                                           const guint8    *data,
                                           gsize            length);
+guint8         *aio_wire_decoder_get_buffer (AioWireDecoder *decoder,
+                                             gsize           min_size,
+                                             gsize          *size);
+void            aio_wire_decoder_commit  (AioWireDecoder  *decoder,
+                                          gsize            length);
 gboolean        aio_wire_decoder_next    (AioWireDecoder  *decoder,
                                           AioWireMessage  *message,
                                           GError         **error);

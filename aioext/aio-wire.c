@@ -22,10 +22,17 @@
 /* Quarks are never freed: a peer may not make this process create many. */
 #define MAX_NEW_DOMAINS     256
 
+/* Bytes arrive in a scratch buffer until a frame's header is known; the
+ * frame's payload then gets an allocation of its own, which the rest of
+ * the frame is read into directly and which becomes the message's bytes:
+ * a large frame is never copied or regrown on its way in. */
 struct _AioWireDecoder
 {
-  GByteArray *buffer;
-  gsize       start;           /* bytes before this were consumed */
+  GByteArray *buffer;          /* scratch */
+  gsize       start;           /* scratch bytes before this were consumed */
+  guint8     *payload;         /* the frame being completed, or NULL */
+  gsize       payload_size;
+  gsize       payload_filled;
   gsize       max_frame_size;
 };
 
@@ -67,28 +74,152 @@ aio_wire_body (const AioWireMessage *message)
     }
 }
 
+/* GVariant's largest alignment: the frame's payload starts there. */
+#define PAYLOAD_OFFSET 8
+
+static void
+free_frame (gpointer frame)
+{
+  g_free ((guint8 *) frame - (PAYLOAD_OFFSET - AIO_WIRE_HEADER_SIZE));
+}
+
+static guint8 *
+frame_new (gsize   size,
+           GBytes **bytes)
+{
+  guint8 *buffer = g_malloc (PAYLOAD_OFFSET + size);
+  guint8 *frame = buffer + PAYLOAD_OFFSET - AIO_WIRE_HEADER_SIZE;
+  guint32 size_le = GUINT32_TO_LE ((guint32) size);
+
+  memcpy (frame, &size_le, AIO_WIRE_HEADER_SIZE);
+  *bytes = g_bytes_new_with_free_func (frame, AIO_WIRE_HEADER_SIZE + size, free_frame, frame);
+
+  return buffer + PAYLOAD_OFFSET;
+}
+
+/* The messages of every call, a CALL and its RESULT, are laid out by hand:
+ * building and checking them as GVariant containers cost more than all the
+ * rest of a round trip. The layout is GLib's normal form of the same `(yv)`
+ * message, byte for byte (test-wire compares the two); the payload itself
+ * is an ordinary serialised GVariant.
+ *
+ *   kind byte, 7 zero bytes (the variant is 8-aligned), then the variant:
+ *   RESULT body `(tv)`:  call id, then the payload variant
+ *   CALL body `(tsv)`:   call id, function name and NUL, zeros up to a
+ *                        multiple of 8, the payload variant, and the end of
+ *                        the name as a framing offset
+ *   a variant:           its value's bytes, NUL, its type string
+ */
+#define ENVELOPE_SIZE  8
+#define MAX_FAST_TYPE  64
+
+static gsize
+align8 (gsize offset)
+{
+  return (offset + 7) & ~(gsize) 7;
+}
+
+/* GLib's size for a container whose members take @body_size bytes and need
+ * one framing offset; the offset is what is added. */
+static gsize
+with_one_offset (gsize body_size)
+{
+  if (body_size + 1 <= G_MAXUINT8)
+    return body_size + 1;
+  if (body_size + 2 <= G_MAXUINT16)
+    return body_size + 2;
+  if (body_size + 4 <= G_MAXUINT32)
+    return body_size + 4;
+  return body_size + 8;
+}
+
+/* GLib's framing offset size in a container of @size bytes. */
+static gsize
+offset_size_in (gsize size)
+{
+  if (size > G_MAXUINT32)
+    return 8;
+  if (size > G_MAXUINT16)
+    return 4;
+  if (size > G_MAXUINT8)
+    return 2;
+  return size > 0 ? 1 : 0;
+}
+
+static const char *
+body_type_of (AioWireKind kind)
+{
+  return kind == AIO_WIRE_CALL ? "(tsv)" : "(tv)";
+}
+
+static GBytes *
+encode_call_or_result (const AioWireMessage *message)
+{
+  /* Sunk like g_variant_new() does with a `v`: callers hand floating ones. */
+  g_autoptr(GVariant) payload = g_variant_ref_sink (message->payload);
+  const char *body_type = body_type_of (message->kind);
+  const char *value_type = g_variant_get_type_string (payload);
+  gsize value_size = g_variant_get_size (payload);
+  gsize name_end = 0;
+  gsize value_start = sizeof (guint64);
+  gsize body_size;
+  guint8 *data;
+  guint8 *body;
+  GBytes *bytes;
+
+  if (message->kind == AIO_WIRE_CALL)
+    {
+      name_end = value_start + strlen (message->function) + 1;
+      value_start = align8 (name_end);
+    }
+  body_size = value_start + value_size + 1 + strlen (value_type);
+  if (message->kind == AIO_WIRE_CALL)
+    body_size = with_one_offset (body_size);
+  g_return_val_if_fail (ENVELOPE_SIZE + body_size + 1 + strlen (body_type) <= G_MAXUINT32, NULL);
+
+  data = frame_new (ENVELOPE_SIZE + body_size + 1 + strlen (body_type), &bytes);
+  memset (data, 0, ENVELOPE_SIZE);
+  data[0] = message->kind;
+  body = data + ENVELOPE_SIZE;
+  memcpy (body, &message->call_id, sizeof (guint64));
+  if (message->kind == AIO_WIRE_CALL)
+    {
+      guint64 offset_le = GUINT64_TO_LE (name_end);
+
+      memcpy (body + sizeof (guint64), message->function, name_end - sizeof (guint64));
+      memset (body + name_end, 0, value_start - name_end);
+      memcpy (body + body_size - offset_size_in (body_size), &offset_le, offset_size_in (body_size));
+    }
+  g_variant_store (payload, body + value_start);
+  body[value_start + value_size] = '\0';
+  memcpy (body + value_start + value_size + 1, value_type, strlen (value_type));
+  body[body_size] = '\0';
+  memcpy (body + body_size + 1, body_type, strlen (body_type));
+
+  return bytes;
+}
+
 /* One frame: the payload size as a little-endian guint32, then the payload,
- * a serialised `(yv)` GVariant. */
+ * a serialised `(yv)` GVariant, written once, straight into the frame:
+ * g_variant_store() wants an aligned destination, so the header goes into
+ * the last bytes of an aligned prefix. */
 GBytes *
 aio_wire_encode (const AioWireMessage *message)
 {
   g_autoptr(GVariant) variant = NULL;
-  guint32 size_le;
+  GBytes *bytes;
   gsize size;
-  guint8 *frame;
+
+  if (message->kind == AIO_WIRE_CALL || message->kind == AIO_WIRE_RESULT)
+    return encode_call_or_result (message);
 
   variant = g_variant_ref_sink (g_variant_new ("(y@v)", (guchar) message->kind,
                                                g_variant_new_variant (aio_wire_body (message))));
   size = g_variant_get_size (variant);
   g_return_val_if_fail (size <= G_MAXUINT32, NULL);
+  g_variant_store (variant, frame_new (size, &bytes));
 
-  frame = g_malloc (AIO_WIRE_HEADER_SIZE + size);
-  size_le = GUINT32_TO_LE ((guint32) size);
-  memcpy (frame, &size_le, AIO_WIRE_HEADER_SIZE);
-  /* g_variant_store() wants an aligned destination; the header breaks that. */
-  memcpy (frame + AIO_WIRE_HEADER_SIZE, g_variant_get_data (variant), size);
-
-  return g_bytes_new_take (frame, AIO_WIRE_HEADER_SIZE + size);
+  return bytes;
 }
 
 static gboolean
@@ -220,66 +351,198 @@ rebuild_container (const GVariantType  *type,
   return g_variant_new_tuple (children, n_children);
 }
 
-/* As strict as g_variant_is_normal_form(), but linear in the size: GLib's
- * check visits every element of a large array of numbers one by one, which
- * made a 1 MiB argument cost tens of milliseconds. A container is normal
- * when its children are and its bytes equal the ones GLib writes for them. */
-static gboolean
-is_normal (GVariant *value,
-           guint     depth)
+/* The value rebuilt in tree form from the children GLib reads out of
+ * @value's bytes, or NULL when a leaf is not in normal form or the shape is
+ * impossible. Leaves are scalars, strings and arrays of numbers; the
+ * rebuilt tree is serialised only once, by the caller. */
+static GVariant *
+rebuild_from_leaves (GVariant *value,
+                     guint     depth)
 {
   const GVariantType *type = g_variant_get_type (value);
-  g_autoptr(GVariant) rebuilt = NULL;
+  GVariant *rebuilt = NULL;
   GVariant **children;
   gsize n_children;
-  gboolean is_normal_so_far = TRUE;
+  gsize rebuilt_children = 0;
   gsize element_size;
 
   if (depth > MAX_NESTING)
-    return FALSE;
+    return NULL;
 
   if (!g_variant_type_is_container (type))
-    return g_variant_is_normal_form (value);
+    return g_variant_is_normal_form (value) ? g_variant_ref (value) : NULL;
 
+  /* GLib gives no data for a value it could not frame. */
   if (g_variant_type_is_array (type) &&
       (element_size = fixed_number_size (g_variant_type_element (type))) > 0)
     return g_variant_get_size (value) % element_size == 0 &&
-           (g_variant_get_size (value) == 0 || g_variant_get_data (value) != NULL);
+           (g_variant_get_size (value) == 0 || g_variant_get_data (value) != NULL) ? g_variant_ref (value) : NULL;
 
   n_children = g_variant_n_children (value);
   if ((g_variant_type_is_variant (type) && n_children != 1) ||
       (g_variant_type_is_dict_entry (type) && n_children != 2))
-    return FALSE;
+    return NULL;
 
   children = g_new0 (GVariant *, MAX (n_children, 1));
-  for (gsize i = 0; i < n_children && is_normal_so_far; i++)
+  for (; rebuilt_children < n_children; rebuilt_children++)
     {
-      children[i] = g_variant_get_child_value (value, i);
-      is_normal_so_far = is_normal (children[i], depth + 1);
+      g_autoptr(GVariant) child = g_variant_get_child_value (value, rebuilt_children);
+
+      children[rebuilt_children] = rebuild_from_leaves (child, depth + 1);
+      if (children[rebuilt_children] == NULL)
+        break;
     }
 
-  if (is_normal_so_far)
-    {
-      gsize size = g_variant_get_size (value);
-      gconstpointer data = g_variant_get_data (value);
+  if (rebuilt_children == n_children)
+    rebuilt = g_variant_ref_sink (rebuild_container (type, children, n_children));
 
-      /* GLib gives no data for a value it could not frame. */
-      rebuilt = g_variant_ref_sink (rebuild_container (type, children, n_children));
-      is_normal_so_far = g_variant_get_size (rebuilt) == size &&
-                         (size == 0 || (data != NULL && memcmp (g_variant_get_data (rebuilt), data, size) == 0));
-    }
-
-  for (gsize i = 0; i < n_children; i++)
-    g_clear_pointer (&children[i], g_variant_unref);
+  for (gsize i = 0; i < rebuilt_children; i++)
+    g_variant_unref (children[i]);
   g_free (children);
 
-  return is_normal_so_far;
+  return rebuilt;
+}
+
+/* As strict as g_variant_is_normal_form(), but linear in the size: GLib's
+ * check visits every element of a large array of numbers one by one, which
+ * made a 1 MiB argument cost tens of milliseconds. Bytes are in normal form
+ * exactly when they equal the canonical serialisation of the value they
+ * hold, that is, the tree rebuilt from their leaves (each in normal form),
+ * serialised once. */
+static gboolean
+is_normal (GVariant *value)
+{
+  g_autoptr(GVariant) rebuilt = rebuild_from_leaves (value, 0);
+  gsize size = g_variant_get_size (value);
+  gconstpointer data;
+
+  if (rebuilt == NULL)
+    return FALSE;
+  if (rebuilt == value)
+    return TRUE;
+  if (g_variant_get_size (rebuilt) != size)
+    return FALSE;
+  if (size == 0)
+    return TRUE;
+
+  data = g_variant_get_data (value);
+
+  return data != NULL && memcmp (g_variant_get_data (rebuilt), data, size) == 0;
 }
 
 gboolean
 aio_wire_is_normal (GVariant *value)
 {
-  return is_normal (value, 0);
+  return is_normal (value);
+}
+
+/* The payload variant in @bytes at [@start, @end): its value's bytes, NUL,
+ * a short definite type string; the value in normal form. */
+static GVariant *
+parse_fast_value (GBytes *bytes,
+                  gsize   start,
+                  gsize   end)
+{
+  const guint8 *data = g_bytes_get_data (bytes, NULL);
+  const guint8 *separator = NULL;
+  g_autofree char *type_string = NULL;
+  g_autoptr(GBytes) value_bytes = NULL;
+  g_autoptr(GVariant) value = NULL;
+  gsize type_length;
+
+  /* The last NUL: a type string holds none. */
+  for (gsize i = end; i > start && separator == NULL; i--)
+    if (data[i - 1] == '\0')
+      separator = data + i - 1;
+  if (separator == NULL)
+    return NULL;
+  type_length = data + end - (separator + 1);
+  if (type_length == 0 || type_length > MAX_FAST_TYPE)
+    return NULL;
+
+  type_string = g_strndup ((const char *) separator + 1, type_length);
+  if (!g_variant_type_string_is_valid (type_string) ||
+      !g_variant_type_is_definite (G_VARIANT_TYPE (type_string)))
+    return NULL;
+
+  value_bytes = g_bytes_new_from_bytes (bytes, start, separator - (data + start));
+  value = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (type_string), value_bytes, FALSE));
+
+  return aio_wire_is_normal (value) ? g_steal_pointer (&value) : NULL;
+}
+
+/* The function name of a CALL body in @body of @body_size bytes, checked as
+ * parse_body() does; sets where the payload variant lies. */
+static char *
+parse_fast_name (const guint8 *body,
+                 gsize         body_size,
+                 gsize        *value_start,
+                 gsize        *value_end)
+{
+  gsize offset_size = offset_size_in (body_size);
+  guint64 offset_le = 0;
+  gsize name_end;
+
+  if (body_size < sizeof (guint64) + offset_size)
+    return NULL;
+  memcpy (&offset_le, body + body_size - offset_size, offset_size);
+  name_end = GUINT64_FROM_LE (offset_le);
+  *value_start = align8 (name_end);
+  *value_end = body_size - offset_size;
+
+  if (name_end <= sizeof (guint64) + 1 || name_end - sizeof (guint64) - 1 > MAX_FUNCTION_LENGTH ||
+      *value_start > *value_end || with_one_offset (*value_end) != body_size ||
+      memchr (body + sizeof (guint64), '\0', name_end - sizeof (guint64)) != body + name_end - 1 ||
+      !g_utf8_validate ((const char *) body + sizeof (guint64), name_end - sizeof (guint64) - 1, NULL))
+    return NULL;
+
+  for (gsize i = name_end; i < *value_start; i++)
+    if (body[i] != 0)
+      return NULL;
+
+  return g_strndup ((const char *) body + sizeof (guint64), name_end - sizeof (guint64) - 1);
+}
+
+/* A CALL or RESULT laid out as encode_call_or_result() writes it, that is,
+ * in normal form; anything else is left to the general path, which accepts
+ * or rejects it on its own. */
+static gboolean
+parse_fast (GBytes         *bytes,
+            AioWireMessage *message)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data (bytes, &size);
+  AioWireKind kind = size > 0 ? data[0] : 0;
+  const char *body_type = body_type_of (kind);
+  gsize body_type_length = strlen (body_type);
+  const guint8 *body = data + ENVELOPE_SIZE;
+  g_autofree char *function = NULL;
+  gsize body_size;
+  gsize value_start = sizeof (guint64);
+  gsize value_end;
+
+  if ((kind != AIO_WIRE_CALL && kind != AIO_WIRE_RESULT) ||
+      size < ENVELOPE_SIZE + sizeof (guint64) + 1 + body_type_length ||
+      memcmp (data + 1, "\0\0\0\0\0\0\0", ENVELOPE_SIZE - 1) != 0 ||
+      data[size - body_type_length - 1] != '\0' ||
+      memcmp (data + size - body_type_length, body_type, body_type_length) != 0)
+    return FALSE;
+
+  body_size = size - ENVELOPE_SIZE - 1 - body_type_length;
+  value_end = body_size;
+  if (kind == AIO_WIRE_CALL &&
+      (function = parse_fast_name (body, body_size, &value_start, &value_end)) == NULL)
+    return FALSE;
+
+  message->payload = parse_fast_value (bytes, ENVELOPE_SIZE + value_start, ENVELOPE_SIZE + value_end);
+  if (message->payload == NULL)
+    return FALSE;
+
+  message->kind = kind;
+  memcpy (&message->call_id, body, sizeof (guint64));
+  message->function = g_steal_pointer (&function);
+
+  return TRUE;
 }
 
 /* On failure @message is left cleared. */
@@ -293,6 +556,9 @@ aio_wire_parse (GBytes          *payload,
   guchar kind;
 
   memset (message, 0, sizeof *message);
+
+  if (parse_fast (payload, message))
+    return TRUE;
 
   variant = g_variant_ref_sink (g_variant_new_from_bytes (MESSAGE_TYPE, payload, FALSE));
   if (!aio_wire_is_normal (variant))
@@ -324,13 +590,75 @@ void
 aio_wire_decoder_free (AioWireDecoder *decoder)
 {
   g_byte_array_unref (decoder->buffer);
+  g_free (decoder->payload);
   g_free (decoder);
+}
+
+static gsize
+scratch_pending (AioWireDecoder *decoder)
+{
+  return decoder->buffer->len - decoder->start;
 }
 
 gsize
 aio_wire_decoder_pending (AioWireDecoder *decoder)
 {
-  return decoder->buffer->len - decoder->start;
+  gsize in_payload = decoder->payload != NULL ? AIO_WIRE_HEADER_SIZE + decoder->payload_filled : 0;
+
+  return scratch_pending (decoder) + in_payload;
+}
+
+static void
+drop_consumed_scratch (AioWireDecoder *decoder)
+{
+  /* Only when the consumed bytes are most of the buffer, so a stream of
+   * small frames costs no memmove per frame. */
+  if (decoder->start > 0 && decoder->start >= decoder->buffer->len / 2)
+    {
+      g_byte_array_remove_range (decoder->buffer, 0, decoder->start);
+      decoder->start = 0;
+    }
+}
+
+/* Where the next bytes read from the stream should go, and how many are
+ * welcome there: the rest of the current frame, or room in the scratch
+ * buffer. Call aio_wire_decoder_commit() with what was actually written. */
+guint8 *
+aio_wire_decoder_get_buffer (AioWireDecoder *decoder,
+                             gsize           min_size,
+                             gsize          *size)
+{
+  gsize length;
+
+  if (decoder->payload != NULL)
+    {
+      *size = decoder->payload_size - decoder->payload_filled;
+      return decoder->payload + decoder->payload_filled;
+    }
+
+  drop_consumed_scratch (decoder);
+  length = decoder->buffer->len;
+  /* Grows the allocation; the length follows in commit(). */
+  g_byte_array_set_size (decoder->buffer, length + min_size);
+  g_byte_array_set_size (decoder->buffer, length);
+  *size = min_size;
+
+  return decoder->buffer->data + length;
+}
+
+void
+aio_wire_decoder_commit (AioWireDecoder *decoder,
+                         gsize           length)
+{
+  if (decoder->payload != NULL)
+    {
+      g_return_if_fail (length <= decoder->payload_size - decoder->payload_filled);
+      decoder->payload_filled += length;
+    }
+  else
+    {
+      g_byte_array_set_size (decoder->buffer, decoder->buffer->len + length);
+    }
 }
 
 void
@@ -338,15 +666,53 @@ aio_wire_decoder_feed (AioWireDecoder *decoder,
                        const guint8   *data,
                        gsize           length)
 {
-  /* Consumed bytes are dropped only when they are most of the buffer, so a
-   * stream of small frames costs no memmove per frame. */
-  if (decoder->start > 0 && decoder->start >= decoder->buffer->len / 2)
+  if (decoder->payload != NULL)
     {
-      g_byte_array_remove_range (decoder->buffer, 0, decoder->start);
-      decoder->start = 0;
+      gsize taken = MIN (length, decoder->payload_size - decoder->payload_filled);
+
+      memcpy (decoder->payload + decoder->payload_filled, data, taken);
+      decoder->payload_filled += taken;
+      data += taken;
+      length -= taken;
     }
 
-  g_byte_array_append (decoder->buffer, data, length);
+  if (length > 0)
+    {
+      drop_consumed_scratch (decoder);
+      g_byte_array_append (decoder->buffer, data, length);
+    }
+}
+
+/* Moves a frame whose header is in the scratch buffer into an allocation of
+ * its own, with whatever of its payload the scratch buffer already holds. */
+static gboolean
+begin_frame (AioWireDecoder  *decoder,
+             GError         **error)
+{
+  const guint8 *header = decoder->buffer->data + decoder->start;
+  guint32 size_le;
+  gsize size;
+  gsize taken;
+
+  memcpy (&size_le, header, AIO_WIRE_HEADER_SIZE);
+  size = GUINT32_FROM_LE (size_le);
+  if (size == 0 || size > decoder->max_frame_size)
+    {
+      g_set_error (error, AIO_ERROR, AIO_ERROR_PROTOCOL,
+                   _("A frame of %lu bytes arrived from the other process; frames must hold 1 to %lu bytes."),
+                   (gulong) size, (gulong) decoder->max_frame_size);
+      return FALSE;
+    }
+
+  decoder->start += AIO_WIRE_HEADER_SIZE;
+  taken = MIN (scratch_pending (decoder), size);
+  decoder->payload = g_malloc (size);
+  decoder->payload_size = size;
+  decoder->payload_filled = taken;
+  memcpy (decoder->payload, decoder->buffer->data + decoder->start, taken);
+  decoder->start += taken;
+
+  return TRUE;
 }
 
 /* Returns TRUE with @message filled when a whole frame was decoded, FALSE
@@ -358,33 +724,22 @@ aio_wire_decoder_next (AioWireDecoder  *decoder,
                        GError         **error)
 {
   g_autoptr(GBytes) payload = NULL;
-  const guint8 *frame;
-  guint32 size_le;
-  gsize size;
 
   memset (message, 0, sizeof *message);
 
-  /* Checked first: an empty buffer has no data pointer to offset. */
-  if (aio_wire_decoder_pending (decoder) < AIO_WIRE_HEADER_SIZE)
-    return FALSE;
-
-  frame = decoder->buffer->data + decoder->start;
-
-  memcpy (&size_le, frame, AIO_WIRE_HEADER_SIZE);
-  size = GUINT32_FROM_LE (size_le);
-  if (size == 0 || size > decoder->max_frame_size)
+  if (decoder->payload == NULL)
     {
-      g_set_error (error, AIO_ERROR, AIO_ERROR_PROTOCOL,
-                   _("A frame of %lu bytes arrived from the other process; frames must hold 1 to %lu bytes."),
-                   (gulong) size, (gulong) decoder->max_frame_size);
-      return FALSE;
+      if (scratch_pending (decoder) < AIO_WIRE_HEADER_SIZE)
+        return FALSE;
+      if (!begin_frame (decoder, error))
+        return FALSE;
     }
 
-  if (aio_wire_decoder_pending (decoder) - AIO_WIRE_HEADER_SIZE < size)
+  if (decoder->payload_filled < decoder->payload_size)
     return FALSE;
 
-  payload = g_bytes_new (frame + AIO_WIRE_HEADER_SIZE, size);
-  decoder->start += AIO_WIRE_HEADER_SIZE + size;
+  /* g_malloc()'s memory is aligned for any GVariant: no copy on parsing. */
+  payload = g_bytes_new_take (g_steal_pointer (&decoder->payload), decoder->payload_size);
 
   return aio_wire_parse (payload, message, error);
 }

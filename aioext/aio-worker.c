@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -257,24 +258,87 @@ aio_worker_dispatch (AioWorker      *self,
     }
 }
 
+/* The socket to the pool. Without a cancellable, plain blocking system
+ * calls, one per read or write; with one, GIO's streams, which poll first
+ * so that cancelling interrupts them. */
+typedef struct
+{
+  int            fd;
+  GCancellable  *cancellable;
+  GInputStream  *input;
+  GOutputStream *output;
+} Channel;
+
+static void
+set_error_from_errno (GError **error,
+                      int      saved_errno)
+{
+  g_set_error_literal (error, G_IO_ERROR, g_io_error_from_errno (saved_errno), g_strerror (saved_errno));
+}
+
+static gssize
+channel_read (Channel  *channel,
+              guint8   *buffer,
+              gsize     size,
+              GError  **error)
+{
+  gssize length;
+
+  if (channel->cancellable != NULL)
+    return g_input_stream_read (channel->input, buffer, size, channel->cancellable, error);
+
+  do
+    length = read (channel->fd, buffer, size);
+  while (length < 0 && errno == EINTR);
+  if (length < 0)
+    set_error_from_errno (error, errno);
+
+  return length;
+}
+
 static gboolean
-aio_worker_send (GOutputStream         *output,
+channel_write_all (Channel       *channel,
+                   const guint8  *data,
+                   gsize          size,
+                   GError       **error)
+{
+  if (channel->cancellable != NULL)
+    return g_output_stream_write_all (channel->output, data, size, NULL, channel->cancellable, error);
+
+  while (size > 0)
+    {
+      gssize written = write (channel->fd, data, size);
+
+      if (written < 0 && errno == EINTR)
+        continue;
+      if (written < 0)
+        {
+          set_error_from_errno (error, errno);
+          return FALSE;
+        }
+      data += written;
+      size -= written;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+aio_worker_send (Channel               *channel,
                  const AioWireMessage  *message,
-                 GCancellable          *cancellable,
                  GError               **error)
 {
   g_autoptr(GBytes) frame = aio_wire_encode (message);
   gsize size;
   const guint8 *data = g_bytes_get_data (frame, &size);
 
-  return g_output_stream_write_all (output, data, size, NULL, cancellable, error);
+  return channel_write_all (channel, data, size, error);
 }
 
 static gboolean
 aio_worker_answer_calls (AioWorker       *self,
                          AioWireDecoder  *decoder,
-                         GOutputStream   *output,
-                         GCancellable    *cancellable,
+                         Channel         *channel,
                          GError         **error)
 {
   AioWireMessage call;
@@ -292,8 +356,8 @@ aio_worker_answer_calls (AioWorker       *self,
           return FALSE;
         }
 
-      aio_worker_dispatch (self, &call, cancellable, &reply);
-      sent = aio_worker_send (output, &reply, cancellable, error);
+      aio_worker_dispatch (self, &call, channel->cancellable, &reply);
+      sent = aio_worker_send (channel, &reply, error);
       aio_wire_message_clear (&reply);
       aio_wire_message_clear (&call);
       if (!sent)
@@ -326,8 +390,8 @@ aio_worker_serve (AioWorker     *self,
   g_autoptr(GInputStream) input = NULL;
   g_autoptr(GOutputStream) output = NULL;
   g_autoptr(AioWireDecoder) decoder = NULL;
-  g_autofree guint8 *chunk = NULL;
   AioWireMessage hello = { .kind = AIO_WIRE_HELLO, .version = AIO_WIRE_VERSION, .pid = getpid () };
+  Channel channel = { .fd = fd, .cancellable = cancellable };
 
   g_return_val_if_fail (AIO_IS_WORKER (self), FALSE);
   g_return_val_if_fail (fd >= 0, FALSE);
@@ -335,15 +399,18 @@ aio_worker_serve (AioWorker     *self,
 
   input = g_unix_input_stream_new (fd, FALSE);
   output = g_unix_output_stream_new (fd, FALSE);
+  channel.input = input;
+  channel.output = output;
   decoder = aio_wire_decoder_new (AIO_WIRE_DEFAULT_MAX_SIZE);
-  chunk = g_malloc (READ_CHUNK_SIZE);
 
-  if (!aio_worker_send (output, &hello, cancellable, error))
+  if (!aio_worker_send (&channel, &hello, error))
     return FALSE;
 
   for (;;)
     {
-      gssize length = g_input_stream_read (input, chunk, READ_CHUNK_SIZE, cancellable, error);
+      gsize room;
+      guint8 *buffer = aio_wire_decoder_get_buffer (decoder, READ_CHUNK_SIZE, &room);
+      gssize length = channel_read (&channel, buffer, room, error);
 
       if (length < 0)
         return FALSE;
@@ -357,8 +424,8 @@ aio_worker_serve (AioWorker     *self,
           return FALSE;
         }
 
-      aio_wire_decoder_feed (decoder, chunk, length);
-      if (!aio_worker_answer_calls (self, decoder, output, cancellable, error))
+      aio_wire_decoder_commit (decoder, length);
+      if (!aio_worker_answer_calls (self, decoder, &channel, error))
         return FALSE;
     }
 }

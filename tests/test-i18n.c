@@ -8,6 +8,7 @@
  */
 
 #include <locale.h>
+#include <string.h>
 
 #include <aioext.h>
 
@@ -17,11 +18,15 @@ typedef struct
   const char *language;
   const char *recursive_run_prefix;
   const char *cancelled_before_start;
+  const char *worker_prefix;
+  const char *before_ready;
 } Translation;
 
 static const Translation translations[] = {
-  { "es", "Se llamó a aio_run()", "El trabajo se canceló antes de empezar." },
-  { "fr", "aio_run() a été appelé alors qu’un autre aio_run()", "La tâche a été annulée avant de commencer." },
+  { "es", "Se llamó a aio_run()", "El trabajo se canceló antes de empezar.",
+    "El proceso trabajador ", "antes de estar listo" },
+  { "fr", "aio_run() a été appelé alors qu’un autre aio_run()", "La tâche a été annulée avant de commencer.",
+    "Le processus de travail ", "avant d’être prêt" },
 };
 
 static const Translation *
@@ -70,6 +75,22 @@ test_i18n_cancelled_before_start_is_translated (void)
   g_assert_cmpstr (error->message, ==, expected_translation ()->cancelled_before_start);
 }
 
+/* Made in the pool's process, from a worker that did not start. */
+static void
+test_i18n_process_pool_worker_death_is_translated (void)
+{
+  const char *argv[] = { "/bin/false", NULL };
+  g_autoptr(AioProcessPool) pool = aio_process_pool_new (1, argv);
+  g_autoptr(AioJob) job = aio_process_pool_create_job (pool, "add", g_variant_new ("(ii)", 1, 1));
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (aio_job_run_sync (job, NULL, &error));
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_WORKER_DIED);
+  g_assert_true (g_str_has_prefix (error->message, expected_translation ()->worker_prefix));
+  g_assert_nonnull (strstr (error->message, expected_translation ()->before_ready));
+  aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -79,6 +100,7 @@ main (int   argc,
 
   g_test_add_func ("/i18n/recursive-run-error-is-translated", test_i18n_recursive_run_error_is_translated);
   g_test_add_func ("/i18n/cancelled-before-start-is-translated", test_i18n_cancelled_before_start_is_translated);
+  g_test_add_func ("/i18n/process-pool-worker-death-is-translated", test_i18n_process_pool_worker_death_is_translated);
 
   return g_test_run ();
 }

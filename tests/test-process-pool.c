@@ -91,6 +91,16 @@ answer_another_call (GVariant *arguments, GCancellable *cancellable, gpointer us
   return g_variant_new_boolean (TRUE);
 }
 
+static GVariant *
+write_oversized_frame (GVariant *arguments, GCancellable *cancellable, gpointer user_data, GError **error)
+{
+  const guint8 header[] = { 0xff, 0xff, 0xff, 0xff };
+
+  g_assert_cmpint (write (worker_fd, header, sizeof header), ==, sizeof header);
+
+  return g_variant_new_boolean (TRUE);
+}
+
 static gpointer
 exit_later (gpointer data)
 {
@@ -118,6 +128,7 @@ test_worker_new (void)
   aio_worker_register (worker, "write_garbage", NULL, write_garbage, NULL, NULL);
   aio_worker_register (worker, "answer_another_call", NULL, answer_another_call, NULL, NULL);
   aio_worker_register (worker, "exit_after_answering", NULL, exit_after_answering, NULL, NULL);
+  aio_worker_register (worker, "write_oversized_frame", NULL, write_oversized_frame, NULL, NULL);
 
   return worker;
 }
@@ -251,6 +262,33 @@ new_pool (guint max_workers)
   return aio_process_pool_new (max_workers, NULL);
 }
 
+/* This process's children; only the zombies among them with @zombies_only. */
+static guint
+count_children (gboolean zombies_only)
+{
+  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+  guint children = 0;
+
+  while ((name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *path = g_build_filename ("/proc", name, "stat", NULL);
+      g_autofree char *stat = NULL;
+      char *after_name;
+      char state;
+      int parent;
+
+      if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (path, &stat, NULL, NULL))
+        continue;
+      after_name = strrchr (stat, ')');
+      if (after_name != NULL && sscanf (after_name + 1, " %c %d", &state, &parent) == 2 &&
+          parent == getpid () && (state == 'Z' || !zombies_only))
+        children++;
+    }
+
+  return children;
+}
+
 /* Tests */
 
 static void
@@ -306,6 +344,7 @@ test_process_pool_workers_start_lazily_up_to_max (void)
   g_autoptr(TestPool) pool = new_pool (3);
   Batch one, many;
 
+  g_assert_cmpuint (count_children (FALSE), ==, 0);
   batch_init (&one, 1);
   batch_call (&one, 0, pool, "sleep_then_pid", g_variant_new_uint32 (0), NULL);
   batch_wait (&one);
@@ -362,6 +401,8 @@ test_process_pool_crash_fails_only_that_call (void)
     g_assert_null (call_sync (pool, "maybe_die", g_variant_new ("(uu)", 4, 0), &error));
     g_assert_error (error, AIO_ERROR, AIO_ERROR_WORKER_DIED);
     g_assert_nonnull (strstr (error->message, "status 3"));
+    g_assert_true (g_str_has_prefix (error->message, "Worker process ") &&
+                   g_ascii_isdigit (error->message[strlen ("Worker process ")]));
     g_clear_error (&error);
     g_assert_null (call_sync (pool, "maybe_die", g_variant_new ("(uu)", 2, 0), &error));
     g_assert_nonnull (strstr (error->message, "signal 9"));
@@ -532,32 +573,6 @@ test_process_pool_broken_worker_command_fails_the_call (void)
   g_assert_nonnull (strstr (error->message, "worker process"));
 }
 
-static guint
-count_zombie_children (void)
-{
-  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
-  const char *name;
-  guint zombies = 0;
-
-  while ((name = g_dir_read_name (proc)) != NULL)
-    {
-      g_autofree char *path = g_build_filename ("/proc", name, "stat", NULL);
-      g_autofree char *stat = NULL;
-      char *after_name;
-      char state;
-      int parent;
-
-      if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (path, &stat, NULL, NULL))
-        continue;
-      after_name = strrchr (stat, ')');
-      if (after_name != NULL && sscanf (after_name + 1, " %c %d", &state, &parent) == 2 &&
-          state == 'Z' && parent == getpid ())
-        zombies++;
-    }
-
-  return zombies;
-}
-
 static void
 test_process_pool_reaps_every_worker (void)
 {
@@ -571,7 +586,7 @@ test_process_pool_reaps_every_worker (void)
   batch_clear (&batch);
   aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);
 
-  g_assert_cmpuint (count_zombie_children (), ==, 0);
+  g_assert_cmpuint (count_children (TRUE), ==, 0);
 }
 
 static void
@@ -586,6 +601,147 @@ test_process_pool_call_is_a_job (void)
   g_assert_cmpint (g_variant_get_int32 (g_value_get_variant (value)), ==, 42);
 }
 
+static void
+test_process_pool_oversized_frame_fails_the_call (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+
+  expect_protocol_error_then_service (pool, "write_oversized_frame");
+}
+
+/* A worker that greets with another protocol version is not used. */
+static void
+test_process_pool_wrong_protocol_version_fails_the_call (void)
+{
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  const char *argv[] = { "/usr/bin/env", "AIO_TEST_WRONG_VERSION=1", self, NULL };
+  g_autoptr(TestPool) pool = aio_process_pool_new (1, argv);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (call_sync (pool, "add", g_variant_new ("(ii)", 1, 1), &error));
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_PROTOCOL);
+  g_assert_nonnull (strstr (error->message, "version 99"));
+}
+
+static void
+append_result (GObject      *source_object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  GArray *order = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) value = aio_process_pool_call_finish (AIO_PROCESS_POOL (source_object), result, &error);
+  gint32 index;
+
+  g_assert_no_error (error);
+  index = g_variant_get_int32 (value);
+  g_array_append_val (order, index);
+}
+
+/* One worker, calls queued behind a running one: they run, and complete,
+ * in the order they were made. */
+static void
+test_process_pool_queue_is_fifo (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  g_autoptr(GArray) order = g_array_new (FALSE, FALSE, sizeof (gint32));
+  guint calls = 20;
+
+  for (guint i = 0; i < calls; i++)
+    aio_process_pool_call_async (pool, "add", g_variant_new ("(ii)", i, 0), NULL, append_result, order);
+  while (order->len < calls)
+    g_main_context_iteration (NULL, TRUE);
+
+  for (guint i = 0; i < calls; i++)
+    g_assert_cmpint (g_array_index (order, gint32, i), ==, i);
+}
+
+/* Shutting down with wait from the thread whose context would read the
+ * running call's reply: the pool's own thread reads it instead, and the
+ * queued calls still run. */
+static void
+test_process_pool_shutdown_waits_for_every_call (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  AioExecutorPool *executor_pool = AIO_EXECUTOR_POOL (pool);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) warm = call_sync (pool, "add", g_variant_new ("(ii)", 1, 1), &error);
+  Batch batch;
+
+  g_assert_no_error (error);
+  batch_init (&batch, 3);
+  for (guint i = 0; i < 3; i++)
+    batch_call (&batch, i, pool, "sleep_then_pid", g_variant_new_uint32 (100), NULL);
+  g_assert_cmpint (aio_executor_pool_get_running (executor_pool), ==, 1);
+  aio_executor_pool_shutdown (executor_pool, TRUE);
+  g_assert_cmpint (aio_executor_pool_get_running (executor_pool), ==, 0);
+  g_assert_cmpint (aio_executor_pool_get_queued (executor_pool), ==, 0);
+  batch_wait (&batch);
+
+  for (guint i = 0; i < 3; i++)
+    g_assert_no_error (batch_error (&batch, i));
+  batch_clear (&batch);
+}
+
+typedef struct
+{
+  AioProcessPool *pool;
+  GVariant       *pid;
+} ThreadCall;
+
+static gpointer
+call_from_own_context (gpointer user_data)
+{
+  ThreadCall *thread_call = user_data;
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  Batch batch;
+
+  g_main_context_push_thread_default (context);
+  batch_init (&batch, 1);
+  batch_call (&batch, 0, thread_call->pool, "sleep_then_pid", g_variant_new_uint32 (0), NULL);
+  while (batch.pending > 0)
+    g_main_context_iteration (context, TRUE);
+  g_assert_no_error (batch_error (&batch, 0));
+  thread_call->pid = g_ptr_array_steal_index (batch.results, 0);
+  batch_clear (&batch);
+  g_main_context_pop_thread_default (context);
+
+  return NULL;
+}
+
+/* The same worker serves callers in different contexts and threads, one
+ * after the other, each getting its reply in its own context. */
+static void
+test_process_pool_serves_every_context (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) before = call_sync (pool, "sleep_then_pid", g_variant_new_uint32 (0), &error);
+  g_autoptr(GVariant) after = NULL;
+  ThreadCall thread_call = { pool, NULL };
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_thread_join (g_thread_new ("caller", call_from_own_context, &thread_call));
+      g_assert_cmpint (g_variant_get_int64 (thread_call.pid), ==, g_variant_get_int64 (before));
+      g_clear_pointer (&thread_call.pid, g_variant_unref);
+    }
+
+  after = call_sync (pool, "sleep_then_pid", g_variant_new_uint32 (0), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_variant_get_int64 (after), ==, g_variant_get_int64 (before));
+}
+
+static void
+test_process_pool_default_is_sized_to_the_cpu_cores (void)
+{
+  AioProcessPool *pool = aio_process_pool_get_default ();
+
+  g_assert_true (pool == aio_process_pool_get_default ());
+  g_assert_cmpuint (aio_executor_pool_get_max_workers (AIO_EXECUTOR_POOL (pool)), ==, aio_get_cpu_cores ());
+}
+
 static gboolean
 process_exists (GPid pid)
 {
@@ -598,6 +754,24 @@ process_exists (GPid pid)
   after_name = strrchr (stat, ')');
   /* A zombie waiting for init to reap it is gone as far as work goes. */
   return after_name == NULL || after_name[2] != 'Z';
+}
+
+/* A worker that greets with a protocol version the pool does not speak. */
+G_GNUC_NORETURN static void
+greet_with_the_wrong_version (void)
+{
+  AioWireMessage hello = { .kind = AIO_WIRE_HELLO, .version = 99, .pid = getpid () };
+  g_autoptr(GBytes) frame = aio_wire_encode (&hello);
+  gsize size;
+  const guint8 *data = g_bytes_get_data (frame, &size);
+  int fd = atoi (g_getenv (AIO_WORKER_FD_VARIABLE));
+  char byte;
+
+  g_assert_cmpint (write (fd, data, size), ==, (gssize) size);
+  /* Like any worker, it leaves when the pool closes the socket. */
+  while (read (fd, &byte, 1) > 0)
+    ;
+  _exit (1);
 }
 
 /* A parent that starts a worker on a long call, prints the worker's pid,
@@ -651,6 +825,8 @@ main (int   argc,
 {
   g_autoptr(AioWorker) worker = test_worker_new ();
 
+  if (aio_worker_is_requested () && g_getenv ("AIO_TEST_WRONG_VERSION") != NULL)
+    greet_with_the_wrong_version ();
   if (aio_worker_is_requested ())
     {
       worker_fd = atoi (g_getenv (AIO_WORKER_FD_VARIABLE));
@@ -658,6 +834,7 @@ main (int   argc,
     }
   if (g_getenv ("AIO_TEST_DOOMED_PARENT") != NULL)
     run_doomed_parent ();
+
 
   g_test_init (&argc, &argv, NULL);
 
@@ -675,6 +852,12 @@ main (int   argc,
   g_test_add_func ("/process-pool/workers/are-all-reaped", test_process_pool_reaps_every_worker);
   g_test_add_func ("/process-pool/job/wraps-a-call", test_process_pool_call_is_a_job);
   g_test_add_func ("/process-pool/parent-killed/workers-exit", test_process_pool_workers_die_with_the_parent);
+  g_test_add_func ("/process-pool/untrusted/oversized-frame-fails-the-call", test_process_pool_oversized_frame_fails_the_call);
+  g_test_add_func ("/process-pool/untrusted/wrong-protocol-version-fails-the-call", test_process_pool_wrong_protocol_version_fails_the_call);
+  g_test_add_func ("/process-pool/queue/is-fifo", test_process_pool_queue_is_fifo);
+  g_test_add_func ("/process-pool/lifecycle/shutdown-waits-for-every-call", test_process_pool_shutdown_waits_for_every_call);
+  g_test_add_func ("/process-pool/call/serves-every-context", test_process_pool_serves_every_context);
+  g_test_add_func ("/process-pool/default/is-sized-to-the-cpu-cores", test_process_pool_default_is_sized_to_the_cpu_cores);
 
   return g_test_run ();
 }

@@ -210,6 +210,165 @@ test_wire_non_utf8_error_message_is_made_valid (void)
   aio_wire_message_clear (&message);
 }
 
+/* The way the pool and the worker read: into the decoder's own buffer, as
+ * much as it welcomes. A large frame is read straight into its payload and
+ * the bytes after it are never taken into that payload. */
+static void
+test_wire_decoder_reads_in_place (void)
+{
+  g_autoptr(AioWireDecoder) decoder = aio_wire_decoder_new (AIO_WIRE_DEFAULT_MAX_SIZE);
+  g_autoptr(GByteArray) stream = g_byte_array_new ();
+  gsize size = 300 * 1024;
+  g_autofree guint8 *data = g_malloc (size);
+  guint decoded = 0;
+  gsize offset = 0;
+
+  for (gsize i = 0; i < size; i++)
+    data[i] = i * 13;
+  for (guint64 id = 1; id <= 3; id++)
+    {
+      GVariant *arguments = id == 2 ? g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, data, size, 1)
+                                    : g_variant_new_uint32 (id);
+      g_autoptr(GBytes) frame = encode_call (id, "f", arguments);
+      gsize frame_size;
+      const guint8 *frame_data = g_bytes_get_data (frame, &frame_size);
+
+      g_byte_array_append (stream, frame_data, frame_size);
+    }
+
+  while (offset < stream->len)
+    {
+      AioWireMessage message;
+      g_autoptr(GError) error = NULL;
+      gsize room;
+      guint8 *buffer = aio_wire_decoder_get_buffer (decoder, 1000, &room);
+      gsize length = MIN (MIN (room, 70 * 1024), stream->len - offset);
+
+      g_assert_cmpuint (room, >, 0);
+      memcpy (buffer, stream->data + offset, length);
+      aio_wire_decoder_commit (decoder, length);
+      offset += length;
+      while (aio_wire_decoder_next (decoder, &message, &error))
+        {
+          decoded++;
+          g_assert_cmpuint (message.call_id, ==, decoded);
+          if (decoded == 2)
+            {
+              gsize payload_size;
+              const guint8 *payload = g_variant_get_fixed_array (message.payload, &payload_size, 1);
+
+              g_assert_cmpmem (payload, payload_size, data, size);
+            }
+          else
+            {
+              g_assert_cmpuint (g_variant_get_uint32 (message.payload), ==, decoded);
+            }
+          aio_wire_message_clear (&message);
+        }
+      g_assert_no_error (error);
+    }
+
+  g_assert_cmpuint (decoded, ==, 3);
+  g_assert_cmpuint (aio_wire_decoder_pending (decoder), ==, 0);
+}
+
+/* The messages of every call are laid out by hand; they must be GLib's
+ * normal form of the same message, byte for byte, across the sizes where
+ * GLib's framing offsets grow, and parse back. */
+static void
+check_layout_matches_glib (AioWireKind  kind,
+                           const char  *function,
+                           GVariant    *payload)
+{
+  AioWireMessage message = { .kind = kind, .call_id = 0x0102030405060708, .function = (char *) function, .payload = payload };
+  GVariant *body = kind == AIO_WIRE_CALL ? g_variant_new ("(tsv)", message.call_id, function, payload)
+                                         : g_variant_new ("(tv)", message.call_id, payload);
+  g_autoptr(GVariant) expected = g_variant_ref_sink (g_variant_new ("(y@v)", (guchar) kind, g_variant_new_variant (body)));
+  g_autoptr(GBytes) frame = aio_wire_encode (&message);
+  g_autoptr(GBytes) frame_payload = NULL;
+  g_autoptr(GError) error = NULL;
+  AioWireMessage decoded;
+  gsize size;
+  const guint8 *data = g_bytes_get_data (frame, &size);
+
+  g_assert_cmpmem (data + AIO_WIRE_HEADER_SIZE, size - AIO_WIRE_HEADER_SIZE,
+                   g_variant_get_data (expected), g_variant_get_size (expected));
+
+  frame_payload = g_bytes_new_from_bytes (frame, AIO_WIRE_HEADER_SIZE, size - AIO_WIRE_HEADER_SIZE);
+  g_assert_true (aio_wire_parse (frame_payload, &decoded, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (decoded.kind, ==, kind);
+  g_assert_cmpuint (decoded.call_id, ==, message.call_id);
+  g_assert_cmpstr (decoded.function, ==, kind == AIO_WIRE_CALL ? function : NULL);
+  g_assert_true (g_variant_equal (decoded.payload, payload));
+  aio_wire_message_clear (&decoded);
+}
+
+static void
+test_wire_call_and_result_layouts_are_glib_normal_form (void)
+{
+  g_autofree char *long_name = g_strnfill (256, 'n');
+  g_autofree guint8 *blob = g_malloc0 (70000);
+  const char *names[] = { "f", "sixteen-letters!", long_name };
+  gsize blob_sizes[] = { 0, 1, 200, 250, 300, 65520, 70000 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    for (guint j = 0; j < G_N_ELEMENTS (blob_sizes); j++)
+      {
+        g_autoptr(GVariant) payload = g_variant_ref_sink (g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, blob,
+                                                                                     blob_sizes[j], 1));
+
+        check_layout_matches_glib (AIO_WIRE_CALL, names[i], payload);
+        check_layout_matches_glib (AIO_WIRE_RESULT, names[i], payload);
+      }
+
+  {
+    GVariant *payloads[] = {
+      g_variant_new_boolean (TRUE),
+      g_variant_new ("(ii)", 40, 2),
+      g_variant_new_string ("text"),
+      g_variant_new ("()"),
+      g_variant_new ("(sa{sv}mv)", "a", NULL, NULL),
+      g_variant_new_variant (g_variant_new_uint64 (7)),
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (payloads); i++)
+      {
+        g_autoptr(GVariant) payload = g_variant_ref_sink (payloads[i]);
+
+        check_layout_matches_glib (AIO_WIRE_CALL, "f", payload);
+        check_layout_matches_glib (AIO_WIRE_RESULT, "f", payload);
+      }
+  }
+}
+
+/* Bytes that look like a call but are not in normal form are rejected, by
+ * whichever path reads them. */
+static void
+test_wire_call_layout_off_normal_form_is_rejected (void)
+{
+  g_autoptr(GBytes) frame = encode_call (1, "function", g_variant_new_uint32 (7));
+  gsize size;
+  const guint8 *data = g_bytes_get_data (frame, &size);
+  gsize payload_size = size - AIO_WIRE_HEADER_SIZE;
+  /* A padding byte after the kind, a padding byte after the name, the
+   * name's framing offset (the last byte), the name's NUL. */
+  gsize spoiled[] = { 1, 8 + 8 + strlen ("function") + 1, payload_size - 1 - strlen ("(tsv)") - 1, 8 + 8 + strlen ("function") };
+
+  for (guint i = 0; i < G_N_ELEMENTS (spoiled); i++)
+    {
+      g_autofree guint8 *copy = g_memdup2 (data + AIO_WIRE_HEADER_SIZE, payload_size);
+      g_autoptr(GBytes) bytes = NULL;
+      g_autoptr(GError) error = NULL;
+      AioWireMessage message;
+
+      copy[spoiled[i]] ^= 0x41;
+      bytes = g_bytes_new (copy, payload_size);
+      g_assert_false (aio_wire_parse (bytes, &message, &error));
+      g_assert_error (error, AIO_ERROR, AIO_ERROR_PROTOCOL);
+    }
+}
+
 /* Found by fuzz-wire: GLib 2.74 calls `(mumx)` stored in 0 bytes normal,
  * though it writes that value as 1 byte; the wire check is stricter, and
  * agrees with GLib on the canonical form. */
@@ -296,6 +455,9 @@ main (int   argc,
   g_test_add_func ("/wire/messages/non-canonical-empty-tuple-is-rejected", test_wire_non_canonical_empty_tuple_is_rejected);
   g_test_add_func ("/wire/messages/unknown-error-domains-are-bounded", test_wire_unknown_error_domains_are_bounded);
   g_test_add_func ("/wire/decoder/empty-asks-for-more", test_wire_empty_decoder_asks_for_more);
+  g_test_add_func ("/wire/decoder/reads-in-place", test_wire_decoder_reads_in_place);
+  g_test_add_func ("/wire/messages/call-and-result-layouts-are-glib-normal-form", test_wire_call_and_result_layouts_are_glib_normal_form);
+  g_test_add_func ("/wire/messages/call-layout-off-normal-form-is-rejected", test_wire_call_layout_off_normal_form_is_rejected);
   g_test_add_func ("/wire/messages/garbage-is-rejected", test_wire_garbage_is_rejected);
   g_test_add_func ("/wire/messages/non-utf8-error-message-is-made-valid", test_wire_non_utf8_error_message_is_made_valid);
 
