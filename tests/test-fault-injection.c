@@ -32,10 +32,12 @@
 #include <aioext.h>
 
 #include "aio-wire-private.h"
+#include "process-children.h"
 #include "wire-peer.h"
 #include "workers/worker-functions.h"
 
-#define POOL_SIZE 4
+#define POOL_SIZE     4
+#define N_ERROR_CODES (AIO_ERROR_BUSY + 1)
 
 /* The worker's end of the pool socket, for faults that misbehave on it. */
 static int worker_fd = -1;
@@ -357,7 +359,7 @@ run_calls (Run            *run,
 static void
 check_outcome (const Outcome *outcome,
                guint          index,
-               guint          counts[N_FAULTS],
+               guint          counts[N_ERROR_CODES],
                guint         *results)
 {
   const FaultKind *kind = &fault_kinds[outcome->fault];
@@ -377,42 +379,16 @@ check_outcome (const Outcome *outcome,
              index, kind->name, outcome->error != NULL ? outcome->error->message : "a result",
              kind->code, kind->message_part);
   g_assert_error (outcome->error, AIO_ERROR, kind->code);
+  g_assert_cmpint (kind->code, <, N_ERROR_CODES);
   g_assert_nonnull (strstr (outcome->error->message, "“misbehave”"));
   counts[outcome->error->code]++;
-}
-
-/* Children of this process in /proc, alive or not yet reaped. */
-static guint
-count_children (gboolean only_zombies)
-{
-  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
-  const char *name;
-  guint children = 0;
-
-  while ((name = g_dir_read_name (proc)) != NULL)
-    {
-      g_autofree char *path = g_build_filename ("/proc", name, "stat", NULL);
-      g_autofree char *stat = NULL;
-      char *after_name;
-      char state;
-      int parent;
-
-      if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (path, &stat, NULL, NULL))
-        continue;
-      after_name = strrchr (stat, ')');
-      if (after_name != NULL && sscanf (after_name + 1, " %c %d", &state, &parent) == 2 &&
-          parent == getpid () && (!only_zombies || state == 'Z'))
-        children++;
-    }
-
-  return children;
 }
 
 static void
 expect_pool_serves (AioProcessPool *pool,
                     const char     *fifo_path)
 {
-  guint by_code[AIO_ERROR_BUSY + 1] = { 0 };
+  guint by_code[N_ERROR_CODES] = { 0 };
   guint results = 0;
   Run run;
 
@@ -445,7 +421,7 @@ test_fault_injection_every_fault_is_counted_exactly (void)
   g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
   AioProcessPool *pool = aio_process_pool_new (POOL_SIZE, NULL);
   AioExecutorPool *executor_pool = AIO_EXECUTOR_POOL (pool);
-  guint by_code[AIO_ERROR_BUSY + 1] = { 0 };
+  guint by_code[N_ERROR_CODES] = { 0 };
   guint results = 0;
   Killer killer;
   Run run;

@@ -12,6 +12,7 @@
 #include <aioext.h>
 
 #include "aio-wire-private.h"
+#include "process-children.h"
 
 /* The worker's end of the pool socket, for functions that misbehave on it. */
 static int worker_fd = -1;
@@ -532,32 +533,6 @@ test_process_pool_broken_worker_command_fails_the_call (void)
   g_assert_nonnull (strstr (error->message, "worker process"));
 }
 
-static guint
-count_zombie_children (void)
-{
-  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
-  const char *name;
-  guint zombies = 0;
-
-  while ((name = g_dir_read_name (proc)) != NULL)
-    {
-      g_autofree char *path = g_build_filename ("/proc", name, "stat", NULL);
-      g_autofree char *stat = NULL;
-      char *after_name;
-      char state;
-      int parent;
-
-      if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (path, &stat, NULL, NULL))
-        continue;
-      after_name = strrchr (stat, ')');
-      if (after_name != NULL && sscanf (after_name + 1, " %c %d", &state, &parent) == 2 &&
-          state == 'Z' && parent == getpid ())
-        zombies++;
-    }
-
-  return zombies;
-}
-
 static void
 test_process_pool_reaps_every_worker (void)
 {
@@ -571,7 +546,7 @@ test_process_pool_reaps_every_worker (void)
   batch_clear (&batch);
   aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);
 
-  g_assert_cmpuint (count_zombie_children (), ==, 0);
+  g_assert_cmpuint (count_children (TRUE), ==, 0);
 }
 
 static void
