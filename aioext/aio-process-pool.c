@@ -298,6 +298,14 @@ worker_startup_error (Worker *worker)
                       worker_pid (worker), g_subprocess_get_exit_status (process));
 }
 
+/* Whether the worker left without ever being usable: it never greeted,
+ * or broke the protocol before it finished a single call. */
+static gboolean
+worker_never_served (Worker *worker)
+{
+  return !worker->is_ready || (worker->protocol_error != NULL && worker->calls_done == 0);
+}
+
 static void
 worker_reaped (GObject      *source_object,
                GAsyncResult *result,
@@ -315,10 +323,11 @@ worker_reaped (GObject      *source_object,
       aio_executor_pool_add_running (executor->pool, -1);
       call_return_error (call, worker_death_error (worker, call));
     }
-  else if (!worker->is_ready && !executor->is_stopping && !g_queue_is_empty (&executor->queue))
+  else if (worker_never_served (worker) && !executor->is_stopping && !g_queue_is_empty (&executor->queue))
     {
-      /* A worker command that dies before it greets would otherwise be
-       * restarted forever for the same call: fail the call it was for. */
+      /* A worker command that dies before it greets, or breaks the
+       * protocol before it is given a call, would otherwise be restarted
+       * forever for the same call: fail the call it was for. */
       aio_executor_pool_add_queued (executor->pool, -1);
       call_return_error (g_queue_pop_head (&executor->queue), worker_startup_error (worker));
     }

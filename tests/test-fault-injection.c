@@ -115,20 +115,42 @@ report_pid_then_wait (const char *fifo_path)
   wait_to_be_killed ();
 }
 
+static GBytes *
+encode_stray_answer (void)
+{
+  g_autoptr(GVariant) payload = g_variant_ref_sink (g_variant_new_boolean (TRUE));
+  AioWireMessage reply = { .kind = AIO_WIRE_RESULT, .call_id = G_MAXUINT64, .payload = payload };
+
+  return aio_wire_encode (&reply);
+}
+
 static void
 answer_another_call (void)
 {
-  AioWireMessage reply = {
-    .kind = AIO_WIRE_RESULT,
-    .call_id = G_MAXUINT64,
-    .payload = g_variant_ref_sink (g_variant_new_boolean (TRUE)),
-  };
-  g_autoptr(GBytes) frame = aio_wire_encode (&reply);
-  gsize size;
-  const guint8 *data = g_bytes_get_data (frame, &size);
+  g_autoptr(GBytes) frame = encode_stray_answer ();
 
-  write_all_or_die (data, size);
-  g_variant_unref (reply.payload);
+  write_all_or_die (g_bytes_get_data (frame, NULL), g_bytes_get_size (frame));
+}
+
+/* A worker that greets and answers a call it was never given in the same
+ * write, so that the pool reads both before it can hand it a call; then
+ * waits for the pool to close. */
+static int
+greet_then_answer_no_call (void)
+{
+  AioWireMessage hello = { .kind = AIO_WIRE_HELLO, .version = AIO_WIRE_VERSION, .pid = getpid () };
+  g_autoptr(GBytes) hello_frame = aio_wire_encode (&hello);
+  g_autoptr(GBytes) stray_frame = encode_stray_answer ();
+  g_autoptr(GByteArray) both = g_byte_array_new ();
+  guint8 chunk[256];
+
+  g_byte_array_append (both, g_bytes_get_data (hello_frame, NULL), g_bytes_get_size (hello_frame));
+  g_byte_array_append (both, g_bytes_get_data (stray_frame, NULL), g_bytes_get_size (stray_frame));
+  write_all_or_die (both->data, both->len);
+  while (read (worker_fd, chunk, sizeof chunk) > 0)
+    ;
+
+  return 0;
 }
 
 /* The default action, not a sanitizer's handler, which would turn the
@@ -465,6 +487,35 @@ test_fault_injection_every_fault_is_counted_exactly (void)
   run_clear (&run);
 }
 
+/* Found by fuzz-pool: a worker that broke the protocol after its greeting
+ * but before it was given a call was replaced, and its replacement did the
+ * same, forever, while the call waited. Like a worker that dies before it
+ * greets, it now fails the call it was started for. */
+static void
+test_fault_injection_protocol_broken_before_a_call_fails_the_call (void)
+{
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  const char *argv[] = { self, "--greet-then-answer-no-call", NULL };
+  AioProcessPool *pool = aio_process_pool_new (1, argv);
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  Run run;
+
+  run_init (&run, 1);
+  run.pending = 1;
+  aio_process_pool_call_async (pool, "add", g_variant_new ("(ii)", 1, 2), NULL, call_done,
+                               g_memdup2 (&(CallRef) { &run, 0 }, sizeof (CallRef)));
+  while (run.pending > 0 && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, FALSE);
+
+  g_assert_cmpuint (run.outcomes[0].callbacks, ==, 1);
+  g_assert_error (run.outcomes[0].error, AIO_ERROR, AIO_ERROR_PROTOCOL);
+  g_assert_nonnull (strstr (run.outcomes[0].error->message, "not given"));
+  aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);
+  g_assert_cmpuint (count_children (FALSE), ==, 0);
+  g_object_unref (pool);
+  run_clear (&run);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -476,6 +527,8 @@ main (int   argc,
   if (aio_worker_is_requested ())
     {
       worker_fd = atoi (g_getenv (AIO_WORKER_FD_VARIABLE));
+      if (argc > 1 && g_str_equal (argv[1], "--greet-then-answer-no-call"))
+        return greet_then_answer_no_call ();
       return aio_worker_run (worker);
     }
 
@@ -483,6 +536,8 @@ main (int   argc,
 
   g_test_add_func ("/fault-injection/process-pool/every-fault-is-counted-exactly",
                    test_fault_injection_every_fault_is_counted_exactly);
+  g_test_add_func ("/fault-injection/process-pool/protocol-broken-before-a-call-fails-the-call",
+                   test_fault_injection_protocol_broken_before_a_call_fails_the_call);
 
   return g_test_run ();
 }
