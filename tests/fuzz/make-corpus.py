@@ -8,7 +8,10 @@ document describes:
                  target's worker has (echo, add, fail, crash), to one it
                  lacks, with arguments of the wrong type, several calls in
                  one stream, and streams that end in a message that is not
-                 a call or in the middle of a frame (fuzz-worker).
+                 a call or in the middle of a frame (fuzz-worker);
+  corpus/pool    what a worker sends its pool, as fuzz-pool-replayer plays
+                 it back: a 2-byte length of what comes before the pool's
+                 call, then the rest (fuzz-pool).
 
 SPDX-License-Identifier: LGPL-2.1-or-later
 """
@@ -61,8 +64,29 @@ WORKER['calls'] = b''.join(WORKER.values())
 WORKER['then-a-result'] = WORKER['add'] + WIRE['result']
 WORKER['then-half-a-frame'] = WORKER['echo'] + WORKER['add'][:9]
 
+HELLO = WIRE['hello']
+RESULT = frame('R', GLib.Variant('(tv)', (1, GLib.Variant('u', 7))))
+
+
+def replay(before_call, after_call=b''):
+    return struct.pack('<H', len(before_call)) + before_call + after_call
+
+
+POOL = {
+    'result': replay(HELLO, RESULT),
+    'error': replay(HELLO, frame('E', GLib.Variant('(tsis)', (1, 'g-io-error-quark', 1, 'no such file')))),
+    'result-before-the-call': replay(HELLO + RESULT),
+    'another-call-id': replay(HELLO, frame('R', GLib.Variant('(tv)', (2, GLib.Variant('u', 7))))),
+    'hello-twice': replay(HELLO, HELLO),
+    'old-version': replay(frame('H', GLib.Variant('(ux)', (0, 4242)))),
+    'call-to-the-pool': replay(HELLO, WIRE['call']),
+    'garbage': replay(HELLO, b'\x05\x00\x00\x00\xde\xad\xbe\xef\x00'),
+    'half-a-frame': replay(HELLO, RESULT[:7]),
+    'silence': replay(b''),
+}
+
 directory = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), 'corpus')
-for target, seeds in (('wire', WIRE), ('worker', WORKER)):
+for target, seeds in (('wire', WIRE), ('worker', WORKER), ('pool', POOL)):
     os.makedirs(os.path.join(directory, target), exist_ok=True)
     for name, data in seeds.items():
         with open(os.path.join(directory, target, name), 'wb') as seed:
