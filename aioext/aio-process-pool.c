@@ -5,11 +5,11 @@
 
 #include "config.h"
 
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #ifdef __linux__
-# include <signal.h>
 # include <sys/prctl.h>
 #endif
 
@@ -50,7 +50,9 @@
  * %AIO_ERROR_TIMED_OUT; cancelling a running call kills its worker the same
  * way, while cancelling a queued call just removes it. Workers can be
  * recycled after a number of calls. When the pool's process dies, its
- * workers die too.
+ * workers die too. Like GIO's #GSocket, the pool ignores SIGPIPE in its
+ * process (unless the program handles it), so that a worker that dies as it
+ * is given a call fails that call instead of killing the process.
  *
  * The pool does its I/O on a thread of its own, so calls work from any
  * thread and any main context, including the private one of
@@ -905,11 +907,26 @@ aio_process_pool_set_property (GObject      *object,
     }
 }
 
+/* A worker can die just as the pool writes it a call; the write then fails
+ * with EPIPE and the read side reports the death. The SIGPIPE that comes
+ * with it would kill the whole process instead, so it is ignored, as GIO's
+ * GSocket does, unless the program installed a handler of its own. */
+static void
+ignore_sigpipe (void)
+{
+  struct sigaction action;
+
+  if (sigaction (SIGPIPE, NULL, &action) == 0 && action.sa_handler == SIG_DFL)
+    signal (SIGPIPE, SIG_IGN);
+}
+
 static void
 aio_process_pool_class_init (AioProcessPoolClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   AioExecutorPoolClass *pool_class = AIO_EXECUTOR_POOL_CLASS (klass);
+
+  ignore_sigpipe ();
 
   object_class->dispose = aio_process_pool_dispose;
   object_class->finalize = aio_process_pool_finalize;

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -151,6 +152,22 @@ greet_then_answer_no_call (void)
     ;
 
   return 0;
+}
+
+/* A worker that stops reading before it greets, so that the pool's call
+ * meets a socket nobody will read (EPIPE, and SIGPIPE for the writer), then
+ * exits as a worker that died just as it was given a call would. */
+static int
+greet_deaf_then_exit (void)
+{
+  AioWireMessage hello = { .kind = AIO_WIRE_HELLO, .version = AIO_WIRE_VERSION, .pid = getpid () };
+  g_autoptr(GBytes) frame = aio_wire_encode (&hello);
+
+  g_assert_no_errno (shutdown (worker_fd, SHUT_RD));
+  write_all_or_die (g_bytes_get_data (frame, NULL), g_bytes_get_size (frame));
+  g_usleep (100 * 1000);
+
+  return 4;
 }
 
 /* The default action, not a sanitizer's handler, which would turn the
@@ -487,6 +504,31 @@ test_fault_injection_every_fault_is_counted_exactly (void)
   run_clear (&run);
 }
 
+/* One call to a pool whose worker is this program in the given mode; the
+ * call must end (with a deadline, as a failure used to be a hang), and no
+ * worker may be left once the pool has shut down. */
+static void
+call_odd_worker (const char  *mode,
+                 Run         *run)
+{
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  const char *argv[] = { self, mode, NULL };
+  AioProcessPool *pool = aio_process_pool_new (1, argv);
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  run_init (run, 1);
+  run->pending = 1;
+  aio_process_pool_call_async (pool, "add", g_variant_new ("(ii)", 1, 2), NULL, call_done,
+                               g_memdup2 (&(CallRef) { run, 0 }, sizeof (CallRef)));
+  while (run->pending > 0 && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, FALSE);
+
+  g_assert_cmpuint (run->outcomes[0].callbacks, ==, 1);
+  aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);
+  g_assert_cmpuint (count_children (FALSE), ==, 0);
+  g_object_unref (pool);
+}
+
 /* Found by fuzz-pool: a worker that broke the protocol after its greeting
  * but before it was given a call was replaced, and its replacement did the
  * same, forever, while the call waited. Like a worker that dies before it
@@ -494,25 +536,24 @@ test_fault_injection_every_fault_is_counted_exactly (void)
 static void
 test_fault_injection_protocol_broken_before_a_call_fails_the_call (void)
 {
-  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
-  const char *argv[] = { self, "--greet-then-answer-no-call", NULL };
-  AioProcessPool *pool = aio_process_pool_new (1, argv);
-  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
   Run run;
 
-  run_init (&run, 1);
-  run.pending = 1;
-  aio_process_pool_call_async (pool, "add", g_variant_new ("(ii)", 1, 2), NULL, call_done,
-                               g_memdup2 (&(CallRef) { &run, 0 }, sizeof (CallRef)));
-  while (run.pending > 0 && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, FALSE);
-
-  g_assert_cmpuint (run.outcomes[0].callbacks, ==, 1);
+  call_odd_worker ("--greet-then-answer-no-call", &run);
   g_assert_error (run.outcomes[0].error, AIO_ERROR, AIO_ERROR_PROTOCOL);
   g_assert_nonnull (strstr (run.outcomes[0].error->message, "not given"));
-  aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);
-  g_assert_cmpuint (count_children (FALSE), ==, 0);
-  g_object_unref (pool);
+  run_clear (&run);
+}
+
+/* Found by fuzz-pool: sending a call to a worker that had just died raised
+ * SIGPIPE, which killed the pool's whole process. */
+static void
+test_fault_injection_worker_gone_as_it_is_called_fails_the_call (void)
+{
+  Run run;
+
+  call_odd_worker ("--greet-deaf-then-exit", &run);
+  g_assert_error (run.outcomes[0].error, AIO_ERROR, AIO_ERROR_WORKER_DIED);
+  g_assert_nonnull (strstr (run.outcomes[0].error->message, "status 4"));
   run_clear (&run);
 }
 
@@ -529,6 +570,8 @@ main (int   argc,
       worker_fd = atoi (g_getenv (AIO_WORKER_FD_VARIABLE));
       if (argc > 1 && g_str_equal (argv[1], "--greet-then-answer-no-call"))
         return greet_then_answer_no_call ();
+      if (argc > 1 && g_str_equal (argv[1], "--greet-deaf-then-exit"))
+        return greet_deaf_then_exit ();
       return aio_worker_run (worker);
     }
 
@@ -538,6 +581,8 @@ main (int   argc,
                    test_fault_injection_every_fault_is_counted_exactly);
   g_test_add_func ("/fault-injection/process-pool/protocol-broken-before-a-call-fails-the-call",
                    test_fault_injection_protocol_broken_before_a_call_fails_the_call);
+  g_test_add_func ("/fault-injection/process-pool/worker-gone-as-it-is-called-fails-the-call",
+                   test_fault_injection_worker_gone_as_it_is_called_fails_the_call);
 
   return g_test_run ();
 }
