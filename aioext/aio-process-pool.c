@@ -6,11 +6,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #ifdef __linux__
-# include <signal.h>
 # include <sys/prctl.h>
 #endif
 
@@ -51,7 +51,9 @@
  * %AIO_ERROR_TIMED_OUT; cancelling a running call kills its worker the same
  * way, while cancelling a queued call just removes it. Workers can be
  * recycled after a number of calls. When the pool's process dies, its
- * workers die too.
+ * workers die too. Like GIO's #GSocket, the pool ignores SIGPIPE in its
+ * process (unless the program handles it), so that a worker that dies as it
+ * is given a call fails that call instead of killing the process.
  *
  * Calls work from any thread and any main context, including the private
  * one of aio_job_run_sync(); each callback runs in its caller's context.
@@ -438,6 +440,14 @@ worker_startup_error (Worker *worker)
                       worker_pid (worker), g_subprocess_get_exit_status (process));
 }
 
+/* Whether the worker left without ever being usable: it never greeted,
+ * or broke the protocol before it finished a single call. */
+static gboolean
+worker_never_served (Worker *worker)
+{
+  return !worker->is_ready || (worker->protocol_error != NULL && worker->calls_done == 0);
+}
+
 /* Every worker is watched from the moment it is spawned, so that one that
  * dies idle is noticed even when no context reads its socket. */
 static void
@@ -460,10 +470,11 @@ worker_reaped (GObject      *source_object,
       aio_executor_pool_add_running (executor->pool, -1);
       call_fail (call, worker_death_error (worker, call));
     }
-  else if (!worker->is_ready && !executor->is_stopping && !g_queue_is_empty (&executor->queue))
+  else if (worker_never_served (worker) && !executor->is_stopping && !g_queue_is_empty (&executor->queue))
     {
-      /* A worker command that dies before it greets would otherwise be
-       * restarted forever for the same call: fail the call it was for. */
+      /* A worker command that dies before it greets, or breaks the
+       * protocol before it is given a call, would otherwise be restarted
+       * forever for the same call: fail the call it was for. */
       aio_executor_pool_add_queued (executor->pool, -1);
       call_fail (g_queue_pop_head (&executor->queue), worker_startup_error (worker));
     }
@@ -1193,11 +1204,26 @@ aio_process_pool_set_property (GObject      *object,
     }
 }
 
+/* A worker can die just as the pool writes it a call; the write then fails
+ * with EPIPE and the read side reports the death. The SIGPIPE that comes
+ * with it would kill the whole process instead, so it is ignored, as GIO's
+ * GSocket does, unless the program installed a handler of its own. */
+static void
+ignore_sigpipe (void)
+{
+  struct sigaction action;
+
+  if (sigaction (SIGPIPE, NULL, &action) == 0 && action.sa_handler == SIG_DFL)
+    signal (SIGPIPE, SIG_IGN);
+}
+
 static void
 aio_process_pool_class_init (AioProcessPoolClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   AioExecutorPoolClass *pool_class = AIO_EXECUTOR_POOL_CLASS (klass);
+
+  ignore_sigpipe ();
 
   object_class->dispose = aio_process_pool_dispose;
   object_class->finalize = aio_process_pool_finalize;

@@ -253,8 +253,10 @@ aio_worker_dispatch (AioWorker      *self,
     }
   else
     {
+      /* Takes the reference given: sinking one that is not floating (a
+       * binding's result, a value the function kept) would add another. */
       reply->kind = AIO_WIRE_RESULT;
-      reply->payload = g_variant_ref_sink (result);
+      reply->payload = g_variant_take_ref (result);
     }
 }
 

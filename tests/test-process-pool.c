@@ -12,6 +12,7 @@
 #include <aioext.h>
 
 #include "aio-wire-private.h"
+#include "process-children.h"
 
 /* The worker's end of the pool socket, for functions that misbehave on it. */
 static int worker_fd = -1;
@@ -260,33 +261,6 @@ static TestPool *
 new_pool (guint max_workers)
 {
   return aio_process_pool_new (max_workers, NULL);
-}
-
-/* This process's children; only the zombies among them with @zombies_only. */
-static guint
-count_children (gboolean zombies_only)
-{
-  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
-  const char *name;
-  guint children = 0;
-
-  while ((name = g_dir_read_name (proc)) != NULL)
-    {
-      g_autofree char *path = g_build_filename ("/proc", name, "stat", NULL);
-      g_autofree char *stat = NULL;
-      char *after_name;
-      char state;
-      int parent;
-
-      if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (path, &stat, NULL, NULL))
-        continue;
-      after_name = strrchr (stat, ')');
-      if (after_name != NULL && sscanf (after_name + 1, " %c %d", &state, &parent) == 2 &&
-          parent == getpid () && (state == 'Z' || !zombies_only))
-        children++;
-    }
-
-  return children;
 }
 
 /* Tests */

@@ -23,10 +23,31 @@ typedef struct
   int             pool_fd;
   int             worker_fd;
   GThread        *thread;
+  gint            result_is_freed;
   gboolean        served;
   GError         *serve_error;
   AioWireDecoder *decoder;
 } Fixture;
+
+static void
+mark_freed (gpointer user_data)
+{
+  g_atomic_int_set ((gint *) user_data, TRUE);
+}
+
+/* Returns a full reference that is not floating, as a binding does; the
+ * bytes behind it tell when its last reference is gone. */
+static GVariant *
+return_owned_reference (GVariant      *arguments,
+                        GCancellable  *cancellable,
+                        gpointer       user_data,
+                        GError       **error)
+{
+  static const char text[] = "owned";
+  g_autoptr(GBytes) bytes = g_bytes_new_with_free_func (text, sizeof text, mark_freed, user_data);
+
+  return g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE_STRING, bytes, TRUE));
+}
 
 static gpointer
 serve_thread (gpointer data)
@@ -50,6 +71,7 @@ fixture_set_up (Fixture       *fixture,
   fixture->worker = aio_worker_new ();
   fixture->decoder = aio_wire_decoder_new (AIO_WIRE_DEFAULT_MAX_SIZE);
   test_worker_register_functions (fixture->worker);
+  aio_worker_register (fixture->worker, "owned", NULL, return_owned_reference, &fixture->result_is_freed, NULL);
   fixture->thread = g_thread_new ("worker", serve_thread, fixture);
 }
 
@@ -123,6 +145,10 @@ test_worker_greets_then_answers_calls (Fixture       *fixture,
   wire_peer_send_call (fixture->pool_fd, 2, "add", g_variant_new ("(ii)", -10, 4));
   expect_sum (fixture, 1, 5);
   expect_sum (fixture, 2, -6);
+  /* Any input may reach a worker function: an overflowing sum once was
+   * undefined behaviour (UBSan, fuzz-worker). */
+  wire_peer_send_call (fixture->pool_fd, 3, "add", g_variant_new ("(ii)", G_MAXINT32, 1));
+  expect_sum (fixture, 3, G_MININT32);
 
   fixture_join (fixture);
   g_assert_no_error (fixture->serve_error);
@@ -152,6 +178,27 @@ test_worker_errors_cross_intact (Fixture       *fixture,
   /* A function that reports nothing must not look like a result. */
   wire_peer_send_call (fixture->pool_fd, 8, "crash", g_variant_new_boolean (TRUE));
   expect_error (fixture, 8, AIO_ERROR, AIO_ERROR_FAILED);
+}
+
+/* Found by fuzz-worker: the worker sank the result it was given, which adds
+ * a reference when the result is not floating, and leaked every such
+ * result. */
+static void
+test_worker_frees_a_result_it_owns (Fixture       *fixture,
+                                    gconstpointer  data)
+{
+  AioWireMessage reply;
+
+  expect_hello (fixture);
+  wire_peer_send_call (fixture->pool_fd, 1, "owned", g_variant_new_boolean (TRUE));
+  wire_peer_receive (fixture->pool_fd, fixture->decoder, &reply);
+  g_assert_cmpint (reply.kind, ==, AIO_WIRE_RESULT);
+  g_assert_cmpstr (g_variant_get_string (reply.payload, NULL), ==, "owned");
+  aio_wire_message_clear (&reply);
+
+  fixture_join (fixture);
+  g_assert_true (fixture->served);
+  g_assert_true (g_atomic_int_get (&fixture->result_is_freed));
 }
 
 static void
@@ -205,6 +252,7 @@ main (int   argc,
   ADD_SERVING_TEST ("/worker/serve/greets-then-answers-calls", test_worker_greets_then_answers_calls);
   ADD_SERVING_TEST ("/worker/serve/bad-calls-fail-alone", test_worker_bad_calls_fail_alone);
   ADD_SERVING_TEST ("/worker/serve/errors-cross-intact", test_worker_errors_cross_intact);
+  ADD_SERVING_TEST ("/worker/serve/frees-a-result-it-owns", test_worker_frees_a_result_it_owns);
   ADD_SERVING_TEST ("/worker/serve/stops-on-garbage", test_worker_stops_on_garbage);
   ADD_SERVING_TEST ("/worker/serve/stops-on-eof-inside-a-frame", test_worker_stops_on_eof_inside_a_frame);
   g_test_add_func ("/worker/registry/reports-functions", test_worker_registry_reports_functions);

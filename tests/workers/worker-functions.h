@@ -1,6 +1,6 @@
 /* worker-functions.h: the functions every C test worker offers
  *
- * "add" sums two int32s, "fail" reports a G_IO_ERROR_NOT_FOUND, and "crash"
+ * "add" sums two int32s (wrapping around), "fail" reports a G_IO_ERROR_NOT_FOUND, and "crash"
  * returns nothing without an error, as a binding's unconvertible exception
  * does. Included by the C workers of the tests.
  *
@@ -21,7 +21,8 @@ test_worker_add (GVariant      *arguments,
 
   g_variant_get (arguments, "(ii)", &a, &b);
 
-  return g_variant_new_int32 (a + b);
+  /* Wraps around, as unsigned arithmetic does: any input may reach this. */
+  return g_variant_new_int32 ((gint32) ((guint32) a + (guint32) b));
 }
 
 static GVariant *

@@ -1,0 +1,40 @@
+/* process-children.h: this process's children as /proc lists them, for
+ * tests that check a process pool reaps every worker
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+/* Children of this process in /proc, alive or not yet reaped. */
+static inline guint
+count_children (gboolean only_zombies)
+{
+  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+  guint children = 0;
+
+  while ((name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *path = g_build_filename ("/proc", name, "stat", NULL);
+      g_autofree char *stat = NULL;
+      char *after_name;
+      char state;
+      int parent;
+
+      if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (path, &stat, NULL, NULL))
+        continue;
+      after_name = strrchr (stat, ')');
+      if (after_name != NULL && sscanf (after_name + 1, " %c %d", &state, &parent) == 2 &&
+          parent == getpid () && (!only_zombies || state == 'Z'))
+        children++;
+    }
+
+  return children;
+}
