@@ -643,6 +643,7 @@ test_process_pool_shutdown_waits_for_every_call (void)
   Batch batch;
 
   g_assert_no_error (error);
+  g_assert_nonnull (warm);
   batch_init (&batch, 3);
   for (guint i = 0; i < 3; i++)
     batch_call (&batch, i, pool, "sleep_then_pid", g_variant_new_uint32 (100), NULL);

@@ -78,6 +78,7 @@ count_done (GObject *source_object, GAsyncResult *result, gpointer user_data)
   g_autoptr(GVariant) value = aio_process_pool_call_finish (AIO_PROCESS_POOL (source_object), result, &error);
 
   g_assert_no_error (error);
+  g_assert_nonnull (value);
   ((Counter *) user_data)->pending--;
 }
 
