@@ -96,17 +96,19 @@ struct _AioJob
   GObject         parent_instance;
 
   GMutex          mutex;
-  AioJobState     state;            /* mutex */
-  gboolean        has_returned;     /* mutex: an aio_job_return_*() happened */
-  GQueue          waiters;          /* mutex: GTask, one ref each */
+  guint8          state;                      /* mutex: an AioJobState */
+  guint8          is_in_func;                 /* func is on the stack: keep func_data */
+  guint8          has_returned : 1;           /* mutex: an aio_job_return_*() happened */
+  guint8          is_cancel_requested : 1;    /* mutex: aio_job_cancel() was called */
+  GList          *waiters;                    /* mutex: GTask, one ref each, newest first */
+  AioCompletion  *watches;                    /* mutex: AioJobWatch, newest first */
 
   AioJobFunc      func;
-  gboolean        is_in_func;       /* func is on the stack: keep func_data */
   gpointer        func_data;
   GDestroyNotify  func_data_destroy;
-  GCancellable   *cancellable;
-  GMainContext   *context;          /* where it was started */
-  AioScope       *scope;            /* the aio_run() that tracks it, if any */
+  GCancellable   *cancellable;                /* mutex: made when first needed */
+  GMainContext   *context;                    /* where it was started */
+  AioScope       *scope;                      /* the aio_run() that tracks it, if any */
   GList           scope_link;
 
   /* The outcome: written once, before has_returned is set, then read only.
@@ -143,7 +145,8 @@ aio_job_finalize (GObject *object)
 {
   AioJob *self = AIO_JOB (object);
 
-  g_assert (g_queue_is_empty (&self->waiters));
+  g_assert (self->waiters == NULL);
+  g_assert (self->watches == NULL);
   g_assert (self->scope == NULL);
 
   aio_job_release_func_data (self);
@@ -204,7 +207,6 @@ static void
 aio_job_init (AioJob *self)
 {
   g_mutex_init (&self->mutex);
-  self->cancellable = g_cancellable_new ();
   self->scope_link.data = self;
 }
 
@@ -406,6 +408,22 @@ aio_job_is_completed (AioJob *self)
   return state == AIO_JOB_STATE_SUCCEEDED || state == AIO_JOB_STATE_FAILED;
 }
 
+/* Most jobs are never cancelled and many never ask for their cancellable:
+ * it is made on first use (the start, aio_job_get_cancellable()), already
+ * cancelled when aio_job_cancel() came first. */
+static GCancellable *
+aio_job_ensure_cancellable_locked (AioJob *self)
+{
+  if (self->cancellable == NULL)
+    {
+      self->cancellable = g_cancellable_new ();
+      if (self->is_cancel_requested)
+        g_cancellable_cancel (self->cancellable);
+    }
+
+  return self->cancellable;
+}
+
 /**
  * aio_job_get_cancellable:
  * @self: an #AioJob
@@ -418,9 +436,15 @@ aio_job_is_completed (AioJob *self)
 GCancellable *
 aio_job_get_cancellable (AioJob *self)
 {
+  GCancellable *cancellable;
+
   g_return_val_if_fail (AIO_IS_JOB (self), NULL);
 
-  return self->cancellable;
+  g_mutex_lock (&self->mutex);
+  cancellable = aio_job_ensure_cancellable_locked (self);
+  g_mutex_unlock (&self->mutex);
+
+  return cancellable;
 }
 
 static void
@@ -429,26 +453,52 @@ aio_job_notify_state (AioJob *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 }
 
+/* Last, once the job is done with itself: each watcher hears of the outcome
+ * from its own completion queue, in watch order. */
+static void
+aio_job_hand_back_watches (AioCompletion *watches)
+{
+  AioCompletion *fifo = NULL;
+
+  while (watches != NULL)
+    {
+      AioCompletion *next = watches->next;
+
+      watches->next = fifo;
+      fifo = watches;
+      watches = next;
+    }
+
+  while (fifo != NULL)
+    {
+      AioJobWatch *watch = (AioJobWatch *) fifo;
+
+      fifo = fifo->next;
+      aio_completion_queue_push (watch->queue, &watch->completion, watch->completion.func);
+    }
+}
+
 /* Runs in the job's own context, so that waiters are handed their results,
  * user data is freed and notify is emitted where the job was started, never
  * on a worker thread. */
 static void
 aio_job_complete (AioJob *self)
 {
-  GQueue waiters = G_QUEUE_INIT;
-  GTask *task;
+  GList *waiters;
+  AioCompletion *watches;
 
   g_mutex_lock (&self->mutex);
   self->state = self->error != NULL ? AIO_JOB_STATE_FAILED : AIO_JOB_STATE_SUCCEEDED;
-  waiters = self->waiters;
-  self->waiters = (GQueue) G_QUEUE_INIT;
+  waiters = g_list_reverse (g_steal_pointer (&self->waiters));
+  watches = g_steal_pointer (&self->watches);
   g_mutex_unlock (&self->mutex);
 
-  while ((task = g_queue_pop_head (&waiters)) != NULL)
+  for (GList *link = waiters; link != NULL; link = link->next)
     {
-      g_task_return_boolean (task, TRUE);
-      g_object_unref (task);
+      g_task_return_boolean (link->data, TRUE);
+      g_object_unref (link->data);
     }
+  g_list_free (waiters);
 
   /* A binding's closure must not be freed while it runs: a function that
    * completes its job synchronously has its data released by
@@ -459,6 +509,8 @@ aio_job_complete (AioJob *self)
 
   if (self->scope != NULL)
     aio_scope_untrack (g_steal_pointer (&self->scope), &self->scope_link);
+
+  aio_job_hand_back_watches (watches);
 }
 
 static gboolean
@@ -622,7 +674,8 @@ aio_job_return_error_literal (AioJob     *self,
 void
 aio_job_start (AioJob *self)
 {
-  gboolean is_pending;
+  GCancellable *cancellable = NULL;
+  gboolean is_pending, is_cancelled;
 
   g_return_if_fail (AIO_IS_JOB (self));
 
@@ -646,7 +699,15 @@ aio_job_start (AioJob *self)
 
   aio_job_notify_state (self);
 
-  if (g_cancellable_is_cancelled (self->cancellable))
+  /* After the notify, whose handlers may cancel the job. */
+  g_mutex_lock (&self->mutex);
+  is_cancelled = self->is_cancel_requested ||
+                 (self->cancellable != NULL && g_cancellable_is_cancelled (self->cancellable));
+  if (!is_cancelled && self->func != NULL)
+    cancellable = aio_job_ensure_cancellable_locked (self);
+  g_mutex_unlock (&self->mutex);
+
+  if (is_cancelled)
     aio_job_return_error (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                                      _("The job was cancelled before it started.")));
   else if (self->func == NULL)
@@ -656,7 +717,7 @@ aio_job_start (AioJob *self)
   else
     {
       self->is_in_func = TRUE;
-      self->func (self, self->cancellable, self->func_data);
+      self->func (self, cancellable, self->func_data);
       self->is_in_func = FALSE;
 
       if (aio_job_is_completed (self))
@@ -678,9 +739,21 @@ aio_job_start (AioJob *self)
 void
 aio_job_cancel (AioJob *self)
 {
+  GCancellable *cancellable;
+
   g_return_if_fail (AIO_IS_JOB (self));
 
-  g_cancellable_cancel (self->cancellable);
+  g_mutex_lock (&self->mutex);
+  self->is_cancel_requested = TRUE;
+  cancellable = self->cancellable != NULL ? g_object_ref (self->cancellable) : NULL;
+  g_mutex_unlock (&self->mutex);
+
+  /* Outside the lock: the cancelled handlers may call back into the job. */
+  if (cancellable != NULL)
+    {
+      g_cancellable_cancel (cancellable);
+      g_object_unref (cancellable);
+    }
 }
 
 static void
@@ -702,7 +775,9 @@ aio_job_on_waiter_cancelled (GCancellable *cancellable,
   gboolean was_waiting;
 
   g_mutex_lock (&self->mutex);
-  was_waiting = g_queue_remove (&self->waiters, task);
+  was_waiting = g_list_find (self->waiters, task) != NULL;
+  if (was_waiting)
+    self->waiters = g_list_remove (self->waiters, task);
   g_mutex_unlock (&self->mutex);
 
   if (was_waiting)
@@ -759,11 +834,43 @@ aio_job_run_async (AioJob              *self,
   g_mutex_lock (&self->mutex);
   is_completed = self->state == AIO_JOB_STATE_SUCCEEDED || self->state == AIO_JOB_STATE_FAILED;
   if (!is_completed)
-    g_queue_push_tail (&self->waiters, g_object_ref (task));
+    self->waiters = g_list_prepend (self->waiters, g_object_ref (task));
   g_mutex_unlock (&self->mutex);
 
   if (is_completed)
     g_task_return_boolean (task, TRUE);
+  else
+    aio_job_start (self);
+}
+
+/* Like aio_job_run_async() without its cost: no GTask, no cancel source,
+ * and no main-loop dispatch of its own per job, since @func runs from
+ * @queue's completion source with every other completion of that
+ * iteration. @func runs once, in @queue's context, never from inside this
+ * call, also when @self had already completed. The caller keeps @watch and
+ * @self alive, and holds a user of @queue, until @func has run. */
+void
+aio_job_watch (AioJob             *self,
+               AioJobWatch        *watch,
+               AioCompletionQueue *queue,
+               AioCompletionFunc   func)
+{
+  gboolean is_completed;
+
+  watch->queue = queue;
+  watch->completion.func = func;
+
+  g_mutex_lock (&self->mutex);
+  is_completed = self->state == AIO_JOB_STATE_SUCCEEDED || self->state == AIO_JOB_STATE_FAILED;
+  if (!is_completed)
+    {
+      watch->completion.next = self->watches;
+      self->watches = &watch->completion;
+    }
+  g_mutex_unlock (&self->mutex);
+
+  if (is_completed)
+    aio_completion_queue_push (queue, &watch->completion, func);
   else
     aio_job_start (self);
 }
