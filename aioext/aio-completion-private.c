@@ -150,6 +150,18 @@ aio_completion_queue_ref_thread_default (void)
   return queue;
 }
 
+/* One more user of a queue already held. */
+AioCompletionQueue *
+aio_completion_queue_ref (AioCompletionQueue *queue)
+{
+  G_LOCK (queues);
+  if (queue->users++ == 0)
+    g_main_context_ref (queue->context);
+  G_UNLOCK (queues);
+
+  return queue;
+}
+
 /* Drop it in the queue's own context, typically from a completion func. */
 void
 aio_completion_queue_unref (AioCompletionQueue *queue)

@@ -23,6 +23,7 @@ struct _AioCompletion
 };
 
 AioCompletionQueue *aio_completion_queue_ref_thread_default (void);
+AioCompletionQueue *aio_completion_queue_ref                (AioCompletionQueue *queue);
 void                aio_completion_queue_unref              (AioCompletionQueue *queue);
 void                aio_completion_queue_push               (AioCompletionQueue *queue,
                                                              AioCompletion      *completion,
