@@ -100,6 +100,7 @@ struct _AioJob
   guint8          is_in_func;                 /* func is on the stack: keep func_data */
   guint8          has_returned : 1;           /* mutex: an aio_job_return_*() happened */
   guint8          is_cancel_requested : 1;    /* mutex: aio_job_cancel() was called */
+  guint8          is_cancellable_shared : 1;  /* mutex: aio_job_get_cancellable() */
   GList          *waiters;                    /* mutex: GTask, one ref each, newest first */
   AioCompletion  *watches;                    /* mutex: AioJobWatch, newest first */
 
@@ -126,6 +127,7 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
+static guint cancelled_signal;
 
 G_DEFINE_FINAL_TYPE (AioJob, aio_job, G_TYPE_OBJECT)
 
@@ -201,6 +203,10 @@ aio_job_class_init (AioJobClass *klass)
                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /* The signal exists once the class does. */
+  g_type_class_unref (g_type_class_ref (G_TYPE_CANCELLABLE));
+  cancelled_signal = g_signal_lookup ("cancelled", G_TYPE_CANCELLABLE);
 }
 
 static void
@@ -424,6 +430,30 @@ aio_job_ensure_cancellable_locked (AioJob *self)
   return self->cancellable;
 }
 
+/* A completed job's cancellable has nothing left to cancel. Unless someone
+ * else may still use it (a reference, a handler, aio_job_get_cancellable(),
+ * the job's function on the stack), it is freed at completion rather than
+ * with the job: a collection holding a million results then holds a million
+ * fewer objects. Its state is kept, for a cancellable made again on demand. */
+static void
+aio_job_drop_spare_cancellable (AioJob *self)
+{
+  GCancellable *cancellable = NULL;
+
+  g_mutex_lock (&self->mutex);
+  if (self->cancellable != NULL && !self->is_cancellable_shared && !self->is_in_func &&
+      g_atomic_int_get (&G_OBJECT (self->cancellable)->ref_count) == 1 &&
+      !g_signal_has_handler_pending (self->cancellable, cancelled_signal, 0, TRUE))
+    {
+      cancellable = g_steal_pointer (&self->cancellable);
+      if (g_cancellable_is_cancelled (cancellable))
+        self->is_cancel_requested = TRUE;
+    }
+  g_mutex_unlock (&self->mutex);
+
+  g_clear_object (&cancellable);
+}
+
 /**
  * aio_job_get_cancellable:
  * @self: an #AioJob
@@ -442,6 +472,7 @@ aio_job_get_cancellable (AioJob *self)
 
   g_mutex_lock (&self->mutex);
   cancellable = aio_job_ensure_cancellable_locked (self);
+  self->is_cancellable_shared = TRUE;
   g_mutex_unlock (&self->mutex);
 
   return cancellable;
@@ -505,6 +536,7 @@ aio_job_complete (AioJob *self)
    * aio_job_start() once it returns. */
   if (!self->is_in_func)
     aio_job_release_func_data (self);
+  aio_job_drop_spare_cancellable (self);
   aio_job_notify_state (self);
 
   if (self->scope != NULL)
@@ -721,7 +753,10 @@ aio_job_start (AioJob *self)
       self->is_in_func = FALSE;
 
       if (aio_job_is_completed (self))
-        aio_job_release_func_data (self);
+        {
+          aio_job_release_func_data (self);
+          aio_job_drop_spare_cancellable (self);
+        }
     }
 
   g_object_unref (self);
