@@ -101,8 +101,8 @@ struct _AioJob
   guint8          has_returned : 1;           /* mutex: an aio_job_return_*() happened */
   guint8          is_cancel_requested : 1;    /* mutex: aio_job_cancel() was called */
   guint8          is_cancellable_shared : 1;  /* mutex: aio_job_get_cancellable() */
-  GList          *waiters;                    /* mutex: GTask, one ref each, newest first */
-  AioCompletion  *watches;                    /* mutex: AioJobWatch, newest first */
+  AioCompletion  *waiters;                    /* mutex: TaskWaiter or AioJobWatch,
+                                               * newest first */
 
   AioJobFunc      func;
   gpointer        func_data;
@@ -110,7 +110,6 @@ struct _AioJob
   GCancellable   *cancellable;                /* mutex: made when first needed */
   GMainContext   *context;                    /* where it was started */
   AioScope       *scope;                      /* the aio_run() that tracks it, if any */
-  GList           scope_link;
 
   /* The outcome: written once, before has_returned is set, then read only.
    * A job without a result, or with a C pointer, holds a G_TYPE_POINTER
@@ -119,6 +118,14 @@ struct _AioJob
   GDestroyNotify  pointer_destroy;
   GError         *error;
 };
+
+/* A caller of aio_job_run_async(), linked with the watches and told apart
+ * from them by having no function. */
+typedef struct
+{
+  AioCompletion  link;
+  GTask         *task;       /* one ref */
+} TaskWaiter;
 
 enum {
   PROP_0,
@@ -148,7 +155,6 @@ aio_job_finalize (GObject *object)
   AioJob *self = AIO_JOB (object);
 
   g_assert (self->waiters == NULL);
-  g_assert (self->watches == NULL);
   g_assert (self->scope == NULL);
 
   aio_job_release_func_data (self);
@@ -213,7 +219,6 @@ static void
 aio_job_init (AioJob *self)
 {
   g_mutex_init (&self->mutex);
-  self->scope_link.data = self;
 }
 
 /**
@@ -484,27 +489,62 @@ aio_job_notify_state (AioJob *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 }
 
-/* Last, once the job is done with itself: each watcher hears of the outcome
- * from its own completion queue, in watch order. */
-static void
-aio_job_hand_back_watches (AioCompletion *watches)
+static AioCompletion *
+reverse (AioCompletion *stack)
 {
   AioCompletion *fifo = NULL;
 
-  while (watches != NULL)
+  while (stack != NULL)
     {
-      AioCompletion *next = watches->next;
+      AioCompletion *next = stack->next;
 
-      watches->next = fifo;
-      fifo = watches;
-      watches = next;
+      stack->next = fifo;
+      fifo = stack;
+      stack = next;
     }
 
-  while (fifo != NULL)
-    {
-      AioJobWatch *watch = (AioJobWatch *) fifo;
+  return fifo;
+}
 
-      fifo = fifo->next;
+/* Hands every GTask its result, in wait order, and returns the watches,
+ * also in wait order. */
+static AioCompletion *
+aio_job_return_tasks (AioCompletion *waiters)
+{
+  AioCompletion *watches = NULL, **tail = &watches;
+
+  for (AioCompletion *waiter = reverse (waiters), *next; waiter != NULL; waiter = next)
+    {
+      next = waiter->next;
+      if (waiter->func == NULL)
+        {
+          TaskWaiter *task_waiter = (TaskWaiter *) waiter;
+
+          g_task_return_boolean (task_waiter->task, TRUE);
+          g_object_unref (task_waiter->task);
+          g_free (task_waiter);
+        }
+      else
+        {
+          *tail = waiter;
+          tail = &waiter->next;
+        }
+    }
+  *tail = NULL;
+
+  return watches;
+}
+
+/* Last, once the job is done with itself: each watcher hears of the outcome
+ * from its own completion queue. */
+static void
+aio_job_hand_back_watches (AioCompletion *watches)
+{
+  while (watches != NULL)
+    {
+      AioJobWatch *watch = (AioJobWatch *) watches;
+
+      watches = watches->next;
       aio_completion_queue_push (watch->queue, &watch->completion, watch->completion.func);
     }
 }
@@ -515,21 +555,14 @@ aio_job_hand_back_watches (AioCompletion *watches)
 static void
 aio_job_complete (AioJob *self)
 {
-  GList *waiters;
-  AioCompletion *watches;
+  AioCompletion *waiters, *watches;
 
   g_mutex_lock (&self->mutex);
   self->state = self->error != NULL ? AIO_JOB_STATE_FAILED : AIO_JOB_STATE_SUCCEEDED;
-  waiters = g_list_reverse (g_steal_pointer (&self->waiters));
-  watches = g_steal_pointer (&self->watches);
+  waiters = g_steal_pointer (&self->waiters);
   g_mutex_unlock (&self->mutex);
 
-  for (GList *link = waiters; link != NULL; link = link->next)
-    {
-      g_task_return_boolean (link->data, TRUE);
-      g_object_unref (link->data);
-    }
-  g_list_free (waiters);
+  watches = aio_job_return_tasks (waiters);
 
   /* A binding's closure must not be freed while it runs: a function that
    * completes its job synchronously has its data released by
@@ -540,7 +573,7 @@ aio_job_complete (AioJob *self)
   aio_job_notify_state (self);
 
   if (self->scope != NULL)
-    aio_scope_untrack (g_steal_pointer (&self->scope), &self->scope_link);
+    aio_scope_untrack (g_steal_pointer (&self->scope), self);
 
   aio_job_hand_back_watches (watches);
 }
@@ -727,7 +760,7 @@ aio_job_start (AioJob *self)
 
   self->scope = aio_scope_find (self->context);
   if (self->scope != NULL)
-    aio_scope_track (self->scope, &self->scope_link);
+    aio_scope_track (self->scope, self);
 
   aio_job_notify_state (self);
 
@@ -807,16 +840,21 @@ aio_job_on_waiter_cancelled (GCancellable *cancellable,
   GTask *task = user_data;
   AioJob *self = g_task_get_source_object (task);
   GError *error = NULL;
-  gboolean was_waiting;
+  TaskWaiter *task_waiter = NULL;
 
   g_mutex_lock (&self->mutex);
-  was_waiting = g_list_find (self->waiters, task) != NULL;
-  if (was_waiting)
-    self->waiters = g_list_remove (self->waiters, task);
+  for (AioCompletion **link = &self->waiters; *link != NULL; link = &(*link)->next)
+    if ((*link)->func == NULL && ((TaskWaiter *) *link)->task == task)
+      {
+        task_waiter = (TaskWaiter *) *link;
+        *link = task_waiter->link.next;
+        break;
+      }
   g_mutex_unlock (&self->mutex);
 
-  if (was_waiting)
+  if (task_waiter != NULL)
     {
+      g_free (task_waiter);
       g_cancellable_set_error_if_cancelled (cancellable, &error);
       g_task_return_error (task, error);
       aio_job_cancel (self);
@@ -847,6 +885,7 @@ aio_job_run_async (AioJob              *self,
                    gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  TaskWaiter *task_waiter;
   gboolean is_completed;
 
   g_return_if_fail (AIO_IS_JOB (self));
@@ -866,14 +905,25 @@ aio_job_run_async (AioJob              *self,
       g_task_attach_source (task, source, G_SOURCE_FUNC (aio_job_on_waiter_cancelled));
     }
 
+  task_waiter = g_new (TaskWaiter, 1);
+  task_waiter->link.func = NULL;
+  task_waiter->task = g_object_ref (task);
+
   g_mutex_lock (&self->mutex);
   is_completed = self->state == AIO_JOB_STATE_SUCCEEDED || self->state == AIO_JOB_STATE_FAILED;
   if (!is_completed)
-    self->waiters = g_list_prepend (self->waiters, g_object_ref (task));
+    {
+      task_waiter->link.next = self->waiters;
+      self->waiters = &task_waiter->link;
+    }
   g_mutex_unlock (&self->mutex);
 
   if (is_completed)
-    g_task_return_boolean (task, TRUE);
+    {
+      g_object_unref (task_waiter->task);
+      g_free (task_waiter);
+      g_task_return_boolean (task, TRUE);
+    }
   else
     aio_job_start (self);
 }
@@ -899,8 +949,8 @@ aio_job_watch (AioJob             *self,
   is_completed = self->state == AIO_JOB_STATE_SUCCEEDED || self->state == AIO_JOB_STATE_FAILED;
   if (!is_completed)
     {
-      watch->completion.next = self->watches;
-      self->watches = &watch->completion;
+      watch->completion.next = self->waiters;
+      self->waiters = &watch->completion;
     }
   g_mutex_unlock (&self->mutex);
 

@@ -20,7 +20,9 @@ struct _AioScope
   AioScope     *parent;
   gboolean      is_run;
   GMutex        mutex;
-  GQueue        jobs;     /* links owned by the jobs; one job ref each */
+  GHashTable   *jobs;     /* a set, one job ref each: a job carries no
+                           * link of its own, jobs outside aio_run() being
+                           * the many */
 };
 
 static GPrivate current_scope;
@@ -38,24 +40,25 @@ aio_scope_find (GMainContext *context)
 
 void
 aio_scope_track (AioScope *scope,
-                 GList    *job_link)
+                 AioJob   *job)
 {
-  g_object_ref (job_link->data);
-
   g_mutex_lock (&scope->mutex);
-  g_queue_push_tail_link (&scope->jobs, job_link);
+  g_hash_table_add (scope->jobs, g_object_ref (job));
   g_mutex_unlock (&scope->mutex);
 }
 
 void
 aio_scope_untrack (AioScope *scope,
-                   GList    *job_link)
+                   AioJob   *job)
 {
+  gboolean was_tracked;
+
   g_mutex_lock (&scope->mutex);
-  g_queue_unlink (&scope->jobs, job_link);
+  was_tracked = g_hash_table_steal (scope->jobs, job);
   g_mutex_unlock (&scope->mutex);
 
-  g_object_unref (job_link->data);
+  if (was_tracked)
+    g_object_unref (job);
 }
 
 gboolean
@@ -73,9 +76,13 @@ aio_scope_ref_jobs (AioScope *scope)
 {
   GPtrArray *jobs = g_ptr_array_new_with_free_func (g_object_unref);
 
+  GHashTableIter iter;
+  gpointer job;
+
   g_mutex_lock (&scope->mutex);
-  for (GList *link = scope->jobs.head; link != NULL; link = link->next)
-    g_ptr_array_add (jobs, g_object_ref (link->data));
+  g_hash_table_iter_init (&iter, scope->jobs);
+  while (g_hash_table_iter_next (&iter, &job, NULL))
+    g_ptr_array_add (jobs, g_object_ref (job));
   g_mutex_unlock (&scope->mutex);
 
   return jobs;
@@ -87,7 +94,7 @@ aio_scope_is_empty (AioScope *scope)
   gboolean is_empty;
 
   g_mutex_lock (&scope->mutex);
-  is_empty = g_queue_is_empty (&scope->jobs);
+  is_empty = g_hash_table_size (scope->jobs) == 0;
   g_mutex_unlock (&scope->mutex);
 
   return is_empty;
@@ -140,6 +147,7 @@ aio_scope_run_job (AioJob        *job,
     .is_run = is_run,
   };
   g_mutex_init (&scope.mutex);
+  scope.jobs = g_hash_table_new (NULL, NULL);
   g_main_context_push_thread_default (context);
   g_private_set (&current_scope, &scope);
 
@@ -152,6 +160,7 @@ aio_scope_run_job (AioJob        *job,
   g_private_set (&current_scope, scope.parent);
   g_main_context_pop_thread_default (context);
   g_mutex_clear (&scope.mutex);
+  g_hash_table_unref (scope.jobs);
 
   return aio_job_run_finish (job, result, error);
 }
