@@ -419,6 +419,52 @@ aio_job_is_completed (AioJob *self)
   return state == AIO_JOB_STATE_SUCCEEDED || state == AIO_JOB_STATE_FAILED;
 }
 
+/* Cancellables that completed jobs gave back, kept per thread for the next
+ * jobs started there: making and finalizing a GObject per job cost more
+ * than the rest of an immediate job's life. Only a cancellable nobody else
+ * can reach, never cancelled and without data, comes here, so a job cannot
+ * tell it from a new one. */
+#define MAX_SPARE_CANCELLABLES 64
+
+static void
+spare_cancellables_free (gpointer data)
+{
+  g_ptr_array_unref (data);
+}
+
+static GPrivate spare_cancellables = G_PRIVATE_INIT (spare_cancellables_free);
+
+static GCancellable *
+take_cancellable (void)
+{
+  GPtrArray *spares = g_private_get (&spare_cancellables);
+
+  if (spares != NULL && spares->len > 0)
+    return g_ptr_array_steal_index_fast (spares, spares->len - 1);
+
+  return g_cancellable_new ();
+}
+
+static void
+give_back_cancellable (GCancellable *cancellable)
+{
+  GPtrArray *spares = g_private_get (&spare_cancellables);
+
+  if (g_cancellable_is_cancelled (cancellable) || G_OBJECT (cancellable)->qdata != NULL ||
+      (spares != NULL && spares->len == MAX_SPARE_CANCELLABLES))
+    {
+      g_object_unref (cancellable);
+      return;
+    }
+
+  if (spares == NULL)
+    {
+      spares = g_ptr_array_new_with_free_func (g_object_unref);
+      g_private_set (&spare_cancellables, spares);
+    }
+  g_ptr_array_add (spares, cancellable);
+}
+
 /* Most jobs are never cancelled and many never ask for their cancellable:
  * it is made on first use (the start, aio_job_get_cancellable()), already
  * cancelled when aio_job_cancel() came first. */
@@ -427,7 +473,7 @@ aio_job_ensure_cancellable_locked (AioJob *self)
 {
   if (self->cancellable == NULL)
     {
-      self->cancellable = g_cancellable_new ();
+      self->cancellable = take_cancellable ();
       if (self->is_cancel_requested)
         g_cancellable_cancel (self->cancellable);
     }
@@ -456,7 +502,8 @@ aio_job_drop_spare_cancellable (AioJob *self)
     }
   g_mutex_unlock (&self->mutex);
 
-  g_clear_object (&cancellable);
+  if (cancellable != NULL)
+    give_back_cancellable (cancellable);
 }
 
 /**
