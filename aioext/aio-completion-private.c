@@ -32,8 +32,9 @@ struct _AioCompletionQueue
 G_LOCK_DEFINE_STATIC (queues);
 static GHashTable *queues;  /* GMainContext * -> AioCompletionQueue *, not owned */
 
-static AioCompletion *
-reverse (AioCompletion *stack)
+/* Turns a stack of completions, newest first, into a list in push order. */
+AioCompletion *
+aio_completion_list_reverse (AioCompletion *stack)
 {
   AioCompletion *fifo = NULL;
 
@@ -75,7 +76,7 @@ aio_completion_queue_dispatch (GSource     *source,
   AioCompletionQueue *queue = (AioCompletionQueue *) source;
   AioCompletion *completion;
 
-  completion = reverse (g_atomic_pointer_exchange (&queue->head, NULL));
+  completion = aio_completion_list_reverse (g_atomic_pointer_exchange (&queue->head, NULL));
 
   while (completion != NULL)
     {

@@ -22,6 +22,7 @@ struct _AioCompletion
   AioCompletionFunc  func;
 };
 
+AioCompletion      *aio_completion_list_reverse             (AioCompletion      *stack);
 AioCompletionQueue *aio_completion_queue_ref_thread_default (void);
 AioCompletionQueue *aio_completion_queue_ref                (AioCompletionQueue *queue);
 void                aio_completion_queue_unref              (AioCompletionQueue *queue);

@@ -510,10 +510,10 @@ aio_job_drop_spare_cancellable (AioJob *self)
  * aio_job_get_cancellable:
  * @self: an #AioJob
  *
- * The #GCancellable handed to the job's function; aio_job_cancel() cancels
- * it.
+ * The job's #GCancellable: while the job runs, the one handed to its
+ * function. aio_job_cancel() cancels it.
  *
- * Returns: (transfer none): the job's cancellable
+ * Returns: (transfer none): the job's cancellable, valid as long as @self
  */
 GCancellable *
 aio_job_get_cancellable (AioJob *self)
@@ -536,33 +536,18 @@ aio_job_notify_state (AioJob *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 }
 
-static AioCompletion *
-reverse (AioCompletion *stack)
-{
-  AioCompletion *fifo = NULL;
-
-  while (stack != NULL)
-    {
-      AioCompletion *next = stack->next;
-
-      stack->next = fifo;
-      fifo = stack;
-      stack = next;
-    }
-
-  return fifo;
-}
-
 /* Hands every GTask its result, in wait order, and returns the watches,
  * also in wait order. */
 static AioCompletion *
 aio_job_return_tasks (AioCompletion *waiters)
 {
   AioCompletion *watches = NULL, **tail = &watches;
+  AioCompletion *waiter = aio_completion_list_reverse (waiters);
 
-  for (AioCompletion *waiter = reverse (waiters), *next; waiter != NULL; waiter = next)
+  while (waiter != NULL)
     {
-      next = waiter->next;
+      AioCompletion *next = waiter->next;
+
       if (waiter->func == NULL)
         {
           TaskWaiter *task_waiter = (TaskWaiter *) waiter;
@@ -576,6 +561,7 @@ aio_job_return_tasks (AioCompletion *waiters)
           *tail = waiter;
           tail = &waiter->next;
         }
+      waiter = next;
     }
   *tail = NULL;
 
