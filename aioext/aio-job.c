@@ -483,9 +483,10 @@ aio_job_ensure_cancellable_locked (AioJob *self)
 
 /* A completed job's cancellable has nothing left to cancel. Unless someone
  * else may still use it (a reference, a handler, aio_job_get_cancellable(),
- * the job's function on the stack), it is freed at completion rather than
- * with the job: a collection holding a million results then holds a million
- * fewer objects. Its state is kept, for a cancellable made again on demand. */
+ * the job's function on the stack), the job lets go of it at completion
+ * rather than at finalization: a collection holding a million results then
+ * holds no cancellable per result. Whether it was cancelled is kept, for
+ * one made again on demand. */
 static void
 aio_job_drop_spare_cancellable (AioJob *self)
 {
