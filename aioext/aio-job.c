@@ -95,28 +95,34 @@ struct _AioJob
 {
   GObject         parent_instance;
 
-  GMutex          mutex;
-  guint8          state;                      /* mutex: an AioJobState */
+  /* A bit lock rather than a GMutex: with the flags it fits in the room of
+   * the mutex alone, and a collection may hold a million jobs. */
+  gint            lock;
+  guint8          state;                      /* lock: an AioJobState */
   guint8          is_in_func;                 /* func is on the stack: keep func_data */
-  guint8          has_returned : 1;           /* mutex: an aio_job_return_*() happened */
-  guint8          is_cancel_requested : 1;    /* mutex: aio_job_cancel() was called */
-  guint8          is_cancellable_shared : 1;  /* mutex: aio_job_get_cancellable() */
-  AioCompletion  *waiters;                    /* mutex: TaskWaiter or AioJobWatch,
+  guint8          has_returned : 1;           /* lock: an aio_job_return_*() happened */
+  guint8          is_cancel_requested : 1;    /* lock: aio_job_cancel() was called */
+  guint8          is_cancellable_shared : 1;  /* lock: aio_job_get_cancellable() */
+  AioCompletion  *waiters;                    /* lock: TaskWaiter or AioJobWatch,
                                                * newest first */
 
   AioJobFunc      func;
   gpointer        func_data;
   GDestroyNotify  func_data_destroy;
-  GCancellable   *cancellable;                /* mutex: made when first needed */
+  GCancellable   *cancellable;                /* lock: made when first needed */
   GMainContext   *context;                    /* where it was started */
   AioScope       *scope;                      /* the aio_run() that tracks it, if any */
 
   /* The outcome: written once, before has_returned is set, then read only.
    * A job without a result, or with a C pointer, holds a G_TYPE_POINTER
-   * value, which bindings read as None/null. */
+   * value, which bindings read as None/null; a failed job holds no value,
+   * only its error. */
   GValue          value;
-  GDestroyNotify  pointer_destroy;
-  GError         *error;
+  union
+  {
+    GDestroyNotify  pointer_destroy;          /* frees a C pointer result */
+    GError         *error;                    /* while value is unset */
+  };
 };
 
 /* A caller of aio_job_run_async(), linked with the watches and told apart
@@ -138,6 +144,18 @@ static guint cancelled_signal;
 
 G_DEFINE_FINAL_TYPE (AioJob, aio_job, G_TYPE_OBJECT)
 
+static inline void
+aio_job_lock (AioJob *self)
+{
+  g_bit_lock (&self->lock, 0);
+}
+
+static inline void
+aio_job_unlock (AioJob *self)
+{
+  g_bit_unlock (&self->lock, 0);
+}
+
 static void
 aio_job_release_func_data (AioJob *self)
 {
@@ -158,14 +176,16 @@ aio_job_finalize (GObject *object)
   g_assert (self->scope == NULL);
 
   aio_job_release_func_data (self);
-  if (self->pointer_destroy != NULL)
-    self->pointer_destroy (g_value_get_pointer (&self->value));
-  if (G_IS_VALUE (&self->value))
-    g_value_unset (&self->value);
-  g_clear_error (&self->error);
+  if (!G_IS_VALUE (&self->value))
+    g_clear_error (&self->error);
+  else
+    {
+      if (self->pointer_destroy != NULL)
+        self->pointer_destroy (g_value_get_pointer (&self->value));
+      g_value_unset (&self->value);
+    }
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->context, g_main_context_unref);
-  g_mutex_clear (&self->mutex);
 
   G_OBJECT_CLASS (aio_job_parent_class)->finalize (object);
 }
@@ -218,7 +238,6 @@ aio_job_class_init (AioJobClass *klass)
 static void
 aio_job_init (AioJob *self)
 {
-  g_mutex_init (&self->mutex);
 }
 
 /**
@@ -396,9 +415,9 @@ aio_job_get_state (AioJob *self)
 
   g_return_val_if_fail (AIO_IS_JOB (self), AIO_JOB_STATE_PENDING);
 
-  g_mutex_lock (&self->mutex);
+  aio_job_lock (self);
   state = self->state;
-  g_mutex_unlock (&self->mutex);
+  aio_job_unlock (self);
 
   return state;
 }
@@ -492,7 +511,7 @@ aio_job_drop_spare_cancellable (AioJob *self)
 {
   GCancellable *cancellable = NULL;
 
-  g_mutex_lock (&self->mutex);
+  aio_job_lock (self);
   if (self->cancellable != NULL && !self->is_cancellable_shared && !self->is_in_func &&
       g_atomic_int_get (&G_OBJECT (self->cancellable)->ref_count) == 1 &&
       !g_signal_has_handler_pending (self->cancellable, cancelled_signal, 0, TRUE))
@@ -501,7 +520,7 @@ aio_job_drop_spare_cancellable (AioJob *self)
       if (g_cancellable_is_cancelled (cancellable))
         self->is_cancel_requested = TRUE;
     }
-  g_mutex_unlock (&self->mutex);
+  aio_job_unlock (self);
 
   if (cancellable != NULL)
     give_back_cancellable (cancellable);
@@ -523,10 +542,10 @@ aio_job_get_cancellable (AioJob *self)
 
   g_return_val_if_fail (AIO_IS_JOB (self), NULL);
 
-  g_mutex_lock (&self->mutex);
+  aio_job_lock (self);
   cancellable = aio_job_ensure_cancellable_locked (self);
   self->is_cancellable_shared = TRUE;
-  g_mutex_unlock (&self->mutex);
+  aio_job_unlock (self);
 
   return cancellable;
 }
@@ -591,10 +610,10 @@ aio_job_complete (AioJob *self)
 {
   AioCompletion *waiters, *watches;
 
-  g_mutex_lock (&self->mutex);
-  self->state = self->error != NULL ? AIO_JOB_STATE_FAILED : AIO_JOB_STATE_SUCCEEDED;
+  aio_job_lock (self);
+  self->state = G_IS_VALUE (&self->value) ? AIO_JOB_STATE_SUCCEEDED : AIO_JOB_STATE_FAILED;
   waiters = g_steal_pointer (&self->waiters);
-  g_mutex_unlock (&self->mutex);
+  aio_job_unlock (self);
 
   watches = aio_job_return_tasks (waiters);
 
@@ -650,7 +669,7 @@ aio_job_set_outcome (AioJob         *self,
 {
   gboolean is_running;
 
-  g_mutex_lock (&self->mutex);
+  aio_job_lock (self);
   is_running = self->state == AIO_JOB_STATE_RUNNING && !self->has_returned;
   if (is_running)
     {
@@ -665,10 +684,11 @@ aio_job_set_outcome (AioJob         *self,
           g_value_set_pointer (&self->value, pointer);
           self->pointer_destroy = pointer_destroy;
         }
-      self->error = error;
+      else
+        self->error = error;
       self->has_returned = TRUE;
     }
-  g_mutex_unlock (&self->mutex);
+  aio_job_unlock (self);
 
   if (!is_running)
     {
@@ -778,14 +798,14 @@ aio_job_start (AioJob *self)
 
   g_return_if_fail (AIO_IS_JOB (self));
 
-  g_mutex_lock (&self->mutex);
+  aio_job_lock (self);
   is_pending = self->state == AIO_JOB_STATE_PENDING;
   if (is_pending)
     {
       self->state = AIO_JOB_STATE_RUNNING;
       self->context = g_main_context_ref_thread_default ();
     }
-  g_mutex_unlock (&self->mutex);
+  aio_job_unlock (self);
 
   if (!is_pending)
     return;
@@ -799,12 +819,12 @@ aio_job_start (AioJob *self)
   aio_job_notify_state (self);
 
   /* After the notify, whose handlers may cancel the job. */
-  g_mutex_lock (&self->mutex);
+  aio_job_lock (self);
   is_cancelled = self->is_cancel_requested ||
                  (self->cancellable != NULL && g_cancellable_is_cancelled (self->cancellable));
   if (!is_cancelled && self->func != NULL)
     cancellable = aio_job_ensure_cancellable_locked (self);
-  g_mutex_unlock (&self->mutex);
+  aio_job_unlock (self);
 
   if (is_cancelled)
     aio_job_return_error (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
@@ -845,10 +865,10 @@ aio_job_cancel (AioJob *self)
 
   g_return_if_fail (AIO_IS_JOB (self));
 
-  g_mutex_lock (&self->mutex);
+  aio_job_lock (self);
   self->is_cancel_requested = TRUE;
   cancellable = self->cancellable != NULL ? g_object_ref (self->cancellable) : NULL;
-  g_mutex_unlock (&self->mutex);
+  aio_job_unlock (self);
 
   /* Outside the lock: the cancelled handlers may call back into the job. */
   if (cancellable != NULL)
@@ -876,7 +896,7 @@ aio_job_on_waiter_cancelled (GCancellable *cancellable,
   GError *error = NULL;
   TaskWaiter *task_waiter = NULL;
 
-  g_mutex_lock (&self->mutex);
+  aio_job_lock (self);
   for (AioCompletion **link = &self->waiters; *link != NULL; link = &(*link)->next)
     if ((*link)->func == NULL && ((TaskWaiter *) *link)->task == task)
       {
@@ -884,7 +904,7 @@ aio_job_on_waiter_cancelled (GCancellable *cancellable,
         *link = task_waiter->link.next;
         break;
       }
-  g_mutex_unlock (&self->mutex);
+  aio_job_unlock (self);
 
   if (task_waiter != NULL)
     {
@@ -943,14 +963,14 @@ aio_job_run_async (AioJob              *self,
   task_waiter->link.func = NULL;
   task_waiter->task = g_object_ref (task);
 
-  g_mutex_lock (&self->mutex);
+  aio_job_lock (self);
   is_completed = self->state == AIO_JOB_STATE_SUCCEEDED || self->state == AIO_JOB_STATE_FAILED;
   if (!is_completed)
     {
       task_waiter->link.next = self->waiters;
       self->waiters = &task_waiter->link;
     }
-  g_mutex_unlock (&self->mutex);
+  aio_job_unlock (self);
 
   if (is_completed)
     {
@@ -979,14 +999,14 @@ aio_job_watch (AioJob             *self,
   watch->queue = queue;
   watch->completion.func = func;
 
-  g_mutex_lock (&self->mutex);
+  aio_job_lock (self);
   is_completed = self->state == AIO_JOB_STATE_SUCCEEDED || self->state == AIO_JOB_STATE_FAILED;
   if (!is_completed)
     {
       watch->completion.next = self->waiters;
       self->waiters = &watch->completion;
     }
-  g_mutex_unlock (&self->mutex);
+  aio_job_unlock (self);
 
   if (is_completed)
     aio_completion_queue_push (queue, &watch->completion, func);
@@ -1071,7 +1091,7 @@ aio_job_propagate_value (AioJob  *self,
   g_return_val_if_fail (AIO_IS_JOB (self), NULL);
   g_return_val_if_fail (aio_job_is_completed (self), NULL);
 
-  if (self->error != NULL)
+  if (!G_IS_VALUE (&self->value))
     {
       g_propagate_error (error, g_error_copy (self->error));
       return NULL;
@@ -1097,7 +1117,7 @@ aio_job_propagate_pointer (AioJob  *self,
   g_return_val_if_fail (AIO_IS_JOB (self), NULL);
   g_return_val_if_fail (aio_job_is_completed (self), NULL);
 
-  if (self->error != NULL)
+  if (!G_IS_VALUE (&self->value))
     {
       g_propagate_error (error, g_error_copy (self->error));
       return NULL;
