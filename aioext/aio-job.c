@@ -103,6 +103,7 @@ struct _AioJob
   guint8          has_returned : 1;           /* lock: an aio_job_return_*() happened */
   guint8          is_cancel_requested : 1;    /* lock: aio_job_cancel() was called */
   guint8          is_cancellable_shared : 1;  /* lock: aio_job_get_cancellable() */
+  guint8          is_tracked : 1;             /* lock: by the aio_run() of its context */
   AioCompletion  *waiters;                    /* lock: TaskWaiter or AioJobWatch,
                                                * newest first */
 
@@ -111,7 +112,6 @@ struct _AioJob
   GDestroyNotify  func_data_destroy;
   GCancellable   *cancellable;                /* lock: made when first needed */
   GMainContext   *context;                    /* where it was started */
-  AioScope       *scope;                      /* the aio_run() that tracks it, if any */
 
   /* The outcome: written once, before has_returned is set, then read only.
    * A job without a result, or with a C pointer, holds a G_TYPE_POINTER
@@ -173,7 +173,6 @@ aio_job_finalize (GObject *object)
   AioJob *self = AIO_JOB (object);
 
   g_assert (self->waiters == NULL);
-  g_assert (self->scope == NULL);
 
   aio_job_release_func_data (self);
   if (!G_IS_VALUE (&self->value))
@@ -609,10 +608,13 @@ static void
 aio_job_complete (AioJob *self)
 {
   AioCompletion *waiters, *watches;
+  gboolean is_tracked;
 
   aio_job_lock (self);
   self->state = G_IS_VALUE (&self->value) ? AIO_JOB_STATE_SUCCEEDED : AIO_JOB_STATE_FAILED;
   waiters = g_steal_pointer (&self->waiters);
+  is_tracked = self->is_tracked;
+  self->is_tracked = FALSE;
   aio_job_unlock (self);
 
   watches = aio_job_return_tasks (waiters);
@@ -625,8 +627,8 @@ aio_job_complete (AioJob *self)
   aio_job_drop_spare_cancellable (self);
   aio_job_notify_state (self);
 
-  if (self->scope != NULL)
-    aio_scope_untrack (g_steal_pointer (&self->scope), self);
+  if (is_tracked)
+    aio_scope_untrack (self->context, self);
 
   aio_job_hand_back_watches (watches);
 }
@@ -812,9 +814,12 @@ aio_job_start (AioJob *self)
 
   g_object_ref (self);
 
-  self->scope = aio_scope_find (self->context);
-  if (self->scope != NULL)
-    aio_scope_track (self->scope, self);
+  if (aio_scope_track (self->context, self))
+    {
+      aio_job_lock (self);
+      self->is_tracked = TRUE;
+      aio_job_unlock (self);
+    }
 
   aio_job_notify_state (self);
 

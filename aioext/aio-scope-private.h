@@ -12,10 +12,9 @@ G_BEGIN_DECLS
 
 typedef struct _AioScope AioScope;
 
-AioScope *aio_scope_find        (GMainContext  *context);
-void      aio_scope_track       (AioScope      *scope,
+gboolean  aio_scope_track       (GMainContext  *context,
                                  AioJob        *job);
-void      aio_scope_untrack     (AioScope      *scope,
+void      aio_scope_untrack     (GMainContext  *context,
                                  AioJob        *job);
 gboolean  aio_scope_is_in_run   (void);
 const GValue *aio_scope_run_job (AioJob        *job,

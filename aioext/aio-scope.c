@@ -27,7 +27,13 @@ struct _AioScope
 
 static GPrivate current_scope;
 
-AioScope *
+/* The running scopes by context: a job completes in its own context, on
+ * whichever thread runs it, and finds its scope here, so it need not keep a
+ * pointer to it. */
+G_LOCK_DEFINE_STATIC (running_scopes);
+static GHashTable *running_scopes;  /* GMainContext * -> AioScope * */
+
+static AioScope *
 aio_scope_find (GMainContext *context)
 {
   AioScope *scope = g_private_get (&current_scope);
@@ -38,24 +44,40 @@ aio_scope_find (GMainContext *context)
   return NULL;
 }
 
-void
-aio_scope_track (AioScope *scope,
-                 AioJob   *job)
+/* Tracks @job, started in @context, when this thread runs a scope of
+ * @context. */
+gboolean
+aio_scope_track (GMainContext *context,
+                 AioJob       *job)
 {
+  AioScope *scope = aio_scope_find (context);
+
+  if (scope == NULL)
+    return FALSE;
+
   g_mutex_lock (&scope->mutex);
   g_hash_table_add (scope->jobs, g_object_ref (job));
   g_mutex_unlock (&scope->mutex);
+
+  return TRUE;
 }
 
 void
-aio_scope_untrack (AioScope *scope,
-                   AioJob   *job)
+aio_scope_untrack (GMainContext *context,
+                   AioJob       *job)
 {
-  gboolean was_tracked;
+  gboolean was_tracked = FALSE;
+  AioScope *scope;
 
-  g_mutex_lock (&scope->mutex);
-  was_tracked = g_hash_table_steal (scope->jobs, job);
-  g_mutex_unlock (&scope->mutex);
+  G_LOCK (running_scopes);
+  scope = g_hash_table_lookup (running_scopes, context);
+  if (scope != NULL)
+    {
+      g_mutex_lock (&scope->mutex);
+      was_tracked = g_hash_table_steal (scope->jobs, job);
+      g_mutex_unlock (&scope->mutex);
+    }
+  G_UNLOCK (running_scopes);
 
   if (was_tracked)
     g_object_unref (job);
@@ -148,6 +170,11 @@ aio_scope_run_job (AioJob        *job,
   };
   g_mutex_init (&scope.mutex);
   scope.jobs = g_hash_table_new (NULL, NULL);
+  G_LOCK (running_scopes);
+  if (running_scopes == NULL)
+    running_scopes = g_hash_table_new (NULL, NULL);
+  g_hash_table_insert (running_scopes, context, &scope);
+  G_UNLOCK (running_scopes);
   g_main_context_push_thread_default (context);
   g_private_set (&current_scope, &scope);
 
@@ -156,6 +183,9 @@ aio_scope_run_job (AioJob        *job,
     g_main_context_iteration (context, TRUE);
 
   aio_scope_drain (&scope);
+  G_LOCK (running_scopes);
+  g_hash_table_remove (running_scopes, context);
+  G_UNLOCK (running_scopes);
 
   g_private_set (&current_scope, scope.parent);
   g_main_context_pop_thread_default (context);
