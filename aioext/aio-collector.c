@@ -9,6 +9,7 @@
 #include "aio-enum-types.h"
 #include "aio-error.h"
 #include "aio-i18n-private.h"
+#include "aio-job-private.h"
 #include "aio-task-private.h"
 
 /**
@@ -108,10 +109,11 @@
 #define START_BATCH 128
 
 /* One input item from the moment it starts until it is handed out. A running
- * slot is also the user data of its job's wait: when the collector goes away
- * first, @owner is cleared and the wait's callback frees the slot. */
+ * slot is also its job's watch: when the collector goes away first, @owner
+ * is cleared and the watch's function frees the slot. */
 typedef struct
 {
+  AioJobWatch   watch;        /* first: the completion is the slot */
   AioCollector *owner;
   AioJob       *job;
   guint64       index;
@@ -128,6 +130,7 @@ struct _AioCollector
   AioCollectorPolicy  policy;
   gboolean            is_initialized;
   GMainContext       *context;
+  AioCompletionQueue *completions;         /* the context's, once started */
 
   /* The input: a list, or a producer. */
   AioJob            **jobs;
@@ -283,18 +286,19 @@ static void aio_collector_abort (AioCollector *self,
                                  GError       *error,
                                  guint64       index);
 
+/* Runs in the collector's context, from its completion queue: one dispatch
+ * there hands back every job that completed meanwhile. */
 static void
-aio_collector_on_job_done (GObject      *source_object,
-                           GAsyncResult *result,
-                           gpointer      user_data)
+aio_collector_on_job_done (AioCompletion *completion)
 {
-  Slot *slot = user_data;
+  Slot *slot = (Slot *) completion;
   AioCollector *self = slot->owner;
   g_autoptr(GError) error = NULL;
 
   slot->is_running = FALSE;
   if (self == NULL)
     {
+      aio_completion_queue_unref (slot->watch.queue);
       slot_free (slot);
       return;
     }
@@ -332,7 +336,7 @@ aio_collector_start_slot (AioCollector *self,
   self->started++;
   aio_collector_mark_dirty (self, PROP_STARTED);
 
-  aio_job_run_async (job, NULL, aio_collector_on_job_done, slot);
+  aio_job_watch (job, &slot->watch, self->completions, aio_collector_on_job_done);
 }
 
 /* Returns the next input job (transfer full), or %NULL at the end of the
@@ -624,6 +628,7 @@ aio_collector_ensure_started (AioCollector *self)
    * in aio_run()'s context. */
   g_main_context_unref (self->context);
   self->context = g_main_context_ref_thread_default ();
+  self->completions = aio_completion_queue_ref_thread_default ();
   self->pump = g_source_new (&pump_funcs, sizeof (GSource));
   g_source_set_static_name (self->pump, "[aioext] collector");
   g_source_set_priority (self->pump, G_PRIORITY_DEFAULT);
@@ -655,7 +660,9 @@ aio_collector_dispose (GObject *object)
         {
           g_autoptr(AioJob) job = g_object_ref (slot->job);
 
+          /* The orphan's watch still needs the queue. */
           slot->owner = NULL;
+          aio_completion_queue_ref (self->completions);
           aio_job_cancel (job);
         }
       else
@@ -680,6 +687,7 @@ aio_collector_finalize (GObject *object)
   g_free (self->ring);
   g_clear_pointer (&self->results, g_ptr_array_unref);
   g_clear_error (&self->error);
+  g_clear_pointer (&self->completions, aio_completion_queue_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
 
   G_OBJECT_CLASS (aio_collector_parent_class)->finalize (object);

@@ -46,8 +46,9 @@ typedef struct
 
 static GPrivate queue_cache = G_PRIVATE_INIT (g_free);
 
-static AioCompletion *
-reverse (AioCompletion *stack)
+/* Turns a stack of completions, newest first, into a list in push order. */
+AioCompletion *
+aio_completion_list_reverse (AioCompletion *stack)
 {
   AioCompletion *fifo = NULL;
 
@@ -89,7 +90,7 @@ aio_completion_queue_dispatch (GSource     *source,
   AioCompletionQueue *queue = (AioCompletionQueue *) source;
   AioCompletion *completion;
 
-  completion = reverse (g_atomic_pointer_exchange (&queue->head, NULL));
+  completion = aio_completion_list_reverse (g_atomic_pointer_exchange (&queue->head, NULL));
 
   while (completion != NULL)
     {
@@ -175,7 +176,7 @@ aio_completion_queue_add_user (AioCompletionQueue *queue)
 /* Returns the queue of @context, with a reference on it and on @context.
  * The caller must hold a reference on @context. */
 AioCompletionQueue *
-aio_completion_queue_ref (GMainContext *context)
+aio_completion_queue_ref_for_context (GMainContext *context)
 {
   QueueCache unused;
   AioCompletionQueue *queue = aio_completion_queue_lookup (context, &unused);
@@ -208,6 +209,14 @@ aio_completion_queue_ref_thread_default (void)
   else
     queue = aio_completion_queue_lookup (context, cache);
 
+  aio_completion_queue_add_user (queue);
+  return queue;
+}
+
+/* One more user of a queue already held. */
+AioCompletionQueue *
+aio_completion_queue_ref (AioCompletionQueue *queue)
+{
   aio_completion_queue_add_user (queue);
   return queue;
 }

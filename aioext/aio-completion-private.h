@@ -22,8 +22,10 @@ struct _AioCompletion
   AioCompletionFunc  func;
 };
 
-AioCompletionQueue *aio_completion_queue_ref               (GMainContext       *context);
+AioCompletion      *aio_completion_list_reverse             (AioCompletion      *stack);
+AioCompletionQueue *aio_completion_queue_ref_for_context    (GMainContext       *context);
 AioCompletionQueue *aio_completion_queue_ref_thread_default (void);
+AioCompletionQueue *aio_completion_queue_ref                (AioCompletionQueue *queue);
 void                aio_completion_queue_unref              (AioCompletionQueue *queue);
 void                aio_completion_queue_push               (AioCompletionQueue *queue,
                                                              AioCompletion      *completion,

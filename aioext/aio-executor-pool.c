@@ -524,7 +524,7 @@ aio_executor_pool_make_default (AioExecutorPool *self)
   priv->restarts_lazily = TRUE;
   /* Called before the pool is first used: no notification is pending. */
   aio_completion_queue_unref (priv->queue);
-  priv->queue = aio_completion_queue_ref (g_main_context_default ());
+  priv->queue = aio_completion_queue_ref_for_context (g_main_context_default ());
   g_mutex_unlock (&priv->mutex);
 }
 

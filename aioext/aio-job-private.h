@@ -5,6 +5,7 @@
 
 #pragma once
 
+#include "aio-completion-private.h"
 #include "aio-job.h"
 
 G_BEGIN_DECLS
@@ -26,5 +27,18 @@ AioJob *aio_job_new_guarded (GObject           *owner,
                              AioJob            *inner,
                              AioJobGuardRun     run,
                              AioJobGuardFinish  finish);
+
+/* A library-internal wait for a job's outcome, embedded in the waiter's own
+ * record (see aio_job_watch()). */
+typedef struct
+{
+  AioCompletion       completion;   /* first: the job links watches by it */
+  AioCompletionQueue *queue;
+} AioJobWatch;
+
+void    aio_job_watch       (AioJob             *self,
+                             AioJobWatch        *watch,
+                             AioCompletionQueue *queue,
+                             AioCompletionFunc   func);
 
 G_END_DECLS

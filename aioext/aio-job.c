@@ -99,27 +99,43 @@ struct _AioJob
 {
   GObject         parent_instance;
 
-  GMutex          mutex;
-  AioJobState     state;            /* mutex */
-  gboolean        has_returned;     /* mutex: an aio_job_return_*() happened */
-  GQueue          waiters;          /* mutex: GTask, one ref each */
+  /* A bit lock rather than a GMutex: with the flags it fits in the room of
+   * the mutex alone, and a collection may hold a million jobs. */
+  gint            lock;
+  guint8          state;                      /* lock: an AioJobState */
+  guint8          is_in_func;                 /* func is on the stack: keep func_data */
+  guint8          has_returned : 1;           /* lock: an aio_job_return_*() happened */
+  guint8          is_cancel_requested : 1;    /* lock: aio_job_cancel() was called */
+  guint8          is_cancellable_shared : 1;  /* lock: aio_job_get_cancellable() */
+  guint8          is_tracked : 1;             /* lock: by the aio_run() of its context */
+  AioCompletion  *waiters;                    /* lock: TaskWaiter or AioJobWatch,
+                                               * newest first */
 
   AioJobFunc      func;
-  gboolean        is_in_func;       /* func is on the stack: keep func_data */
   gpointer        func_data;
   GDestroyNotify  func_data_destroy;
-  GCancellable   *cancellable;
-  GMainContext   *context;          /* where it was started */
-  AioScope       *scope;            /* the aio_run() that tracks it, if any */
-  GList           scope_link;
+  GCancellable   *cancellable;                /* lock: made when first needed */
+  GMainContext   *context;                    /* where it was started */
 
   /* The outcome: written once, before has_returned is set, then read only.
    * A job without a result, or with a C pointer, holds a G_TYPE_POINTER
-   * value, which bindings read as None/null. */
+   * value, which bindings read as None/null; a failed job holds no value,
+   * only its error. */
   GValue          value;
-  GDestroyNotify  pointer_destroy;
-  GError         *error;
+  union
+  {
+    GDestroyNotify  pointer_destroy;          /* frees a C pointer result */
+    GError         *error;                    /* while value is unset */
+  };
 };
+
+/* A caller of aio_job_run_async(), linked with the watches and told apart
+ * from them by having no function. */
+typedef struct
+{
+  AioCompletion  link;
+  GTask         *task;       /* one ref */
+} TaskWaiter;
 
 enum {
   PROP_0,
@@ -128,8 +144,21 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
+static guint cancelled_signal;
 
 G_DEFINE_FINAL_TYPE (AioJob, aio_job, G_TYPE_OBJECT)
+
+static inline void
+aio_job_lock (AioJob *self)
+{
+  g_bit_lock (&self->lock, 0);
+}
+
+static inline void
+aio_job_unlock (AioJob *self)
+{
+  g_bit_unlock (&self->lock, 0);
+}
 
 static void
 aio_job_release_func_data (AioJob *self)
@@ -147,18 +176,19 @@ aio_job_finalize (GObject *object)
 {
   AioJob *self = AIO_JOB (object);
 
-  g_assert (g_queue_is_empty (&self->waiters));
-  g_assert (self->scope == NULL);
+  g_assert (self->waiters == NULL);
 
   aio_job_release_func_data (self);
-  if (self->pointer_destroy != NULL)
-    self->pointer_destroy (g_value_get_pointer (&self->value));
-  if (G_IS_VALUE (&self->value))
-    g_value_unset (&self->value);
-  g_clear_error (&self->error);
+  if (!G_IS_VALUE (&self->value))
+    g_clear_error (&self->error);
+  else
+    {
+      if (self->pointer_destroy != NULL)
+        self->pointer_destroy (g_value_get_pointer (&self->value));
+      g_value_unset (&self->value);
+    }
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->context, g_main_context_unref);
-  g_mutex_clear (&self->mutex);
 
   G_OBJECT_CLASS (aio_job_parent_class)->finalize (object);
 }
@@ -202,14 +232,15 @@ aio_job_class_init (AioJobClass *klass)
                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /* The signal exists once the class does. */
+  g_type_class_unref (g_type_class_ref (G_TYPE_CANCELLABLE));
+  cancelled_signal = g_signal_lookup ("cancelled", G_TYPE_CANCELLABLE);
 }
 
 static void
 aio_job_init (AioJob *self)
 {
-  g_mutex_init (&self->mutex);
-  self->cancellable = g_cancellable_new ();
-  self->scope_link.data = self;
 }
 
 /**
@@ -356,9 +387,9 @@ fallible_call_start (AioJob       *job,
   if (error == NULL)
     return;
 
-  g_mutex_lock (&job->mutex);
+  aio_job_lock (job);
   has_returned = job->has_returned;
-  g_mutex_unlock (&job->mutex);
+  aio_job_unlock (job);
 
   /* The job keeps its first outcome; a failure reported after it is a bug
    * in the function, but its message is worth showing. */
@@ -481,9 +512,9 @@ aio_job_get_state (AioJob *self)
 
   g_return_val_if_fail (AIO_IS_JOB (self), AIO_JOB_STATE_PENDING);
 
-  g_mutex_lock (&self->mutex);
+  aio_job_lock (self);
   state = self->state;
-  g_mutex_unlock (&self->mutex);
+  aio_job_unlock (self);
 
   return state;
 }
@@ -504,21 +535,116 @@ aio_job_is_completed (AioJob *self)
   return state == AIO_JOB_STATE_SUCCEEDED || state == AIO_JOB_STATE_FAILED;
 }
 
+/* Cancellables that completed jobs gave back, kept per thread for the next
+ * jobs started there: making and finalizing a GObject per job cost more
+ * than the rest of an immediate job's life. Only a cancellable nobody else
+ * can reach, never cancelled and without data, comes here, so a job cannot
+ * tell it from a new one. */
+#define MAX_SPARE_CANCELLABLES 64
+
+static void
+spare_cancellables_free (gpointer data)
+{
+  g_ptr_array_unref (data);
+}
+
+static GPrivate spare_cancellables = G_PRIVATE_INIT (spare_cancellables_free);
+
+static GCancellable *
+take_cancellable (void)
+{
+  GPtrArray *spares = g_private_get (&spare_cancellables);
+
+  if (spares != NULL && spares->len > 0)
+    return g_ptr_array_steal_index_fast (spares, spares->len - 1);
+
+  return g_cancellable_new ();
+}
+
+static void
+give_back_cancellable (GCancellable *cancellable)
+{
+  GPtrArray *spares = g_private_get (&spare_cancellables);
+
+  if (g_cancellable_is_cancelled (cancellable) || G_OBJECT (cancellable)->qdata != NULL ||
+      (spares != NULL && spares->len == MAX_SPARE_CANCELLABLES))
+    {
+      g_object_unref (cancellable);
+      return;
+    }
+
+  if (spares == NULL)
+    {
+      spares = g_ptr_array_new_with_free_func (g_object_unref);
+      g_private_set (&spare_cancellables, spares);
+    }
+  g_ptr_array_add (spares, cancellable);
+}
+
+/* Most jobs are never cancelled and many never ask for their cancellable:
+ * it is made on first use (the start, aio_job_get_cancellable()), already
+ * cancelled when aio_job_cancel() came first. */
+static GCancellable *
+aio_job_ensure_cancellable_locked (AioJob *self)
+{
+  if (self->cancellable == NULL)
+    {
+      self->cancellable = take_cancellable ();
+      if (self->is_cancel_requested)
+        g_cancellable_cancel (self->cancellable);
+    }
+
+  return self->cancellable;
+}
+
+/* A completed job's cancellable has nothing left to cancel. Unless someone
+ * else may still use it (a reference, a handler, aio_job_get_cancellable(),
+ * the job's function on the stack), the job lets go of it at completion
+ * rather than at finalization: a collection holding a million results then
+ * holds no cancellable per result. Whether it was cancelled is kept, for
+ * one made again on demand. */
+static void
+aio_job_drop_spare_cancellable (AioJob *self)
+{
+  GCancellable *cancellable = NULL;
+
+  aio_job_lock (self);
+  if (self->cancellable != NULL && !self->is_cancellable_shared && !self->is_in_func &&
+      g_atomic_int_get (&G_OBJECT (self->cancellable)->ref_count) == 1 &&
+      !g_signal_has_handler_pending (self->cancellable, cancelled_signal, 0, TRUE))
+    {
+      cancellable = g_steal_pointer (&self->cancellable);
+      if (g_cancellable_is_cancelled (cancellable))
+        self->is_cancel_requested = TRUE;
+    }
+  aio_job_unlock (self);
+
+  if (cancellable != NULL)
+    give_back_cancellable (cancellable);
+}
+
 /**
  * aio_job_get_cancellable:
  * @self: an #AioJob
  *
- * The #GCancellable handed to the job's function; aio_job_cancel() cancels
- * it.
+ * The job's #GCancellable: while the job runs, the one handed to its
+ * function. aio_job_cancel() cancels it.
  *
- * Returns: (transfer none): the job's cancellable
+ * Returns: (transfer none): the job's cancellable, valid as long as @self
  */
 GCancellable *
 aio_job_get_cancellable (AioJob *self)
 {
+  GCancellable *cancellable;
+
   g_return_val_if_fail (AIO_IS_JOB (self), NULL);
 
-  return self->cancellable;
+  aio_job_lock (self);
+  cancellable = aio_job_ensure_cancellable_locked (self);
+  self->is_cancellable_shared = TRUE;
+  aio_job_unlock (self);
+
+  return cancellable;
 }
 
 static void
@@ -527,36 +653,82 @@ aio_job_notify_state (AioJob *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 }
 
+/* Hands every GTask its result, in wait order, and returns the watches,
+ * also in wait order. */
+static AioCompletion *
+aio_job_return_tasks (AioCompletion *waiters)
+{
+  AioCompletion *watches = NULL, **tail = &watches;
+  AioCompletion *waiter = aio_completion_list_reverse (waiters);
+
+  while (waiter != NULL)
+    {
+      AioCompletion *next = waiter->next;
+
+      if (waiter->func == NULL)
+        {
+          TaskWaiter *task_waiter = (TaskWaiter *) waiter;
+
+          g_task_return_boolean (task_waiter->task, TRUE);
+          g_object_unref (task_waiter->task);
+          g_free (task_waiter);
+        }
+      else
+        {
+          *tail = waiter;
+          tail = &waiter->next;
+        }
+      waiter = next;
+    }
+  *tail = NULL;
+
+  return watches;
+}
+
+/* Last, once the job is done with itself: each watcher hears of the outcome
+ * from its own completion queue. */
+static void
+aio_job_hand_back_watches (AioCompletion *watches)
+{
+  while (watches != NULL)
+    {
+      AioJobWatch *watch = (AioJobWatch *) watches;
+
+      watches = watches->next;
+      aio_completion_queue_push (watch->queue, &watch->completion, watch->completion.func);
+    }
+}
+
 /* Runs in the job's own context, so that waiters are handed their results,
  * user data is freed and notify is emitted where the job was started, never
  * on a worker thread. */
 static void
 aio_job_complete (AioJob *self)
 {
-  GQueue waiters = G_QUEUE_INIT;
-  GTask *task;
+  AioCompletion *waiters, *watches;
+  gboolean is_tracked;
 
-  g_mutex_lock (&self->mutex);
-  self->state = self->error != NULL ? AIO_JOB_STATE_FAILED : AIO_JOB_STATE_SUCCEEDED;
-  waiters = self->waiters;
-  self->waiters = (GQueue) G_QUEUE_INIT;
-  g_mutex_unlock (&self->mutex);
+  aio_job_lock (self);
+  self->state = G_IS_VALUE (&self->value) ? AIO_JOB_STATE_SUCCEEDED : AIO_JOB_STATE_FAILED;
+  waiters = g_steal_pointer (&self->waiters);
+  is_tracked = self->is_tracked;
+  self->is_tracked = FALSE;
+  aio_job_unlock (self);
 
-  while ((task = g_queue_pop_head (&waiters)) != NULL)
-    {
-      g_task_return_boolean (task, TRUE);
-      g_object_unref (task);
-    }
+  watches = aio_job_return_tasks (waiters);
 
   /* A binding's closure must not be freed while it runs: a function that
    * completes its job synchronously has its data released by
    * aio_job_start() once it returns. */
   if (!self->is_in_func)
     aio_job_release_func_data (self);
+  aio_job_drop_spare_cancellable (self);
   aio_job_notify_state (self);
 
-  if (self->scope != NULL)
-    aio_scope_untrack (g_steal_pointer (&self->scope), &self->scope_link);
+  if (is_tracked)
+    aio_scope_untrack (self->context, self);
+
+  aio_job_hand_back_watches (watches);
 }
 
 static gboolean
@@ -597,7 +769,7 @@ aio_job_set_outcome (AioJob         *self,
 {
   gboolean is_running;
 
-  g_mutex_lock (&self->mutex);
+  aio_job_lock (self);
   is_running = self->state == AIO_JOB_STATE_RUNNING && !self->has_returned;
   if (is_running)
     {
@@ -612,10 +784,11 @@ aio_job_set_outcome (AioJob         *self,
           g_value_set_pointer (&self->value, pointer);
           self->pointer_destroy = pointer_destroy;
         }
-      self->error = error;
+      else
+        self->error = error;
       self->has_returned = TRUE;
     }
-  g_mutex_unlock (&self->mutex);
+  aio_job_unlock (self);
 
   if (!is_running)
     {
@@ -720,31 +893,43 @@ aio_job_return_error_literal (AioJob     *self,
 void
 aio_job_start (AioJob *self)
 {
-  gboolean is_pending;
+  GCancellable *cancellable = NULL;
+  gboolean is_pending, is_cancelled;
 
   g_return_if_fail (AIO_IS_JOB (self));
 
-  g_mutex_lock (&self->mutex);
+  aio_job_lock (self);
   is_pending = self->state == AIO_JOB_STATE_PENDING;
   if (is_pending)
     {
       self->state = AIO_JOB_STATE_RUNNING;
       self->context = g_main_context_ref_thread_default ();
     }
-  g_mutex_unlock (&self->mutex);
+  aio_job_unlock (self);
 
   if (!is_pending)
     return;
 
   g_object_ref (self);
 
-  self->scope = aio_scope_find (self->context);
-  if (self->scope != NULL)
-    aio_scope_track (self->scope, &self->scope_link);
+  if (aio_scope_track (self->context, self))
+    {
+      aio_job_lock (self);
+      self->is_tracked = TRUE;
+      aio_job_unlock (self);
+    }
 
   aio_job_notify_state (self);
 
-  if (g_cancellable_is_cancelled (self->cancellable))
+  /* After the notify, whose handlers may cancel the job. */
+  aio_job_lock (self);
+  is_cancelled = self->is_cancel_requested ||
+                 (self->cancellable != NULL && g_cancellable_is_cancelled (self->cancellable));
+  if (!is_cancelled && self->func != NULL)
+    cancellable = aio_job_ensure_cancellable_locked (self);
+  aio_job_unlock (self);
+
+  if (is_cancelled)
     aio_job_return_error (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                                      _("The job was cancelled before it started.")));
   else if (self->func == NULL)
@@ -754,11 +939,14 @@ aio_job_start (AioJob *self)
   else
     {
       self->is_in_func = TRUE;
-      self->func (self, self->cancellable, self->func_data);
+      self->func (self, cancellable, self->func_data);
       self->is_in_func = FALSE;
 
       if (aio_job_is_completed (self))
-        aio_job_release_func_data (self);
+        {
+          aio_job_release_func_data (self);
+          aio_job_drop_spare_cancellable (self);
+        }
     }
 
   g_object_unref (self);
@@ -776,9 +964,21 @@ aio_job_start (AioJob *self)
 void
 aio_job_cancel (AioJob *self)
 {
+  GCancellable *cancellable;
+
   g_return_if_fail (AIO_IS_JOB (self));
 
-  g_cancellable_cancel (self->cancellable);
+  aio_job_lock (self);
+  self->is_cancel_requested = TRUE;
+  cancellable = self->cancellable != NULL ? g_object_ref (self->cancellable) : NULL;
+  aio_job_unlock (self);
+
+  /* Outside the lock: the cancelled handlers may call back into the job. */
+  if (cancellable != NULL)
+    {
+      g_cancellable_cancel (cancellable);
+      g_object_unref (cancellable);
+    }
 }
 
 static void
@@ -797,14 +997,21 @@ aio_job_on_waiter_cancelled (GCancellable *cancellable,
   GTask *task = user_data;
   AioJob *self = g_task_get_source_object (task);
   GError *error = NULL;
-  gboolean was_waiting;
+  TaskWaiter *task_waiter = NULL;
 
-  g_mutex_lock (&self->mutex);
-  was_waiting = g_queue_remove (&self->waiters, task);
-  g_mutex_unlock (&self->mutex);
+  aio_job_lock (self);
+  for (AioCompletion **link = &self->waiters; *link != NULL; link = &(*link)->next)
+    if ((*link)->func == NULL && ((TaskWaiter *) *link)->task == task)
+      {
+        task_waiter = (TaskWaiter *) *link;
+        *link = task_waiter->link.next;
+        break;
+      }
+  aio_job_unlock (self);
 
-  if (was_waiting)
+  if (task_waiter != NULL)
     {
+      g_free (task_waiter);
       g_cancellable_set_error_if_cancelled (cancellable, &error);
       g_task_return_error (task, error);
       aio_job_cancel (self);
@@ -835,6 +1042,7 @@ aio_job_run_async (AioJob              *self,
                    gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  TaskWaiter *task_waiter;
   gboolean is_completed;
 
   g_return_if_fail (AIO_IS_JOB (self));
@@ -854,14 +1062,57 @@ aio_job_run_async (AioJob              *self,
       g_task_attach_source (task, source, G_SOURCE_FUNC (aio_job_on_waiter_cancelled));
     }
 
-  g_mutex_lock (&self->mutex);
+  task_waiter = g_new (TaskWaiter, 1);
+  task_waiter->link.func = NULL;
+  task_waiter->task = g_object_ref (task);
+
+  aio_job_lock (self);
   is_completed = self->state == AIO_JOB_STATE_SUCCEEDED || self->state == AIO_JOB_STATE_FAILED;
   if (!is_completed)
-    g_queue_push_tail (&self->waiters, g_object_ref (task));
-  g_mutex_unlock (&self->mutex);
+    {
+      task_waiter->link.next = self->waiters;
+      self->waiters = &task_waiter->link;
+    }
+  aio_job_unlock (self);
 
   if (is_completed)
-    g_task_return_boolean (task, TRUE);
+    {
+      g_object_unref (task_waiter->task);
+      g_free (task_waiter);
+      g_task_return_boolean (task, TRUE);
+    }
+  else
+    aio_job_start (self);
+}
+
+/* Like aio_job_run_async() without its cost: no GTask, no cancel source,
+ * and no main-loop dispatch of its own per job, since @func runs from
+ * @queue's completion source with every other completion of that
+ * iteration. @func runs once, in @queue's context, never from inside this
+ * call, also when @self had already completed. The caller keeps @watch and
+ * @self alive, and holds a user of @queue, until @func has run. */
+void
+aio_job_watch (AioJob             *self,
+               AioJobWatch        *watch,
+               AioCompletionQueue *queue,
+               AioCompletionFunc   func)
+{
+  gboolean is_completed;
+
+  watch->queue = queue;
+  watch->completion.func = func;
+
+  aio_job_lock (self);
+  is_completed = self->state == AIO_JOB_STATE_SUCCEEDED || self->state == AIO_JOB_STATE_FAILED;
+  if (!is_completed)
+    {
+      watch->completion.next = self->waiters;
+      self->waiters = &watch->completion;
+    }
+  aio_job_unlock (self);
+
+  if (is_completed)
+    aio_completion_queue_push (queue, &watch->completion, func);
   else
     aio_job_start (self);
 }
@@ -943,7 +1194,7 @@ aio_job_propagate_value (AioJob  *self,
   g_return_val_if_fail (AIO_IS_JOB (self), NULL);
   g_return_val_if_fail (aio_job_is_completed (self), NULL);
 
-  if (self->error != NULL)
+  if (!G_IS_VALUE (&self->value))
     {
       g_propagate_error (error, g_error_copy (self->error));
       return NULL;
@@ -969,7 +1220,7 @@ aio_job_propagate_pointer (AioJob  *self,
   g_return_val_if_fail (AIO_IS_JOB (self), NULL);
   g_return_val_if_fail (aio_job_is_completed (self), NULL);
 
-  if (self->error != NULL)
+  if (!G_IS_VALUE (&self->value))
     {
       g_propagate_error (error, g_error_copy (self->error));
       return NULL;

@@ -41,7 +41,8 @@ G_DECLARE_FINAL_TYPE (AioJob, aio_job, AIO, JOB, GObject)
  * AioJobFunc:
  * @job: the job being started
  * @cancellable: the job's own #GCancellable, cancelled when the job is
- *   cancelled
+ *   cancelled; it stays valid until the job has completed (take a
+ *   reference to use it after that)
  * @user_data: the data given when the job was created
  *
  * Starts the work of @job. It runs once, in the thread-default main context

@@ -12,11 +12,10 @@ G_BEGIN_DECLS
 
 typedef struct _AioScope AioScope;
 
-AioScope *aio_scope_find        (GMainContext  *context);
-void      aio_scope_track       (AioScope      *scope,
-                                 GList         *job_link);
-void      aio_scope_untrack     (AioScope      *scope,
-                                 GList         *job_link);
+gboolean  aio_scope_track       (GMainContext  *context,
+                                 AioJob        *job);
+void      aio_scope_untrack     (GMainContext  *context,
+                                 AioJob        *job);
 gboolean  aio_scope_is_in_run   (void);
 const GValue *aio_scope_run_job (AioJob        *job,
                                  gboolean       is_run,

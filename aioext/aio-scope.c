@@ -20,12 +20,20 @@ struct _AioScope
   AioScope     *parent;
   gboolean      is_run;
   GMutex        mutex;
-  GQueue        jobs;     /* links owned by the jobs; one job ref each */
+  GHashTable   *jobs;     /* a set, one job ref each: a job carries no
+                           * link of its own, jobs outside aio_run() being
+                           * the many */
 };
 
 static GPrivate current_scope;
 
-AioScope *
+/* The running scopes by context: a job completes in its own context, on
+ * whichever thread runs it, and finds its scope here, so it need not keep a
+ * pointer to it. */
+G_LOCK_DEFINE_STATIC (running_scopes);
+static GHashTable *running_scopes;  /* GMainContext * -> AioScope * */
+
+static AioScope *
 aio_scope_find (GMainContext *context)
 {
   AioScope *scope = g_private_get (&current_scope);
@@ -36,26 +44,43 @@ aio_scope_find (GMainContext *context)
   return NULL;
 }
 
-void
-aio_scope_track (AioScope *scope,
-                 GList    *job_link)
+/* Tracks @job, started in @context, when this thread runs a scope of
+ * @context. */
+gboolean
+aio_scope_track (GMainContext *context,
+                 AioJob       *job)
 {
-  g_object_ref (job_link->data);
+  AioScope *scope = aio_scope_find (context);
+
+  if (scope == NULL)
+    return FALSE;
 
   g_mutex_lock (&scope->mutex);
-  g_queue_push_tail_link (&scope->jobs, job_link);
+  g_hash_table_add (scope->jobs, g_object_ref (job));
   g_mutex_unlock (&scope->mutex);
+
+  return TRUE;
 }
 
 void
-aio_scope_untrack (AioScope *scope,
-                   GList    *job_link)
+aio_scope_untrack (GMainContext *context,
+                   AioJob       *job)
 {
-  g_mutex_lock (&scope->mutex);
-  g_queue_unlink (&scope->jobs, job_link);
-  g_mutex_unlock (&scope->mutex);
+  gboolean was_tracked = FALSE;
+  AioScope *scope;
 
-  g_object_unref (job_link->data);
+  G_LOCK (running_scopes);
+  scope = g_hash_table_lookup (running_scopes, context);
+  if (scope != NULL)
+    {
+      g_mutex_lock (&scope->mutex);
+      was_tracked = g_hash_table_steal (scope->jobs, job);
+      g_mutex_unlock (&scope->mutex);
+    }
+  G_UNLOCK (running_scopes);
+
+  if (was_tracked)
+    g_object_unref (job);
 }
 
 gboolean
@@ -73,9 +98,13 @@ aio_scope_ref_jobs (AioScope *scope)
 {
   GPtrArray *jobs = g_ptr_array_new_with_free_func (g_object_unref);
 
+  GHashTableIter iter;
+  gpointer job;
+
   g_mutex_lock (&scope->mutex);
-  for (GList *link = scope->jobs.head; link != NULL; link = link->next)
-    g_ptr_array_add (jobs, g_object_ref (link->data));
+  g_hash_table_iter_init (&iter, scope->jobs);
+  while (g_hash_table_iter_next (&iter, &job, NULL))
+    g_ptr_array_add (jobs, g_object_ref (job));
   g_mutex_unlock (&scope->mutex);
 
   return jobs;
@@ -87,7 +116,7 @@ aio_scope_is_empty (AioScope *scope)
   gboolean is_empty;
 
   g_mutex_lock (&scope->mutex);
-  is_empty = g_queue_is_empty (&scope->jobs);
+  is_empty = g_hash_table_size (scope->jobs) == 0;
   g_mutex_unlock (&scope->mutex);
 
   return is_empty;
@@ -140,6 +169,12 @@ aio_scope_run_job (AioJob        *job,
     .is_run = is_run,
   };
   g_mutex_init (&scope.mutex);
+  scope.jobs = g_hash_table_new (NULL, NULL);
+  G_LOCK (running_scopes);
+  if (running_scopes == NULL)
+    running_scopes = g_hash_table_new (NULL, NULL);
+  g_hash_table_insert (running_scopes, context, &scope);
+  G_UNLOCK (running_scopes);
   g_main_context_push_thread_default (context);
   g_private_set (&current_scope, &scope);
 
@@ -148,10 +183,14 @@ aio_scope_run_job (AioJob        *job,
     g_main_context_iteration (context, TRUE);
 
   aio_scope_drain (&scope);
+  G_LOCK (running_scopes);
+  g_hash_table_remove (running_scopes, context);
+  G_UNLOCK (running_scopes);
 
   g_private_set (&current_scope, scope.parent);
   g_main_context_pop_thread_default (context);
   g_mutex_clear (&scope.mutex);
+  g_hash_table_unref (scope.jobs);
 
   return aio_job_run_finish (job, result, error);
 }

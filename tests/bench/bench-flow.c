@@ -10,7 +10,8 @@
  *   window that keeps 64 of the same jobs running, and vs the same window
  *   that also hands each caller a GTask (the cost of an `_async` API)
  * - queued-run-job-waiter-bytes: heap bytes per waiter queued on a
- *   semaphore vs one bare GTask (glibc only)
+ *   semaphore (its 56-byte waiter record, its GTask and what the GTask
+ *   holds) vs one bare GTask (glibc only)
  * - rate-limiter: 10,000 calls at 1,000 calls per second, through a
  *   limiter of 1 call per millisecond and one of 1,000 calls per second;
  *   lateness of each start against the earliest time the limit allowed it
