@@ -38,3 +38,22 @@ count_children (gboolean only_zombies)
 
   return children;
 }
+
+/* Whether every child that exited is reaped within @seconds: the pool
+ * reaps from its own thread, after SIGCHLD, so a worker it just killed may
+ * stay a zombie for a moment after its call failed. */
+static inline gboolean
+zombies_are_reaped_within (guint seconds)
+{
+  gint64 deadline = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+
+  while (count_children (TRUE) > 0)
+    {
+      if (g_get_monotonic_time () > deadline)
+        return FALSE;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+
+  return TRUE;
+}

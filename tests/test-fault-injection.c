@@ -490,8 +490,9 @@ test_fault_injection_every_fault_is_counted_exactly (void)
                   n_calls, results, by_code[AIO_ERROR_WORKER_DIED], by_code[AIO_ERROR_TIMED_OUT],
                   by_code[AIO_ERROR_PROTOCOL], (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC);
 
-  /* Every call ended only after its dead worker was reaped. */
-  g_assert_cmpuint (count_children (TRUE), ==, 0);
+  /* A worker killed for breaking the protocol or for its timeout fails its
+   * call at once; it is reaped soon after, from the pool's thread. */
+  g_assert_true (zombies_are_reaped_within (10));
   g_assert_cmpuint (aio_executor_pool_get_running (executor_pool), ==, 0);
   g_assert_cmpuint (aio_executor_pool_get_queued (executor_pool), ==, 0);
 
@@ -557,6 +558,21 @@ test_fault_injection_worker_gone_as_it_is_called_fails_the_call (void)
   run_clear (&run);
 }
 
+/* LeakSanitizer checks a process as it exits by stopping and tracing its
+ * threads; a worker that the pool kills in the middle of that check was
+ * seen to stay an unreaped zombie, its exit reported to the tracer instead
+ * of to this process. The workers' code is leak-checked in-process by
+ * test-worker; here LeakSanitizer watches this process only. */
+static void
+no_leak_check_in_workers (void)
+{
+  const char *options = g_getenv ("ASAN_OPTIONS");
+  g_autofree char *worker_options = g_strconcat (options != NULL ? options : "", options != NULL ? ":" : "",
+                                                 "detect_leaks=0", NULL);
+
+  g_setenv ("ASAN_OPTIONS", worker_options, TRUE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -576,6 +592,7 @@ main (int   argc,
     }
 
   g_test_init (&argc, &argv, NULL);
+  no_leak_check_in_workers ();
 
   g_test_add_func ("/fault-injection/process-pool/every-fault-is-counted-exactly",
                    test_fault_injection_every_fault_is_counted_exactly);
