@@ -429,6 +429,20 @@ aio_job_notify_state (AioJob *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 }
 
+/* Ends a wait with the job's outcome. Its cancel source holds a reference
+ * on the task and the task holds the source: it must go now, or the two
+ * would keep each other, and the source stay attached to the waiter's
+ * context, for ever. */
+static void
+aio_job_return_wait (GTask *task)
+{
+  GSource *cancel_source = g_task_get_task_data (task);
+
+  if (cancel_source != NULL)
+    g_source_destroy (cancel_source);
+  g_task_return_boolean (task, TRUE);
+}
+
 /* Runs in the job's own context, so that waiters are handed their results,
  * user data is freed and notify is emitted where the job was started, never
  * on a worker thread. */
@@ -446,7 +460,7 @@ aio_job_complete (AioJob *self)
 
   while ((task = g_queue_pop_head (&waiters)) != NULL)
     {
-      g_task_return_boolean (task, TRUE);
+      aio_job_return_wait (task);
       g_object_unref (task);
     }
 
@@ -763,7 +777,7 @@ aio_job_run_async (AioJob              *self,
   g_mutex_unlock (&self->mutex);
 
   if (is_completed)
-    g_task_return_boolean (task, TRUE);
+    aio_job_return_wait (task);
   else
     aio_job_start (self);
 }
