@@ -77,16 +77,20 @@ cancel_in_idle (gpointer data)
 }
 
 /* One operation in five is cancelled: at once, or one to three
- * milliseconds later. */
+ * milliseconds later; one in five more has a cancellable that is never
+ * cancelled, which must be let go of all the same. */
 static GCancellable *
 maybe_cancellable (void)
 {
   GCancellable *cancellable;
+  guint draw = g_rand_int_range (soak.rand, 0, 5);
 
-  if (g_rand_int_range (soak.rand, 0, 5) != 0)
+  if (draw > 1)
     return NULL;
 
   cancellable = g_cancellable_new ();
+  if (draw == 1)
+    return cancellable;
   if (g_rand_boolean (soak.rand))
     g_idle_add_full (G_PRIORITY_DEFAULT, cancel_in_idle, g_object_ref (cancellable), g_object_unref);
   else
