@@ -99,6 +99,7 @@ typedef struct
   Executor *executor;
   Worker   *worker;          /* while running */
   GSource  *cancel_source;
+  gulong    cancel_wait_id;  /* see call_wait_out_cancellation() */
   GSource  *timeout_source;
   gboolean  timed_out;
   gboolean  cancelled;
@@ -174,8 +175,31 @@ static void worker_read_more (Worker *worker);
 /* Calls */
 
 static void
+call_on_cancel_emitted (GCancellable *cancellable,
+                        gpointer      user_data)
+{
+}
+
+/* GLib 2.74 leaks a GCancellableSource disposed while another thread is
+ * inside g_cancellable_cancel() for its cancellable: dispose takes a
+ * reference that only the source's "cancelled" handler drops, then
+ * disconnects that handler. g_cancellable_disconnect() of a handler of our
+ * own returns only once no such emission runs, so the source's last
+ * reference can go safely afterwards. */
+static void
+call_wait_out_cancellation (Call *call)
+{
+  gulong id = call->cancel_wait_id;
+
+  call->cancel_wait_id = 0;
+  if (id != 0)
+    g_cancellable_disconnect (g_task_get_cancellable (call->task), id);
+}
+
+static void
 call_free (Call *call)
 {
+  call_wait_out_cancellation (call);
   if (call->cancel_source != NULL)
     {
       g_source_destroy (call->cancel_source);
@@ -670,6 +694,7 @@ call_cancelled (GCancellable *cancellable,
   Call *call = user_data;
   Executor *executor = call->executor;
 
+  call_wait_out_cancellation (call);
   g_clear_pointer (&call->cancel_source, g_source_unref);
 
   if (call->worker != NULL)
@@ -706,6 +731,8 @@ executor_accept_call (gpointer user_data)
       call->cancel_source = g_cancellable_source_new (cancellable);
       g_source_set_callback (call->cancel_source, G_SOURCE_FUNC (call_cancelled), call, NULL);
       g_source_attach (call->cancel_source, executor->context);
+      call->cancel_wait_id = g_signal_connect (cancellable, "cancelled",
+                                               G_CALLBACK (call_on_cancel_emitted), NULL);
     }
 
   call->id = ++executor->next_call_id;
