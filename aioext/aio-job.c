@@ -653,6 +653,20 @@ aio_job_notify_state (AioJob *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 }
 
+/* Ends a wait with the job's outcome. Its cancel source holds a reference
+ * on the task and the task holds the source: it must go now, or the two
+ * would keep each other, and the source stay attached to the waiter's
+ * context, for ever. */
+static void
+aio_job_return_wait (GTask *task)
+{
+  GSource *cancel_source = g_task_get_task_data (task);
+
+  if (cancel_source != NULL)
+    g_source_destroy (cancel_source);
+  g_task_return_boolean (task, TRUE);
+}
+
 /* Hands every GTask its result, in wait order, and returns the watches,
  * also in wait order. */
 static AioCompletion *
@@ -669,7 +683,7 @@ aio_job_return_tasks (AioCompletion *waiters)
         {
           TaskWaiter *task_waiter = (TaskWaiter *) waiter;
 
-          g_task_return_boolean (task_waiter->task, TRUE);
+          aio_job_return_wait (task_waiter->task);
           g_object_unref (task_waiter->task);
           g_free (task_waiter);
         }
@@ -1079,7 +1093,7 @@ aio_job_run_async (AioJob              *self,
     {
       g_object_unref (task_waiter->task);
       g_free (task_waiter);
-      g_task_return_boolean (task, TRUE);
+      aio_job_return_wait (task);
     }
   else
     aio_job_start (self);
