@@ -60,6 +60,39 @@ g_mutex_unlock (GMutex *mutex)
   real (mutex);
 }
 
+/* AioJob guards its fields with a bit lock, GLib's futex too. */
+void
+g_bit_lock (volatile gint *address,
+            gint           lock_bit)
+{
+  REAL (g_bit_lock);
+  real (address, lock_bit);
+  __tsan_acquire ((void *) address);
+}
+
+gboolean
+g_bit_trylock (volatile gint *address,
+               gint           lock_bit)
+{
+  gboolean is_locked;
+
+  REAL (g_bit_trylock);
+  is_locked = real (address, lock_bit);
+  if (is_locked)
+    __tsan_acquire ((void *) address);
+
+  return is_locked;
+}
+
+void
+g_bit_unlock (volatile gint *address,
+              gint           lock_bit)
+{
+  REAL (g_bit_unlock);
+  __tsan_release ((void *) address);
+  real (address, lock_bit);
+}
+
 void
 g_rec_mutex_lock (GRecMutex *mutex)
 {
