@@ -148,8 +148,10 @@ on_process_call_done (GObject      *source_object,
                       GAsyncResult *result,
                       gpointer      user_data)
 {
-  g_autoptr(GVariant) value = aio_process_pool_call_finish (soak.process_pool, result, NULL);
+  /* Outcomes vary (cancellations); only the memory they leave counts. */
+  GVariant *value = aio_process_pool_call_finish (soak.process_pool, result, NULL);
 
+  g_clear_pointer (&value, g_variant_unref);
   operation_done ();
 }
 
@@ -167,8 +169,9 @@ on_collected (GObject      *source_object,
               GAsyncResult *result,
               gpointer      user_data)
 {
-  g_autoptr(GPtrArray) jobs = aio_collector_collect_finish (AIO_COLLECTOR (source_object), result, NULL);
+  GPtrArray *jobs = aio_collector_collect_finish (AIO_COLLECTOR (source_object), result, NULL);
 
+  g_clear_pointer (&jobs, g_ptr_array_unref);
   g_object_unref (source_object);
   operation_done ();
 }
