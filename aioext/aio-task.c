@@ -152,22 +152,30 @@ aio_cancel_source_dispatch (GSource     *source,
   return ((GCancellableSourceFunc) (void (*) (void)) callback) (self->cancellable, user_data);
 }
 
+/* Dispose, not finalize: GLib holds a reference during dispose, so a
+ * handler that still finds the source in its slot may set its ready time. */
 static void
-aio_cancel_source_finalize (GSource *source)
+aio_cancel_source_dispose (GSource *source)
 {
   AioCancelSource *self = (AioCancelSource *) source;
 
-  if (self->handler_id != 0)
-    {
-      G_LOCK (cancel_sources);
-      *self->slot = NULL;
-      G_UNLOCK (cancel_sources);
-      /* Unlike g_cancellable_disconnect(), never waits for a cancellation
-       * running in another thread, so this is safe from any thread, even
-       * from inside a "cancelled" handler. */
-      g_signal_handler_disconnect (self->cancellable, self->handler_id);
-    }
-  g_object_unref (self->cancellable);
+  if (self->handler_id == 0)
+    return;
+
+  G_LOCK (cancel_sources);
+  *self->slot = NULL;
+  G_UNLOCK (cancel_sources);
+  /* Unlike g_cancellable_disconnect(), never waits for a cancellation
+   * running in another thread, so this is safe from any thread, even from
+   * inside a "cancelled" handler. */
+  g_signal_handler_disconnect (self->cancellable, self->handler_id);
+  self->handler_id = 0;
+}
+
+static void
+aio_cancel_source_finalize (GSource *source)
+{
+  g_object_unref (((AioCancelSource *) source)->cancellable);
 }
 
 static GSourceFuncs aio_cancel_source_funcs = {
@@ -184,6 +192,7 @@ aio_cancel_source_new (GCancellable *cancellable)
   AioCancelSource *self = (AioCancelSource *) source;
 
   g_source_set_static_name (source, "[aioext] cancel watch");
+  g_source_set_dispose_function (source, aio_cancel_source_dispose);
   self->cancellable = g_object_ref (cancellable);
   self->slot = g_new (GSource *, 1);
   *self->slot = source;
