@@ -147,10 +147,12 @@ test_rate_limited_jobs_keep_their_spacing_in_a_collector (void)
   completed = collect_all (jobs, G_N_ELEMENTS (jobs));
   check_values_in_order (completed);
   g_assert_cmpuint (load.n_starts, ==, G_N_ELEMENTS (jobs));
-  /* Valgrind delays callbacks unevenly after the limiter's exact grant. */
+  /* Valgrind delays the start of a job after the limiter's exact grant by
+   * an uneven few milliseconds (a CI run saw 37 ms between two grants 50 ms
+   * apart); the plain and sanitizer builds check the exact bound. */
   for (guint i = 1; i < load.n_starts; i++)
     g_assert_cmpint (load.starts[i] - load.starts[i - 1], >=,
-                     50 * 1000 - (g_getenv ("AIO_TEST_UNDER_VALGRIND") != NULL ? 10 * 1000 : 0));
+                     50 * 1000 - (g_getenv ("AIO_TEST_UNDER_VALGRIND") != NULL ? 25 * 1000 : 0));
 
   for (guint i = 0; i < G_N_ELEMENTS (jobs); i++)
     g_object_unref (jobs[i]);
