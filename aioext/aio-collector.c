@@ -496,13 +496,6 @@ aio_collector_head_is_deliverable (AioCollector *self)
 }
 
 static void
-destroy_source (gpointer source)
-{
-  g_source_destroy (source);
-  g_source_unref (source);
-}
-
-static void
 aio_collector_hand_out (AioCollector *self,
                         AioJob       *job)
 {
@@ -1241,7 +1234,7 @@ aio_collector_watch_cancellable (AioCollector *self,
   source = aio_cancel_source_new (cancellable);
   g_source_set_callback (source, on_cancelled, task, NULL);
   g_source_attach (source, self->context);
-  g_task_set_task_data (task, source, destroy_source);
+  g_task_set_task_data (task, source, aio_source_destroy);
 }
 
 static GTask *

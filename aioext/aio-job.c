@@ -995,13 +995,6 @@ aio_job_cancel (AioJob *self)
     }
 }
 
-static void
-destroy_source (gpointer source)
-{
-  g_source_destroy (source);
-  g_source_unref (source);
-}
-
 /* The waiter gives up at once; the job is cancelled too, and whoever else
  * waits for it gets the outcome its function reports. */
 static gboolean
@@ -1072,7 +1065,7 @@ aio_job_run_async (AioJob              *self,
     {
       GSource *source = aio_cancel_source_new (cancellable);
 
-      g_task_set_task_data (task, source, destroy_source);
+      g_task_set_task_data (task, source, aio_source_destroy);
       g_task_attach_source (task, source, G_SOURCE_FUNC (aio_job_on_waiter_cancelled));
     }
 

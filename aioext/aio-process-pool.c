@@ -198,16 +198,6 @@ static void executor_dispatch (Executor *executor);
 static void worker_retire     (Worker   *worker,
                                gboolean  kill);
 
-static void
-source_clear (GSource **source)
-{
-  if (*source != NULL)
-    {
-      g_source_destroy (*source);
-      g_clear_pointer (source, g_source_unref);
-    }
-}
-
 static GMainContext *
 current_context (void)
 {
@@ -282,8 +272,8 @@ call_finish (Call     *call,
 {
   /* Destroyed under the lock: a cancellation or timeout that is already
    * dispatching sees it and leaves the call alone. */
-  source_clear (&call->cancel_source);
-  source_clear (&call->timeout_source);
+  aio_source_drop (&call->cancel_source);
+  aio_source_drop (&call->timeout_source);
   call->worker = NULL;
   call->result = result != NULL ? g_variant_ref (result) : NULL;
   call->error = error;
@@ -513,8 +503,8 @@ worker_set_home (Worker       *worker,
 {
   gboolean is_writing = worker->writer != NULL;
 
-  source_clear (&worker->reader);
-  source_clear (&worker->writer);
+  aio_source_drop (&worker->reader);
+  aio_source_drop (&worker->writer);
   g_clear_pointer (&worker->home, g_main_context_unref);
   if (context == NULL)
     return;
@@ -587,7 +577,7 @@ worker_write (Worker *worker)
     }
 
   g_clear_pointer (&worker->outgoing, g_bytes_unref);
-  source_clear (&worker->writer);
+  aio_source_drop (&worker->writer);
 
   return TRUE;
 }

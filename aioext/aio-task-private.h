@@ -17,6 +17,7 @@ void aio_task_run_in_context (GTask       *task,
                               AioTaskFunc  func);
 void aio_task_return_cancelled (GTask      *task,
                                 const char *message);
+void aio_source_destroy       (gpointer    source);
 void aio_source_drop          (GSource   **source_pointer);
 
 GSource *aio_cancel_source_new (GCancellable *cancellable);

@@ -101,10 +101,16 @@ aio_source_drop (GSource **source_pointer)
   GSource *source = g_atomic_pointer_exchange (source_pointer, NULL);
 
   if (source != NULL)
-    {
-      g_source_destroy (source);
-      g_source_unref (source);
-    }
+    aio_source_destroy (source);
+}
+
+/* Takes @source out of its context and drops the caller's reference; a
+ * #GDestroyNotify for task data that is a source. */
+void
+aio_source_destroy (gpointer source)
+{
+  g_source_destroy (source);
+  g_source_unref (source);
 }
 
 /* A drop-in for g_cancellable_source_new(). GLib 2.74's GCancellableSource
