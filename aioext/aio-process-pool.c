@@ -889,6 +889,7 @@ executor_is_busy (Executor *executor)
   return !g_queue_is_empty (&executor->queue);
 }
 
+/* The caller must keep @executor, and so its context, alive throughout. */
 static void
 executor_post (Executor    *executor,
                GSourceFunc  func)
@@ -1115,10 +1116,15 @@ aio_process_pool_stop (AioExecutorPool *pool,
     return;
 
   thread = executor->thread;
+  /* Once the request is attached, the executor's thread may finish and
+   * drop the executor and its context before executor_post() returns:
+   * g_source_unref() would then lock a freed context. */
+  executor_ref (executor);
   executor_lock (executor);
   executor->drains = wait;
   g_mutex_unlock (&executor->lock);
   executor_post (executor, executor_begin_stop);
+  executor_unref (executor);
 
   if (wait)
     g_thread_join (thread);

@@ -3,6 +3,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#define _GNU_SOURCE   /* RTLD_NEXT */
+
+#include <dlfcn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -658,6 +661,64 @@ test_process_pool_shutdown_waits_for_every_call (void)
   batch_clear (&batch);
 }
 
+/* GLib's g_source_unref() reads the source's context and then locks it. A
+ * caller preempted in between while the pool's thread finished its shutdown
+ * and freed that context would lock freed memory (a CI run hung there).
+ * This program's g_source_unref() plays such a caller for the pool's stop
+ * request: before it lets go, it waits until the worker is reaped and the
+ * pool's thread has had time to end, then notes whether the context the
+ * source is attached to is still alive. */
+static struct
+{
+  GThread    *thread;           /* the caller to hold up */
+  const char *name;             /* the source to hold it up on */
+  gboolean    context_survived;
+} slow_unref;
+
+void
+g_source_unref (GSource *source)
+{
+  static void (*real_unref) (GSource *source);
+
+  if (real_unref == NULL)
+    real_unref = (void (*) (GSource *)) dlsym (RTLD_NEXT, "g_source_unref");
+
+  if (slow_unref.thread == g_thread_self () && slow_unref.name != NULL &&
+      g_strcmp0 (g_source_get_name (source), slow_unref.name) == 0)
+    {
+      GMainContext *context = g_atomic_pointer_get (&source->context);
+      gboolean under_valgrind = g_getenv ("AIO_TEST_UNDER_VALGRIND") != NULL;
+      gint64 deadline = g_get_monotonic_time () + (under_valgrind ? 60 : 10) * G_USEC_PER_SEC;
+
+      slow_unref.name = NULL;
+      while (count_children (FALSE) > 0 && g_get_monotonic_time () < deadline)
+        g_usleep (1000);
+      g_usleep ((under_valgrind ? 1000 : 100) * 1000);
+      /* A finalized context leaves its sources with none. */
+      slow_unref.context_survived = context != NULL && g_atomic_pointer_get (&source->context) == context;
+    }
+
+  real_unref (source);
+}
+
+static void
+test_process_pool_stop_keeps_the_context_alive (void)
+{
+  g_autoptr(AioProcessPool) pool = new_pool (1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) pid = call_sync (pool, "sleep_then_pid", g_variant_new_uint32 (0), &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (pid);
+  slow_unref.thread = g_thread_self ();
+  slow_unref.name = "[aioext] process pool request";
+  slow_unref.context_survived = FALSE;
+  aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);
+  g_assert_null (slow_unref.name);
+  g_assert_true (slow_unref.context_survived);
+  g_assert_cmpuint (count_children (FALSE), ==, 0);
+}
+
 typedef struct
 {
   AioProcessPool *pool;
@@ -832,6 +893,7 @@ main (int   argc,
   g_test_add_func ("/process-pool/queue/is-fifo", test_process_pool_queue_is_fifo);
   g_test_add_func ("/process-pool/lifecycle/shutdown-waits-for-every-call", test_process_pool_shutdown_waits_for_every_call);
   g_test_add_func ("/process-pool/call/serves-every-context", test_process_pool_serves_every_context);
+  g_test_add_func ("/process-pool/lifecycle/stop-keeps-the-context-alive", test_process_pool_stop_keeps_the_context_alive);
   g_test_add_func ("/process-pool/default/is-sized-to-the-cpu-cores", test_process_pool_default_is_sized_to_the_cpu_cores);
 
   return g_test_run ();
