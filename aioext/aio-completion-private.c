@@ -237,6 +237,7 @@ aio_completion_queue_push (AioCompletionQueue *queue,
                            AioCompletion      *completion,
                            AioCompletionFunc   func)
 {
+  GMainContext *context = NULL;
   AioCompletion *head;
 
   completion->func = func;
@@ -244,6 +245,13 @@ aio_completion_queue_push (AioCompletionQueue *queue,
     {
       head = g_atomic_pointer_get (&queue->head);
       completion->next = head;
+      /* Once pushed, the completion may run at once in a context that
+       * another thread is running, drop the last user, and let that
+       * thread free the context and its queue before the wake-up below:
+       * the push that will wake holds the context first, while the
+       * pending completion still keeps it alive. */
+      if (head == NULL && context == NULL)
+        context = g_main_context_ref (queue->context);
     }
   while (!g_atomic_pointer_compare_and_exchange (&queue->head, head, completion));
 
@@ -252,5 +260,7 @@ aio_completion_queue_push (AioCompletionQueue *queue,
    * no lock, unlike making the source ready, which would have every
    * worker contend for the context's lock with the loop itself. */
   if (head == NULL)
-    g_main_context_wakeup (queue->context);
+    g_main_context_wakeup (context);
+  if (context != NULL)
+    g_main_context_unref (context);
 }

@@ -656,14 +656,14 @@ aio_job_notify_state (AioJob *self)
 /* Ends a wait with the job's outcome. Its cancel source holds a reference
  * on the task and the task holds the source: it must go now, or the two
  * would keep each other, and the source stay attached to the waiter's
- * context, for ever. */
+ * context, for ever. It goes while the caller holds the task, and so the
+ * waiter's context: left to the task's finalization, which drops the
+ * context first, it could be dropped on this thread while the waiter's
+ * thread frees that context. */
 static void
 aio_job_return_wait (GTask *task)
 {
-  GSource *cancel_source = g_task_get_task_data (task);
-
-  if (cancel_source != NULL)
-    g_source_destroy (cancel_source);
+  g_task_set_task_data (task, NULL, NULL);
   g_task_return_boolean (task, TRUE);
 }
 

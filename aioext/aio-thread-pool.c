@@ -166,6 +166,7 @@ typedef struct
   ThreadCall    *call;
   GCancellable  *cancellable;
   gulong         handler_id;
+  int            arrivals_left;  /* atomic: see call_cancellation_arrive() */
 } CallCancellation;
 
 struct _ThreadCall
@@ -406,6 +407,7 @@ thread_call_new (AioThreadPool       *pool,
       call->cancellation = g_new0 (CallCancellation, 1);
       call->cancellation->call = call;
       call->cancellation->cancellable = g_object_ref (cancellable);
+      call->cancellation->arrivals_left = 2;
     }
 
   return call;
@@ -458,6 +460,19 @@ thread_call_return_error (ThreadCall *call,
   aio_completion_queue_push (call->queue, &call->completion, thread_call_complete);
 }
 
+/* The handler of a cancellation can run before g_cancellable_connect() has
+ * returned its id to aio_thread_pool_submit(): on another thread, or at
+ * once when the cancellable was already cancelled. The completion frees the
+ * cancellation, id included, in the caller's context, which another thread
+ * may be running, so it is pushed by whichever arrives second: the handler
+ * that cancelled the waiting call, or the submitter once the id is stored. */
+static void
+call_cancellation_arrive (CallCancellation *cancellation)
+{
+  if (g_atomic_int_dec_and_test (&cancellation->arrivals_left))
+    aio_completion_queue_push (cancellation->call->queue, &cancellation->completion, call_cancellation_complete);
+}
+
 static void
 thread_call_on_cancelled (GCancellable *cancellable,
                           gpointer      user_data)
@@ -478,7 +493,7 @@ thread_call_on_cancelled (GCancellable *cancellable,
   aio_executor_pool_add_queued ((AioExecutorPool *) call->pool, -1);
   g_cancellable_set_error_if_cancelled (cancellable, &error);
   call->error = error;
-  aio_completion_queue_push (call->queue, &call->cancellation->completion, call_cancellation_complete);
+  call_cancellation_arrive (call->cancellation);
 }
 
 /* On the worker thread. */
@@ -664,10 +679,13 @@ executor_start_loop (Executor *executor)
 /* Queues @call, @queued being the pool's count of waiting calls with it,
  * and starts a loop when none runs or the waiting calls outnumber the loops
  * free to take them. */
+/* Once pushed, @call may be run, completed and freed at any moment: only
+ * @pool, which the caller holds, may be read after that. */
 static void
-executor_push (Executor   *executor,
-               ThreadCall *call,
-               int         queued)
+executor_push (Executor        *executor,
+               AioExecutorPool *pool,
+               ThreadCall      *call,
+               int              queued)
 {
   ThreadCall *head;
   int loops;
@@ -682,7 +700,7 @@ executor_push (Executor   *executor,
   /* The running count is read only when the others do not decide. */
   loops = g_atomic_int_get (&executor->loops);
   if ((loops == 0 || queued > loops ||
-       queued > loops - (int) aio_executor_pool_get_running ((AioExecutorPool *) call->pool)) &&
+       queued > loops - (int) aio_executor_pool_get_running (pool)) &&
       executor_claim_loop (executor))
     executor_start_loop (executor);
 }
@@ -835,10 +853,15 @@ aio_thread_pool_submit (AioThreadPool  *self,
   executor = self->executor;
   queued = aio_executor_pool_add_queued (pool, 1);
   if (call->cancellation != NULL)
-    call->cancellation->handler_id = g_cancellable_connect (call->cancellation->cancellable,
-                                                            G_CALLBACK (thread_call_on_cancelled),
-                                                            call, NULL);
-  executor_push (executor, call, queued);
+    {
+      CallCancellation *cancellation = call->cancellation;
+
+      cancellation->handler_id = g_cancellable_connect (cancellation->cancellable,
+                                                        G_CALLBACK (thread_call_on_cancelled),
+                                                        call, NULL);
+      call_cancellation_arrive (cancellation);
+    }
+  executor_push (executor, pool, call, queued);
   aio_executor_pool_unlock (pool);
 
   return TRUE;

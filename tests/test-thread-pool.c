@@ -3,6 +3,10 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#define _GNU_SOURCE   /* RTLD_NEXT */
+
+#include <dlfcn.h>
+
 #include <aioext.h>
 
 /* A gate that blocking test functions wait on, and counters of what ran. */
@@ -947,6 +951,175 @@ test_result_weak_refs_and_data_are_released (void)
   g_assert_cmpint (watcher.data_seen, ==, 0);
 }
 
+/* Interleavings that the scheduler produces rarely, played on purpose:
+ * this program exports its own g_main_context_wakeup() and
+ * g_cancellable_connect(), which hold up one chosen caller at the point
+ * where another thread may overtake it. */
+
+static gint64
+hold_up_deadline (guint seconds)
+{
+  guint factor = g_getenv ("AIO_TEST_UNDER_VALGRIND") != NULL ? 10 : 1;
+
+  return g_get_monotonic_time () + seconds * factor * G_USEC_PER_SEC;
+}
+
+/* A worker wakes the caller's context just after it pushed the call's
+ * completion. The caller's thread, already awake, may meanwhile complete
+ * the call, drop its context and free it: the wake-up must not find it
+ * gone. Whether the context lives is read from a source attached to it,
+ * since a finalized context leaves its sources with none. */
+static struct
+{
+  GMainContext *context;        /* the context whose first wake-up is held up */
+  GSource      *sentinel;       /* attached to it */
+  int           caller_is_done; /* atomic: the caller dropped the context */
+  int           is_over;        /* atomic */
+  gboolean      context_survived;
+} slow_wakeup;
+
+void
+g_main_context_wakeup (GMainContext *context)
+{
+  static void (*real_wakeup) (GMainContext *context);
+
+  if (real_wakeup == NULL)
+    real_wakeup = (void (*) (GMainContext *)) dlsym (RTLD_NEXT, "g_main_context_wakeup");
+
+  if (context != NULL && g_atomic_pointer_compare_and_exchange (&slow_wakeup.context, context, NULL))
+    {
+      gint64 deadline = hold_up_deadline (5);
+
+      while (!g_atomic_int_get (&slow_wakeup.caller_is_done) && g_get_monotonic_time () < deadline)
+        g_usleep (1000);
+      slow_wakeup.context_survived = g_atomic_pointer_get (&slow_wakeup.sentinel->context) == context;
+      g_atomic_int_set (&slow_wakeup.is_over, TRUE);
+      if (!slow_wakeup.context_survived)
+        return;
+    }
+
+  real_wakeup (context);
+}
+
+static void
+test_completion_wakeup_keeps_the_context_alive (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (1);
+  GMainContext *context = g_main_context_new ();
+  gint64 deadline;
+  Outcomes outcomes;
+
+  outcomes_init (&outcomes);
+  slow_wakeup.sentinel = g_timeout_source_new_seconds (3600);
+  g_source_attach (slow_wakeup.sentinel, context);
+  g_atomic_pointer_set (&slow_wakeup.context, context);
+
+  g_main_context_push_thread_default (context);
+  aio_thread_pool_run_async (pool, return_forty_two, NULL, NULL, NULL, note_outcome, &outcomes);
+  /* Awake throughout: the completion is seen without the wake-up. */
+  while (outcomes.completed < 1)
+    g_main_context_iteration (context, FALSE);
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+  g_atomic_int_set (&slow_wakeup.caller_is_done, TRUE);
+
+  deadline = hold_up_deadline (10);
+  while (!g_atomic_int_get (&slow_wakeup.is_over) && g_get_monotonic_time () < deadline)
+    g_usleep (1000);
+  g_assert_true (g_atomic_int_get (&slow_wakeup.is_over));
+  g_assert_true (slow_wakeup.context_survived);
+  g_assert_cmpint (outcomes.succeeded, ==, 1);
+  g_clear_pointer (&slow_wakeup.sentinel, g_source_unref);
+  outcomes_clear (&outcomes);
+}
+
+/* A call submitted with a cancellable connects its handler, which can run
+ * (cancelled on another thread, here on the submitter's own) before
+ * g_cancellable_connect() has returned the handler's id. If the cancelled
+ * call were handed back then, a thread running the caller's context could
+ * free it, id slot included, before the submitter stored the id. */
+static struct
+{
+  GCancellable *cancellable;    /* cancelled inside its next connect */
+  int          *completed;      /* the callbacks that ran */
+  gboolean      completed_before_connect_returned;
+} slow_connect;
+
+gulong
+g_cancellable_connect (GCancellable   *cancellable,
+                       GCallback       callback,
+                       gpointer        data,
+                       GDestroyNotify  data_destroy_func)
+{
+  static gulong (*real_connect) (GCancellable *, GCallback, gpointer, GDestroyNotify);
+  gulong id;
+
+  if (real_connect == NULL)
+    real_connect = (gulong (*) (GCancellable *, GCallback, gpointer, GDestroyNotify))
+      dlsym (RTLD_NEXT, "g_cancellable_connect");
+
+  id = real_connect (cancellable, callback, data, data_destroy_func);
+  if (cancellable != NULL && g_atomic_pointer_compare_and_exchange (&slow_connect.cancellable, cancellable, NULL))
+    {
+      gint64 deadline = g_get_monotonic_time () + G_USEC_PER_SEC / 5;
+
+      g_cancellable_cancel (cancellable);
+      while (g_atomic_int_get (slow_connect.completed) == 0 && g_get_monotonic_time () < deadline)
+        g_usleep (1000);
+      slow_connect.completed_before_connect_returned = g_atomic_int_get (slow_connect.completed) > 0;
+    }
+
+  return id;
+}
+
+typedef struct
+{
+  AioThreadPool *pool;
+  GCancellable  *cancellable;
+  Call          *call;
+  Outcomes      *outcomes;
+} Submission;
+
+/* From a thread with no context of its own: the call completes in the
+ * default context, which the test's main thread runs. */
+static gpointer
+submit_from_plain_thread (gpointer user_data)
+{
+  Submission *submission = user_data;
+
+  aio_thread_pool_run_async (submission->pool, wait_at_gate, submission->call, call_free,
+                             submission->cancellable, note_outcome, submission->outcomes);
+
+  return NULL;
+}
+
+static void
+test_cancel_during_connect_hands_back_after_it (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (1);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  Gate *gate = gate_new ();
+  Outcomes outcomes;
+  int frees = 0;
+  Submission submission = { pool, cancellable, call_new (gate, 0, &frees), &outcomes };
+  GThread *submitter;
+
+  outcomes_init (&outcomes);
+  slow_connect.completed = &outcomes.completed;
+  g_atomic_pointer_set (&slow_connect.cancellable, cancellable);
+  submitter = g_thread_new ("submitter", submit_from_plain_thread, &submission);
+  iterate_until (&outcomes.completed, 1);
+  g_thread_join (submitter);
+
+  g_assert_null (slow_connect.cancellable);
+  g_assert_false (slow_connect.completed_before_connect_returned);
+  g_assert_error (outcomes.last_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (gate->runs, ==, 0);
+  g_assert_cmpint (frees, ==, 1);
+  outcomes_clear (&outcomes);
+  gate_free (gate);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -980,6 +1153,10 @@ main (int   argc,
                    test_run_owner_thread_gets_callbacks_and_frees_data);
   g_test_add_func ("/thread-pool/result/kept-after-callback-stays-valid", test_result_kept_after_callback_stays_valid);
   g_test_add_func ("/thread-pool/result/weak-refs-and-data-are-released", test_result_weak_refs_and_data_are_released);
+  g_test_add_func ("/thread-pool/race/completion-wakeup-keeps-the-context-alive",
+                   test_completion_wakeup_keeps_the_context_alive);
+  g_test_add_func ("/thread-pool/race/cancel-during-connect-hands-back-after-it",
+                   test_cancel_during_connect_hands_back_after_it);
 
   return g_test_run ();
 }
