@@ -454,6 +454,17 @@ cancel_later (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Cancels once job 0 has finished and job 3 has taken its place: three
+ * jobs are running then, whatever the machine's load. */
+static void
+cancel_once_four_started (GObject    *object,
+                          GParamSpec *pspec,
+                          gpointer    user_data)
+{
+  if (aio_collector_get_started (AIO_COLLECTOR (object)) == 4)
+    g_cancellable_cancel (user_data);
+}
+
 static void
 test_cancel_collect_cancels_every_job (void)
 {
@@ -470,7 +481,7 @@ test_cancel_collect_cancels_every_job (void)
   collector = aio_collector_new_for_jobs (input, G_N_ELEMENTS (input), 3, 0,
                                           AIO_COLLECTOR_POLICY_SETTLE_ALL, &error);
 
-  g_timeout_add (50, cancel_later, cancellable);
+  g_signal_connect (collector, "notify::started", G_CALLBACK (cancel_once_four_started), cancellable);
   jobs = collect_now (collector, cancellable, &error);
   g_assert_null (jobs);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);

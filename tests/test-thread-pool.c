@@ -1029,6 +1029,13 @@ test_completion_wakeup_keeps_the_context_alive (void)
   g_assert_true (g_atomic_int_get (&slow_wakeup.is_over));
   g_assert_true (slow_wakeup.context_survived);
   g_assert_cmpint (outcomes.succeeded, ==, 1);
+
+  /* The worker drops the context last, after the wake-up: only once it
+   * has been finalized may this thread drop the source, which would
+   * otherwise lock a context going away under it. It must not leak. */
+  while (g_atomic_pointer_get (&slow_wakeup.sentinel->context) != NULL && g_get_monotonic_time () < deadline)
+    g_usleep (1000);
+  g_assert_null (g_atomic_pointer_get (&slow_wakeup.sentinel->context));
   g_clear_pointer (&slow_wakeup.sentinel, g_source_unref);
   outcomes_clear (&outcomes);
 }
