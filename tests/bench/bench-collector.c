@@ -7,41 +7,14 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-#include <aioext.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "bench-common.h"
 
 #define N_ITEMS  1000000
 #define WORKERS  1024
 #define ROUNDS   5
-
-static int
-compare_doubles (const void *a,
-                 const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
-static double
-median (double *values,
-        guint   n)
-{
-  qsort (values, n, sizeof (double), compare_doubles);
-  return values[n / 2];
-}
-
-static void
-report (const char *name,
-        double      value,
-        const char *unit,
-        double      baseline)
-{
-  printf ("BENCH %s %.3f %s baseline=%.3f ratio=%.3f\n", name, value, unit, baseline, value / baseline);
-  fflush (stdout);
-}
 
 /* Memory figures from /proc: VmHWM is the peak, VmRSS the current size. */
 static double
@@ -103,15 +76,7 @@ time_raw_gtasks (void)
   while (run.completed < N_ITEMS)
     g_main_context_iteration (NULL, TRUE);
 
-  return (g_get_monotonic_time () - begin) * 1000.0 / N_ITEMS;
-}
-
-static void
-return_now (AioJob       *job,
-            GCancellable *cancellable,
-            gpointer      user_data)
-{
-  aio_job_return_value (job, NULL);
+  return bench_ns_per_item (begin, N_ITEMS);
 }
 
 static void
@@ -131,32 +96,39 @@ wait_for (GAsyncResult **result)
   return *result;
 }
 
+/* Collects all N_ITEMS of @collector: nanoseconds per item since @begin. */
+static double
+collect_all_ns (AioCollector *collector,
+                gint64        begin)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GPtrArray) results = NULL;
+  double per_item;
+
+  aio_collector_collect_async (collector, NULL, store_result, &result);
+  results = aio_collector_collect_finish (collector, wait_for (&result), NULL);
+  per_item = bench_ns_per_item (begin, N_ITEMS);
+  g_assert (results->len == N_ITEMS);
+
+  return per_item;
+}
+
 /* Collector: N_ITEMS jobs made beforehand (not timed), then collected. */
 static double
 time_collect_list (void)
 {
   AioJob **jobs = g_new (AioJob *, N_ITEMS);
   g_autoptr(AioCollector) collector = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GPtrArray) results = NULL;
-  gint64 begin;
-  double per_item;
 
   for (guint i = 0; i < N_ITEMS; i++)
-    jobs[i] = aio_job_new (return_now, NULL, NULL);
+    jobs[i] = aio_job_new (bench_return_now, NULL, NULL);
   collector = aio_collector_new_for_jobs (jobs, N_ITEMS, WORKERS, 0,
                                           AIO_COLLECTOR_POLICY_FAIL_FAST, NULL);
   for (guint i = 0; i < N_ITEMS; i++)
     g_object_unref (jobs[i]);
   g_free (jobs);
 
-  begin = g_get_monotonic_time ();
-  aio_collector_collect_async (collector, NULL, store_result, &result);
-  results = aio_collector_collect_finish (collector, wait_for (&result), NULL);
-  per_item = (g_get_monotonic_time () - begin) * 1000.0 / N_ITEMS;
-  g_assert (results->len == N_ITEMS);
-
-  return per_item;
+  return collect_all_ns (collector, g_get_monotonic_time ());
 }
 
 typedef struct
@@ -175,7 +147,7 @@ produce (gpointer   user_data,
     return NULL;
   producer->produced++;
 
-  return aio_job_new (return_now, NULL, NULL);
+  return aio_job_new (bench_return_now, NULL, NULL);
 }
 
 /* Collector over a producer: making each job is part of the figure. */
@@ -183,20 +155,12 @@ static double
 time_collect_producer (void)
 {
   Producer producer = { .limit = N_ITEMS };
-  g_autoptr(AioCollector) collector = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GPtrArray) results = NULL;
   gint64 begin = g_get_monotonic_time ();
-  double per_item;
+  g_autoptr(AioCollector) collector =
+    aio_collector_new_for_producer (WORKERS, 0, AIO_COLLECTOR_POLICY_FAIL_FAST,
+                                    produce, &producer, NULL, NULL);
 
-  collector = aio_collector_new_for_producer (WORKERS, 0, AIO_COLLECTOR_POLICY_FAIL_FAST,
-                                              produce, &producer, NULL, NULL);
-  aio_collector_collect_async (collector, NULL, store_result, &result);
-  results = aio_collector_collect_finish (collector, wait_for (&result), NULL);
-  per_item = (g_get_monotonic_time () - begin) * 1000.0 / N_ITEMS;
-  g_assert (results->len == N_ITEMS);
-
-  return per_item;
+  return collect_all_ns (collector, begin);
 }
 
 /* A consumer slower than the workers: it takes the next item only after one
@@ -272,7 +236,7 @@ bench_bounded_stream_memory (void)
   g_clear_pointer (&results, g_ptr_array_unref);
   g_object_unref (collector);
 
-  report ("collector-next-1M-bounded-peak-rss-growth", peak_growth, "MB", unbounded_growth);
+  bench_report ("collector-next-1M-bounded-peak-rss-growth", peak_growth, "MB", unbounded_growth, 3);
 }
 
 /* The seed's test: item 0 takes 0.4 s, the others 0.1 s, item 3 fails. */
@@ -351,14 +315,15 @@ main (int   argc,
       list[i] = time_collect_list ();
       produced[i] = time_collect_producer ();
     }
-  gtask_median = median (gtask, ROUNDS);
-  report ("collector-collect-1M-immediate-jobs-per-item", median (list, ROUNDS), "ns", gtask_median);
-  report ("collector-collect-1M-produced-jobs-per-item-with-job-creation",
-          median (produced, ROUNDS), "ns", gtask_median);
+  gtask_median = bench_median (gtask, ROUNDS);
+  bench_report ("collector-collect-1M-immediate-jobs-per-item",
+                bench_median (list, ROUNDS), "ns", gtask_median, 3);
+  bench_report ("collector-collect-1M-produced-jobs-per-item-with-job-creation",
+                bench_median (produced, ROUNDS), "ns", gtask_median, 3);
 
   for (guint i = 0; i < ROUNDS; i++)
     seed[i] = time_seed_test ();
-  report ("collector-seed-timing-total", median (seed, ROUNDS) * 1000.0, "ms", 400.0);
+  bench_report ("collector-seed-timing-total", bench_median (seed, ROUNDS) * 1000.0, "ms", 400.0, 3);
 
   return EXIT_SUCCESS;
 }

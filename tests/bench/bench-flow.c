@@ -30,19 +30,10 @@
 # include <malloc.h>
 #endif
 
-#include <aioext.h>
+#include "bench-common.h"
 
 #define ROUNDS 7
 #define WINDOW 64
-
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
 
 typedef double (*MeasureFunc) (guint steps);
 
@@ -54,9 +45,8 @@ median (MeasureFunc measure,
 
   for (guint i = 0; i < ROUNDS; i++)
     samples[i] = measure (steps);
-  qsort (samples, ROUNDS, sizeof samples[0], compare_doubles);
 
-  return samples[ROUNDS / 2];
+  return bench_median (samples, ROUNDS);
 }
 
 /* `bench-flow WORD` runs only the figures whose name contains WORD. */
@@ -77,8 +67,7 @@ report (const char  *name,
   baseline_value = median (baseline, steps);
   measured_value = median (measured, steps);
 
-  g_print ("BENCH %s %.1f %s baseline=%.1f ratio=%.2f\n",
-           name, measured_value, unit, baseline_value, measured_value / baseline_value);
+  bench_report (name, measured_value, unit, baseline_value, 1);
 }
 
 /* try_acquire + release */
@@ -124,7 +113,7 @@ measure_counter_pairs (guint steps)
       counter_release (&counter);
     }
 
-  return (g_get_monotonic_time () - begin) * 1000.0 / steps;
+  return bench_ns_per_item (begin, steps);
 }
 
 static double
@@ -132,6 +121,7 @@ measure_semaphore_pairs (guint steps)
 {
   g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (1);
   gint64 begin = g_get_monotonic_time ();
+  double ns;
 
   for (guint i = 0; i < steps; i++)
     {
@@ -140,12 +130,12 @@ measure_semaphore_pairs (guint steps)
       aio_semaphore_release (semaphore, 1, NULL);
     }
 
-  begin = g_get_monotonic_time () - begin;
+  ns = bench_ns_per_item (begin, steps);
   /* Emits the pending notify, which holds a reference. */
   while (g_main_context_iteration (NULL, FALSE))
     ;
 
-  return begin * 1000.0 / steps;
+  return ns;
 }
 
 /* acquire_async + release vs raw GTask */
@@ -155,28 +145,6 @@ typedef struct
   guint         remaining;
   AioSemaphore *semaphore;
 } Chain;
-
-static void task_step (GObject *source_object, GAsyncResult *result, gpointer user_data);
-
-static void
-start_task (Chain *chain)
-{
-  g_autoptr(GTask) task = g_task_new (NULL, NULL, task_step, chain);
-
-  g_task_return_boolean (task, TRUE);
-}
-
-static void
-task_step (GObject      *source_object,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  Chain *chain = user_data;
-
-  g_task_propagate_boolean (G_TASK (result), NULL);
-  if (--chain->remaining > 0)
-    start_task (chain);
-}
 
 static void
 acquire_step (GObject      *source_object,
@@ -201,11 +169,11 @@ run_chain (Chain *chain,
   if (chain->semaphore != NULL)
     aio_semaphore_acquire_async (chain->semaphore, 1, NULL, acquire_step, chain);
   else
-    start_task (chain);
+    bench_task_start (&chain->remaining);
   while (chain->remaining > 0)
     g_main_context_iteration (NULL, TRUE);
 
-  return (g_get_monotonic_time () - begin) * 1000.0 / steps;
+  return bench_ns_per_item (begin, steps);
 }
 
 static double
@@ -231,14 +199,6 @@ measure_acquire_chain (guint steps)
 
 /* 100,000 jobs, 64 at a time */
 
-static void
-return_now (AioJob       *job,
-            GCancellable *cancellable,
-            gpointer      user_data)
-{
-  aio_job_return_value (job, NULL);
-}
-
 typedef struct
 {
   AioJob **jobs;
@@ -255,7 +215,7 @@ make_jobs (guint n_jobs)
   AioJob **jobs = g_new (AioJob *, n_jobs);
 
   for (guint i = 0; i < n_jobs; i++)
-    jobs[i] = aio_job_new (return_now, NULL, NULL);
+    jobs[i] = aio_job_new (bench_return_now, NULL, NULL);
 
   return jobs;
 }
@@ -395,7 +355,7 @@ static void
 bench_waiter_memory (guint waiters)
 {
   g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (0);
-  g_autoptr(AioJob) job = aio_job_new (return_now, NULL, NULL);
+  g_autoptr(AioJob) job = aio_job_new (bench_return_now, NULL, NULL);
   GTask **tasks = g_new (GTask *, waiters);
   struct mallinfo2 before, after;
   double task_bytes, waiter_bytes;
@@ -412,8 +372,7 @@ bench_waiter_memory (guint waiters)
   after = mallinfo2 ();
   waiter_bytes = (double) (after.uordblks - before.uordblks) / waiters;
 
-  g_print ("BENCH semaphore-queued-run-job-waiter-bytes %.0f B baseline=%.0f ratio=%.2f\n",
-           waiter_bytes, task_bytes, waiter_bytes / task_bytes);
+  bench_report ("semaphore-queued-run-job-waiter-bytes", waiter_bytes, "B", task_bytes, 0);
 
   aio_semaphore_close (semaphore);
   while (g_main_context_iteration (NULL, FALSE))
@@ -524,7 +483,7 @@ bench_rate_limiter (const char *name,
         }
       lateness[measured++] = (starts.starts[i] - ideal) / 1000.0;
     }
-  qsort (lateness, measured, sizeof lateness[0], compare_doubles);
+  qsort (lateness, measured, sizeof lateness[0], bench_compare_doubles);
   p99 = lateness[measured * 99 / 100];
 
   g_print ("BENCH %s-early-starts %u calls baseline=0 ratio=%s\n",

@@ -11,7 +11,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-#include <aioext.h>
+#include "bench-common.h"
 
 #define ROUNDS 7
 
@@ -43,42 +43,12 @@ yield_step (GObject      *source_object,
     aio_yield_async (NULL, yield_step, chain);
 }
 
-static void task_step (GObject *source_object, GAsyncResult *result, gpointer user_data);
-
-static void
-start_task (Chain *chain)
-{
-  g_autoptr(GTask) task = g_task_new (NULL, NULL, task_step, chain);
-
-  g_task_return_boolean (task, TRUE);
-}
-
-static void
-task_step (GObject      *source_object,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  Chain *chain = user_data;
-
-  g_task_propagate_boolean (G_TASK (result), NULL);
-  if (--chain->remaining > 0)
-    start_task (chain);
-}
-
 static void job_step (GObject *source_object, GAsyncResult *result, gpointer user_data);
-
-static void
-return_now (AioJob       *job,
-            GCancellable *cancellable,
-            gpointer      user_data)
-{
-  aio_job_return_value (job, NULL);
-}
 
 static void
 start_job (Chain *chain)
 {
-  g_autoptr(AioJob) job = aio_job_new (return_now, NULL, NULL);
+  g_autoptr(AioJob) job = aio_job_new (bench_return_now, NULL, NULL);
 
   aio_job_run_async (job, NULL, job_step, chain);
 }
@@ -104,6 +74,12 @@ start_idle (Chain *chain)
 }
 
 static void
+start_task (Chain *chain)
+{
+  bench_task_start (&chain->remaining);
+}
+
+static void
 start_yield (Chain *chain)
 {
   aio_yield_async (NULL, yield_step, chain);
@@ -121,16 +97,7 @@ time_chain (StartFunc start,
   while (chain.remaining > 0)
     g_main_context_iteration (NULL, TRUE);
 
-  return (g_get_monotonic_time () - begin) * 1000.0 / steps;
-}
-
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
+  return bench_ns_per_item (begin, steps);
 }
 
 static double
@@ -141,9 +108,8 @@ median_ns (StartFunc start,
 
   for (guint i = 0; i < ROUNDS; i++)
     samples[i] = time_chain (start, steps);
-  qsort (samples, ROUNDS, sizeof samples[0], compare_doubles);
 
-  return samples[ROUNDS / 2];
+  return bench_median (samples, ROUNDS);
 }
 
 static void
@@ -155,8 +121,7 @@ report (const char *name,
   double baseline_ns = median_ns (baseline, steps);
   double measured_ns = median_ns (measured, steps);
 
-  g_print ("BENCH %s %.1f ns baseline=%.1f ratio=%.2f\n",
-           name, measured_ns, baseline_ns, measured_ns / baseline_ns);
+  bench_report (name, measured_ns, "ns", baseline_ns, 1);
 }
 
 int

@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <aioext.h>
+#include "bench-common.h"
 
 #define ROUNDS 5
 
@@ -48,22 +48,6 @@ static GVariant *
 echo (GVariant *arguments, GCancellable *cancellable, gpointer user_data, GError **error)
 {
   return g_variant_ref (arguments);
-}
-
-static int
-compare_doubles (gconstpointer a, gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
-static double
-median (double *samples, guint n)
-{
-  qsort (samples, n, sizeof *samples, compare_doubles);
-
-  return samples[n / 2];
 }
 
 typedef struct
@@ -146,12 +130,6 @@ time_pipe_round_trips (guint n, gsize size)
 }
 
 static void
-report (const char *name, double value, const char *unit, double baseline)
-{
-  g_print ("BENCH %s %.2f %s baseline=%.2f ratio=%.2f\n", name, value, unit, baseline, value / baseline);
-}
-
-static void
 bench_round_trip (AioProcessPool *pool)
 {
   double pool_us[ROUNDS], pipe_us[ROUNDS];
@@ -163,8 +141,8 @@ bench_round_trip (AioProcessPool *pool)
       pipe_us[i] = time_pipe_round_trips (n, 1);
       pool_us[i] = time_calls (pool, "noop", g_variant_new_boolean (TRUE), n, 1) / n;
     }
-  report ("process-call-round-trip-vs-pipe-ping-pong", median (pool_us, ROUNDS), "us",
-          median (pipe_us, ROUNDS));
+  bench_report ("process-call-round-trip-vs-pipe-ping-pong",
+                bench_median (pool_us, ROUNDS), "us", bench_median (pipe_us, ROUNDS), 2);
 }
 
 static void
@@ -202,8 +180,8 @@ bench_throughput (AioProcessPool *pool)
       pool_mbs[i] = 2.0 * size / pool_us;
       pipe_mbs[i] = 2.0 * size / time_pipe_round_trips (n, size);
     }
-  report ("process-call-1MiB-each-way-throughput-vs-pipe", median (pool_mbs, ROUNDS), "MB/s",
-          median (pipe_mbs, ROUNDS));
+  bench_report ("process-call-1MiB-each-way-throughput-vs-pipe",
+                bench_median (pool_mbs, ROUNDS), "MB/s", bench_median (pipe_mbs, ROUNDS), 2);
 }
 
 static void
@@ -226,8 +204,9 @@ bench_worker_start (void)
       g_subprocess_wait (process, NULL, NULL);
       spawn_ms[i] = (g_get_monotonic_time () - start) / 1000.0;
     }
-  report ("process-worker-start-until-ready-vs-spawn-true", median (start_ms, G_N_ELEMENTS (start_ms)), "ms",
-          median (spawn_ms, G_N_ELEMENTS (spawn_ms)));
+  bench_report ("process-worker-start-until-ready-vs-spawn-true",
+                bench_median (start_ms, G_N_ELEMENTS (start_ms)), "ms",
+                bench_median (spawn_ms, G_N_ELEMENTS (spawn_ms)), 2);
 }
 
 int

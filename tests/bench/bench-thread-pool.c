@@ -21,39 +21,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <aioext.h>
+#include "bench-common.h"
 
 #define RUNS             5
 #define THROUGHPUT_CALLS 100000
 #define LATENCY_CALLS    5000
 #define QUEUED_CALLS     1000000
-
-static int
-compare_doubles (const void *a,
-                 const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
-static double
-median (double *values,
-        int     count)
-{
-  qsort (values, count, sizeof (double), compare_doubles);
-  return values[count / 2];
-}
-
-static void
-report (const char *name,
-        double      value,
-        const char *unit,
-        double      baseline)
-{
-  printf ("BENCH %s %.1f %s baseline=%.1f ratio=%.3f\n", name, value, unit, baseline, value / baseline);
-  fflush (stdout);
-}
 
 /* Throughput. */
 
@@ -88,7 +61,7 @@ aio_throughput_ns (AioThreadPool *pool)
   while (done < THROUGHPUT_CALLS)
     g_main_context_iteration (NULL, TRUE);
 
-  return (g_get_monotonic_time () - start) * 1000.0 / THROUGHPUT_CALLS;
+  return bench_ns_per_item (start, THROUGHPUT_CALLS);
 }
 
 static void
@@ -125,21 +98,33 @@ gtask_throughput_ns (void)
   while (done < THROUGHPUT_CALLS)
     g_main_context_iteration (NULL, TRUE);
 
-  return (g_get_monotonic_time () - start) * 1000.0 / THROUGHPUT_CALLS;
+  return bench_ns_per_item (start, THROUGHPUT_CALLS);
+}
+
+/* The pool's figure and its baseline run in turns, so that both see the
+ * same moments of a shared machine. */
+static void
+report_in_turns (const char     *name,
+                 AioThreadPool  *pool,
+                 double        (*ours_ns) (AioThreadPool *pool),
+                 double        (*theirs_ns) (void))
+{
+  double ours[RUNS], theirs[RUNS];
+
+  for (int run = 0; run < RUNS; run++)
+    {
+      ours[run] = ours_ns (pool);
+      theirs[run] = theirs_ns ();
+    }
+  bench_report (name, bench_median (ours, RUNS), "ns", bench_median (theirs, RUNS), 1);
 }
 
 static void
 bench_throughput (void)
 {
   g_autoptr(AioThreadPool) pool = aio_thread_pool_new (0);
-  double ours[RUNS], theirs[RUNS];
 
-  for (int run = 0; run < RUNS; run++)
-    {
-      ours[run] = aio_throughput_ns (pool);
-      theirs[run] = gtask_throughput_ns ();
-    }
-  report ("thread-pool-100k-calls-per-call", median (ours, RUNS), "ns", median (theirs, RUNS));
+  report_in_turns ("thread-pool-100k-calls-per-call", pool, aio_throughput_ns, gtask_throughput_ns);
 }
 
 /* Latency. */
@@ -158,7 +143,7 @@ aio_latency_ns (AioThreadPool *pool)
         g_main_context_iteration (NULL, TRUE);
     }
 
-  return (g_get_monotonic_time () - start) * 1000.0 / LATENCY_CALLS;
+  return bench_ns_per_item (start, LATENCY_CALLS);
 }
 
 typedef struct
@@ -209,7 +194,7 @@ ping_pong_ns (void)
       while (ping_pong.turn == 1)
         g_cond_wait (&ping_pong.cond, &ping_pong.mutex);
     }
-  elapsed = (g_get_monotonic_time () - start) * 1000.0 / LATENCY_CALLS;
+  elapsed = bench_ns_per_item (start, LATENCY_CALLS);
   ping_pong.turn = -1;
   g_cond_broadcast (&ping_pong.cond);
   g_mutex_unlock (&ping_pong.mutex);
@@ -225,15 +210,9 @@ static void
 bench_latency (void)
 {
   g_autoptr(AioThreadPool) pool = aio_thread_pool_new (0);
-  double ours[RUNS], theirs[RUNS];
 
   aio_latency_ns (pool);  /* warm: the first call starts the thread */
-  for (int run = 0; run < RUNS; run++)
-    {
-      ours[run] = aio_latency_ns (pool);
-      theirs[run] = ping_pong_ns ();
-    }
-  report ("thread-pool-one-call-latency", median (ours, RUNS), "ns", median (theirs, RUNS));
+  report_in_turns ("thread-pool-one-call-latency", pool, aio_latency_ns, ping_pong_ns);
 }
 
 /* Memory and threads. */
@@ -267,19 +246,6 @@ count_and_wait (GCancellable  *cancellable,
   return TRUE;
 }
 
-static long
-rss_bytes (void)
-{
-  long pages = 0, resident = 0;
-  FILE *statm = fopen ("/proc/self/statm", "r");
-
-  if (statm == NULL || fscanf (statm, "%ld %ld", &pages, &resident) != 2)
-    g_error ("cannot read /proc/self/statm");
-  fclose (statm);
-
-  return resident * sysconf (_SC_PAGESIZE);
-}
-
 static int
 thread_count (void)
 {
@@ -304,7 +270,7 @@ static double
 bare_queue_bytes_per_item (void)
 {
   GThreadPool *threads;
-  long before;
+  gint64 before;
   double bytes;
 
   g_mutex_init (&gate.mutex);
@@ -314,10 +280,10 @@ bare_queue_bytes_per_item (void)
   g_thread_pool_push (threads, GINT_TO_POINTER (1), NULL);
   while (g_thread_pool_unprocessed (threads) > 0)
     g_usleep (1000);
-  before = rss_bytes ();
+  before = bench_resident_bytes ();
   for (int i = 0; i < QUEUED_CALLS; i++)
     g_thread_pool_push (threads, GINT_TO_POINTER (1), NULL);
-  bytes = (double) (rss_bytes () - before) / QUEUED_CALLS;
+  bytes = (double) (bench_resident_bytes () - before) / QUEUED_CALLS;
 
   g_mutex_lock (&gate.mutex);
   gate.is_open = TRUE;
@@ -336,7 +302,7 @@ bench_memory (double bare_bytes)
   int threads_before = thread_count ();
   int peak_threads = 0;
   int done = 0;
-  long before;
+  gint64 before;
   double ours;
 
   g_mutex_init (&gate.mutex);
@@ -348,10 +314,10 @@ bench_memory (double bare_bytes)
   while ((guint) g_atomic_int_get (&gate.running) < max_workers)
     g_usleep (1000);
 
-  before = rss_bytes ();
+  before = bench_resident_bytes ();
   for (int i = 0; i < QUEUED_CALLS; i++)
     aio_thread_pool_run_async (pool, count_and_wait, NULL, NULL, NULL, count_call, &done);
-  ours = (double) (rss_bytes () - before) / QUEUED_CALLS;
+  ours = (double) (bench_resident_bytes () - before) / QUEUED_CALLS;
   peak_threads = thread_count () - threads_before;
 
   g_mutex_lock (&gate.mutex);
@@ -364,7 +330,7 @@ bench_memory (double bare_bytes)
       peak_threads = MAX (peak_threads, thread_count () - threads_before);
     }
 
-  report ("thread-pool-1m-queued-bytes-per-call", ours, "bytes", bare_bytes);
+  bench_report ("thread-pool-1m-queued-bytes-per-call", ours, "bytes", bare_bytes, 1);
   printf ("BENCH thread-pool-1m-queued-peak-running %d threads baseline=%u ratio=%.3f\n",
           gate.peak_running, max_workers, (double) gate.peak_running / max_workers);
   printf ("BENCH thread-pool-1m-queued-new-threads %d threads baseline=%u ratio=%.3f\n",

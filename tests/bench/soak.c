@@ -25,11 +25,8 @@
  */
 
 #include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
 
-#include <aioext.h>
-
+#include "bench-common.h"
 #include "../workers/worker-functions.h"
 
 #define IN_FLIGHT 256
@@ -241,25 +238,12 @@ soak_fill (void)
     start_operation ();
 }
 
-static guint64
-resident_kib (void)
-{
-  g_autofree char *text = NULL;
-  unsigned long size, resident;
-
-  if (!g_file_get_contents ("/proc/self/statm", &text, NULL, NULL) ||
-      sscanf (text, "%lu %lu", &size, &resident) != 2)
-    g_error ("Cannot read /proc/self/statm");
-
-  return (guint64) resident * (guint64) sysconf (_SC_PAGESIZE) / 1024;
-}
-
 static gboolean
 take_sample (gpointer user_data)
 {
   Sample sample = {
     .seconds = (g_get_monotonic_time () - soak.start_time) / (double) G_USEC_PER_SEC,
-    .rss_kib = resident_kib (),
+    .rss_kib = (guint64) bench_resident_bytes () / 1024,
   };
 
   g_array_append_val (soak.samples, sample);
