@@ -45,7 +45,11 @@
  *
  * A call "starts" when its acquisition completes: aio_rate_limiter_acquire_async()
  * calls back, aio_rate_limiter_try_acquire() returns %TRUE, or
- * aio_rate_limiter_run_job_async() starts its job.
+ * aio_rate_limiter_run_job_async() starts its job. The limits hold for the
+ * start times the limiter stamps just before it hands each grant over; a
+ * thread that the system preempts between a stamp and the callback sees
+ * that start later, so on an overloaded machine two callbacks may run
+ * closer together than the limit although their grants never were.
  *
  * One limiter can be shared by callers in different threads and main
  * contexts (each callback runs in its caller's thread-default context) and

@@ -670,7 +670,7 @@ test_process_pool_shutdown_waits_for_every_call (void)
  * source is attached to is still alive. */
 static struct
 {
-  GThread    *thread;           /* the caller to hold up */
+  GThread    *thread;           /* atomic: the caller to hold up */
   const char *name;             /* the source to hold it up on */
   gboolean    context_survived;
 } slow_unref;
@@ -683,7 +683,7 @@ g_source_unref (GSource *source)
   if (real_unref == NULL)
     real_unref = (void (*) (GSource *)) dlsym (RTLD_NEXT, "g_source_unref");
 
-  if (slow_unref.thread == g_thread_self () && slow_unref.name != NULL &&
+  if (g_atomic_pointer_get (&slow_unref.thread) == g_thread_self () && slow_unref.name != NULL &&
       g_strcmp0 (g_source_get_name (source), slow_unref.name) == 0)
     {
       GMainContext *context = g_atomic_pointer_get (&source->context);
@@ -710,7 +710,7 @@ test_process_pool_stop_keeps_the_context_alive (void)
 
   g_assert_no_error (error);
   g_assert_nonnull (pid);
-  slow_unref.thread = g_thread_self ();
+  g_atomic_pointer_set (&slow_unref.thread, g_thread_self ());
   slow_unref.name = "[aioext] process pool request";
   slow_unref.context_survived = FALSE;
   aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);

@@ -272,6 +272,20 @@ g_source_attach (GSource      *source,
   return real (source, context);
 }
 
+/* A custom source made ready from another thread (aioext's cancel watch)
+ * is dispatched by GLib without any call TSan sees; its dispatch starts by
+ * clearing its ready time, so every change of the ready time orders what
+ * came before it (the attach included) with what comes after. */
+void
+g_source_set_ready_time (GSource *source,
+                         gint64   ready_time)
+{
+  REAL (g_source_set_ready_time);
+  __tsan_release (source);
+  __tsan_acquire (source);
+  real (source, ready_time);
+}
+
 /* Reference counts: the thread that drops the last reference frees what
  * the others wrote. Every unref releases and acquires the count, so the
  * last one sees all earlier ones (races between threads that only unref
