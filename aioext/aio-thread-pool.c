@@ -678,9 +678,8 @@ executor_start_loop (Executor *executor)
 
 /* Queues @call, @queued being the pool's count of waiting calls with it,
  * and starts a loop when none runs or the waiting calls outnumber the loops
- * free to take them. */
-/* Once pushed, @call may be run, completed and freed at any moment: only
- * @pool, which the caller holds, may be read after that. */
+ * free to take them. Once pushed, @call may be run, completed and freed at
+ * any moment: only @pool, which the caller holds, is read after that. */
 static void
 executor_push (Executor        *executor,
                AioExecutorPool *pool,
