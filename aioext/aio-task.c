@@ -132,16 +132,48 @@ typedef struct
 
 G_LOCK_DEFINE_STATIC (cancel_sources);
 
+/* g_source_ref() for a source whose last reference another thread may be
+ * dropping at this moment: GLib counts it down to zero before it runs the
+ * dispose function (which must wait for the caller's lock to clear the
+ * slot), and g_source_ref() or g_source_set_ready_time() on it then fail
+ * an assertion. Returns FALSE for such a source: it is going, and nothing
+ * will dispatch it. Relies on the public GSource's atomic reference count,
+ * as GLib's own functions update it. */
+static gboolean
+aio_source_try_ref (GSource *source)
+{
+  gint count = g_atomic_int_get ((gint *) &source->ref_count);
+
+  do
+    {
+      if (count == 0)
+        return FALSE;
+    }
+  while (!g_atomic_int_compare_and_exchange_full ((gint *) &source->ref_count, count, count + 1, &count));
+
+  return TRUE;
+}
+
 static void
 aio_cancel_source_on_cancelled (GCancellable *cancellable,
                                 gpointer      user_data)
 {
   GSource **slot = user_data;
+  GSource *source;
 
   G_LOCK (cancel_sources);
-  if (*slot != NULL)
-    g_source_set_ready_time (*slot, 0);
+  source = *slot;
+  if (source != NULL && !aio_source_try_ref (source))
+    source = NULL;
   G_UNLOCK (cancel_sources);
+
+  /* With a reference of its own, and outside the lock, which the
+   * source's dispose takes should this be its last reference. */
+  if (source != NULL)
+    {
+      g_source_set_ready_time (source, 0);
+      g_source_unref (source);
+    }
 }
 
 static gboolean
