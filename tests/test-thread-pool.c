@@ -9,6 +9,8 @@
 
 #include <aioext.h>
 
+#include "timing.h"
+
 /* A gate that blocking test functions wait on, and counters of what ran. */
 typedef struct
 {
@@ -959,9 +961,7 @@ test_result_weak_refs_and_data_are_released (void)
 static gint64
 hold_up_deadline (guint seconds)
 {
-  guint factor = g_getenv ("AIO_TEST_UNDER_VALGRIND") != NULL ? 10 : 1;
-
-  return g_get_monotonic_time () + seconds * factor * G_USEC_PER_SEC;
+  return g_get_monotonic_time () + seconds * test_slowdown () * G_USEC_PER_SEC;
 }
 
 /* A worker wakes the caller's context just after it pushed the call's
