@@ -103,7 +103,8 @@ struct _AioJob
    * the mutex alone, and a collection may hold a million jobs. */
   gint            lock;
   guint8          state;                      /* lock: an AioJobState */
-  guint8          is_in_func;                 /* func is on the stack: keep func_data */
+  guint8          is_in_func;                 /* lock: func is on the stack: keep
+                                               * func_data */
   guint8          has_returned : 1;           /* lock: an aio_job_return_*() happened */
   guint8          is_cancel_requested : 1;    /* lock: aio_job_cancel() was called */
   guint8          is_cancellable_shared : 1;  /* lock: aio_job_get_cancellable() */
@@ -720,13 +721,14 @@ static void
 aio_job_complete (AioJob *self)
 {
   AioCompletion *waiters, *watches;
-  gboolean is_tracked;
+  gboolean is_tracked, is_in_func;
 
   aio_job_lock (self);
   self->state = G_IS_VALUE (&self->value) ? AIO_JOB_STATE_SUCCEEDED : AIO_JOB_STATE_FAILED;
   waiters = g_steal_pointer (&self->waiters);
   is_tracked = self->is_tracked;
   self->is_tracked = FALSE;
+  is_in_func = self->is_in_func;
   aio_job_unlock (self);
 
   watches = aio_job_return_tasks (waiters);
@@ -734,7 +736,7 @@ aio_job_complete (AioJob *self)
   /* A binding's closure must not be freed while it runs: a function that
    * completes its job synchronously has its data released by
    * aio_job_start() once it returns. */
-  if (!self->is_in_func)
+  if (!is_in_func)
     aio_job_release_func_data (self);
   aio_job_drop_spare_cancellable (self);
   aio_job_notify_state (self);
@@ -940,7 +942,10 @@ aio_job_start (AioJob *self)
   is_cancelled = self->is_cancel_requested ||
                  (self->cancellable != NULL && g_cancellable_is_cancelled (self->cancellable));
   if (!is_cancelled && self->func != NULL)
-    cancellable = aio_job_ensure_cancellable_locked (self);
+    {
+      cancellable = aio_job_ensure_cancellable_locked (self);
+      self->is_in_func = TRUE;
+    }
   aio_job_unlock (self);
 
   if (is_cancelled)
@@ -952,11 +957,18 @@ aio_job_start (AioJob *self)
                                                      _("The job has no function to run; create it with aio_job_new().")));
   else
     {
-      self->is_in_func = TRUE;
-      self->func (self, cancellable, self->func_data);
-      self->is_in_func = FALSE;
+      gboolean is_completed;
 
-      if (aio_job_is_completed (self))
+      self->func (self, cancellable, self->func_data);
+
+      /* Under the lock, like every flag beside it: a thread that returns
+       * the job reads them while the function may still be running. */
+      aio_job_lock (self);
+      self->is_in_func = FALSE;
+      is_completed = self->state == AIO_JOB_STATE_SUCCEEDED || self->state == AIO_JOB_STATE_FAILED;
+      aio_job_unlock (self);
+
+      if (is_completed)
         {
           aio_job_release_func_data (self);
           aio_job_drop_spare_cancellable (self);
