@@ -191,23 +191,28 @@ aio_cancel_source_dispatch (GSource     *source,
 }
 
 /* Dispose, not finalize: GLib holds a reference during dispose, so a
- * handler that still finds the source in its slot may set its ready time. */
+ * handler that still finds the source in its slot may set its ready time.
+ * A reference that handler takes meanwhile brings the source back, and its
+ * unref runs the dispose again, in the handler's thread: the handler id is
+ * taken under the lock, so that the second pass sees the first one's. */
 static void
 aio_cancel_source_dispose (GSource *source)
 {
   AioCancelSource *self = (AioCancelSource *) source;
-
-  if (self->handler_id == 0)
-    return;
+  gulong handler_id;
 
   G_LOCK (cancel_sources);
-  *self->slot = NULL;
+  handler_id = self->handler_id;
+  self->handler_id = 0;
+  if (handler_id != 0)
+    *self->slot = NULL;
   G_UNLOCK (cancel_sources);
+
   /* Unlike g_cancellable_disconnect(), never waits for a cancellation
    * running in another thread, so this is safe from any thread, even from
    * inside a "cancelled" handler. */
-  g_signal_handler_disconnect (self->cancellable, self->handler_id);
-  self->handler_id = 0;
+  if (handler_id != 0)
+    g_signal_handler_disconnect (self->cancellable, handler_id);
 }
 
 static void
