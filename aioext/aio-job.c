@@ -161,6 +161,12 @@ aio_job_unlock (AioJob *self)
   g_bit_unlock (&self->lock, 0);
 }
 
+static inline gboolean
+aio_job_state_is_final (AioJobState state)
+{
+  return state == AIO_JOB_STATE_SUCCEEDED || state == AIO_JOB_STATE_FAILED;
+}
+
 static void
 aio_job_release_func_data (AioJob *self)
 {
@@ -531,9 +537,7 @@ aio_job_get_state (AioJob *self)
 gboolean
 aio_job_is_completed (AioJob *self)
 {
-  AioJobState state = aio_job_get_state (self);
-
-  return state == AIO_JOB_STATE_SUCCEEDED || state == AIO_JOB_STATE_FAILED;
+  return aio_job_state_is_final (aio_job_get_state (self));
 }
 
 /* Cancellables that completed jobs gave back, kept per thread for the next
@@ -965,7 +969,7 @@ aio_job_start (AioJob *self)
        * the job reads them while the function may still be running. */
       aio_job_lock (self);
       self->is_in_func = FALSE;
-      is_completed = self->state == AIO_JOB_STATE_SUCCEEDED || self->state == AIO_JOB_STATE_FAILED;
+      is_completed = aio_job_state_is_final (self->state);
       aio_job_unlock (self);
 
       if (is_completed)
@@ -1086,7 +1090,7 @@ aio_job_run_async (AioJob              *self,
   task_waiter->task = g_object_ref (task);
 
   aio_job_lock (self);
-  is_completed = self->state == AIO_JOB_STATE_SUCCEEDED || self->state == AIO_JOB_STATE_FAILED;
+  is_completed = aio_job_state_is_final (self->state);
   if (!is_completed)
     {
       task_waiter->link.next = self->waiters;
@@ -1122,7 +1126,7 @@ aio_job_watch (AioJob             *self,
   watch->completion.func = func;
 
   aio_job_lock (self);
-  is_completed = self->state == AIO_JOB_STATE_SUCCEEDED || self->state == AIO_JOB_STATE_FAILED;
+  is_completed = aio_job_state_is_final (self->state);
   if (!is_completed)
     {
       watch->completion.next = self->waiters;
