@@ -12,7 +12,7 @@ from gi.repository import Aio, GLib  # noqa: E402
 
 
 def greet_later(job, cancellable):
-    def finish(_user_data):
+    def finish(*_user_data):  # only PyGObject before 3.58 passes user data
         job.return_value('Hello, world!')
         return GLib.SOURCE_REMOVE
 

@@ -27,7 +27,13 @@ export function run() {
     const loop = new GLib.MainLoop(null, false);
     let failed = 0;
     print(`1..${cases.length}`);
-    (async () => {
+    // Start the cases from inside the loop: cases that all fail before their
+    // first await would otherwise quit the loop before it runs, and hang.
+    GLib.idle_add(GLib.PRIORITY_DEFAULT, () => {
+        runCases();
+        return GLib.SOURCE_REMOVE;
+    });
+    const runCases = async () => {
         for (const [index, {name, fn}] of cases.entries()) {
             try {
                 await fn();
@@ -40,7 +46,7 @@ export function run() {
             }
         }
         loop.quit();
-    })();
+    };
     loop.run();
     System.exit(failed ? 1 : 0);
 }
