@@ -80,11 +80,18 @@ is_cancellation (const GError *error)
 
 /* The walk ----------------------------------------------------------------- */
 
+/* Paths handed over per step of the walk: one main-loop callback for many
+ * files, not one each. The first batches are small, so the first rows show
+ * at once and the rows of the first screen are not all made in one go. */
+#define FIRST_WALK_BATCH 16
+#define MAX_WALK_BATCH 256
+
 typedef struct
 {
   char   *root;
-  GQueue  folders;   /* relative paths still to list, the next one first */
-  GQueue  files;     /* relative paths listed but not yet handed out */
+  GQueue  folders;      /* relative paths still to list, the next one first */
+  GQueue  files;        /* relative paths listed but not yet handed out */
+  guint   batch_size;   /* of the next step */
 } Walk;
 
 static void
@@ -141,7 +148,8 @@ list_folder (Walk       *walk,
     g_queue_push_head (&walk->folders, subfolders->pdata[i - 1]);
 }
 
-/* One step of the walk, on a worker thread: the next file's path. */
+/* One step of the walk, on a worker thread: the next batch of paths, as a
+ * string array. */
 static gboolean
 walk_next (GCancellable  *cancellable,
            const GValue  *sent,
@@ -150,20 +158,37 @@ walk_next (GCancellable  *cancellable,
            GError       **error)
 {
   Walk *walk = user_data;
+  GPtrArray *batch = g_ptr_array_new ();
 
-  while (g_queue_is_empty (&walk->files) && !g_queue_is_empty (&walk->folders))
+  while (batch->len < walk->batch_size)
     {
-      g_autofree char *folder = g_queue_pop_head (&walk->folders);
+      g_autofree char *folder = NULL;
 
+      if (!g_queue_is_empty (&walk->files))
+        {
+          g_ptr_array_add (batch, g_queue_pop_head (&walk->files));
+          continue;
+        }
+      if (g_queue_is_empty (&walk->folders))
+        break;
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
-        return FALSE;
+        {
+          g_ptr_array_free (batch, TRUE);
+          return FALSE;
+        }
+      folder = g_queue_pop_head (&walk->folders);
       list_folder (walk, folder);
     }
-  if (!g_queue_is_empty (&walk->files))
+  walk->batch_size = MIN (2 * walk->batch_size, MAX_WALK_BATCH);
+
+  if (batch->len > 0)
     {
-      g_value_init (item, G_TYPE_STRING);
-      g_value_take_string (item, g_queue_pop_head (&walk->files));
+      g_ptr_array_add (batch, NULL);
+      g_value_init (item, G_TYPE_STRV);
+      g_value_take_boxed (item, g_ptr_array_free (batch, FALSE));
     }
+  else
+    g_ptr_array_free (batch, TRUE);
   return TRUE;     /* an unset item ends the walk */
 }
 
@@ -173,6 +198,7 @@ walk_new (const char *root)
   Walk *walk = g_new0 (Walk, 1);
 
   walk->root = g_strdup (root);
+  walk->batch_size = FIRST_WALK_BATCH;
   g_queue_push_tail (&walk->folders, g_strdup (""));
 
   return aio_thread_iterator_new (NULL, walk_next, walk, walk_free);
@@ -320,43 +346,49 @@ hash_files (ChecksumsWindow *self)
 
 /* Start ---------------------------------------------------------------------- */
 
-/* Runs in the main loop once per path found, so the list grows as the walk
- * goes on; the hashing starts once the walk is over. */
+/* Runs in the main loop once per batch of paths found, so the list grows
+ * as the walk goes on; the hashing starts once the walk is over. */
 static void
-on_path (GObject      *source_object,
-         GAsyncResult *result,
-         gpointer      user_data)
+on_paths (GObject      *source_object,
+          GAsyncResult *result,
+          gpointer      user_data)
 {
   g_autoptr(ChecksumsWindow) self = user_data;
   AioThreadIterator *walker = AIO_THREAD_ITERATOR (source_object);
   g_autoptr(GError) error = NULL;
-  GValue *path = aio_thread_iterator_next_finish (walker, result, &error);
-  g_autoptr(ChecksumsResult) row = NULL;
+  GValue *batch = aio_thread_iterator_next_finish (walker, result, &error);
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (g_object_unref);
   g_autofree char *count = NULL;
   GCancellable *cancellable;
+  const char * const *paths;
 
-  if (path == NULL && error != NULL)
+  if (batch == NULL && error != NULL)
     {
       g_autofree char *message = g_strdup_printf ("The folder could not be listed: %s", error->message);
 
       finish (self, is_cancellation (error) ? "Cancelled." : message);
       return;
     }
-  if (path == NULL)
+  if (batch == NULL)
     {
       hash_files (self);
       return;
     }
 
-  g_ptr_array_add (self->paths, g_value_dup_string (path));
-  row = checksums_result_new (g_value_get_string (path));
-  g_list_store_append (self->results, row);
+  paths = g_value_get_boxed (batch);
+  for (guint i = 0; paths[i] != NULL; i++)
+    {
+      g_ptr_array_add (self->paths, g_strdup (paths[i]));
+      g_ptr_array_add (rows, checksums_result_new (paths[i]));
+    }
+  g_list_store_splice (self->results, g_list_model_get_n_items (G_LIST_MODEL (self->results)), 0,
+                       rows->pdata, rows->len);
   count = g_strdup_printf ("%u", self->paths->len);
   gtk_label_set_label (self->files_label, count);
-  g_boxed_free (G_TYPE_VALUE, path);
+  g_boxed_free (G_TYPE_VALUE, batch);
 
   cancellable = self->cancellable;
-  aio_thread_iterator_next_async (walker, cancellable, on_path, g_steal_pointer (&self));
+  aio_thread_iterator_next_async (walker, cancellable, on_paths, g_steal_pointer (&self));
 }
 
 static void
@@ -379,7 +411,7 @@ on_start_clicked (ChecksumsWindow *self)
   gtk_progress_bar_set_fraction (self->progress_bar, 0);
   gtk_progress_bar_set_text (self->progress_bar, "Listing files…");
   gtk_label_set_label (self->status_label, status);
-  aio_thread_iterator_next_async (walker, self->cancellable, on_path, g_object_ref (self));
+  aio_thread_iterator_next_async (walker, self->cancellable, on_paths, g_object_ref (self));
 }
 
 /* Cancel, open, close --------------------------------------------------------- */
@@ -435,6 +467,66 @@ checksums_window_close_request (GtkWindow *window)
     on_cancel_clicked (self);
 
   return GTK_WINDOW_CLASS (checksums_window_parent_class)->close_request (window);
+}
+
+/* The result list's rows ------------------------------------------------------ */
+
+/* Makes @widget's @widget_property follow @item_property of the row's item,
+ * whichever item the row shows. */
+static void
+follow_item (GtkListItem *list_item,
+             GtkWidget   *widget,
+             const char  *item_property,
+             const char  *widget_property)
+{
+  GtkExpression *item = gtk_property_expression_new (GTK_TYPE_LIST_ITEM, NULL, "item");
+  GtkExpression *value = gtk_property_expression_new (CHECKSUMS_TYPE_RESULT, item, item_property);
+
+  gtk_expression_bind (value, widget, widget_property, list_item);
+}
+
+/* A row: the path, then the checksum or, in the error style, why the file
+ * could not be read. */
+static void
+setup_row (GtkSignalListItemFactory *factory,
+           GObject                  *object,
+           gpointer                  user_data)
+{
+  GtkListItem *list_item = GTK_LIST_ITEM (object);
+  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *path = gtk_label_new (NULL);
+  GtkWidget *problem = gtk_label_new (NULL);
+  GtkWidget *checksum = gtk_label_new (NULL);
+
+  gtk_widget_set_margin_start (row, 6);
+  gtk_widget_set_margin_end (row, 6);
+  gtk_label_set_xalign (GTK_LABEL (path), 0);
+  gtk_widget_set_hexpand (path, TRUE);
+  gtk_label_set_ellipsize (GTK_LABEL (path), PANGO_ELLIPSIZE_MIDDLE);
+  gtk_label_set_xalign (GTK_LABEL (problem), 1);
+  gtk_label_set_ellipsize (GTK_LABEL (problem), PANGO_ELLIPSIZE_START);
+  gtk_label_set_max_width_chars (GTK_LABEL (problem), 64);
+  gtk_widget_add_css_class (problem, "error");
+  gtk_label_set_xalign (GTK_LABEL (checksum), 1);
+  gtk_label_set_selectable (GTK_LABEL (checksum), TRUE);
+  gtk_widget_add_css_class (checksum, "monospace");
+
+  follow_item (list_item, path, "path", "label");
+  follow_item (list_item, problem, "problem", "label");
+  follow_item (list_item, checksum, "checksum", "label");
+  gtk_box_append (GTK_BOX (row), path);
+  gtk_box_append (GTK_BOX (row), problem);
+  gtk_box_append (GTK_BOX (row), checksum);
+  gtk_list_item_set_child (list_item, row);
+}
+
+static GtkListItemFactory *
+row_factory_new (void)
+{
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_row), NULL);
+  return factory;
 }
 
 /* The class ------------------------------------------------------------------ */
@@ -507,8 +599,6 @@ checksums_window_class_init (ChecksumsWindowClass *klass)
                                                     AIO_TYPE_COLLECTOR, flags);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
-  /* The list's rows look their item type up by name. */
-  g_type_ensure (CHECKSUMS_TYPE_RESULT);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/aioext/Checksums/checksums-window.ui");
   gtk_widget_class_bind_template_child (widget_class, ChecksumsWindow, open_button);
   gtk_widget_class_bind_template_child (widget_class, ChecksumsWindow, start_button);
@@ -526,6 +616,8 @@ checksums_window_class_init (ChecksumsWindowClass *klass)
 static void
 checksums_window_init (ChecksumsWindow *self)
 {
+  GtkListItemFactory *factory;
+
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->results = g_list_store_new (CHECKSUMS_TYPE_RESULT);
@@ -533,6 +625,9 @@ checksums_window_init (ChecksumsWindow *self)
   self->bindings = g_ptr_array_new ();
   gtk_list_view_set_model (self->results_view,
                            GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->results)))));
+  factory = row_factory_new ();
+  gtk_list_view_set_factory (self->results_view, factory);
+  g_object_unref (factory);
 
   g_signal_connect_swapped (self->open_button, "clicked", G_CALLBACK (on_open_clicked), self);
   g_signal_connect_swapped (self->start_button, "clicked", G_CALLBACK (on_start_clicked), self);

@@ -15,6 +15,7 @@ Usage: checksums.py [FOLDER]
 SPDX-License-Identifier: LGPL-2.1-or-later
 """
 
+import itertools
 import os
 import sys
 import time
@@ -23,7 +24,7 @@ import gi
 
 gi.require_version('Aio', '1.0')
 gi.require_version('Gtk', '4.0')
-from gi.repository import Aio, Gio, GLib, GObject, Gtk  # noqa: E402
+from gi.repository import Aio, Gio, GLib, GObject, Gtk, Pango  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 UI_FILE = os.environ.get('CHECKSUMS_UI_FILE', os.path.join(HERE, '..', 'checksums-window.ui'))
@@ -40,6 +41,13 @@ class ChecksumsResult(GObject.Object):
     problem = GObject.Property(type=str, default='')
 
 
+# Paths handed over per step of the walk: one main-loop callback for many
+# files, not one each. The first batches are small, so the first rows show
+# at once and the rows of the first screen are not all made in one go.
+FIRST_WALK_BATCH = 16
+MAX_WALK_BATCH = 256
+
+
 def walk_files(folder):
     """Every file under ``folder``, as a path relative to it: the files of a
     folder in name order, then each subfolder in name order, depth first.
@@ -49,6 +57,52 @@ def walk_files(folder):
         relative_root = os.path.relpath(root, folder)
         for name in sorted(files):
             yield name if relative_root == '.' else os.path.join(relative_root, name)
+
+
+def in_batches(paths):
+    """The steps of the walk, run on a worker thread: each hands over the
+    next batch of paths as a GLib.Variant of type `as` (a plain Python list
+    cannot leave a worker thread with PyGObject 3.42), None at the end."""
+    size = FIRST_WALK_BATCH
+
+    def next_batch(cancellable, sent):
+        nonlocal size
+        batch = list(itertools.islice(paths, size))
+        size = min(2 * size, MAX_WALK_BATCH)
+        return True, GLib.Variant('as', batch) if batch else None
+    return next_batch
+
+
+def new_row_factory():
+    """The rows of the result list: the path, then the checksum or, in the
+    error style, why the file could not be read."""
+    def setup(factory, list_item):
+        row = Gtk.Box(spacing=12, margin_start=6, margin_end=6)
+        row.append(Gtk.Label(xalign=0, hexpand=True, ellipsize=Pango.EllipsizeMode.MIDDLE))
+        row.append(Gtk.Label(xalign=1, ellipsize=Pango.EllipsizeMode.START, max_width_chars=64,
+                             css_classes=['error']))
+        row.append(Gtk.Label(xalign=1, selectable=True, css_classes=['monospace']))
+        list_item.set_child(row)
+
+    def bind(factory, list_item):
+        result = list_item.get_item()
+        path = list_item.get_child().get_first_child()
+        problem = path.get_next_sibling()
+        checksum = problem.get_next_sibling()
+        flags = GObject.BindingFlags.SYNC_CREATE
+        list_item.bindings = [result.bind_property('path', path, 'label', flags),
+                              result.bind_property('problem', problem, 'label', flags),
+                              result.bind_property('checksum', checksum, 'label', flags)]
+
+    def unbind(factory, list_item):
+        for binding in list_item.bindings:
+            binding.unbind()
+
+    factory = Gtk.SignalListItemFactory()
+    factory.connect('setup', setup)
+    factory.connect('bind', bind)
+    factory.connect('unbind', unbind)
+    return factory
 
 
 @Gtk.Template(filename=UI_FILE)
@@ -72,6 +126,7 @@ class ChecksumsWindow(Gtk.ApplicationWindow):
         self.folder = None
         self.results = Gio.ListStore.new(ChecksumsResult)
         self.results_view.set_model(Gtk.NoSelection.new(self.results))
+        self.results_view.set_factory(new_row_factory())
         self.pool = None
         self.collector = None
         self.cancellable = None
@@ -118,26 +173,26 @@ class ChecksumsWindow(Gtk.ApplicationWindow):
         self.progress_bar.set_text('Listing files…')
         self.status_label.set_label(f'Listing the files under {self.folder}…')
         self.started_at = time.monotonic()
-        paths = walk_files(self.folder)
-        walker = Aio.ThreadIterator.new(None, lambda cancellable, sent: (True, next(paths, None)))
-        walker.next_async(self.cancellable, self.on_path, [])
+        walker = Aio.ThreadIterator.new(None, in_batches(walk_files(self.folder)))
+        walker.next_async(self.cancellable, self.on_paths, [])
 
-    def on_path(self, walker, result, found):
-        """Runs in the main loop once per path found, so the list grows as
-        the walk goes on; the hashing starts once the walk is over."""
+    def on_paths(self, walker, result, found):
+        """Runs in the main loop once per batch of paths found, so the list
+        grows as the walk goes on; the hashing starts once it is over."""
         try:
-            path = walker.next_finish(result)
+            batch = walker.next_finish(result)
         except GLib.Error as error:
             self.finish('Cancelled.' if error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED)
                         else f'The folder could not be listed: {error.message}')
             return
-        if path is None:
+        if batch is None:
             self.hash_files(found)
             return
-        found.append(path)
-        self.results.append(ChecksumsResult(path=path))
+        paths = batch.unpack()
+        self.results.splice(len(found), 0, [ChecksumsResult(path=path) for path in paths])
+        found.extend(paths)
         self.files_label.set_label(str(len(found)))
-        walker.next_async(self.cancellable, self.on_path, found)
+        walker.next_async(self.cancellable, self.on_paths, found)
 
     # Then hash the files in worker processes -----------------------------------
 
