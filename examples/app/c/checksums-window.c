@@ -2,7 +2,7 @@
  * SHA-256 checksum of every file under a folder while it stays responsive.
  *
  * A thread iterator walks the folder on a worker thread and hands the paths
- * over one at a time; worker processes (checksums-worker.c) hash the files,
+ * over in batches; worker processes (checksums-worker.c) hash the files,
  * as many at once as the machine has cores; a collector keeps a bounded
  * window of them running and hands the outcomes back in input order, so the
  * result list fills from the top. The progress bar and the counters are
@@ -84,7 +84,7 @@ is_cancellation (const GError *error)
  * files, not one each. The first batches are small, so the first rows show
  * at once and the rows of the first screen are not all made in one go. */
 #define FIRST_WALK_BATCH 16
-#define MAX_WALK_BATCH 256
+#define MAX_WALK_BATCH 64
 
 typedef struct
 {

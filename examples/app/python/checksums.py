@@ -3,7 +3,7 @@
 under a folder while its window stays responsive.
 
 A thread iterator walks the folder on a worker thread and hands the paths
-over one at a time; worker processes (checksums-worker.py) hash the files, as
+over in batches; worker processes (checksums-worker.py) hash the files, as
 many at once as the machine has cores; a collector keeps a bounded window of
 them running and hands the outcomes back in input order, so the result list
 fills from the top. The progress bar and the counters are bound to the
@@ -27,7 +27,7 @@ gi.require_version('Gtk', '4.0')
 from gi.repository import Aio, Gio, GLib, GObject, Gtk, Pango  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-UI_FILE = os.environ.get('CHECKSUMS_UI_FILE', os.path.join(HERE, '..', 'checksums-window.ui'))
+UI_FILE = os.path.join(HERE, '..', 'checksums-window.ui')
 WORKER_ARGV = [sys.executable, os.path.join(HERE, 'checksums-worker.py')]
 
 
@@ -45,7 +45,7 @@ class ChecksumsResult(GObject.Object):
 # files, not one each. The first batches are small, so the first rows show
 # at once and the rows of the first screen are not all made in one go.
 FIRST_WALK_BATCH = 16
-MAX_WALK_BATCH = 256
+MAX_WALK_BATCH = 64
 
 
 def walk_files(folder):
