@@ -72,10 +72,16 @@ finish (ChecksumsWindow *self,
   gtk_label_set_label (self->status_label, message);
 }
 
-static gboolean
-is_cancellation (const GError *error)
+/* Ends the run on an error: Cancel's, or another one, told as @failure and
+ * the error's text. */
+static void
+finish_with_error (ChecksumsWindow *self,
+                   const GError    *error,
+                   const char      *failure)
 {
-  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_autofree char *message = g_strdup_printf ("%s: %s", failure, error->message);
+
+  finish (self, g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ? "Cancelled." : message);
 }
 
 /* The walk ----------------------------------------------------------------- */
@@ -310,12 +316,12 @@ on_outcome (GObject      *source_object,
       return;
     }
 
-  if (error == NULL)
-    message = summary (self);
-  else if (is_cancellation (error))
-    message = g_strdup ("Cancelled.");
-  else
-    message = g_strdup_printf ("The checksums could not be computed: %s", error->message);
+  if (error != NULL)
+    {
+      finish_with_error (self, error, "The checksums could not be computed");
+      return;
+    }
+  message = summary (self);
   finish (self, message);
 }
 
@@ -364,9 +370,7 @@ on_paths (GObject      *source_object,
 
   if (batch == NULL && error != NULL)
     {
-      g_autofree char *message = g_strdup_printf ("The folder could not be listed: %s", error->message);
-
-      finish (self, is_cancellation (error) ? "Cancelled." : message);
+      finish_with_error (self, error, "The folder could not be listed");
       return;
     }
   if (batch == NULL)

@@ -182,8 +182,7 @@ class ChecksumsWindow(Gtk.ApplicationWindow):
         try:
             batch = walker.next_finish(result)
         except GLib.Error as error:
-            self.finish('Cancelled.' if error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED)
-                        else f'The folder could not be listed: {error.message}')
+            self.finish_with(error, 'The folder could not be listed')
             return
         if batch is None:
             self.hash_files(found)
@@ -234,8 +233,7 @@ class ChecksumsWindow(Gtk.ApplicationWindow):
         try:
             job = collector.next_finish(result)
         except GLib.Error as error:
-            self.finish('Cancelled.' if error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED)
-                        else f'The checksums could not be computed: {error.message}')
+            self.finish_with(error, 'The checksums could not be computed')
             return
         if job is None:
             self.finish(self.summary())
@@ -280,6 +278,12 @@ class ChecksumsWindow(Gtk.ApplicationWindow):
         self.cancellable = None
         self.set_busy(False)
         self.status_label.set_label(message)
+
+    def finish_with(self, error, failure):
+        """Ends the run on an error: Cancel's, or another one, told as
+        ``failure`` and the error's text."""
+        self.finish('Cancelled.' if error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED)
+                    else f'{failure}: {error.message}')
 
     def set_busy(self, busy):
         self.start_button.set_sensitive(not busy and self.folder is not None)
