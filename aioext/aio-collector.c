@@ -18,10 +18,40 @@
  * @short_description: collect and resolve: run jobs with bounded concurrency, results in input order
  * @include: aioext.h
  *
- * See #AioCollector for how to use it.
+ * An AioCollector runs many jobs with a bounded number in flight and hands
+ * their outcomes back in input order: aioextensions' `collect()` and
+ * `resolve()`. Its input is a list of jobs or a producer asked for the next
+ * job only when a worker slot is free, so an input of any length runs in
+ * bounded memory, and at most #AioCollector:max-pending finished outcomes
+ * wait for the consumer.
  *
- * Complete programs that use it, in C, Python, JavaScript and Vala:
- * [its section of the chapter on every class][aioext-languages-collector].
+ * Use it for "do this to every item, a few at a time, and show the results
+ * in order": fetching pages, converting files, checksumming a folder (see
+ * [Using aioext in a GTK app][aioext-gtk-app]). Its counters,
+ * #AioCollector:started, #AioCollector:completed and #AioCollector:failed,
+ * are notified in its main context, so a progress bar or a label can be
+ * bound to them with g_object_bind_property().
+ *
+ * The programs below are examples/collector-fetch.* of the sources, run by the test
+ * suite; [the chapter on every class][aioext-languages-collector] tells what
+ * each language gets.
+ *
+ * <example id="AioCollector-example-c">
+ * <title>C: <filename>examples/collector-fetch.c</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-collector-fetch.c"/></programlisting>
+ * </example>
+ * <example id="AioCollector-example-py">
+ * <title>Python: <filename>examples/collector-fetch.py</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-collector-fetch.py"/></programlisting>
+ * </example>
+ * <example id="AioCollector-example-js">
+ * <title>JavaScript (GJS): <filename>examples/collector-fetch.js</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-collector-fetch.js"/></programlisting>
+ * </example>
+ * <example id="AioCollector-example-vala">
+ * <title>Vala: <filename>examples/collector-fetch.vala</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-collector-fetch.vala"/></programlisting>
+ * </example>
  */
 
 /**

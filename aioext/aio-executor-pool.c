@@ -16,10 +16,38 @@
  * @short_description: the lifecycle shared by thread and process pools
  * @include: aioext.h
  *
- * See #AioExecutorPool for how to use it.
+ * AioExecutorPool is the lifecycle that thread and process pools share,
+ * aioextensions' `ExecutorPool`: a pool starts lazily on its first use, can
+ * be started again with another size by aio_executor_pool_initialize(), and
+ * stopped by aio_executor_pool_shutdown(), after which it refuses work with
+ * %AIO_ERROR_SHUT_DOWN (a default pool restarts lazily instead). Its
+ * #AioExecutorPool:running and #AioExecutorPool:queued counters are notified
+ * in the context the pool was created in.
  *
- * Complete programs that use it, in C, Python, JavaScript and Vala:
- * [its section of the chapter on every class][aioext-languages-executor-pool].
+ * Use these calls to size a pool for the work at hand, or to stop a pool's
+ * threads or processes when a part of the program no longer needs them:
+ * shutting down a process pool ends its idle workers at once.
+ *
+ * The programs below are examples/pool-lifecycle.* of the sources, run by the test
+ * suite; [the chapter on every class][aioext-languages-executor-pool] tells what
+ * each language gets.
+ *
+ * <example id="AioExecutorPool-example-c">
+ * <title>C: <filename>examples/pool-lifecycle.c</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-pool-lifecycle.c"/></programlisting>
+ * </example>
+ * <example id="AioExecutorPool-example-py">
+ * <title>Python: <filename>examples/pool-lifecycle.py</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-pool-lifecycle.py"/></programlisting>
+ * </example>
+ * <example id="AioExecutorPool-example-js">
+ * <title>JavaScript (GJS): <filename>examples/pool-lifecycle.js</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-pool-lifecycle.js"/></programlisting>
+ * </example>
+ * <example id="AioExecutorPool-example-vala">
+ * <title>Vala: <filename>examples/pool-lifecycle.vala</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-pool-lifecycle.vala"/></programlisting>
+ * </example>
  */
 
 /**

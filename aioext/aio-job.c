@@ -20,13 +20,39 @@
  * @include: aioext.h
  * @see_also: #GTask, #GCancellable
  *
- * #AioJob is the unit of work of aioext: it is created idle, started once,
- * completed once from any thread, and read any number of times. The class
- * description below tells how a job starts, completes and is cancelled, and
- * shows it from C, Python, JavaScript and Vala.
+ * An AioJob is one piece of asynchronous work and its outcome: the function
+ * that starts the work runs when the job is started, and completes the job
+ * later, exactly once and from any thread, with a value or an error. It is
+ * what aioextensions calls an awaitable, and what the rest of aioext consumes:
+ * pools make jobs, semaphores, rate limiters and collectors run them, and
+ * aio_run() runs one as a program's entry point.
  *
- * Complete programs that use it, in C, Python, JavaScript and Vala:
- * [its section of the chapter on every class][aioext-languages-job].
+ * Use a job to give a result that arrives later a single shape every binding
+ * understands: start it with aio_job_start() and read the outcome later, or
+ * await it with aio_job_run_async() (`yield job.run ()` in Vala, `await` in
+ * JavaScript and, with PyGObject 3.50, in Python). Nothing runs until the
+ * job is started; cancelling it cancels the work at every stage.
+ *
+ * The programs below are examples/hello.* of the sources, run by the test
+ * suite; [the chapter on every class][aioext-languages-job] tells what
+ * each language gets.
+ *
+ * <example id="AioJob-example-c">
+ * <title>C: <filename>examples/hello.c</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-hello.c"/></programlisting>
+ * </example>
+ * <example id="AioJob-example-py">
+ * <title>Python: <filename>examples/hello.py</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-hello.py"/></programlisting>
+ * </example>
+ * <example id="AioJob-example-js">
+ * <title>JavaScript (GJS): <filename>examples/hello.js</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-hello.js"/></programlisting>
+ * </example>
+ * <example id="AioJob-example-vala">
+ * <title>Vala: <filename>examples/hello.vala</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-hello.vala"/></programlisting>
+ * </example>
  */
 
 /**

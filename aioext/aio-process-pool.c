@@ -31,7 +31,7 @@
  * @short_description: run CPU-bound work in worker processes
  * @include: aioext.h
  *
- * An #AioProcessPool runs named functions in separate worker processes, so
+ * An AioProcessPool runs named functions in separate worker processes, so
  * that CPU-bound work uses every core and a crash hurts only the call that
  * caused it: the counterpart of aioextensions' `in_process` and
  * `PROCESS_POOL`. The functions live in an #AioWorker inside each worker;
@@ -64,35 +64,27 @@
  * other reply (a queued call started by another thread's completion, and
  * all calls once the pool is shutting down).
  *
- * |[<!-- language="C" -->
- * // In main(), before anything else: the same binary serves as worker.
- * aio_worker_register (worker, "fibonacci", G_VARIANT_TYPE ("(u)"), fibonacci, NULL, NULL);
- * if (aio_worker_is_requested ())
- *   return aio_worker_run (worker);
- * ...
- * aio_process_pool_call_async (aio_process_pool_get_default (), "fibonacci",
- *                              g_variant_new ("(u)", 35), NULL, on_done, NULL);
- * ]|
+ * The programs below are examples/cpu-bound.* of the sources, run by the test
+ * suite; [the chapter on every class][aioext-languages-process-pool] tells what
+ * each language gets. The Python and JavaScript versions start the worker
+ * scripts examples/cpu-bound-worker.py and .js, shown on the #AioWorker page.
  *
- * From Python (with a worker script that registers the functions):
- * |[<!-- language="Python" -->
- * pool = Aio.ProcessPool.new(0, ['/usr/bin/python3', 'worker.py'])
- * pool.call_async('fibonacci', GLib.Variant('(u)', (35,)), None, on_done)
- * ]|
- *
- * From JavaScript:
- * |[<!-- language="JavaScript" -->
- * const pool = Aio.ProcessPool.new(0, ['gjs', '-m', 'worker.js']);
- * const result = await pool.call_async('fibonacci', new GLib.Variant('(u)', [35]), null);
- * ]|
- *
- * From Vala:
- * |[<!-- language="Vala" -->
- * var result = yield Aio.ProcessPool.get_default ().call ("fibonacci", new Variant ("(u)", 35), null);
- * ]|
- *
- * Complete programs that use it, in C, Python, JavaScript and Vala:
- * [its section of the chapter on every class][aioext-languages-process-pool].
+ * <example id="AioProcessPool-example-c">
+ * <title>C: <filename>examples/cpu-bound.c</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-cpu-bound.c"/></programlisting>
+ * </example>
+ * <example id="AioProcessPool-example-py">
+ * <title>Python: <filename>examples/cpu-bound.py</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-cpu-bound.py"/></programlisting>
+ * </example>
+ * <example id="AioProcessPool-example-js">
+ * <title>JavaScript (GJS): <filename>examples/cpu-bound.js</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-cpu-bound.js"/></programlisting>
+ * </example>
+ * <example id="AioProcessPool-example-vala">
+ * <title>Vala: <filename>examples/cpu-bound.vala</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-cpu-bound.vala"/></programlisting>
+ * </example>
  */
 
 #define WORKER_FD          3

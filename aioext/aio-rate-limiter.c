@@ -20,10 +20,37 @@
  * @include: aioext.h
  * @see_also: #AioSemaphore, #AioJob
  *
- * See #AioRateLimiter for how to use it.
+ * An AioRateLimiter lets calls start at a bounded rate: at most
+ * #AioRateLimiter:max-calls starts in any window of
+ * #AioRateLimiter:period-seconds, at least a minimum spacing apart, in FIFO
+ * order and never early. It is aioextensions' `rate_limited`, measured on
+ * the monotonic clock.
  *
- * Complete programs that use it, in C, Python, JavaScript and Vala:
- * [its section of the chapter on every class][aioext-languages-rate-limiter].
+ * Use it in front of a service with a quota (so many requests per second or
+ * per minute), or to pace work that must not come in bursts. Wait for a slot
+ * with aio_rate_limiter_acquire_async(), or let the limiter start a job when
+ * its turn comes with aio_rate_limiter_run_job_async().
+ *
+ * The programs below are examples/rate-limiting.* of the sources, run by the test
+ * suite; [the chapter on every class][aioext-languages-rate-limiter] tells what
+ * each language gets.
+ *
+ * <example id="AioRateLimiter-example-c">
+ * <title>C: <filename>examples/rate-limiting.c</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-rate-limiting.c"/></programlisting>
+ * </example>
+ * <example id="AioRateLimiter-example-py">
+ * <title>Python: <filename>examples/rate-limiting.py</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-rate-limiting.py"/></programlisting>
+ * </example>
+ * <example id="AioRateLimiter-example-js">
+ * <title>JavaScript (GJS): <filename>examples/rate-limiting.js</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-rate-limiting.js"/></programlisting>
+ * </example>
+ * <example id="AioRateLimiter-example-vala">
+ * <title>Vala: <filename>examples/rate-limiting.vala</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-rate-limiting.vala"/></programlisting>
+ * </example>
  */
 
 /**

@@ -18,10 +18,37 @@
  * @include: aioext.h
  * @see_also: #AioRateLimiter, #AioJob
  *
- * See #AioSemaphore for how to use it.
+ * An AioSemaphore is a counter of permits that callers acquire before doing
+ * something and release afterwards, to bound how much of it runs at once:
+ * aioextensions' `Semaphore`, `BoundedSemaphore` and `acquire_many(n)`. An
+ * acquisition of several permits is atomic, waiters are served strictly in
+ * FIFO order, and a cancelled waiter wakes whoever it was blocking.
  *
- * Complete programs that use it, in C, Python, JavaScript and Vala:
- * [its section of the chapter on every class][aioext-languages-semaphore].
+ * Use it when the work itself is not the limit but a shared budget is:
+ * transfers sharing bandwidth, jobs sharing memory or connections. It can
+ * hold its permits for exactly the life of a job with
+ * aio_semaphore_run_job_async().
+ *
+ * The programs below are examples/semaphore-permits.* of the sources, run by the test
+ * suite; [the chapter on every class][aioext-languages-semaphore] tells what
+ * each language gets.
+ *
+ * <example id="AioSemaphore-example-c">
+ * <title>C: <filename>examples/semaphore-permits.c</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-semaphore-permits.c"/></programlisting>
+ * </example>
+ * <example id="AioSemaphore-example-py">
+ * <title>Python: <filename>examples/semaphore-permits.py</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-semaphore-permits.py"/></programlisting>
+ * </example>
+ * <example id="AioSemaphore-example-js">
+ * <title>JavaScript (GJS): <filename>examples/semaphore-permits.js</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-semaphore-permits.js"/></programlisting>
+ * </example>
+ * <example id="AioSemaphore-example-vala">
+ * <title>Vala: <filename>examples/semaphore-permits.vala</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-semaphore-permits.vala"/></programlisting>
+ * </example>
  */
 
 /**

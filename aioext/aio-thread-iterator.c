@@ -17,10 +17,37 @@
  * @short_description: drive a blocking iterator from the thread pool, item by item
  * @include: aioext.h
  *
- * See #AioThreadIterator for how to use it.
+ * An AioThreadIterator pulls items one at a time from a blocking producer
+ * that runs on a thread pool, while the main loop stays free: aioextensions'
+ * `generate_in_thread`. Each aio_thread_iterator_next_async() runs one step
+ * of the producer on a worker thread and hands back its item; no thread is
+ * held between two steps.
  *
- * Complete programs that use it, in C, Python, JavaScript and Vala:
- * [its section of the chapter on every class][aioext-languages-thread-iterator].
+ * Use it to consume a blocking source a piece at a time: the lines of a file,
+ * the entries of a folder walk, the rows of a database cursor. In JavaScript,
+ * which cannot run on a worker thread, use GIO's asynchronous calls
+ * instead, as the example below does.
+ *
+ * The programs below are examples/thread-iterator.* of the sources, run by the test
+ * suite; [the chapter on every class][aioext-languages-thread-iterator] tells what
+ * each language gets.
+ *
+ * <example id="AioThreadIterator-example-c">
+ * <title>C: <filename>examples/thread-iterator.c</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-thread-iterator.c"/></programlisting>
+ * </example>
+ * <example id="AioThreadIterator-example-py">
+ * <title>Python: <filename>examples/thread-iterator.py</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-thread-iterator.py"/></programlisting>
+ * </example>
+ * <example id="AioThreadIterator-example-js">
+ * <title>JavaScript (GJS): <filename>examples/thread-iterator.js</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-thread-iterator.js"/></programlisting>
+ * </example>
+ * <example id="AioThreadIterator-example-vala">
+ * <title>Vala: <filename>examples/thread-iterator.vala</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-thread-iterator.vala"/></programlisting>
+ * </example>
  */
 
 /**

@@ -22,10 +22,38 @@
  * @short_description: run blocking work on a bounded pool of threads
  * @include: aioext.h
  *
- * See #AioThreadPool for how to use it.
+ * An AioThreadPool runs blocking functions on a bounded pool of threads and
+ * hands their results back to the main loop: aioextensions' `in_thread` and
+ * `THREAD_POOL`. Threads start only as needed, up to the pool's size; calls
+ * beyond that wait in FIFO order, and every callback runs in its caller's
+ * main context.
  *
- * Complete programs that use it, in C, Python, JavaScript and Vala:
- * [its section of the chapter on every class][aioext-languages-thread-pool].
+ * Use it for work that blocks without using the processor much: file and
+ * network IO through blocking APIs, a database client, a library without
+ * asynchronous calls. For work that keeps a processor busy, use an
+ * #AioProcessPool. JavaScript cannot run on a thread, so its example waits
+ * with GLib timeouts instead.
+ *
+ * The programs below are examples/io-bound.* of the sources, run by the test
+ * suite; [the chapter on every class][aioext-languages-thread-pool] tells what
+ * each language gets.
+ *
+ * <example id="AioThreadPool-example-c">
+ * <title>C: <filename>examples/io-bound.c</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-io-bound.c"/></programlisting>
+ * </example>
+ * <example id="AioThreadPool-example-py">
+ * <title>Python: <filename>examples/io-bound.py</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-io-bound.py"/></programlisting>
+ * </example>
+ * <example id="AioThreadPool-example-js">
+ * <title>JavaScript (GJS): <filename>examples/io-bound.js</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-io-bound.js"/></programlisting>
+ * </example>
+ * <example id="AioThreadPool-example-vala">
+ * <title>Vala: <filename>examples/io-bound.vala</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-io-bound.vala"/></programlisting>
+ * </example>
  */
 
 /**

@@ -27,58 +27,39 @@
  * @short_description: the worker side of a process pool
  * @include: aioext.h
  *
- * An #AioWorker is what runs inside a worker process: it holds named
- * functions and serves the calls its pool sends over a socket, one at a time,
- * until the pool closes the socket. Arguments and results are #GVariant
- * values; a function's #GError reaches the caller with domain, code and
- * message intact. docs/worker-protocol.md describes the bytes on the socket.
+ * An AioWorker is what runs inside a worker process of an #AioProcessPool:
+ * it holds named functions and serves the calls its pool sends over a
+ * socket, one at a time, until the pool closes the socket. Arguments and
+ * results are #GVariant values; a function's #GError reaches the caller with
+ * domain, code and message intact. docs/worker-protocol.md describes the
+ * bytes on the socket.
  *
- * A C or Vala program can be its own worker: register the functions early in
- * `main()`, and when the pool re-executes the program in worker mode, serve:
- * |[<!-- language="C" -->
- * int
- * main (int argc, char *argv[])
- * {
- *   g_autoptr(AioWorker) worker = aio_worker_new ();
+ * A C or Vala program can be its own worker: when aio_worker_is_requested()
+ * says the pool started it, it registers its functions and calls
+ * aio_worker_run() first thing in main(). A Python or JavaScript worker is a
+ * script of its own, as in the examples below; programs that only load
+ * functions from a shared module can use the installed `aioext-worker`.
  *
- *   aio_worker_register (worker, "fibonacci", G_VARIANT_TYPE ("(u)"),
- *                        fibonacci, NULL, NULL);
- *   if (aio_worker_is_requested ())
- *     return aio_worker_run (worker);
+ * The programs below are examples/cpu-bound.* of the sources, run by the test
+ * suite; [the chapter on every class][aioext-languages-process-pool] tells what
+ * each language gets.
  *
- *   ... the program itself ...
- * }
- * ]|
- *
- * From Python:
- * |[<!-- language="Python" -->
- * worker = Aio.Worker.new()
- * worker.register('add', GLib.VariantType('(ii)'),
- *                 lambda args, cancellable: GLib.Variant('i', sum(args.unpack())))
- * sys.exit(worker.run())
- * ]|
- *
- * From JavaScript:
- * |[<!-- language="JavaScript" -->
- * const worker = Aio.Worker.new();
- * worker.register('add', new GLib.VariantType('(ii)'),
- *     (args, cancellable) => new GLib.Variant('i', args.deepUnpack().reduce((a, b) => a + b)));
- * System.exit(worker.run());
- * ]|
- *
- * From Vala:
- * |[<!-- language="Vala" -->
- * var worker = new Aio.Worker ();
- * worker.register ("add", new VariantType ("(ii)"), (args, cancellable) => {
- *     int a, b;
- *     args.get ("(ii)", out a, out b);
- *     return new Variant.int32 (a + b);
- * });
- * return worker.run ();
- * ]|
- *
- * Complete programs that use it, in C, Python, JavaScript and Vala:
- * [its section of the chapter on every class][aioext-languages-process-pool].
+ * <example id="AioWorker-example-c">
+ * <title>C: <filename>examples/cpu-bound.c</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-cpu-bound.c"/></programlisting>
+ * </example>
+ * <example id="AioWorker-example-py">
+ * <title>Python: <filename>examples/cpu-bound-worker.py</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-cpu-bound-worker.py"/></programlisting>
+ * </example>
+ * <example id="AioWorker-example-js">
+ * <title>JavaScript (GJS): <filename>examples/cpu-bound-worker.js</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-cpu-bound-worker.js"/></programlisting>
+ * </example>
+ * <example id="AioWorker-example-vala">
+ * <title>Vala: <filename>examples/cpu-bound.vala</filename></title>
+ * <programlisting><xi:include parse="text" href="../example-cpu-bound.vala"/></programlisting>
+ * </example>
  */
 
 /**
