@@ -502,7 +502,7 @@ class ProcessPool(Aio.ProcessPool):
 
     @staticmethod
     def get_default():
-        return _aioextensions._default_process_pool()
+        return _aioextensions._process_pool_instance()
 
     def shutdown(self, wait):
         Aio.ExecutorPool.shutdown(self, wait)

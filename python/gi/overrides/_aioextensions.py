@@ -229,7 +229,7 @@ class ExecutorPool:
     stops it; the next call restarts it lazily."""
 
     def __init__(self, get_pool):
-        self._get_pool = get_pool
+        self._get_pool = get_pool  # the pool, without restarting it
 
     @property
     def pool(self):
@@ -254,11 +254,10 @@ _process_pool = None
 _process_pool_lock = threading.Lock()
 
 
-def _default_process_pool():
+def _process_pool_instance():
     """The pool of stock Python workers behind ``in_process()``
     (``python3 -m gi.overrides._aio_worker MAIN_SCRIPT``), as many as CPU
-    cores by default; after a shutdown it restarts lazily, with the size it
-    last had, like the thread pool."""
+    cores by default."""
     global _process_pool
     with _process_pool_lock:
         if _process_pool is None:
@@ -266,10 +265,18 @@ def _default_process_pool():
             _process_pool = Aio.ProcessPool.new(
                 0, [sys.executable, '-m', 'gi.overrides._aio_worker', os.path.abspath(main) if main else ''])
             _process_pool._aio_was_shut_down = False
-        elif _process_pool._aio_was_shut_down:
-            _process_pool._aio_was_shut_down = False
-            _process_pool.initialize(_process_pool.get_max_workers())
         return _process_pool
+
+
+def _default_process_pool():
+    """The default process pool for a call: after a shutdown it restarts
+    lazily, with the size it last had, like the C default pools."""
+    pool = _process_pool_instance()
+    with _process_pool_lock:
+        if pool._aio_was_shut_down:
+            pool._aio_was_shut_down = False
+            pool.initialize(pool.get_max_workers())
+    return pool
 
 
 def _note_shutdown(pool):
@@ -278,7 +285,7 @@ def _note_shutdown(pool):
             pool._aio_was_shut_down = True
 
 
-PROCESS_POOL = ExecutorPool(_default_process_pool)
+PROCESS_POOL = ExecutorPool(_process_pool_instance)
 
 
 # -- in_thread, in_process ---------------------------------------------------
@@ -353,7 +360,7 @@ async def generate_in_thread(generator_function, *args, **kwargs):
                 return True, _Item(next(iterator))
             return True, _Item(iterator.send(sent.value))
         except StopIteration:
-            return False, None
+            return True, None  # the end of the stream: no item
 
     iterator = _override.ThreadIterator.new(THREAD_POOL.pool, step)
     sent = None
@@ -496,26 +503,23 @@ async def collect(awaitables, *, workers=1024):
         for item in items:
             position = len(results)
             results.append(None)
-            if asyncio.iscoroutine(item):
-                try:
+            try:
+                if asyncio.iscoroutine(item):
                     is_value, value = _first_step(item, loop, outcomes)
-                except BaseException as exception:
-                    outcomes.failed(None, exception)
-                    return None
-                if is_value:
-                    results[position] = value
-                    continue
-            else:
-                try:
+                    if is_value:
+                        results[position] = value
+                        continue
+                else:
                     value = _job_for(item, loop, outcomes, position)
-                except TypeError as exception:
-                    outcomes.failed(None, exception)
-                    return None
+            except BaseException as exception:
+                # A failed job, so that the collector cancels the rest.
+                value = Aio.Job.new_for_error(_override._error_from_exception(exception))
+                outcomes.failed(value, exception)
             positions.append(position)
             return value
         return None
 
-    collector = Aio.Collector.new_for_producer(workers, -1, Aio.CollectorPolicy.FAIL_FAST, produce)
+    collector = Aio.Collector.new_for_producer(workers, 0, Aio.CollectorPolicy.FAIL_FAST, produce)
     try:
         jobs = await _await_gio(collector.collect_async, Aio.Collector.collect_finish)
     except GLib.Error as error:
@@ -537,7 +541,7 @@ class _Resolution:
 
     def __init__(self, awaitables, workers, worker_greediness):
         self._items = _iterate(awaitables, 'resolve')
-        self._sized = len(awaitables) if hasattr(awaitables, '__len__') else None
+        self._pulled = {}  # position -> input item read by the iteration, not yet running
         self._workers = workers
         self._max_pending = workers * max(1, worker_greediness)
         self._collector = None
@@ -552,23 +556,34 @@ class _Resolution:
         return self
 
     def __next__(self):
-        if self._sized is not None and self._yielded >= self._sized:
-            raise StopIteration
+        # One awaitable per input item: the item is read now (the collector
+        # takes it from here when a worker is free), never run ahead.
         position = self._yielded
+        if position >= self._produced:
+            self._pulled[position] = next(self._items)
         self._yielded += 1
         return self._result(position)
 
+    def _next_item(self):
+        position = self._produced
+        if position in self._pulled:
+            return position, self._pulled.pop(position)
+        if position < self._yielded:
+            return position, None
+        return position, next(self._items)
+
     def _start(self, loop):
         def produce(*unused):
-            for item in self._items:
-                position = self._produced
-                self._produced += 1
-                try:
-                    return _job_for(item, loop, self._outcomes, position)
-                except TypeError as exception:
-                    return Aio.Job.new_for_error(GLib.Error.new_literal(
-                        Aio.error_quark(), str(exception), Aio.Error.INVALID_ARGUMENT))
-            return None
+            try:
+                position, item = self._next_item()
+            except StopIteration:
+                return None
+            self._produced += 1
+            try:
+                return _job_for(item, loop, self._outcomes, position)
+            except TypeError as exception:
+                return Aio.Job.new_for_error(GLib.Error.new_literal(
+                    Aio.error_quark(), str(exception), Aio.Error.INVALID_ARGUMENT))
 
         self._collector = Aio.Collector.new_for_producer(
             self._workers, self._max_pending, Aio.CollectorPolicy.SETTLE_ALL, produce)
