@@ -172,24 +172,24 @@ def run_decorator(function):
 
 async def wait_for_job(job):
     """``await job``: the job's value, or its error raised; cancelling the
-    awaiting task cancels the job."""
+    awaiting task cancels the job (no GCancellable per await: this is the
+    path of every ``await in_thread(...)``)."""
     loop = _aio_loop.running_glib_loop()
     future = loop.create_future()
-    cancellable = Gio.Cancellable()
 
     def done(source, result):
         if future.cancelled():
             return
         try:
-            future.set_result(_override._from_gvalue(source.run_finish(result)))
+            future.set_result(_override._from_gvalue(Aio.Job.run_finish(source, result)))
         except GLib.Error as error:
             future.set_exception(error)
 
-    job.run_async(cancellable, done)
+    job.run_async(None, done)
     try:
         return await future
     except asyncio.CancelledError:
-        cancellable.cancel()
+        job.cancel()
         raise
 
 
