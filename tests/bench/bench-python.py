@@ -253,11 +253,9 @@ def main():
     if len(sys.argv) == 3 and sys.argv[1] == '--case':
         print(CASES[sys.argv[2]]())
         return
-    failed = False
     for name, unit, ours, baseline in FIGURES:
         value, base = in_child(ours), in_child(baseline)
         print(f'BENCH {name} {value:.2f} {unit} baseline={base:.2f} ratio={value / base:.3f}', flush=True)
-    sys.exit(1 if failed else 0)
 
 
 if __name__ == '__main__':

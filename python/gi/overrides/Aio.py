@@ -26,7 +26,7 @@ import pickle
 import threading
 import traceback
 
-from gi.repository import Gio, GLib, GObject
+from gi.repository import GLib, GObject
 
 from ..module import get_introspection_module
 from ..overrides import override
