@@ -89,7 +89,7 @@ def test_gather_runs_thread_and_process_calls_concurrently():
     Aio.run(Aio.in_process(os.getpid))  # the workers are up: time the calls only
     results, elapsed = run_on_glib(main())
     assert results[:4] == [None] * 4 and results[4] != os.getpid(), results
-    assert elapsed < 1.0, elapsed
+    assert elapsed < 1.1, elapsed  # one after the other: 1.2 s at least
 
 
 def test_cancelling_the_awaiting_task_cancels_the_job():
