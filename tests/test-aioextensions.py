@@ -302,12 +302,20 @@ def test_glib_sources_fire_during_run():
     assert sorted(fired) == ['idle', 'timeout'], fired
 
 
-def test_system_exit_in_in_thread_is_the_calls_error():
+def test_system_exit_in_in_thread_fails_the_call_and_is_raised_where_awaited():
+    # It used to reach PyGObject's handler on the pool thread: a deadlock.
     def leave():
         raise SystemExit(2)
 
-    error = expect(GLib.Error, run, in_thread(leave))
+    assert expect(SystemExit, run, in_thread(leave)).code == 2
+    job = in_thread(leave)
+    error = expect(GLib.Error, job.run_sync, None)  # a plain GError for C-level callers
     assert error.message == 'SystemExit: 2', error.message
+
+    async def main():
+        return await collect([in_thread(leave)])
+
+    expect(SystemExit, run, main())
 
 
 def test_in_process_error_carries_type_and_traceback():

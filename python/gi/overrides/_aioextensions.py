@@ -183,7 +183,7 @@ async def wait_for_job(job):
         try:
             future.set_result(_override._from_gvalue(Aio.Job.run_finish(source, result)))
         except GLib.Error as error:
-            future.set_exception(error)
+            future.set_exception(_python_exception(error))
 
     job.run_async(None, done)
     try:
@@ -312,20 +312,55 @@ PROCESS_POOL = ExecutorPool(_process_pool_instance, _start_process_workers)
 
 # -- in_thread, in_process ---------------------------------------------------
 
+# SystemExit and KeyboardInterrupt raised in a pool thread fail the call
+# like any exception (PyGObject's own handler would end the process from
+# that thread), and are raised again, themselves, where the call is awaited,
+# as concurrent.futures does. Until then they wait here, by the code of
+# their GError in a domain of their own.
+_EXIT_DOMAIN = 'aio-python-exit'
+_exits = {}
+_exits_lock = threading.Lock()
+_exit_serial = 0
+
+
+def _error_for_exit(exception):
+    global _exit_serial
+    with _exits_lock:
+        _exit_serial = _exit_serial % (2 ** 31 - 1) + 1
+        _exits[_exit_serial] = exception
+        code = _exit_serial
+    text = _override._error_from_exception(exception).message
+    return GLib.Error.new_literal(GLib.quark_from_string(_EXIT_DOMAIN), text, code)
+
+
+def _python_exception(error):
+    """The exception to raise for ``error``: the SystemExit or
+    KeyboardInterrupt it stands for, else itself."""
+    if error.domain == _EXIT_DOMAIN:
+        with _exits_lock:
+            exception = _exits.pop(error.code, None)
+        if exception is not None:
+            return exception
+    return error
+
+
 def _thread_call(cancellable, function, args, kwargs):
     _override.keep_thread_state()
     try:
         value = function(*args, **kwargs) if kwargs else function(*args)
-    except BaseException as exception:  # SystemExit too: never PyGObject's on a pool thread
+    except Exception as exception:
         raise _override._error_from_exception(exception) from None
+    except BaseException as exception:
+        raise _error_for_exit(exception) from None
     return True, _override._to_gvalue(value)
 
 
 def in_thread(function, *args, **kwargs):
     """Runs ``function(*args, **kwargs)`` on a thread of ``THREAD_POOL``
     when awaited (or started): an ``Aio.Job`` whose value is the function's
-    return value; an exception, ``SystemExit`` and ``KeyboardInterrupt``
-    included, becomes its error (``Aio.Error.FAILED``, ``Type: text``)."""
+    return value; an exception becomes its error (``Aio.Error.FAILED``,
+    ``Type: text``); ``SystemExit`` and ``KeyboardInterrupt`` fail it too,
+    and are raised again where it is awaited."""
     _check_callable('in_thread', function)
     # No empty dict per call when there are no keyword arguments: a
     # million queued calls are 64 MB lighter.
@@ -549,7 +584,7 @@ async def collect(awaitables, *, workers=1024):
     except GLib.Error as error:
         if outcomes.first is not None:
             raise outcomes.first from None
-        raise error
+        raise _python_exception(error) from None
     if outcomes.first is not None:
         raise outcomes.first
     for position, job in zip(positions, jobs):
