@@ -302,7 +302,7 @@ def test_glib_sources_fire_during_run():
     assert sorted(fired) == ['idle', 'timeout'], fired
 
 
-def test_system_exit_in_in_thread_fails_the_call_and_is_raised_where_awaited():
+def test_system_exit_in_in_thread_fails_the_call_and_aio_run_raises_it():
     # It used to reach PyGObject's handler on the pool thread: a deadlock.
     def leave():
         raise SystemExit(2)

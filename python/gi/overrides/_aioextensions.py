@@ -139,6 +139,11 @@ def run(main, *, debug=False):
     try:
         return _aio_loop.run_until_complete(
             _with_debug(coroutine, debug), on_interrupt=_stop_workers, leftovers=_cancel_started_jobs)
+    except GLib.Error as error:
+        # Not raised inside the loop: a SystemExit leaving an asyncio task
+        # there would go through a GLib callback, where PyGObject ends the
+        # process.
+        raise _python_exception(error) from None
     finally:
         _run_state.started_jobs = None
 
@@ -183,7 +188,7 @@ async def wait_for_job(job):
         try:
             future.set_result(_override._from_gvalue(Aio.Job.run_finish(source, result)))
         except GLib.Error as error:
-            future.set_exception(_python_exception(error))
+            future.set_exception(error)
 
     job.run_async(None, done)
     try:
@@ -314,9 +319,9 @@ PROCESS_POOL = ExecutorPool(_process_pool_instance, _start_process_workers)
 
 # SystemExit and KeyboardInterrupt raised in a pool thread fail the call
 # like any exception (PyGObject's own handler would end the process from
-# that thread), and are raised again, themselves, where the call is awaited,
-# as concurrent.futures does. Until then they wait here, by the code of
-# their GError in a domain of their own.
+# that thread); when that error ends Aio.run(), the run raises them again,
+# themselves, as concurrent.futures does at the await. Until then they wait
+# here, by the code of their GError in a domain of their own.
 _EXIT_DOMAIN = 'aio-python-exit'
 _exits = {}
 _exits_lock = threading.Lock()
@@ -360,7 +365,7 @@ def in_thread(function, *args, **kwargs):
     when awaited (or started): an ``Aio.Job`` whose value is the function's
     return value; an exception becomes its error (``Aio.Error.FAILED``,
     ``Type: text``); ``SystemExit`` and ``KeyboardInterrupt`` fail it too,
-    and are raised again where it is awaited."""
+    and ``Aio.run()`` raises them again if that error ends the run."""
     _check_callable('in_thread', function)
     # No empty dict per call when there are no keyword arguments: a
     # million queued calls are 64 MB lighter.
@@ -584,7 +589,7 @@ async def collect(awaitables, *, workers=1024):
     except GLib.Error as error:
         if outcomes.first is not None:
             raise outcomes.first from None
-        raise _python_exception(error) from None
+        raise error
     if outcomes.first is not None:
         raise outcomes.first
     for position, job in zip(positions, jobs):
