@@ -290,6 +290,22 @@ def test_run_cancels_tasks_left_running():
     assert cancelled == [True]
 
 
+def test_run_on_another_thread_uses_a_context_of_its_own():
+    results = []
+
+    def body():
+        async def main():
+            return await collect([in_thread(pow, 2, 10), Aio.Job.new_for_value(3)])
+
+        results.append(run(main()))
+        results.append(GLib.MainContext.get_thread_default())
+
+    thread = threading.Thread(target=body)
+    thread.start()
+    thread.join(30)
+    assert results == [(1024, 3), None], results
+
+
 def test_glib_sources_fire_during_run():
     fired = []
 
