@@ -32,7 +32,7 @@ def test_semaphore_jobs_bound_a_collector():
             job.return_value([j.propagate_value() for j in source.collect_finish(result)])
         collector.collect_async(cancellable, done)
 
-    assert Aio.run(collect) == list(range(6))
+    assert Aio.run(Aio.Job.new(collect)) == list(range(6))
     assert load['most'] == 2
 
 

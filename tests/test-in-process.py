@@ -74,9 +74,9 @@ def test_in_thread_exception_becomes_the_jobs_error():
 
 def test_default_process_pool_is_the_python_worker_pool():
     pool = Aio.ProcessPool.get_default()
-    assert pool is Aio.ProcessPool.get_default()
-    job = Aio.in_process(square, 9, pool=pool)
-    assert Aio.run(job) == 81
+    assert pool is Aio.ProcessPool.get_default() is Aio.PROCESS_POOL.pool
+    assert Aio.run(Aio.in_process(square, 9)) == 81
+    assert pool.get_running() == 0 and pool.is_initialized()
 
 
 def test_interpreter_without_script_fails_instead_of_hanging():

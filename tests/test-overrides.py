@@ -96,8 +96,15 @@ def test_job_new_passes_extra_arguments():
     assert Aio.run(Aio.Job.new(add_later, 2, 3)) == 5
 
 
-def test_run_accepts_a_job_function_and_arguments():
-    assert Aio.run(lambda job, cancellable, text: job.return_value(text.upper()), 'abc') == 'ABC'
+def test_run_refuses_a_job_function_and_says_what_to_write():
+    # Aio.run() follows aioextensions' run(): a coroutine, an awaitable or a
+    # job; a job function used to be accepted (Aio.run(func, *args)).
+    try:
+        Aio.run(lambda job, cancellable: job.return_value('abc'))
+    except TypeError as error:
+        assert 'Aio.Job.new(func, *args)' in str(error), error
+    else:
+        raise AssertionError('no TypeError')
 
 
 def test_run_rejects_arguments_with_a_job():

@@ -50,7 +50,12 @@ def test_results_and_worker_errors_arrive_intact():
 def test_python_exception_in_worker_fails_the_call():
     pool = Aio.ProcessPool.new(1, WORKER)
     error = expect_error(pool, 'crash', GLib.Variant('b', True), Aio.error_quark(), Aio.Error.FAILED)
-    assert error.message == 'ValueError: a Python exception', error.message
+    # The worker's exception arrives with its type, its text and, after a
+    # blank line, its traceback (it used to be the first line only).
+    first_line, _, detail = error.message.partition('\n\n')
+    assert first_line == 'ValueError: a Python exception', error.message
+    assert detail.startswith('Traceback (most recent call last):'), error.message
+    assert 'in crash' in detail and detail.endswith('ValueError: a Python exception'), error.message
     assert call(pool, 'add', GLib.Variant('(ii)', (1, 2))).unpack() == 3
 
 

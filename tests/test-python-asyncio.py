@@ -1,58 +1,47 @@
-"""Jobs and semaphore permits from asyncio coroutines (the Python override).
-
-Awaiting needs an asyncio loop that runs the GLib main context. PyGObject
-3.50+ has one (gi.events.GLibEventLoopPolicy) and the tests use it when it
-is there. With an older PyGObject (Debian 12 has 3.42) they drive a stock
-asyncio loop that iterates the GLib main context from a task, and tell the
-override that this loop runs GLib: that exercises the override's own code
-(futures, outcomes, cancellation) but not PyGObject's loop, nor the
-awaitable `_async` calls that only PyGObject 3.50+ provides.
+"""aioext from asyncio coroutines, on a GLib asyncio loop set up the way
+its maker documents it: PyGObject 3.50+'s own gi.events loop
+(GLibEventLoopPolicy, its loop's run_until_complete(): asyncio.run()
+refuses that policy on the main thread), or on PyGObject 3.42 Debian's
+gbulb (gbulb.install(), then asyncio.run()). No hand-written pump.
 
 SPDX-License-Identifier: LGPL-2.1-or-later
 """
 
 import asyncio
-
-import sys
+import os
+import time
 
 import aiotap
-from pyhelpers import call_later, iterate_until
+from pyhelpers import call_later
 from gi.repository import Aio, GLib, Gio
 
-override = sys.modules['gi.overrides.Aio']  # loaded by the import of Aio
+try:
+    from gi import events as gi_events
+except ImportError:
+    gi_events = None
+    import gbulb
 
-HAS_GLIB_ASYNCIO = override._gi_events is not None
+here = os.path.dirname(os.path.abspath(__file__))
 
 
 def run_on_glib(coroutine):
-    """Runs coroutine to completion on an asyncio loop that runs GLib."""
-    if HAS_GLIB_ASYNCIO:
-        asyncio.set_event_loop_policy(override._gi_events.GLibEventLoopPolicy())
+    """Runs coroutine to completion on the platform's GLib asyncio loop."""
+    if gi_events is not None:
+        policy = gi_events.GLibEventLoopPolicy()
+        asyncio.set_event_loop_policy(policy)
         try:
-            return asyncio.run(coroutine)
+            loop = policy.get_event_loop()
+            try:
+                return loop.run_until_complete(coroutine)
+            finally:
+                loop.close()
         finally:
             asyncio.set_event_loop_policy(None)
-
-    async def iterate_glib():
-        context = GLib.MainContext.default()
-        while True:
-            while context.iteration(False):
-                pass
-            await asyncio.sleep(0.001)
-
-    async def main():
-        pump = asyncio.ensure_future(iterate_glib())
-        try:
-            return await coroutine
-        finally:
-            pump.cancel()
-
-    runs_glib = override._loop_runs_glib
-    override._loop_runs_glib = lambda loop: True
+    gbulb.install()
     try:
-        return asyncio.run(main())
+        return asyncio.run(coroutine)
     finally:
-        override._loop_runs_glib = runs_glib
+        asyncio.set_event_loop_policy(None)
 
 
 def later(value, ms=10):
@@ -61,9 +50,9 @@ def later(value, ms=10):
 
 def test_awaiting_a_job_returns_its_value():
     async def main():
-        return await later('hello'), await Aio.Job.new_for_value(2 ** 40)
+        return await later('hello'), await Aio.Job.new_for_value(2 ** 40), await Aio.in_thread(pow, 2, 80)
 
-    assert run_on_glib(main()) == ('hello', 2 ** 40)
+    assert run_on_glib(main()) == ('hello', 2 ** 40, 2 ** 80)
 
 
 def test_awaiting_a_failed_job_raises_its_error():
@@ -71,21 +60,36 @@ def test_awaiting_a_failed_job_raises_its_error():
         raise GLib.Error.new_literal(Gio.io_error_quark(), 'gone', Gio.IOErrorEnum.NOT_FOUND)
 
     async def main():
-        try:
-            await Aio.Job.new(fail)
-        except GLib.Error as error:
-            return error
-        raise AssertionError('no error raised')
+        errors = []
+        for job in (Aio.Job.new(fail), Aio.in_thread(int, 'not a number')):
+            try:
+                await job
+            except GLib.Error as error:
+                errors.append(error)
+        return errors
 
-    error = run_on_glib(main())
-    assert error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.NOT_FOUND), error
+    gone, not_a_number = run_on_glib(main())
+    assert gone.matches(Gio.io_error_quark(), Gio.IOErrorEnum.NOT_FOUND), gone
+    assert not_a_number.matches(Aio.error_quark(), Aio.Error.FAILED), not_a_number
+    assert not_a_number.message.startswith('ValueError: invalid literal'), not_a_number.message
 
 
-def test_jobs_awaited_together_run_concurrently():
+def test_gather_runs_thread_and_process_calls_concurrently():
+    # Four 0.3 s sleeps, two in threads and two in processes: together they
+    # take far less than the 1.2 s one after the other would.
     async def main():
-        return await asyncio.gather(later('a', 30), later('b', 10), later('c', 20))
+        start = time.monotonic()
+        results = await asyncio.gather(
+            Aio.in_thread(time.sleep, 0.3), Aio.in_thread(time.sleep, 0.3),
+            Aio.in_process(time.sleep, 0.3), Aio.in_process(time.sleep, 0.3),
+            Aio.in_process(os.getpid))
+        return results, time.monotonic() - start
 
-    assert run_on_glib(main()) == ['a', 'b', 'c']
+    Aio.PROCESS_POOL.initialize(max_workers=3)
+    Aio.run(Aio.in_process(os.getpid))  # the workers are up: time the calls only
+    results, elapsed = run_on_glib(main())
+    assert results[:4] == [None] * 4 and results[4] != os.getpid(), results
+    assert elapsed < 1.1, elapsed  # one after the other: 1.2 s at least
 
 
 def test_cancelling_the_awaiting_task_cancels_the_job():
@@ -106,10 +110,12 @@ def test_cancelling_the_awaiting_task_cancels_the_job():
         try:
             await task
         except asyncio.CancelledError:
-            return 'cancelled'
+            pass
+        while not job.is_completed():
+            await asyncio.sleep(0.001)
+        return 'cancelled'
 
     assert run_on_glib(main()) == 'cancelled'
-    iterate_until(job.is_completed)  # the job winds down after the wait ended
     assert seen == ['cancelled']
     assert job.get_state() == Aio.JobState.FAILED
 
@@ -139,6 +145,41 @@ def test_async_with_permits_holds_them_for_the_block():
     assert all(names == {'a'} for names in seen_together if 'a' in names), seen_together
 
 
+def test_collector_results_with_async_for():
+    async def main():
+        jobs = [Aio.in_thread(pow, n, 2) for n in range(6)]
+        collector = Aio.Collector.new_for_jobs(jobs, 2, 2, Aio.CollectorPolicy.FAIL_FAST)
+        return [job.propagate_value() async for job in collector]
+
+    assert run_on_glib(main()) == [0, 1, 4, 9, 16, 25]
+
+
+def test_timers_fire_while_a_coroutine_waits():
+    fired = []
+
+    async def main():
+        GLib.timeout_add(10, lambda: fired.append('timeout'))
+        GLib.idle_add(lambda: fired.append('idle'))
+        await Aio.in_thread(time.sleep, 0.1)
+
+    run_on_glib(main())
+    assert sorted(fired) == ['idle', 'timeout'], fired
+
+
+def test_async_methods_are_awaitable_with_pygobject_asyncio():
+    if gi_events is None:
+        raise aiotap.Skip('PyGObject < 3.50 has no awaitable _async calls (gi.events)')
+
+    async def main():
+        semaphore = Aio.Semaphore.new(1)
+        await semaphore.acquire_async(1)
+        value = semaphore.get_value()
+        semaphore.release(1)
+        return value, await later('x').run_async()
+
+    assert run_on_glib(main()) == (0, 'x')
+
+
 def test_a_plain_asyncio_loop_is_refused_with_a_clear_error():
     async def main():
         try:
@@ -147,21 +188,8 @@ def test_a_plain_asyncio_loop_is_refused_with_a_clear_error():
             return str(error)
         raise AssertionError('no error raised')
 
-    assert 'GLib main loop' in asyncio.run(main())
-
-
-def test_async_methods_are_awaitable_with_pygobject_asyncio():
-    if not HAS_GLIB_ASYNCIO:
-        raise aiotap.Skip('PyGObject < 3.50 has no awaitable _async calls')
-
-    async def main():
-        semaphore = Aio.Semaphore.new(1)
-        await semaphore.acquire_async(1, None)
-        value = semaphore.get_value()
-        semaphore.release(1)
-        return value, await later('x').run_async(None)
-
-    assert run_on_glib(main()) == (0, 'x')
+    message = asyncio.run(main())
+    assert 'Aio.run(main()) instead of asyncio.run(main())' in message, message
 
 
 if __name__ == '__main__':

@@ -35,7 +35,7 @@ def test_rate_limited_keeps_the_limit_and_order():
         for inner in jobs:
             inner.run_async(None, done)
 
-    assert sorted(Aio.run(run_all)) == [0, 10, 20, 30, 40, 50]
+    assert sorted(Aio.run(Aio.Job.new(run_all))) == [0, 10, 20, 30, 40, 50]
     assert [index for index, _ in starts] == list(range(6))
     first = origin[0]
     ideal = [0.0, 0.1, 0.5, 0.6, 1.0, 1.1]

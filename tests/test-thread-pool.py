@@ -235,6 +235,21 @@ def test_generate_in_thread_drives_a_generator_with_send():
     assert [step(iterator, value) for value in (5, 7, 30)] == [5, 12, 42]
 
 
+def test_system_exit_in_a_pool_function_is_the_calls_error():
+    # It used to reach PyGObject's handler on the pool thread, whose
+    # Py_Exit() blocked the process for ever.
+    def leave(cancellable):
+        raise SystemExit(3)
+
+    try:
+        run_call(Aio.ThreadPool.new(1), leave)
+    except GLib.Error as error:
+        assert error.matches(Aio.error_quark(), Aio.Error.FAILED)
+        assert error.message == 'SystemExit: 3', error.message
+    else:
+        raise AssertionError('no error raised')
+
+
 def test_python_exception_in_a_producer_ends_the_stream_with_its_text():
     def failing(cancellable, sent):
         raise OSError('disk gone')

@@ -14,7 +14,7 @@ prefix=$3
 destdir=$(mktemp -d)
 trap 'rm -rf "$destdir"' EXIT
 
-echo "1..3"
+echo "1..4"
 if ! meson install -C "$build_dir" --destdir "$destdir" --no-rebuild --quiet >"$destdir.log" 2>&1; then
   sed 's/^/# /' "$destdir.log"
   rm -f "$destdir.log"
@@ -45,3 +45,14 @@ echo "ok 2 - a C program builds with pkg-config --cflags --libs aioext-1.0 and r
 GI_TYPELIB_PATH=$(dirname "$typelib") LD_LIBRARY_PATH=$(dirname "$library") \
   /usr/bin/python3 "$source_dir/consumer.py" | grep -q "^typelib: $root"
 echo "ok 3 - Python loads the installed typelib and runs a job"
+
+# The override must land where /usr/bin/python3 looks for packages under
+# the configured prefix, or an installed Aio silently lacks in_thread & co.
+site=$(/usr/bin/python3 "$source_dir/../../python/site-dir.py" "$prefix")
+test -f "$destdir$site/gi/overrides/Aio.py"
+if [ "$prefix" = /usr/local ] || [ "$prefix" = /usr ]; then
+  /usr/bin/python3 -c 'import sys; sys.exit(sys.argv[1] not in sys.path)' "$site"
+fi
+GI_TYPELIB_PATH=$(dirname "$typelib") LD_LIBRARY_PATH=$(dirname "$library") PYTHONPATH="$destdir$site" \
+  AIO_EXPECT_OVERRIDE=1 /usr/bin/python3 "$source_dir/consumer.py" | grep -q "^python consumer: aioextensions API"
+echo "ok 4 - the Python override is installed on python3's own path ($site) and works"

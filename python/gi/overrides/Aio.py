@@ -2,7 +2,9 @@
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
-"""Python conveniences on top of the introspected Aio API.
+"""Python conveniences on top of the introspected Aio API, and
+aioextensions' own API on it (``_aioextensions.py``): ``Aio.run``,
+``in_thread``, ``in_process``, ``collect``, ``resolve``... on asyncio.
 
 GI alone makes two things about jobs clumsy from Python:
 
@@ -12,34 +14,24 @@ GI alone makes two things about jobs clumsy from Python:
   ``GValue`` and raises ``OverflowError`` outside the 32-bit range.
 
 This override turns such exceptions into the job's error and stores any
-Python value. It also adds ``Aio.run(callable, *args)`` and
-``Aio.CPU_CORES``.
-
-With PyGObject 3.50 or later, whose ``gi.events`` runs asyncio on the GLib
-main loop, a job can be awaited (``await job``) and permits taken with
-``async with semaphore.permits(n):``; PyGObject itself makes every
-``_async`` method awaitable there when its callback is left out.
+Python value. A job is awaitable (``await job``) on the asyncio loop that
+``Aio.run()`` sets up (``_aio_loop.py``), as are semaphore permits
+(``async with semaphore.permits(n):``) and a collector's results
+(``async for``).
 """
 
-import asyncio
+import ctypes
 import functools
-import os
 import pickle
-import sys
 import threading
 import traceback
 
-from gi.repository import Gio, GLib, GObject
+from gi.repository import GLib, GObject
 
 from ..module import get_introspection_module
 from ..overrides import override
 
 Aio = get_introspection_module('Aio')
-
-try:
-    from gi import events as _gi_events  # PyGObject 3.50+: asyncio on GLib
-except ImportError:
-    _gi_events = None
 
 __all__ = []
 
@@ -65,14 +57,52 @@ def _to_gvalue(value):
         return GObject.Value(GObject.TYPE_INT64, int(value))
     if 0 <= value <= _UINT64_MAX:
         return GObject.Value(GObject.TYPE_UINT64, int(value))
-    return GObject.Value(GObject.TYPE_PYOBJECT, value)
+    # Not GObject.Value(TYPE_PYOBJECT, value): PyGObject 3.42 crashes when a
+    # thread function returns one.
+    return _BigInt(value)
 
 
-def _error_from_exception(exception):
+class _BigInt:
+    """An int beyond 64 bits on its way through a GValue, which PyGObject
+    stores as a Python object; ``_from_gvalue()`` unwraps it."""
+    __slots__ = ('value',)
+
+    def __init__(self, value):
+        self.value = value
+
+
+def _from_gvalue(value):
+    return value.value if type(value) is _BigInt else value
+
+
+def _error_from_exception(exception, with_traceback=False):
+    """A GError for a Python exception: a GLib.Error as it is, anything
+    else Aio.Error.FAILED with the text ``Type: message``, then, when asked,
+    a blank line and the traceback."""
     if isinstance(exception, GLib.Error):
         return exception
     text = ''.join(traceback.format_exception_only(type(exception), exception)).strip()
+    if with_traceback and exception.__traceback__ is not None:
+        text += '\n\n' + ''.join(traceback.format_exception(
+            type(exception), exception, exception.__traceback__)).rstrip()
     return GLib.Error.new_literal(Aio.error_quark(), text, Aio.Error.FAILED)
+
+
+_kept_thread_state = threading.local()
+_PyGILState_Ensure = ctypes.pythonapi.PyGILState_Ensure
+
+
+def keep_thread_state():
+    """Keeps this pool thread's Python thread state for the thread's life.
+
+    PyGObject enters Python from a thread that Python did not create with
+    PyGILState_Ensure() and leaves with PyGILState_Release(), which makes and
+    destroys a whole thread state on every call: about 100 us per call, most
+    of what a no-op in_thread() cost. One extra Ensure that is never
+    released keeps the state, and the next calls reuse it."""
+    if not getattr(_kept_thread_state, 'kept', False):
+        _PyGILState_Ensure()
+        _kept_thread_state.kept = True
 
 
 class Job(Aio.Job):
@@ -100,7 +130,9 @@ class Job(Aio.Job):
             try:
                 func(job, cancellable, *args)
             except BaseException as exception:
-                if getattr(job, '_aio_has_returned', False):
+                # An exception after the job completed is not a second
+                # outcome (which the C side rejects).
+                if job.is_completed():
                     raise
                 job.return_error(_error_from_exception(exception))
                 # Let KeyboardInterrupt and SystemExit reach PyGObject's
@@ -125,82 +157,28 @@ class Job(Aio.Job):
         """``await job`` waits for the job's outcome (starting it if
         needed) and returns its value or raises its error; cancelling the
         awaiting task cancels the job. Needs an asyncio loop that runs the
-        GLib main context: PyGObject 3.50's ``gi.events.GLibEventLoopPolicy``."""
-        return _wait_for_job(self).__await__()
+        GLib main context: the one ``Aio.run()`` sets up."""
+        return _aioextensions.wait_for_job(self).__await__()
 
-    # Remember that the job returned, so that an exception its function
-    # raises afterwards is not turned into a second outcome (which the C side
-    # rejects). Set after the call: a value PyGObject cannot convert raises
-    # before anything was returned.
     def return_value(self, value):
         Aio.Job.return_value(self, _to_gvalue(value))
-        self._aio_has_returned = True
 
-    def return_error(self, error):
-        Aio.Job.return_error(self, error)
-        self._aio_has_returned = True
+    def start(self):
+        Aio.Job.start(self)
+        _aioextensions._track_started_job(self)
 
-    def return_error_literal(self, domain, code, message):
-        Aio.Job.return_error_literal(self, domain, code, message)
-        self._aio_has_returned = True
+    def propagate_value(self):
+        return _from_gvalue(Aio.Job.propagate_value(self))
+
+    def run_finish(self, result):
+        return _from_gvalue(Aio.Job.run_finish(self, result))
+
+    def run_sync(self, cancellable):
+        return _from_gvalue(Aio.Job.run_sync(self, cancellable))
 
 
 Job = override(Job)
 __all__.append('Job')
-
-
-def _loop_runs_glib(loop):
-    """Whether ``loop`` dispatches the GLib main context, so that a job's
-    callback can reach a coroutine that awaits it."""
-    return _gi_events is not None and isinstance(loop, _gi_events.GLibEventLoop)
-
-
-async def _wait_for_job(job):
-    loop = asyncio.get_running_loop()
-    if not _loop_runs_glib(loop):
-        # A plain asyncio loop never iterates the GLib main context: the
-        # wait would hang. Polling it from asyncio would work, badly.
-        raise RuntimeError(
-            'awaiting an Aio.Job needs an asyncio loop that runs the GLib main loop '
-            '(PyGObject 3.50 or later: asyncio.set_event_loop_policy(gi.events.GLibEventLoopPolicy())); '
-            'with an older PyGObject use run_async() and a GLib.MainLoop, or Aio.run()')
-    future = loop.create_future()
-    cancellable = Gio.Cancellable()
-
-    def done(source, result):
-        if future.cancelled():
-            return
-        try:
-            future.set_result(source.run_finish(result))
-        except GLib.Error as error:
-            future.set_exception(error)
-
-    job.run_async(cancellable, done)
-    try:
-        return await future
-    except asyncio.CancelledError:
-        cancellable.cancel()
-        raise
-
-
-def run(job, *args):
-    """Runs ``job`` to completion on a private main loop and returns its value.
-
-    ``job`` is an ``Aio.Job``, or a job function: ``Aio.run(func, *args)`` is
-    ``Aio.run(Aio.Job.new(func, *args))``. Raises the job's error.
-    """
-    if not isinstance(job, Aio.Job):
-        job = Job.new(job, *args)
-    elif args:
-        raise TypeError('Aio.run() takes extra arguments only with a job function')
-    return Aio.run(job)
-
-
-__all__.append('run')
-
-CPU_CORES = Aio.get_cpu_cores()
-"""The number of CPU cores this process may use (``Aio.get_cpu_cores()``)."""
-__all__.append('CPU_CORES')
 
 
 def _chain(job, value):
@@ -219,8 +197,8 @@ def _chain(job, value):
     value.run_async(None, done)
 
 
-def rate_limited(max_calls, max_calls_period, min_seconds_between_calls=0.0):
-    """A decorator like aioextensions' ``rate_limited``: at most
+def _job_rate_limited(max_calls, max_calls_period, min_seconds_between_calls=0.0):
+    """``rate_limited`` on a plain function: at most
     ``max_calls`` calls of the decorated function start in any window of
     ``max_calls_period`` seconds, successive calls start at least
     ``min_seconds_between_calls`` apart, and waiting calls go in order.
@@ -244,9 +222,7 @@ def rate_limited(max_calls, max_calls_period, min_seconds_between_calls=0.0):
                         return
                     try:
                         _chain(job, function(*args, **kwargs))
-                    except GLib.Error as error:
-                        job.return_error(error)
-                    except Exception as exception:
+                    except BaseException as exception:
                         job.return_error(_error_from_exception(exception))
 
                 limiter.acquire_async(cancellable, granted)
@@ -256,34 +232,31 @@ def rate_limited(max_calls, max_calls_period, min_seconds_between_calls=0.0):
         wrapper.limiter = limiter
         return wrapper
 
+    decorator.limiter = limiter
     return decorator
 
 
-__all__.append('rate_limited')
-
-
 class _Permits:
-    def __init__(self, semaphore, count):
+    """``count`` permits of a semaphore, held for a ``with`` or
+    ``async with`` block: all taken at once (never some of them), released
+    when the block ends, whatever happens in it."""
+
+    def __init__(self, semaphore, count, name='count'):
+        if isinstance(count, bool) or not isinstance(count, int):
+            raise TypeError(f'{name} must be an int, not {type(count).__name__}')
+        if count < 1:
+            raise ValueError(f'{name} must be >= 1')
         self._semaphore = semaphore
         self._count = count
 
-    def _acquisition(self):
-        """A job that completes once the permits are held."""
-        def wait(job, cancellable):
-            def acquired(source, result):
-                try:
-                    source.acquire_finish(result)
-                    job.return_value(True)
-                except GLib.Error as error:
-                    job.return_error(error)
-
-            self._semaphore.acquire_async(self._count, cancellable, acquired)
-
-        return Job.new(wait)
+    def _start_acquisition(self, cancellable, callback):
+        self._semaphore.acquire_async(self._count, cancellable, callback)
 
     def __enter__(self):
         if not self._semaphore.try_acquire(self._count):
-            self._acquisition().run_sync(None)
+            job = Job.new(lambda job, cancellable: self._start_acquisition(
+                cancellable, lambda source, result: _return_acquired(job, source, result)))
+            job.run_sync(None)
         return self
 
     def __exit__(self, *exception):
@@ -292,44 +265,90 @@ class _Permits:
 
     async def __aenter__(self):
         if not self._semaphore.try_acquire(self._count):
-            await self._acquisition()
+            await _aioextensions._await_gio(self._start_acquisition, Aio.Semaphore.acquire_finish)
         return self
 
     async def __aexit__(self, *exception):
         return self.__exit__(*exception)
 
 
+def _return_acquired(job, semaphore, result):
+    try:
+        semaphore.acquire_finish(result)
+        job.return_value(True)
+    except GLib.Error as error:
+        job.return_error(error)
+
+
 class Semaphore(Aio.Semaphore):
-    """AioSemaphore with ``with semaphore.permits(n):`` blocks, the
-    counterpart of aioextensions' ``async with acquire_many(n)``: all ``n``
-    permits are taken at once (never some of them), released when the
-    block ends, whatever happens in it. Entering blocks the thread until the
-    permits are free, like ``threading.Semaphore``; from a main-loop
-    callback use ``acquire_async()`` or ``run_job_async()`` instead. In a
-    coroutine on PyGObject 3.50's GLib asyncio loop, ``async with
-    semaphore.permits(n):`` waits without blocking (see ``Job.__await__``)."""
+    """AioSemaphore, usable as aioextensions' ``Semaphore(value=1)``:
+    ``Aio.Semaphore(10)`` (or ``Aio.Semaphore.new(10)``), ``async with
+    semaphore:``, ``await acquire()``, ``release()``, ``locked()``, and
+    ``async with semaphore.acquire_many(n):`` (atomic, unlike
+    aioextensions', and an error beyond the capacity instead of a hang).
+
+    ``with semaphore.permits(n):`` takes ``n`` permits in blocking code:
+    entering blocks the thread until they are free, like
+    ``threading.Semaphore``; ``async with semaphore.permits(n):`` waits
+    without blocking on the loop ``Aio.run()`` sets up."""
+
+    def __init__(self, value=1, *, bounded=False, **properties):
+        if properties:  # GObject-style construction: Aio.Semaphore(capacity=3)
+            super().__init__(**properties)
+            return
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f'Semaphore value must be an int, not {type(value).__name__}')
+        if value < 0:
+            raise ValueError('Semaphore initial value must be >= 0')
+        super().__init__(capacity=value, is_bounded=bool(bounded))
 
     def permits(self, count=1):
         return _Permits(self, count)
+
+    def acquire_many(self, times):
+        """``async with semaphore.acquire_many(times):`` holds ``times``
+        permits for the block, taken all at once."""
+        return _Permits(self, times, 'times')
+
+    async def acquire(self):
+        await _Permits(self, 1).__aenter__()
+        return True
+
+    def release(self, count=1):
+        return Aio.Semaphore.release(self, count)
+
+    def locked(self):
+        return self.get_value() == 0
+
+    async def __aenter__(self):
+        await self.acquire()
+
+    async def __aexit__(self, *exception):
+        self.release()
+        return False
 
 
 Semaphore = override(Semaphore)
 __all__.append('Semaphore')
 
 
-def _reporting_exceptions(func):
+def _reporting_exceptions(func, with_traceback=False):
     """Wraps a function that runs on a worker thread and reports failure
     through a GError: PyGObject only prints an exception other than
-    GLib.Error raised there, and C sees a failure without an error. The
-    wrapper raises it as Aio.Error.FAILED with the exception's text."""
+    GLib.Error raised there (and a SystemExit there would end the process
+    from the wrong thread), and C sees a failure without an error. The
+    wrapper raises any exception, BaseException included, as
+    Aio.Error.FAILED with the exception's type and text, and for a worker
+    process, whose caller cannot see its stack, the traceback."""
     @functools.wraps(func)
     def wrapper(*args):
+        keep_thread_state()
         try:
             return func(*args)
         except GLib.Error:
             raise
-        except Exception as exception:
-            raise _error_from_exception(exception)
+        except BaseException as exception:
+            raise _error_from_exception(exception, with_traceback) from None
 
     return wrapper
 
@@ -346,6 +365,9 @@ class ThreadPool(Aio.ThreadPool):
     def create_job(self, func, *args):
         return Aio.ThreadPool.create_job(self, _reporting_exceptions(func), *args)
 
+    def run_finish(self, result):
+        return _from_gvalue(Aio.ThreadPool.run_finish(self, result))
+
 
 ThreadPool = override(ThreadPool)
 __all__.append('ThreadPool')
@@ -353,7 +375,9 @@ __all__.append('ThreadPool')
 
 class ThreadIterator(Aio.ThreadIterator):
     """AioThreadIterator whose Python producer may raise anything: an
-    exception ends the stream with its text as the error."""
+    exception ends the stream with its text as the error. ``(True, None)``
+    is the end of the stream, as an unset item is in C: to produce ``None``
+    items, use ``Aio.generate_in_thread()``, which carries every item."""
 
     @classmethod
     def new(cls, pool, func, *args):
@@ -366,91 +390,42 @@ __all__.append('ThreadIterator')
 
 class Worker(Aio.Worker):
     """AioWorker whose Python functions may raise anything: an exception
-    fails the call with its text (Aio.Error.FAILED), a GLib.Error crosses to
-    the caller as it is."""
+    fails the call with its type, text and traceback (Aio.Error.FAILED), a
+    GLib.Error crosses to the caller as it is."""
 
     def register(self, name, arguments_type, func, *args):
-        return Aio.Worker.register(self, name, arguments_type, _reporting_exceptions(func), *args)
+        return Aio.Worker.register(self, name, arguments_type, _reporting_exceptions(func, True), *args)
 
 
 Worker = override(Worker)
 __all__.append('Worker')
 
-
-def in_thread(func, *args, pool=None):
-    """A job that runs ``func(*args)`` on a worker thread of ``pool`` (the
-    default thread pool unless given), the counterpart of aioextensions'
-    ``in_thread``. Its value is what ``func`` returns; an exception becomes
-    the job's error."""
-    pool = pool or Aio.ThreadPool.get_default()
-
-    def start(job, cancellable):
-        outcome = {}
-
-        def work(cancellable):
-            outcome['value'] = func(*args)
-            # The value itself is handed over below, in the caller's context:
-            # PyGObject 3.42 crashes on a G_TYPE_PYOBJECT GValue returned
-            # from a thread, which large ints need.
-            return True, 0
-
-        def done(source, result, *user_data):
-            try:
-                source.run_finish(result)
-            except GLib.Error as error:
-                job.return_error(error)
-            else:
-                job.return_value(outcome['value'])
-
-        pool.run_async(_reporting_exceptions(work), (), cancellable, done)
-
-    return Job.new(start)
+# Set by the stock Python worker while it loads the caller's main script:
+# a script whose entry point is not guarded would start the whole program
+# again in every worker.
+_worker_loading_main = False
+UNGUARDED_MAIN = (
+    'The main script started aioext work while a worker process of '
+    'Aio.in_process() imported it: put the script\'s entry point under '
+    '"if __name__ == \'__main__\':", as Python\'s multiprocessing requires.')
 
 
-__all__.append('in_thread')
-
-_python_pool = None
-_python_pool_lock = threading.Lock()
-
-
-def _default_python_pool():
-    """A process pool of stock Python workers (``gi.overrides._aio_worker``)
-    that can import the caller's main script."""
-    global _python_pool
-    with _python_pool_lock:
-        if _python_pool is None:
-            main = getattr(sys.modules.get('__main__'), '__file__', None) or ''
-            _python_pool = Aio.ProcessPool.new(
-                0, [sys.executable, '-m', 'gi.overrides._aio_worker', os.path.abspath(main) if main else ''])
-        return _python_pool
-
-
-def in_process(func, *args, pool=None):
-    """A job that runs ``func(*args)`` in a worker process, the counterpart
-    of aioextensions' ``in_process``: ``func`` must be a top-level function
-    (of a module, or of the main script guarded by
-    ``if __name__ == '__main__':``), and the arguments and the result travel
-    pickled. ``pool`` defaults to a pool of stock Python workers, as many as
-    CPU cores. An exception in ``func`` becomes the job's error."""
-    pool = pool or _default_python_pool()
-    payload = GLib.Variant('ay', pickle.dumps((func, args), protocol=pickle.HIGHEST_PROTOCOL))
+def _process_call_job(pool, payload):
+    """The job of one ``in_process()`` call: ``python-call`` with the
+    pickled ``(function, args, kwargs)``, its value the unpickled result."""
+    arguments = GLib.Variant.new_from_bytes(GLib.VariantType('ay'), GLib.Bytes.new(payload), True)
 
     def start(job, cancellable):
         def done(source, result):
             try:
                 data = source.call_finish(result).get_data_as_bytes().get_data()
                 job.return_value(pickle.loads(data))
-            except GLib.Error as error:
-                job.return_error(error)
-            except Exception as exception:
+            except BaseException as exception:
                 job.return_error(_error_from_exception(exception))
 
-        pool.call_async('python-call', payload, cancellable, done)
+        pool.call_async('python-call', arguments, cancellable, done)
 
     return Job.new(start)
-
-
-__all__.append('in_process')
 
 
 class Collector(Aio.Collector):
@@ -501,6 +476,18 @@ class Collector(Aio.Collector):
                 return
             yield job
 
+    def __aiter__(self):
+        """``async for job in collector:`` takes the results in input order
+        on the loop ``Aio.run()`` sets up; each is the item's completed job."""
+        return self._results()
+
+    async def _results(self):
+        while True:
+            job = await _aioextensions._await_gio(self.next_async, Aio.Collector.next_finish)
+            if job is None:
+                return
+            yield job
+
 
 Collector = override(Collector)
 __all__.append('Collector')
@@ -508,13 +495,23 @@ __all__.append('Collector')
 
 class ProcessPool(Aio.ProcessPool):
     """From Python, the default process pool is the pool of stock Python
-    workers behind Aio.in_process(): re-executing the interpreter without a
-    script, as the C default does for a C program, would serve nothing."""
+    workers behind Aio.in_process() (``Aio.PROCESS_POOL``): re-executing
+    the interpreter without a script, as the C default does for a C
+    program, would serve nothing. Like the C default pools, it restarts
+    lazily after ``shutdown()``."""
 
     @staticmethod
     def get_default():
-        return _default_python_pool()
+        return _aioextensions._process_pool_instance()
+
+    def shutdown(self, wait):
+        Aio.ExecutorPool.shutdown(self, wait)
+        _aioextensions._note_shutdown(self)
 
 
 ProcessPool = override(ProcessPool)
 __all__.append('ProcessPool')
+
+from . import _aioextensions  # noqa: E402: it builds on the classes above
+from ._aioextensions import *  # noqa: E402,F401,F403
+__all__.extend(_aioextensions.__all__)

@@ -20,6 +20,7 @@ import gi
 gi.require_version('Aio', '1.0')
 from gi.repository import Aio, GLib  # noqa: E402
 
+_override = sys.modules['gi.overrides.Aio']
 
 
 def _load_main_script(path):
@@ -33,7 +34,11 @@ def _load_main_script(path):
     sys.path.insert(0, os.path.dirname(path))
     with open(path, 'rb') as source:
         code = compile(source.read(), path, 'exec')
-    exec(code, module.__dict__)
+    _override._worker_loading_main = True
+    try:
+        exec(code, module.__dict__)
+    finally:
+        _override._worker_loading_main = False
     for value in list(module.__dict__.values()):
         if getattr(value, '__module__', None) == '__aio_main__':
             try:
@@ -44,18 +49,35 @@ def _load_main_script(path):
 
 
 def _python_call(arguments, cancellable):
-    # An exception becomes the call's error through the override's
-    # Aio.Worker.register().
-    function, args = pickle.loads(arguments.get_data_as_bytes().get_data())
-    result = function(*args)
-    return GLib.Variant('ay', pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    # An exception becomes the call's error, with its type, text and
+    # traceback, through the override's Aio.Worker.register().
+    function, args, kwargs = pickle.loads(arguments.get_data_as_bytes().get_data())
+    result = function(*args, **kwargs)
+    payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+    return GLib.Variant.new_from_bytes(GLib.VariantType('ay'), GLib.Bytes.new(payload), True)
+
+
+def _refuse(message):
+    def refuse(arguments, cancellable):
+        raise GLib.Error.new_literal(Aio.error_quark(), message, Aio.Error.FAILED)
+
+    return refuse
 
 
 def main():
+    serve = _python_call
     if len(sys.argv) > 1 and sys.argv[1]:
-        _load_main_script(sys.argv[1])
+        try:
+            _load_main_script(sys.argv[1])
+        except RuntimeError as error:
+            # The script has no __main__ guard: say so to every caller
+            # instead of dying, which would only read as a worker that
+            # exited before it was ready.
+            if str(error) != _override.UNGUARDED_MAIN:
+                raise
+            serve = _refuse(_override.UNGUARDED_MAIN)
     worker = Aio.Worker.new()
-    worker.register('python-call', GLib.VariantType('ay'), _python_call)
+    worker.register('python-call', GLib.VariantType('ay'), serve)
     return worker.run()
 
 
