@@ -195,7 +195,7 @@ struct _AioThreadResult
 {
   GObject     parent_instance;
 
-  ThreadCall *call;     /* NULL while spare */
+  ThreadCall *call;
 };
 
 static void aio_thread_result_async_result_iface_init (GAsyncResultIface *iface);
@@ -203,8 +203,6 @@ static void aio_thread_result_async_result_iface_init (GAsyncResultIface *iface)
 G_DEFINE_FINAL_TYPE_WITH_CODE (AioThreadResult, aio_thread_result, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (G_TYPE_ASYNC_RESULT,
                                                       aio_thread_result_async_result_iface_init))
-
-static guint notify_signal_id;
 
 /* Whether the function stored a value. Cheaper than G_IS_VALUE(), which
  * looks up the type's value table under a lock, twice per call. */
@@ -252,7 +250,6 @@ static void
 aio_thread_result_class_init (AioThreadResultClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = aio_thread_result_finalize;
-  notify_signal_id = g_signal_lookup ("notify", G_TYPE_OBJECT);
 }
 
 static void
@@ -289,60 +286,17 @@ aio_thread_result_async_result_iface_init (GAsyncResultIface *iface)
   iface->is_tagged = aio_thread_result_is_tagged;
 }
 
-/* Each thread that delivers results keeps one result object that nobody
- * else can see, and hands it to one callback after another: a burst of
- * calls then costs one GObject instead of one per call. The thread's
- * reference is the one a callback borrows. */
-static GPrivate spare_result = G_PRIVATE_INIT (g_object_unref);
-
+/* A new result for every callback. Reusing one, as earlier versions did,
+ * needs to know that the callback kept no reference, weak reference or
+ * data on it, and only GObject's private fields tell that. */
 static AioThreadResult *
-aio_thread_result_lend (ThreadCall *call)
+aio_thread_result_new (ThreadCall *call)
 {
-  AioThreadResult *self = g_private_get (&spare_result);
+  AioThreadResult *self = g_object_new (AIO_TYPE_THREAD_RESULT, NULL);
 
-  /* Lent already when this is a callback nested in another one. */
-  if (self == NULL || self->call != NULL)
-    self = g_object_new (AIO_TYPE_THREAD_RESULT, NULL);
   self->call = call;
 
   return self;
-}
-
-/* Whether the callback left no trace on @self: no reference kept, no data,
- * weak or toggle reference (all kept in qdata), no signal handler. Such an
- * object cannot be told apart from a new one, so it can be used again. The
- * two fields are read as GObject itself reads them. */
-static gboolean
-aio_thread_result_is_unobserved (AioThreadResult *self)
-{
-  GObject *object = (GObject *) self;
-
-  return g_atomic_int_get (&object->ref_count) == 1 &&
-         g_atomic_pointer_get (&object->qdata) == NULL &&
-         g_signal_handler_find (object, G_SIGNAL_MATCH_ID, notify_signal_id, 0, NULL, NULL, NULL) == 0;
-}
-
-/* After the callback: a result it kept holds on to its call and stops
- * being the spare; otherwise the call is released and the object is the
- * thread's spare (again, or for the first time, when it has none). */
-static void
-aio_thread_result_give_back (AioThreadResult *self)
-{
-  AioThreadResult *spare = g_private_get (&spare_result);
-
-  if (!aio_thread_result_is_unobserved (self))
-    {
-      if (spare == self)
-        g_private_set (&spare_result, NULL);
-      g_object_unref (self);
-      return;
-    }
-
-  thread_call_release (g_steal_pointer (&self->call));
-  if (spare == NULL)
-    g_private_set (&spare_result, self);
-  else if (spare != self)
-    g_object_unref (self);
 }
 
 static void
@@ -427,7 +381,7 @@ thread_call_finish_in_context (ThreadCall *call)
   if (destroy != NULL)
     destroy (call->func_data);
 
-  result = aio_thread_result_lend (call);
+  result = aio_thread_result_new (call);
   if (call->callback != NULL)
     call->callback ((GObject *) call->pool, (GAsyncResult *) result, call->callback_data);
 
@@ -436,7 +390,7 @@ thread_call_finish_in_context (ThreadCall *call)
    * pool's own threads. */
   if (g_atomic_int_get (&call->state) == CALL_CANCELLED)
     g_clear_object (&call->pool);
-  aio_thread_result_give_back (result);
+  g_object_unref (result);
   aio_completion_queue_unref (queue);
 }
 
