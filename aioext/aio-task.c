@@ -132,28 +132,6 @@ typedef struct
 
 G_LOCK_DEFINE_STATIC (cancel_sources);
 
-/* g_source_ref() for a source whose last reference another thread may be
- * dropping at this moment: GLib counts it down to zero before it runs the
- * dispose function (which must wait for the caller's lock to clear the
- * slot), and g_source_ref() or g_source_set_ready_time() on it then fail
- * an assertion. Returns FALSE for such a source: it is going, and nothing
- * will dispatch it. Relies on the public GSource's atomic reference count,
- * as GLib's own functions update it. */
-static gboolean
-aio_source_try_ref (GSource *source)
-{
-  gint count = g_atomic_int_get ((gint *) &source->ref_count);
-
-  do
-    {
-      if (count == 0)
-        return FALSE;
-    }
-  while (!g_atomic_int_compare_and_exchange_full ((gint *) &source->ref_count, count, count + 1, &count));
-
-  return TRUE;
-}
-
 static void
 aio_cancel_source_on_cancelled (GCancellable *cancellable,
                                 gpointer      user_data)
@@ -161,10 +139,14 @@ aio_cancel_source_on_cancelled (GCancellable *cancellable,
   GSource **slot = user_data;
   GSource *source;
 
+  /* The source's last reference may be going in another thread right now:
+   * GLib then runs its dispose function, which waits for this lock to clear
+   * the slot, and documents that another thread may take a new reference
+   * until dispose returns (g_source_set_dispose_function()). */
   G_LOCK (cancel_sources);
   source = *slot;
-  if (source != NULL && !aio_source_try_ref (source))
-    source = NULL;
+  if (source != NULL)
+    g_source_ref (source);
   G_UNLOCK (cancel_sources);
 
   /* With a reference of its own, and outside the lock, which the
