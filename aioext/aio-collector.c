@@ -10,7 +10,7 @@
 #include "aio-error.h"
 #include "aio-i18n-private.h"
 #include "aio-job-private.h"
-#include "aio-task-private.h"
+#include "aio-cancel-source-private.h"
 
 /**
  * SECTION:aio-collector

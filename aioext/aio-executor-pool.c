@@ -5,7 +5,7 @@
 
 #include "config.h"
 
-#include "aio-completion-private.h"
+#include "aio-completion-queue-private.h"
 #include "aio-error.h"
 #include "aio-executor-pool-private.h"
 #include "aio-i18n-private.h"

@@ -12,7 +12,7 @@
 #include "aio-job-private.h"
 #include "aio-recycled-cancellable-private.h"
 #include "aio-scope-private.h"
-#include "aio-task-private.h"
+#include "aio-cancel-source-private.h"
 
 /**
  * SECTION:aio-job

@@ -21,7 +21,7 @@
 #include "aio-i18n-private.h"
 #include "aio-main.h"
 #include "aio-process-pool.h"
-#include "aio-task-private.h"
+#include "aio-cancel-source-private.h"
 #include "aio-wire-private.h"
 #include "aio-worker.h"
 

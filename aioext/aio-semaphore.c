@@ -9,7 +9,8 @@
 #include "aio-i18n-private.h"
 #include "aio-semaphore.h"
 #include "aio-job-private.h"
-#include "aio-task-private.h"
+#include "aio-caller-context-private.h"
+#include "aio-cancel-source-private.h"
 
 /**
  * SECTION:aio-semaphore

@@ -3,18 +3,15 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-#define _GNU_SOURCE
 #include "config.h"
 
-#include <dlfcn.h>
-#include <string.h>
-
-#include "aio-completion-private.h"
+#include "aio-binding-check-private.h"
+#include "aio-completion-queue-private.h"
 #include "aio-error.h"
 #include "aio-executor-pool-private.h"
 #include "aio-i18n-private.h"
 #include "aio-main.h"
-#include "aio-thread-pool-private.h"
+#include "aio-thread-pool.h"
 
 /**
  * SECTION:aio-thread-pool
@@ -757,34 +754,6 @@ aio_thread_pool_get_default (void)
   return default_pool;
 }
 
-/* GJS runs JavaScript on its main thread only: a JS function called from a
- * worker is refused with a critical and returns 0. Every JS function handed
- * over with a destroy notify comes with GJS's own notify, so the library
- * that notify lives in tells a JS caller apart from C, Python and Vala. */
-static gboolean
-aio_thread_pool_is_gjs_callback (GDestroyNotify func_data_destroy)
-{
-  Dl_info info;
-
-  if (func_data_destroy == NULL || dladdr ((gpointer) func_data_destroy, &info) == 0)
-    return FALSE;
-
-  return info.dli_fname != NULL && strstr (info.dli_fname, "libgjs") != NULL;
-}
-
-gboolean
-aio_thread_pool_check_func (GDestroyNotify   func_data_destroy,
-                            GError         **error)
-{
-  if (!aio_thread_pool_is_gjs_callback (func_data_destroy))
-    return TRUE;
-
-  g_set_error_literal (error, AIO_ERROR, AIO_ERROR_NOT_SUPPORTED,
-                       _("A JavaScript function cannot run on a worker thread: GJS runs JavaScript "
-                         "only on its main thread. Run blocking work in a subprocess instead."));
-  return FALSE;
-}
-
 /* Hands the call to a worker. Returns FALSE with @error set when the pool
  * is shut down. */
 static gboolean
@@ -859,7 +828,7 @@ aio_thread_pool_run_async (AioThreadPool       *self,
 
   call = thread_call_new (self, func, func_data, func_data_destroy, cancellable, callback, user_data);
 
-  if (!aio_thread_pool_check_func (func_data_destroy, &error) ||
+  if (!aio_binding_check_thread_func (func_data_destroy, &error) ||
       g_cancellable_set_error_if_cancelled (cancellable, &error) ||
       !aio_thread_pool_submit (self, call, &error))
     {
@@ -993,7 +962,7 @@ aio_thread_pool_create_job (AioThreadPool  *self,
   g_return_val_if_fail (AIO_IS_THREAD_POOL (self), NULL);
   g_return_val_if_fail (func != NULL, NULL);
 
-  if (!aio_thread_pool_check_func (func_data_destroy, &error))
+  if (!aio_binding_check_thread_func (func_data_destroy, &error))
     {
       if (func_data_destroy != NULL)
         func_data_destroy (func_data);

@@ -1,4 +1,4 @@
-/* aio-completion-private.c: batched hand-back of finished work to the
+/* aio-completion-queue.c: batched hand-back of finished work to the
  * GMainContext that asked for it
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -6,7 +6,7 @@
 
 #include "config.h"
 
-#include "aio-completion-private.h"
+#include "aio-completion-queue-private.h"
 
 /* One queue per GMainContext, shared by every class that finishes work off
  * the caller's thread. Workers push finished records onto a lock-free stack;
