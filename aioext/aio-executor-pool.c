@@ -26,7 +26,7 @@
  * AioExecutorPool:
  *
  * The lifecycle shared by the pools that run work away from the main loop
- * (#AioThreadPool, and process pools): the counterpart of the seed's
+ * (#AioThreadPool, and process pools): the counterpart of aioextensions'
  * `ExecutorPool`.
  *
  * A pool starts lazily, on its first use, with the size given at

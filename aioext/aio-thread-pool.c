@@ -730,7 +730,7 @@ aio_thread_pool_new (guint max_workers)
 /**
  * aio_thread_pool_get_default:
  *
- * The process-wide thread pool, the seed's `THREAD_POOL`. It has the
+ * The process-wide thread pool, aioextensions' `THREAD_POOL`. It has the
  * default size until aio_executor_pool_initialize() says otherwise, starts
  * on its first call, restarts lazily on the first call after
  * aio_executor_pool_shutdown() with the size it was last configured with,
