@@ -1217,7 +1217,7 @@ static void
 aio_process_pool_class_init (AioProcessPoolClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  AioExecutorPoolClass *pool_class = AIO_EXECUTOR_POOL_CLASS (klass);
+  AioExecutorPoolKind *pool_class = aio_executor_pool_class_get_kind (klass);
 
   ignore_sigpipe ();
 

@@ -697,7 +697,7 @@ aio_thread_pool_stop (AioExecutorPool *pool,
 static void
 aio_thread_pool_class_init (AioThreadPoolClass *klass)
 {
-  AioExecutorPoolClass *pool_class = AIO_EXECUTOR_POOL_CLASS (klass);
+  AioExecutorPoolKind *pool_class = aio_executor_pool_class_get_kind (klass);
 
   pool_class->get_default_max_workers = aio_thread_pool_get_default_max_workers;
   pool_class->start = aio_thread_pool_start;
