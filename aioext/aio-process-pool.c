@@ -263,8 +263,8 @@ call_unref (Call *call)
 }
 
 /* The outcome is set under the lock and the task returns once the lock is
- * dropped (see executor_unlock()), because its callback may run at once and
- * call into the pool again. Takes @error. */
+ * dropped (see executor_unlock_and_return_calls()), because its callback
+ * may run at once and call into the pool again. Takes @error. */
 static void
 call_finish (Call     *call,
              GVariant *result,
@@ -316,8 +316,10 @@ return_calls (GQueue *calls)
     call_return (call);
 }
 
+/* Drops the executor's lock, then returns the calls that finished while it
+ * was held: the one way out of the lock for code that may finish calls. */
 static void
-executor_unlock (Executor *executor)
+executor_unlock_and_return_calls (Executor *executor)
 {
   GQueue finished = executor_steal_finished (executor);
 
@@ -470,7 +472,7 @@ worker_reaped (GObject      *source_object,
     }
 
   executor_dispatch (executor);
-  executor_unlock (executor);
+  executor_unlock_and_return_calls (executor);
   worker_unref (worker);
 }
 
@@ -596,7 +598,7 @@ worker_writable (int           fd,
       if (!worker_write (worker))
         worker_retire (worker, FALSE);
       executor_dispatch (executor);
-      executor_unlock (executor);
+      executor_unlock_and_return_calls (executor);
     }
   executor_unref (executor);
 
@@ -613,7 +615,7 @@ call_timed_out (gpointer user_data)
     {
       call->timed_out = TRUE;
       worker_retire (call->worker, TRUE);
-      executor_unlock (executor);
+      executor_unlock_and_return_calls (executor);
     }
 
   return G_SOURCE_REMOVE;
@@ -775,7 +777,7 @@ worker_readable (int           fd,
     {
       worker_read (worker);
       executor_dispatch (executor);
-      executor_unlock (executor);
+      executor_unlock_and_return_calls (executor);
     }
   executor_unref (executor);
 
@@ -913,7 +915,7 @@ executor_dispatch_posted (gpointer user_data)
   executor_lock (executor);
   executor->is_dispatch_posted = FALSE;
   executor_dispatch (executor);
-  executor_unlock (executor);
+  executor_unlock_and_return_calls (executor);
 
   return G_SOURCE_REMOVE;
 }
@@ -984,7 +986,7 @@ call_cancelled (GCancellable *cancellable,
       call_fail (call, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The call was cancelled.")));
       executor_dispatch (executor);
     }
-  executor_unlock (executor);
+  executor_unlock_and_return_calls (executor);
 
   return G_SOURCE_REMOVE;
 }
@@ -1031,7 +1033,7 @@ executor_begin_stop (gpointer user_data)
     }
 
   executor_dispatch (executor);
-  executor_unlock (executor);
+  executor_unlock_and_return_calls (executor);
 
   return G_SOURCE_REMOVE;
 }
