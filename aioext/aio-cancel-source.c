@@ -46,7 +46,7 @@ typedef struct
   gulong        handler_id;
 } AioCancelSource;
 
-G_LOCK_DEFINE_STATIC (cancel_sources);
+G_LOCK_DEFINE_STATIC (cancel_sources);   /* a leaf: see "The lock order" (docs/reference/architecture.xml) */
 
 static void
 aio_cancel_source_on_cancelled (GCancellable *cancellable,

@@ -29,7 +29,7 @@ struct _AioCompletionQueue
   AioCompletion *head;      /* atomic: a stack, newest first */
 };
 
-G_LOCK_DEFINE_STATIC (queues);
+G_LOCK_DEFINE_STATIC (queues);   /* a leaf: see "The lock order" (docs/reference/architecture.xml) */
 static GHashTable *queues;      /* queues lock: GMainContext * -> AioCompletionQueue *, not owned */
 static int queues_generation;   /* atomic: bumped whenever a queue is finalized */
 

@@ -77,6 +77,7 @@ typedef struct
    * as still reachable rather than lost. */
   NotifyCompletion    notify;
 
+  /* First in "The lock order" (docs/reference/architecture.xml). */
   GMutex              mutex;
   guint               max_workers;      /* mutex: as configured, 0 = default */
   gboolean            is_initialized;   /* mutex */

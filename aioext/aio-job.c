@@ -101,7 +101,8 @@ struct _AioJob
   GObject         parent_instance;
 
   /* A bit lock rather than a GMutex: with the flags it fits in the room of
-   * the mutex alone, and a collection may hold a million jobs. */
+   * the mutex alone, and a collection may hold a million jobs. A leaf in
+   * "The lock order" (docs/reference/architecture.xml). */
   gint            lock;
   guint8          state;                      /* lock: an AioJobState */
   guint8          is_in_func;                 /* lock: func is on the stack: keep

@@ -100,6 +100,7 @@ struct _AioRateLimiter
   gint64    spacing_us;
   gboolean  is_initialized;
 
+  /* See "The lock order" (docs/reference/architecture.xml). */
   GMutex    mutex;
   GQueue    waiters;        /* mutex: Waiter.link, one task ref each */
   /* mutex: a ring of the start times still inside the last period, oldest

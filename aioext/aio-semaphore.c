@@ -104,6 +104,7 @@ struct _AioSemaphore
 {
   GObject       parent_instance;
 
+  /* See "The lock order" (docs/reference/architecture.xml). */
   GMutex        mutex;
   guint         value;         /* mutex */
   GQueue        waiters;       /* mutex: Waiter.link, one task ref each */

@@ -42,6 +42,7 @@ struct _AioThreadExecutor
   /* Loops take the mutex once per item: keep it off the cache line that
    * every submission writes. */
   char                      padding[64];
+  /* A leaf: "The lock order" (docs/reference/architecture.xml). */
   GMutex                    mutex;
   AioCompletion            *head;         /* mutex: items taken from the stack, FIFO */
 };

@@ -594,21 +594,21 @@ typedef struct
   AioThreadFunc   func;
   gpointer        func_data;
   GDestroyNotify  func_data_destroy;
-} JobCall;
+} ThreadJob;
 
 static void
-job_call_free (gpointer data)
+thread_job_free (gpointer data)
 {
-  JobCall *job_call = data;
+  ThreadJob *thread_job = data;
 
-  if (job_call->func_data_destroy != NULL)
-    job_call->func_data_destroy (job_call->func_data);
-  g_object_unref (job_call->pool);
-  g_free (job_call);
+  if (thread_job->func_data_destroy != NULL)
+    thread_job->func_data_destroy (thread_job->func_data);
+  g_object_unref (thread_job->pool);
+  g_free (thread_job);
 }
 
 static void
-job_call_done (GObject      *source_object,
+thread_job_done (GObject      *source_object,
                GAsyncResult *result,
                gpointer      user_data)
 {
@@ -627,16 +627,16 @@ job_call_done (GObject      *source_object,
 }
 
 static void
-job_call_start (AioJob       *job,
+thread_job_start (AioJob       *job,
                 GCancellable *cancellable,
                 gpointer      user_data)
 {
-  JobCall *job_call = user_data;
+  ThreadJob *thread_job = user_data;
 
   /* The job owns the data and frees it in its own context once completed,
    * which is after this call has completed. */
-  aio_thread_pool_run_async (job_call->pool, job_call->func, job_call->func_data, NULL,
-                             cancellable, job_call_done, g_object_ref (job));
+  aio_thread_pool_run_async (thread_job->pool, thread_job->func, thread_job->func_data, NULL,
+                             cancellable, thread_job_done, g_object_ref (job));
 }
 
 /**
@@ -662,7 +662,7 @@ aio_thread_pool_create_job (AioThreadPool  *self,
                             GDestroyNotify  func_data_destroy)
 {
   g_autoptr(GError) error = NULL;
-  JobCall *job_call;
+  ThreadJob *thread_job;
 
   g_return_val_if_fail (AIO_IS_THREAD_POOL (self), NULL);
   g_return_val_if_fail (func != NULL, NULL);
@@ -674,11 +674,11 @@ aio_thread_pool_create_job (AioThreadPool  *self,
       return aio_job_new_for_error (error);
     }
 
-  job_call = g_new (JobCall, 1);
-  job_call->pool = g_object_ref (self);
-  job_call->func = func;
-  job_call->func_data = func_data;
-  job_call->func_data_destroy = func_data_destroy;
+  thread_job = g_new (ThreadJob, 1);
+  thread_job->pool = g_object_ref (self);
+  thread_job->func = func;
+  thread_job->func_data = func_data;
+  thread_job->func_data_destroy = func_data_destroy;
 
-  return aio_job_new (job_call_start, job_call, job_call_free);
+  return aio_job_new (thread_job_start, thread_job, thread_job_free);
 }
