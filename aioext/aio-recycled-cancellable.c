@@ -70,6 +70,16 @@ spares_free (gpointer data)
 
 static GPrivate spare_cancellables = G_PRIVATE_INIT (spares_free);
 
+/* A thread's spares go with the thread, but the main thread never runs its
+ * GPrivate destructors: its spares go at exit instead. Leak checkers would
+ * otherwise report them as possibly lost, since GObject keeps a toggle
+ * reference's record behind a tagged pointer. */
+__attribute__((destructor)) static void
+spares_free_at_exit (void)
+{
+  g_private_replace (&spare_cancellables, NULL);
+}
+
 /* Returns a cancellable, never cancelled, held by a toggle reference that
  * the caller owns: drop it with aio_recycled_cancellable_release() or
  * aio_recycled_cancellable_give_back(). */
