@@ -1,5 +1,5 @@
-/* aio-caller-context.c: running a GTask's next step in the context of
- * the caller who started it
+/* aio-caller-context.c: handing work to the context that owns it, and
+ * running a GTask's next step in the context of the caller who started it
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -31,14 +31,63 @@ aio_task_invoke (GTask       *task,
     g_main_context_pop_thread_default (context);
 }
 
+/* The one rule for handing work to the context that owns it, kept here
+ * as GTask keeps its own in g_task_return(): @func runs at once when
+ * @may_run_here and this thread owns @context (it is dispatching it), and
+ * otherwise from an idle source attached there at @priority, so that a
+ * public call never runs user code inside itself unless it may, and a
+ * worker thread never runs it at all. Never g_main_context_invoke(): when
+ * nobody owns the context, it runs the function on the calling thread.
+ *
+ * Run at once, @func gets @data as passed; queued, it gets @data_ref (@data)
+ * (@data itself when @data_ref is %NULL), released with @data_unref after
+ * it ran. @name must be a static string. */
+void
+aio_context_deliver (GMainContext   *context,
+                     int             priority,
+                     gboolean        may_run_here,
+                     const char     *name,
+                     GSourceFunc     func,
+                     gpointer        data,
+                     GBoxedCopyFunc  data_ref,
+                     GDestroyNotify  data_unref)
+{
+  GSource *source;
+
+  if (may_run_here && g_main_context_is_owner (context))
+    {
+      func (data);
+      return;
+    }
+
+  source = g_idle_source_new ();
+  g_source_set_priority (source, priority);
+  g_source_set_static_name (source, name);
+  g_source_set_callback (source, func, data_ref != NULL ? data_ref (data) : data, data_unref);
+  g_source_attach (source, context);
+  g_source_unref (source);
+}
+
 static gboolean
-aio_task_invoke_in_idle (gpointer user_data)
+aio_task_invoke_in_context (gpointer user_data)
 {
   Invocation *invocation = user_data;
 
   aio_task_invoke (invocation->task, invocation->func);
 
   return G_SOURCE_REMOVE;
+}
+
+static gpointer
+invocation_copy (gpointer data)
+{
+  Invocation *invocation = data;
+  Invocation *copy = g_new (Invocation, 1);
+
+  copy->task = g_object_ref (invocation->task);
+  copy->func = invocation->func;
+
+  return copy;
 }
 
 static void
@@ -50,37 +99,18 @@ invocation_free (gpointer data)
   g_free (invocation);
 }
 
-/* Runs @func in @task's context: right now when @may_run_here and this
- * thread is dispatching that context, else from an idle source there, so
- * that a public call such as a release never runs user code inside itself
- * and a worker thread never runs it at all. */
+/* Runs @func in @task's context, as aio_context_deliver() says. */
 void
 aio_task_run_in_context (GTask       *task,
                          gboolean     may_run_here,
                          AioTaskFunc  func)
 {
-  GMainContext *context = g_task_get_context (task);
-  Invocation *invocation;
-  GSource *source;
+  Invocation invocation = { task, func };
 
-  if (may_run_here && g_main_context_is_owner (context))
-    {
-      aio_task_invoke (task, func);
-      return;
-    }
-
-  invocation = g_new (Invocation, 1);
-  invocation->task = g_object_ref (task);
-  invocation->func = func;
-
-  source = g_idle_source_new ();
-  g_source_set_priority (source, g_task_get_priority (task));
-  g_source_set_static_name (source, "[aioext] start in caller context");
-  g_source_set_callback (source, aio_task_invoke_in_idle, invocation, invocation_free);
-  g_source_attach (source, context);
-  g_source_unref (source);
+  aio_context_deliver (g_task_get_context (task), g_task_get_priority (task), may_run_here,
+                       "[aioext] start in caller context", aio_task_invoke_in_context,
+                       &invocation, invocation_copy, invocation_free);
 }
-
 /* Returns the cancellable's own error, or a G_IO_ERROR_CANCELLED with
  * @message when the task was failed for a cancellation seen elsewhere. */
 void

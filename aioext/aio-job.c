@@ -12,6 +12,7 @@
 #include "aio-job-private.h"
 #include "aio-recycled-cancellable-private.h"
 #include "aio-scope-private.h"
+#include "aio-caller-context-private.h"
 #include "aio-cancel-source-private.h"
 
 /**
@@ -712,20 +713,8 @@ aio_job_complete_in_idle (gpointer user_data)
 static void
 aio_job_schedule_completion (AioJob *self)
 {
-  GSource *source;
-
-  if (g_main_context_is_owner (self->context))
-    {
-      aio_job_complete (self);
-      return;
-    }
-
-  source = g_idle_source_new ();
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_static_name (source, "[aioext] job completion");
-  g_source_set_callback (source, aio_job_complete_in_idle, g_object_ref (self), g_object_unref);
-  g_source_attach (source, self->context);
-  g_source_unref (source);
+  aio_context_deliver (self->context, G_PRIORITY_DEFAULT, TRUE, "[aioext] job completion",
+                       aio_job_complete_in_idle, self, g_object_ref, g_object_unref);
 }
 
 /* Takes ownership of whichever outcome is set. A second return is a bug in

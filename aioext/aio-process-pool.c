@@ -21,6 +21,7 @@
 #include "aio-i18n-private.h"
 #include "aio-main.h"
 #include "aio-process-pool.h"
+#include "aio-caller-context-private.h"
 #include "aio-cancel-source-private.h"
 #include "aio-wire-private.h"
 #include "aio-worker.h"
@@ -897,15 +898,9 @@ static void
 executor_post (ProcessExecutor *executor,
                GSourceFunc      func)
 {
-  /* An idle source, not g_main_context_invoke(), which could run @func on
-   * the caller's thread before the executor's thread owns its context. */
-  GSource *source = g_idle_source_new ();
-
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_static_name (source, "[aioext] process pool request");
-  g_source_set_callback (source, func, executor, NULL);
-  g_source_attach (source, executor->context);
-  g_source_unref (source);
+  /* Never at once: the executor's thread may not own its context yet. */
+  aio_context_deliver (executor->context, G_PRIORITY_DEFAULT, FALSE, "[aioext] process pool request",
+                       func, executor, NULL, NULL);
 }
 
 static gboolean
