@@ -10,7 +10,7 @@
 #include "aio-error.h"
 #include "aio-i18n-private.h"
 #include "aio-job-private.h"
-#include "aio-task-private.h"
+#include "aio-cancel-source-private.h"
 
 /**
  * SECTION:aio-collector
@@ -60,7 +60,7 @@
  * Runs many jobs with at most #AioCollector:workers of them in flight and
  * hands their outcomes back in input order: all at once with
  * aio_collector_collect_async(), or one by one with
- * aio_collector_next_async(), the seed's `collect()` and `resolve()`.
+ * aio_collector_next_async(), aioextensions' `collect()` and `resolve()`.
  *
  * The input is a finite list of jobs (aio_collector_new_for_jobs()) or a
  * producer called for the next job only when a worker slot is free

@@ -5,7 +5,7 @@
 
 #include "config.h"
 
-#include "aio-completion-private.h"
+#include "aio-completion-queue-private.h"
 #include "aio-error.h"
 #include "aio-executor-pool-private.h"
 #include "aio-i18n-private.h"
@@ -54,8 +54,10 @@
  * AioExecutorPool:
  *
  * The lifecycle shared by the pools that run work away from the main loop
- * (#AioThreadPool, and process pools): the counterpart of the seed's
- * `ExecutorPool`.
+ * (#AioThreadPool, and process pools): the counterpart of aioextensions'
+ * `ExecutorPool`. It is an abstract base whose kinds are the library's own
+ * (#AioThreadPool and #AioProcessPool): its virtual functions are private,
+ * and a type derived from it elsewhere cannot be initialized.
  *
  * A pool starts lazily, on its first use, with the size given at
  * construction (0 meaning the kind's documented default). It can be
@@ -103,6 +105,7 @@ typedef struct
    * as still reachable rather than lost. */
   NotifyCompletion    notify;
 
+  /* First in "The lock order" (docs/reference/architecture.xml). */
   GMutex              mutex;
   guint               max_workers;      /* mutex: as configured, 0 = default */
   gboolean            is_initialized;   /* mutex */
@@ -130,7 +133,21 @@ enum {
 static GParamSpec *properties[N_PROPS];
 static guint notify_signal_id;
 
-G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (AioExecutorPool, aio_executor_pool, G_TYPE_OBJECT)
+G_DEFINE_ABSTRACT_TYPE_WITH_CODE (AioExecutorPool, aio_executor_pool, G_TYPE_OBJECT,
+                                  G_ADD_PRIVATE (AioExecutorPool)
+                                  g_type_add_class_private (g_define_type_id, sizeof (AioExecutorPoolKind)))
+
+AioExecutorPoolKind *
+aio_executor_pool_class_get_kind (gpointer klass)
+{
+  return G_TYPE_CLASS_GET_PRIVATE (klass, AIO_TYPE_EXECUTOR_POOL, AioExecutorPoolKind);
+}
+
+static inline AioExecutorPoolKind *
+aio_executor_pool_get_kind (AioExecutorPool *self)
+{
+  return aio_executor_pool_class_get_kind (AIO_EXECUTOR_POOL_GET_CLASS (self));
+}
 
 /* The counters change twice or three times per call: a notification that
  * nobody watches would cost GObject more than the call itself. */
@@ -184,12 +201,21 @@ aio_executor_pool_schedule_notify (AioExecutorPool *self,
   aio_completion_queue_push (priv->queue, &priv->notify.completion, aio_executor_pool_emit_notify);
 }
 
+/* The kinds of pool are the library's own. A type derived from this one
+ * elsewhere (by a binding: the virtual functions are private) has none of the
+ * virtual functions, and is a wrong type for every call that needs them. */
+static gboolean
+aio_executor_pool_is_library_kind (AioExecutorPool *self)
+{
+  return aio_executor_pool_get_kind (self)->start != NULL;
+}
+
 static guint
 aio_executor_pool_resolve_max_workers (AioExecutorPool *self,
                                        guint            max_workers)
 {
-  if (max_workers == 0)
-    return AIO_EXECUTOR_POOL_GET_CLASS (self)->get_default_max_workers (self);
+  if (max_workers == 0 && aio_executor_pool_is_library_kind (self))
+    return aio_executor_pool_get_kind (self)->get_default_max_workers (self);
 
   return max_workers;
 }
@@ -199,7 +225,7 @@ aio_executor_pool_start_locked (AioExecutorPool *self)
 {
   AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
 
-  AIO_EXECUTOR_POOL_GET_CLASS (self)->start (self, aio_executor_pool_resolve_max_workers (self, priv->max_workers));
+  aio_executor_pool_get_kind (self)->start (self, aio_executor_pool_resolve_max_workers (self, priv->max_workers));
   priv->is_initialized = TRUE;
   priv->was_shut_down = FALSE;
 }
@@ -213,7 +239,7 @@ aio_executor_pool_stop_locked (AioExecutorPool *self,
   if (!priv->is_initialized)
     return;
 
-  AIO_EXECUTOR_POOL_GET_CLASS (self)->stop (self, wait);
+  aio_executor_pool_get_kind (self)->stop (self, wait);
   priv->is_initialized = FALSE;
 }
 
@@ -374,6 +400,7 @@ aio_executor_pool_initialize (AioExecutorPool *self,
   AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
 
   g_return_if_fail (AIO_IS_EXECUTOR_POOL (self));
+  g_return_if_fail (aio_executor_pool_is_library_kind (self));
   g_return_if_fail (max_workers <= G_MAXINT);
 
   g_mutex_lock (&priv->mutex);

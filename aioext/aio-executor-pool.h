@@ -23,29 +23,16 @@ G_DECLARE_DERIVABLE_TYPE (AioExecutorPool, aio_executor_pool, AIO, EXECUTOR_POOL
 /**
  * AioExecutorPoolClass:
  * @parent_class: the parent class
- * @get_default_max_workers: the size used when no size, or 0, is given
- * @start: starts a new executor of @max_workers workers; called with the
- *   pool's lock held, when the pool is initialized, explicitly or lazily
- * @stop: stops the current executor: fails the work still queued with
- *   %AIO_ERROR_SHUT_DOWN, or when @wait is %TRUE, runs it and returns once
- *   everything queued has run; called with the pool's lock held
  *
- * The virtual functions a kind of pool implements. The base class keeps the
- * lifecycle (lazy start, initialize, shut down), the configured size and the
- * `running` and `queued` counters.
+ * The class of every pool. Its virtual functions are private: the kinds of
+ * pool are the library's own (#AioThreadPool, #AioProcessPool).
  */
 struct _AioExecutorPoolClass
 {
   GObjectClass parent_class;
 
-  guint (*get_default_max_workers) (AioExecutorPool *self);
-  void  (*start)                   (AioExecutorPool *self,
-                                    guint            max_workers);
-  void  (*stop)                    (AioExecutorPool *self,
-                                    gboolean         wait);
-
   /*< private >*/
-  gpointer padding[12];
+  gpointer padding[15];
 };
 
 AIO_AVAILABLE_IN_1_0

@@ -5,7 +5,7 @@
 
 #pragma once
 
-#include "aio-completion-private.h"
+#include "aio-completion-queue-private.h"
 #include "aio-job.h"
 
 G_BEGIN_DECLS

@@ -10,8 +10,10 @@
 #include "aio-i18n-private.h"
 #include "aio-job.h"
 #include "aio-job-private.h"
+#include "aio-recycled-cancellable-private.h"
 #include "aio-scope-private.h"
-#include "aio-task-private.h"
+#include "aio-caller-context-private.h"
+#include "aio-cancel-source-private.h"
 
 /**
  * SECTION:aio-job
@@ -126,7 +128,8 @@ struct _AioJob
   GObject         parent_instance;
 
   /* A bit lock rather than a GMutex: with the flags it fits in the room of
-   * the mutex alone, and a collection may hold a million jobs. */
+   * the mutex alone, and a collection may hold a million jobs. A leaf in
+   * "The lock order" (docs/reference/architecture.xml). */
   gint            lock;
   guint8          state;                      /* lock: an AioJobState */
   guint8          is_in_func;                 /* lock: func is on the stack: keep
@@ -171,7 +174,6 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
-static guint cancelled_signal;
 
 G_DEFINE_FINAL_TYPE (AioJob, aio_job, G_TYPE_OBJECT)
 
@@ -220,7 +222,7 @@ aio_job_finalize (GObject *object)
         self->pointer_destroy (g_value_get_pointer (&self->value));
       g_value_unset (&self->value);
     }
-  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->cancellable, aio_recycled_cancellable_release);
   g_clear_pointer (&self->context, g_main_context_unref);
 
   G_OBJECT_CLASS (aio_job_parent_class)->finalize (object);
@@ -265,10 +267,6 @@ aio_job_class_init (AioJobClass *klass)
                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
-
-  /* The signal exists once the class does. */
-  g_type_class_unref (g_type_class_ref (G_TYPE_CANCELLABLE));
-  cancelled_signal = g_signal_lookup ("cancelled", G_TYPE_CANCELLABLE);
 }
 
 static void
@@ -566,52 +564,6 @@ aio_job_is_completed (AioJob *self)
   return aio_job_state_is_final (aio_job_get_state (self));
 }
 
-/* Cancellables that completed jobs gave back, kept per thread for the next
- * jobs started there: making and finalizing a GObject per job cost more
- * than the rest of an immediate job's life. Only a cancellable nobody else
- * can reach, never cancelled and without data, comes here, so a job cannot
- * tell it from a new one. */
-#define MAX_SPARE_CANCELLABLES 64
-
-static void
-spare_cancellables_free (gpointer data)
-{
-  g_ptr_array_unref (data);
-}
-
-static GPrivate spare_cancellables = G_PRIVATE_INIT (spare_cancellables_free);
-
-static GCancellable *
-take_cancellable (void)
-{
-  GPtrArray *spares = g_private_get (&spare_cancellables);
-
-  if (spares != NULL && spares->len > 0)
-    return g_ptr_array_steal_index_fast (spares, spares->len - 1);
-
-  return g_cancellable_new ();
-}
-
-static void
-give_back_cancellable (GCancellable *cancellable)
-{
-  GPtrArray *spares = g_private_get (&spare_cancellables);
-
-  if (g_cancellable_is_cancelled (cancellable) || G_OBJECT (cancellable)->qdata != NULL ||
-      (spares != NULL && spares->len == MAX_SPARE_CANCELLABLES))
-    {
-      g_object_unref (cancellable);
-      return;
-    }
-
-  if (spares == NULL)
-    {
-      spares = g_ptr_array_new_with_free_func (g_object_unref);
-      g_private_set (&spare_cancellables, spares);
-    }
-  g_ptr_array_add (spares, cancellable);
-}
-
 /* Most jobs are never cancelled and many never ask for their cancellable:
  * it is made on first use (the start, aio_job_get_cancellable()), already
  * cancelled when aio_job_cancel() came first. */
@@ -620,7 +572,7 @@ aio_job_ensure_cancellable_locked (AioJob *self)
 {
   if (self->cancellable == NULL)
     {
-      self->cancellable = take_cancellable ();
+      self->cancellable = aio_recycled_cancellable_take ();
       if (self->is_cancel_requested)
         g_cancellable_cancel (self->cancellable);
     }
@@ -641,8 +593,7 @@ aio_job_drop_spare_cancellable (AioJob *self)
 
   aio_job_lock (self);
   if (self->cancellable != NULL && !self->is_cancellable_shared && !self->is_in_func &&
-      g_atomic_int_get (&G_OBJECT (self->cancellable)->ref_count) == 1 &&
-      !g_signal_has_handler_pending (self->cancellable, cancelled_signal, 0, TRUE))
+      !aio_recycled_cancellable_is_kept (self->cancellable))
     {
       cancellable = g_steal_pointer (&self->cancellable);
       if (g_cancellable_is_cancelled (cancellable))
@@ -651,7 +602,7 @@ aio_job_drop_spare_cancellable (AioJob *self)
   aio_job_unlock (self);
 
   if (cancellable != NULL)
-    give_back_cancellable (cancellable);
+    aio_recycled_cancellable_give_back (cancellable);
 }
 
 /**
@@ -788,20 +739,8 @@ aio_job_complete_in_idle (gpointer user_data)
 static void
 aio_job_schedule_completion (AioJob *self)
 {
-  GSource *source;
-
-  if (g_main_context_is_owner (self->context))
-    {
-      aio_job_complete (self);
-      return;
-    }
-
-  source = g_idle_source_new ();
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_static_name (source, "[aioext] job completion");
-  g_source_set_callback (source, aio_job_complete_in_idle, g_object_ref (self), g_object_unref);
-  g_source_attach (source, self->context);
-  g_source_unref (source);
+  aio_context_deliver (self->context, G_PRIORITY_DEFAULT, TRUE, "[aioext] job completion",
+                       aio_job_complete_in_idle, self, g_object_ref, g_object_unref);
 }
 
 /* Takes ownership of whichever outcome is set. A second return is a bug in

@@ -21,7 +21,8 @@
 #include "aio-i18n-private.h"
 #include "aio-main.h"
 #include "aio-process-pool.h"
-#include "aio-task-private.h"
+#include "aio-caller-context-private.h"
+#include "aio-cancel-source-private.h"
 #include "aio-wire-private.h"
 #include "aio-worker.h"
 
@@ -90,57 +91,58 @@
 #define WORKER_FD          3
 #define READ_CHUNK_SIZE    (64 * 1024)
 
-typedef struct _Executor Executor;
-typedef struct _Worker Worker;
+typedef struct _ProcessExecutor ProcessExecutor;
+typedef struct _WorkerProcess WorkerProcess;
 
 /* Every field of a call, a worker and an executor is guarded by the
  * executor's lock, except where noted. */
 typedef struct
 {
-  gint      ref_count;       /* atomic */
-  GTask    *task;
-  char     *function;
-  GBytes   *frame;           /* until sent */
-  guint64   id;
-  Executor *executor;        /* owned */
-  Worker   *worker;          /* while running */
-  GSource  *cancel_source;
-  GSource  *timeout_source;
-  gboolean  timed_out;
-  gboolean  cancelled;
-  GVariant *result;          /* the outcome, once finished */
-  GError   *error;
+  gint             ref_count;       /* atomic */
+  GTask           *task;
+  char            *function;
+  GBytes          *frame;           /* until sent */
+  guint64          id;
+  ProcessExecutor *executor;        /* owned */
+  WorkerProcess   *worker;          /* while running */
+  GSource         *cancel_source;
+  GSource         *timeout_source;
+  gboolean         timed_out;
+  gboolean         cancelled;
+  GVariant        *result;          /* the outcome, once finished */
+  GError          *error;
 } Call;
 
 /* A worker's replies are read in its home context: the context of the
  * caller whose call it runs, when that call was started from there (one
  * wake-up per call, like a plain pipe), or else the executor's own. */
-struct _Worker
+struct _WorkerProcess
 {
-  gint            ref_count;   /* atomic */
-  Executor       *executor;    /* owned */
-  GSubprocess    *process;
-  char           *pid;         /* kept: GSubprocess forgets it once reaped */
-  int             fd;
-  AioWireDecoder *decoder;
-  GMainContext   *home;
-  GSource        *reader;      /* in home */
-  GSource        *writer;      /* in home, while a frame does not fit the socket */
-  GBytes         *outgoing;
-  gsize           outgoing_sent;
-  Call           *call;
-  GError         *protocol_error;
-  guint           calls_done;
-  gboolean        is_ready;
-  gboolean        is_gone;     /* out of the executor's list */
+  gint             ref_count;   /* atomic */
+  ProcessExecutor *executor;    /* owned */
+  GSubprocess     *process;
+  char            *pid;         /* kept: GSubprocess forgets it once reaped */
+  int              fd;
+  AioWireDecoder  *decoder;
+  GMainContext    *home;
+  GSource         *reader;      /* in home */
+  GSource         *writer;      /* in home, while a frame does not fit the socket */
+  GBytes          *outgoing;
+  gsize            outgoing_sent;
+  Call            *call;
+  GError          *protocol_error;
+  guint            calls_done;
+  gboolean         is_ready;
+  gboolean         is_gone;     /* out of the executor's list */
 };
 
 /* One started pool. Its thread spawns and reaps workers, runs timeouts and
  * cancellations, and reads replies no caller's context can take; it ends
  * once told to stop and every worker is reaped. */
-struct _Executor
+struct _ProcessExecutor
 {
   gint             ref_count;  /* atomic */
+  /* After the pool's lock: "The lock order" (docs/reference/architecture.xml). */
   GMutex           lock;
   AioExecutorPool *pool;       /* not owned: every call's task holds it */
   GMainContext    *context;
@@ -151,7 +153,7 @@ struct _Executor
   guint            max_calls;
 
   GQueue           queue;      /* Call, waiting */
-  GPtrArray       *workers;    /* Worker, one reference each */
+  GPtrArray       *workers;    /* WorkerProcess, one reference each */
   GQueue           finished;   /* Call, returned once the lock is dropped */
   guint64          next_call_id;
   guint            n_reaps;    /* workers not reaped yet */
@@ -167,12 +169,12 @@ struct _Executor
  */
 struct _AioProcessPool
 {
-  AioExecutorPool  parent_instance;
+  AioExecutorPool   parent_instance;
 
-  char           **worker_argv;
-  guint            call_timeout;       /* executor pool lock */
-  guint            max_calls;          /* executor pool lock */
-  Executor        *executor;           /* executor pool lock */
+  char            **worker_argv;
+  guint             call_timeout;       /* executor pool lock */
+  guint             max_calls;          /* executor pool lock */
+  ProcessExecutor  *executor;           /* executor pool lock */
 };
 
 enum {
@@ -186,9 +188,9 @@ static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (AioProcessPool, aio_process_pool, AIO_TYPE_EXECUTOR_POOL)
 
-static void executor_dispatch (Executor *executor);
-static void worker_retire     (Worker   *worker,
-                               gboolean  kill);
+static void executor_dispatch (ProcessExecutor *executor);
+static void worker_retire     (WorkerProcess *worker,
+                               gboolean       kill);
 
 static GMainContext *
 current_context (void)
@@ -200,8 +202,8 @@ current_context (void)
 
 /* Executors */
 
-static Executor *
-executor_ref (Executor *executor)
+static ProcessExecutor *
+executor_ref (ProcessExecutor *executor)
 {
   g_atomic_int_inc (&executor->ref_count);
 
@@ -209,7 +211,7 @@ executor_ref (Executor *executor)
 }
 
 static void
-executor_unref (Executor *executor)
+executor_unref (ProcessExecutor *executor)
 {
   if (!g_atomic_int_dec_and_test (&executor->ref_count))
     return;
@@ -223,7 +225,7 @@ executor_unref (Executor *executor)
 }
 
 static void
-executor_lock (Executor *executor)
+executor_lock (ProcessExecutor *executor)
 {
   g_mutex_lock (&executor->lock);
 }
@@ -255,8 +257,8 @@ call_unref (Call *call)
 }
 
 /* The outcome is set under the lock and the task returns once the lock is
- * dropped (see executor_unlock()), because its callback may run at once and
- * call into the pool again. Takes @error. */
+ * dropped (see executor_unlock_and_return_calls()), because its callback
+ * may run at once and call into the pool again. Takes @error. */
 static void
 call_finish (Call     *call,
              GVariant *result,
@@ -290,7 +292,7 @@ call_return (Call *call)
 }
 
 static GQueue
-executor_steal_finished (Executor *executor)
+executor_steal_finished (ProcessExecutor *executor)
 {
   GQueue finished = executor->finished;
 
@@ -308,8 +310,10 @@ return_calls (GQueue *calls)
     call_return (call);
 }
 
+/* Drops the executor's lock, then returns the calls that finished while it
+ * was held: the one way out of the lock for code that may finish calls. */
 static void
-executor_unlock (Executor *executor)
+executor_unlock_and_return_calls (ProcessExecutor *executor)
 {
   GQueue finished = executor_steal_finished (executor);
 
@@ -320,7 +324,7 @@ executor_unlock (Executor *executor)
 /* The sources of calls and workers dispatch in several contexts; one that
  * was destroyed while it waited for the lock must do nothing. */
 static gboolean
-executor_lock_for_source (Executor *executor)
+executor_lock_for_source (ProcessExecutor *executor)
 {
   executor_lock (executor);
   if (!g_source_is_destroyed (g_main_current_source ()))
@@ -333,8 +337,8 @@ executor_lock_for_source (Executor *executor)
 
 /* Workers */
 
-static Worker *
-worker_ref (Worker *worker)
+static WorkerProcess *
+worker_ref (WorkerProcess *worker)
 {
   g_atomic_int_inc (&worker->ref_count);
 
@@ -342,7 +346,7 @@ worker_ref (Worker *worker)
 }
 
 static void
-worker_unref (Worker *worker)
+worker_unref (WorkerProcess *worker)
 {
   if (!g_atomic_int_dec_and_test (&worker->ref_count))
     return;
@@ -361,15 +365,15 @@ worker_unref (Worker *worker)
 }
 
 static const char *
-worker_pid (Worker *worker)
+worker_pid (WorkerProcess *worker)
 {
   return worker->pid;
 }
 
 /* Why the call of a worker that is gone failed, in the caller's words. */
 static GError *
-worker_death_error (Worker *worker,
-                    Call   *call)
+worker_death_error (WorkerProcess *worker,
+                    Call          *call)
 {
   GSubprocess *process = worker->process;
   const char *pid = worker_pid (worker);
@@ -402,7 +406,7 @@ worker_death_error (Worker *worker,
 }
 
 static GError *
-worker_startup_error (Worker *worker)
+worker_startup_error (WorkerProcess *worker)
 {
   GSubprocess *process = worker->process;
 
@@ -425,7 +429,7 @@ worker_startup_error (Worker *worker)
 /* Whether the worker left without ever being usable: it never greeted,
  * or broke the protocol before it finished a single call. */
 static gboolean
-worker_never_served (Worker *worker)
+worker_never_served (WorkerProcess *worker)
 {
   return !worker->is_ready || (worker->protocol_error != NULL && worker->calls_done == 0);
 }
@@ -437,8 +441,8 @@ worker_reaped (GObject      *source_object,
                GAsyncResult *result,
                gpointer      user_data)
 {
-  Worker *worker = user_data;
-  Executor *executor = worker->executor;
+  WorkerProcess *worker = user_data;
+  ProcessExecutor *executor = worker->executor;
   Call *call;
 
   executor_lock (executor);
@@ -462,7 +466,7 @@ worker_reaped (GObject      *source_object,
     }
 
   executor_dispatch (executor);
-  executor_unlock (executor);
+  executor_unlock_and_return_calls (executor);
   worker_unref (worker);
 }
 
@@ -470,7 +474,7 @@ static gboolean worker_readable (int fd, GIOCondition condition, gpointer user_d
 static gboolean worker_writable (int fd, GIOCondition condition, gpointer user_data);
 
 static GSource *
-worker_watch (Worker            *worker,
+worker_watch (WorkerProcess     *worker,
               GIOCondition       condition,
               GUnixFDSourceFunc  func)
 {
@@ -490,8 +494,8 @@ worker_watch (Worker            *worker,
 /* Moves the worker's reading (and any unfinished writing) to @context, or
  * stops it for %NULL. */
 static void
-worker_set_home (Worker       *worker,
-                 GMainContext *context)
+worker_set_home (WorkerProcess *worker,
+                 GMainContext  *context)
 {
   gboolean is_writing = worker->writer != NULL;
 
@@ -511,10 +515,10 @@ worker_set_home (Worker       *worker,
  * (or killed when it cannot be trusted); its call, if any, fails once it is
  * reaped and the exit status is known. */
 static void
-worker_retire (Worker   *worker,
-               gboolean  kill)
+worker_retire (WorkerProcess *worker,
+               gboolean       kill)
 {
-  Executor *executor = worker->executor;
+  ProcessExecutor *executor = worker->executor;
 
   if (kill)
     g_subprocess_force_exit (worker->process);
@@ -530,8 +534,8 @@ worker_retire (Worker   *worker,
 }
 
 static void
-worker_fail_protocol (Worker *worker,
-                      GError *error)
+worker_fail_protocol (WorkerProcess *worker,
+                      GError        *error)
 {
   if (worker->protocol_error == NULL)
     worker->protocol_error = error;
@@ -545,7 +549,7 @@ worker_fail_protocol (Worker *worker,
  * for room in the socket, so that a worker that does not read cannot stall
  * the pool. Returns FALSE when the worker cannot take it any more. */
 static gboolean
-worker_write (Worker *worker)
+worker_write (WorkerProcess *worker)
 {
   gsize size;
   const guint8 *data = g_bytes_get_data (worker->outgoing, &size);
@@ -579,8 +583,8 @@ worker_writable (int           fd,
                  GIOCondition  condition,
                  gpointer      user_data)
 {
-  Worker *worker = user_data;
-  Executor *executor = executor_ref (worker->executor);
+  WorkerProcess *worker = user_data;
+  ProcessExecutor *executor = executor_ref (worker->executor);
 
   if (executor_lock_for_source (executor))
     {
@@ -588,7 +592,7 @@ worker_writable (int           fd,
       if (!worker_write (worker))
         worker_retire (worker, FALSE);
       executor_dispatch (executor);
-      executor_unlock (executor);
+      executor_unlock_and_return_calls (executor);
     }
   executor_unref (executor);
 
@@ -596,16 +600,16 @@ worker_writable (int           fd,
 }
 
 static gboolean
-call_timed_out (gpointer user_data)
+call_timed_out (gpointer  user_data)
 {
   Call *call = user_data;
-  Executor *executor = call->executor;
+  ProcessExecutor *executor = call->executor;
 
   if (executor_lock_for_source (executor))
     {
       call->timed_out = TRUE;
       worker_retire (call->worker, TRUE);
-      executor_unlock (executor);
+      executor_unlock_and_return_calls (executor);
     }
 
   return G_SOURCE_REMOVE;
@@ -616,10 +620,10 @@ call_timed_out (gpointer user_data)
  * and every call once the pool is stopping, has it read by the executor's
  * thread, which never waits on a context that nobody runs. */
 static void
-worker_choose_home (Worker *worker,
-                    Call   *call)
+worker_choose_home (WorkerProcess *worker,
+                    Call          *call)
 {
-  Executor *executor = worker->executor;
+  ProcessExecutor *executor = worker->executor;
   GMainContext *context = g_task_get_context (call->task);
 
   if (executor->is_stopping || context != current_context ())
@@ -629,10 +633,10 @@ worker_choose_home (Worker *worker,
 }
 
 static void
-worker_start_call (Worker *worker,
-                   Call   *call)
+worker_start_call (WorkerProcess *worker,
+                   Call          *call)
 {
-  Executor *executor = worker->executor;
+  ProcessExecutor *executor = worker->executor;
 
   worker->call = call;
   call->worker = worker;
@@ -655,10 +659,10 @@ worker_start_call (Worker *worker,
 }
 
 static void
-worker_finish_call (Worker         *worker,
+worker_finish_call (WorkerProcess  *worker,
                     AioWireMessage *reply)
 {
-  Executor *executor = worker->executor;
+  ProcessExecutor *executor = worker->executor;
   Call *call = worker->call;
 
   /* A reply before the whole call was sent answers a call not given yet. */
@@ -683,7 +687,7 @@ worker_finish_call (Worker         *worker,
 }
 
 static void
-worker_handle (Worker         *worker,
+worker_handle (WorkerProcess  *worker,
                AioWireMessage *message)
 {
   switch (message->kind)
@@ -711,7 +715,7 @@ worker_handle (Worker         *worker,
 
 /* Returns FALSE once the worker is gone. */
 static gboolean
-worker_handle_messages (Worker *worker)
+worker_handle_messages (WorkerProcess *worker)
 {
   AioWireMessage message;
   GError *error = NULL;
@@ -730,7 +734,7 @@ worker_handle_messages (Worker *worker)
 /* Reads what the socket holds, straight into the decoder, without
  * blocking, and handles every whole message. */
 static void
-worker_read (Worker *worker)
+worker_read (WorkerProcess *worker)
 {
   for (;;)
     {
@@ -760,14 +764,14 @@ worker_readable (int           fd,
                  GIOCondition  condition,
                  gpointer      user_data)
 {
-  Worker *worker = user_data;
-  Executor *executor = executor_ref (worker->executor);
+  WorkerProcess *worker = user_data;
+  ProcessExecutor *executor = executor_ref (worker->executor);
 
   if (executor_lock_for_source (executor))
     {
       worker_read (worker);
       executor_dispatch (executor);
-      executor_unlock (executor);
+      executor_unlock_and_return_calls (executor);
     }
   executor_unref (executor);
 
@@ -776,23 +780,23 @@ worker_readable (int           fd,
 
 #ifdef __linux__
 static void
-worker_child_setup (gpointer user_data)
+worker_child_setup (gpointer  user_data)
 {
   /* Armed before exec: the worker dies with the pool's thread. */
   prctl (PR_SET_PDEATHSIG, SIGKILL);
 }
 #endif
 
-static Worker *
-executor_spawn_worker (Executor  *executor,
-                       GError   **error)
+static WorkerProcess *
+executor_spawn_worker (ProcessExecutor  *executor,
+                       GError          **error)
 {
   /* Workers read nothing from standard input: an empty pipe makes an
    * interpreter started without a script exit at once instead of waiting
    * on the terminal. */
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE);
   g_autofree char *fd_text = g_strdup_printf ("%d", WORKER_FD);
-  Worker *worker;
+  WorkerProcess *worker;
   int fds[2];
 
   if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
@@ -810,7 +814,7 @@ executor_spawn_worker (Executor  *executor,
   g_subprocess_launcher_set_child_setup (launcher, worker_child_setup, NULL, NULL);
 #endif
 
-  worker = g_new0 (Worker, 1);
+  worker = g_new0 (WorkerProcess, 1);
   worker->ref_count = 1;
   worker->executor = executor_ref (executor);
   worker->fd = fds[0];
@@ -835,18 +839,18 @@ executor_spawn_worker (Executor  *executor,
 
 /* An idle worker, preferably one whose replies are already read in the
  * calling context; also counts the workers still starting. */
-static Worker *
-executor_find_idle_worker (Executor *executor,
-                           guint    *n_starting)
+static WorkerProcess *
+executor_find_idle_worker (ProcessExecutor *executor,
+                           guint           *n_starting)
 {
   GMainContext *context = current_context ();
-  Worker *idle = NULL;
+  WorkerProcess *idle = NULL;
 
   *n_starting = 0;
 
   for (guint i = 0; i < executor->workers->len; i++)
     {
-      Worker *worker = g_ptr_array_index (executor->workers, i);
+      WorkerProcess *worker = g_ptr_array_index (executor->workers, i);
 
       if (!worker->is_ready)
         (*n_starting)++;
@@ -858,8 +862,8 @@ executor_find_idle_worker (Executor *executor,
 }
 
 static void
-executor_fail_queue (Executor *executor,
-                     GError   *error)
+executor_fail_queue (ProcessExecutor *executor,
+                     GError          *error)
 {
   Call *call;
 
@@ -872,10 +876,10 @@ executor_fail_queue (Executor *executor,
 }
 
 static gboolean
-executor_is_busy (Executor *executor)
+executor_is_busy (ProcessExecutor *executor)
 {
   for (guint i = 0; i < executor->workers->len; i++)
-    if (((Worker *) g_ptr_array_index (executor->workers, i))->call != NULL)
+    if (((WorkerProcess *) g_ptr_array_index (executor->workers, i))->call != NULL)
       return TRUE;
 
   return !g_queue_is_empty (&executor->queue);
@@ -883,29 +887,23 @@ executor_is_busy (Executor *executor)
 
 /* The caller must keep @executor, and so its context, alive throughout. */
 static void
-executor_post (Executor    *executor,
-               GSourceFunc  func)
+executor_post (ProcessExecutor *executor,
+               GSourceFunc      func)
 {
-  /* An idle source, not g_main_context_invoke(), which could run @func on
-   * the caller's thread before the executor's thread owns its context. */
-  GSource *source = g_idle_source_new ();
-
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_static_name (source, "[aioext] process pool request");
-  g_source_set_callback (source, func, executor, NULL);
-  g_source_attach (source, executor->context);
-  g_source_unref (source);
+  /* Never at once: the executor's thread may not own its context yet. */
+  aio_context_deliver (executor->context, G_PRIORITY_DEFAULT, FALSE, "[aioext] process pool request",
+                       func, executor, NULL, NULL);
 }
 
 static gboolean
-executor_dispatch_posted (gpointer user_data)
+executor_dispatch_posted (gpointer  user_data)
 {
-  Executor *executor = user_data;
+  ProcessExecutor *executor = user_data;
 
   executor_lock (executor);
   executor->is_dispatch_posted = FALSE;
   executor_dispatch (executor);
-  executor_unlock (executor);
+  executor_unlock_and_return_calls (executor);
 
   return G_SOURCE_REMOVE;
 }
@@ -914,12 +912,12 @@ executor_dispatch_posted (gpointer user_data)
  * no idle or starting worker will take, up to the size of the pool. Workers
  * are spawned, and so watched, by the executor's thread only. */
 static void
-executor_dispatch (Executor *executor)
+executor_dispatch (ProcessExecutor *executor)
 {
   while (!g_queue_is_empty (&executor->queue))
     {
       guint n_starting;
-      Worker *idle = executor_find_idle_worker (executor, &n_starting);
+      WorkerProcess *idle = executor_find_idle_worker (executor, &n_starting);
       GError *error = NULL;
 
       if (idle != NULL)
@@ -959,7 +957,7 @@ call_cancelled (GCancellable *cancellable,
                 gpointer      user_data)
 {
   Call *call = user_data;
-  Executor *executor = call->executor;
+  ProcessExecutor *executor = call->executor;
 
   if (!executor_lock_for_source (executor))
     return G_SOURCE_REMOVE;
@@ -976,7 +974,7 @@ call_cancelled (GCancellable *cancellable,
       call_fail (call, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The call was cancelled.")));
       executor_dispatch (executor);
     }
-  executor_unlock (executor);
+  executor_unlock_and_return_calls (executor);
 
   return G_SOURCE_REMOVE;
 }
@@ -984,8 +982,8 @@ call_cancelled (GCancellable *cancellable,
 /* Queues a call (under the executor's lock); when a worker is idle it
  * starts at once, from the caller's thread. */
 static void
-executor_accept_call (Executor *executor,
-                      Call     *call)
+executor_accept_call (ProcessExecutor *executor,
+                      Call            *call)
 {
   GCancellable *cancellable = g_task_get_cancellable (call->task);
 
@@ -1003,9 +1001,9 @@ executor_accept_call (Executor *executor,
 }
 
 static gboolean
-executor_begin_stop (gpointer user_data)
+executor_begin_stop (gpointer  user_data)
 {
-  Executor *executor = user_data;
+  ProcessExecutor *executor = user_data;
 
   executor_lock (executor);
   executor->is_stopping = TRUE;
@@ -1016,29 +1014,29 @@ executor_begin_stop (gpointer user_data)
   /* A caller may now wait for this thread: replies are read here. */
   for (guint i = 0; i < executor->workers->len; i++)
     {
-      Worker *worker = g_ptr_array_index (executor->workers, i);
+      WorkerProcess *worker = g_ptr_array_index (executor->workers, i);
 
       if (worker->home != executor->context)
         worker_set_home (worker, executor->context);
     }
 
   executor_dispatch (executor);
-  executor_unlock (executor);
+  executor_unlock_and_return_calls (executor);
 
   return G_SOURCE_REMOVE;
 }
 
 static gboolean
-executor_is_done (Executor *executor)
+executor_is_done (ProcessExecutor *executor)
 {
   return executor->is_stopping && executor->workers->len == 0 && executor->n_reaps == 0 &&
          g_queue_is_empty (&executor->queue) && !executor->is_dispatch_posted;
 }
 
 static gpointer
-executor_run (gpointer user_data)
+executor_run (gpointer  user_data)
 {
-  Executor *executor = user_data;
+  ProcessExecutor *executor = user_data;
 
   g_main_context_push_thread_default (executor->context);
   /* Runs until it was told to stop and every worker has been reaped. */
@@ -1056,11 +1054,11 @@ executor_run (gpointer user_data)
   return NULL;
 }
 
-static Executor *
+static ProcessExecutor *
 executor_new (AioProcessPool *self,
               guint           max_workers)
 {
-  Executor *executor = g_new0 (Executor, 1);
+  ProcessExecutor *executor = g_new0 (ProcessExecutor, 1);
 
   executor->ref_count = 1;      /* its thread's */
   g_mutex_init (&executor->lock);
@@ -1101,7 +1099,7 @@ aio_process_pool_stop (AioExecutorPool *pool,
                        gboolean         wait)
 {
   AioProcessPool *self = AIO_PROCESS_POOL (pool);
-  Executor *executor = g_steal_pointer (&self->executor);
+  ProcessExecutor *executor = g_steal_pointer (&self->executor);
   GThread *thread;
 
   if (executor == NULL)
@@ -1209,7 +1207,7 @@ static void
 aio_process_pool_class_init (AioProcessPoolClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  AioExecutorPoolClass *pool_class = AIO_EXECUTOR_POOL_CLASS (klass);
+  AioExecutorPoolKind *pool_class = aio_executor_pool_class_get_kind (klass);
 
   ignore_sigpipe ();
 
@@ -1515,23 +1513,23 @@ typedef struct
   AioProcessPool *pool;
   char           *function;
   GVariant       *arguments;
-} JobCall;
+} ProcessJob;
 
 static void
-job_call_free (gpointer data)
+process_job_free (gpointer  data)
 {
-  JobCall *job_call = data;
+  ProcessJob *process_job = data;
 
-  g_object_unref (job_call->pool);
-  g_free (job_call->function);
-  g_variant_unref (job_call->arguments);
-  g_free (job_call);
+  g_object_unref (process_job->pool);
+  g_free (process_job->function);
+  g_variant_unref (process_job->arguments);
+  g_free (process_job);
 }
 
 static void
-job_call_done (GObject      *source_object,
-               GAsyncResult *result,
-               gpointer      user_data)
+process_job_done (GObject      *source_object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
 {
   g_autoptr(AioJob) job = user_data;
   GError *error = NULL;
@@ -1550,14 +1548,14 @@ job_call_done (GObject      *source_object,
 }
 
 static void
-job_call_start (AioJob       *job,
-                GCancellable *cancellable,
-                gpointer      user_data)
+process_job_start (AioJob       *job,
+                   GCancellable *cancellable,
+                   gpointer      user_data)
 {
-  JobCall *job_call = user_data;
+  ProcessJob *process_job = user_data;
 
-  aio_process_pool_call_async (job_call->pool, job_call->function, job_call->arguments,
-                               cancellable, job_call_done, g_object_ref (job));
+  aio_process_pool_call_async (process_job->pool, process_job->function, process_job->arguments,
+                               cancellable, process_job_done, g_object_ref (job));
 }
 
 /**
@@ -1576,16 +1574,16 @@ aio_process_pool_create_job (AioProcessPool *self,
                              const char     *function,
                              GVariant       *arguments)
 {
-  JobCall *job_call;
+  ProcessJob *process_job;
 
   g_return_val_if_fail (AIO_IS_PROCESS_POOL (self), NULL);
   g_return_val_if_fail (function != NULL && *function != '\0', NULL);
   g_return_val_if_fail (arguments != NULL, NULL);
 
-  job_call = g_new0 (JobCall, 1);
-  job_call->pool = g_object_ref (self);
-  job_call->function = g_strdup (function);
-  job_call->arguments = g_variant_ref_sink (arguments);
+  process_job = g_new0 (ProcessJob, 1);
+  process_job->pool = g_object_ref (self);
+  process_job->function = g_strdup (function);
+  process_job->arguments = g_variant_ref_sink (arguments);
 
-  return aio_job_new (job_call_start, job_call, job_call_free);
+  return aio_job_new (process_job_start, process_job, process_job_free);
 }

@@ -11,7 +11,8 @@
 #include "aio-i18n-private.h"
 #include "aio-rate-limiter.h"
 #include "aio-job-private.h"
-#include "aio-task-private.h"
+#include "aio-caller-context-private.h"
+#include "aio-cancel-source-private.h"
 
 /**
  * SECTION:aio-rate-limiter
@@ -126,6 +127,7 @@ struct _AioRateLimiter
   gint64    spacing_us;
   gboolean  is_initialized;
 
+  /* See "The lock order" (docs/reference/architecture.xml). */
   GMutex    mutex;
   GQueue    waiters;        /* mutex: Waiter.link, one task ref each */
   /* mutex: a ring of the start times still inside the last period, oldest

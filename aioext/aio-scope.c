@@ -30,7 +30,7 @@ static GPrivate current_scope;
 /* The running scopes by context: a job completes in its own context, on
  * whichever thread runs it, and finds its scope here, so it need not keep a
  * pointer to it. */
-G_LOCK_DEFINE_STATIC (running_scopes);
+G_LOCK_DEFINE_STATIC (running_scopes);   /* before a scope's mutex: see "The lock order" (docs/reference/architecture.xml) */
 static GHashTable *running_scopes;  /* GMainContext * -> AioScope * */
 
 static AioScope *

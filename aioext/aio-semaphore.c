@@ -9,7 +9,8 @@
 #include "aio-i18n-private.h"
 #include "aio-semaphore.h"
 #include "aio-job-private.h"
-#include "aio-task-private.h"
+#include "aio-caller-context-private.h"
+#include "aio-cancel-source-private.h"
 
 /**
  * SECTION:aio-semaphore
@@ -130,6 +131,7 @@ struct _AioSemaphore
 {
   GObject       parent_instance;
 
+  /* See "The lock order" (docs/reference/architecture.xml). */
   GMutex        mutex;
   guint         value;         /* mutex */
   GQueue        waiters;       /* mutex: Waiter.link, one task ref each */
@@ -474,8 +476,6 @@ aio_semaphore_emit_notify_in_idle (gpointer user_data)
 static void
 aio_semaphore_queue_notify (AioSemaphore *self)
 {
-  GSource *source;
-
   if (g_atomic_int_get (&self->is_notify_pending))
     return;
 
@@ -488,12 +488,8 @@ aio_semaphore_queue_notify (AioSemaphore *self)
   if (!g_atomic_int_compare_and_exchange (&self->is_notify_pending, FALSE, TRUE))
     return;
 
-  source = g_idle_source_new ();
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_static_name (source, "[aioext] semaphore notify");
-  g_source_set_callback (source, aio_semaphore_emit_notify_in_idle, g_object_ref (self), g_object_unref);
-  g_source_attach (source, self->context);
-  g_source_unref (source);
+  aio_context_deliver (self->context, G_PRIORITY_DEFAULT, FALSE, "[aioext] semaphore notify",
+                       aio_semaphore_emit_notify_in_idle, self, g_object_ref, g_object_unref);
 }
 
 static void

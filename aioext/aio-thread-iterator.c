@@ -9,7 +9,7 @@
 #include "aio-error.h"
 #include "aio-i18n-private.h"
 #include "aio-thread-iterator.h"
-#include "aio-thread-pool-private.h"
+#include "aio-binding-check-private.h"
 
 /**
  * SECTION:aio-thread-iterator
@@ -183,7 +183,7 @@ aio_thread_iterator_new (AioThreadPool         *pool,
   self->func = func;
   self->func_data = func_data;
   self->func_data_destroy = func_data_destroy;
-  aio_thread_pool_check_func (func_data_destroy, &self->unsupported);
+  aio_binding_check_thread_func (func_data_destroy, &self->unsupported);
 
   return self;
 }

@@ -3,18 +3,17 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-#define _GNU_SOURCE
 #include "config.h"
 
-#include <dlfcn.h>
-#include <string.h>
-
-#include "aio-completion-private.h"
+#include "aio-binding-check-private.h"
+#include "aio-completion-queue-private.h"
 #include "aio-error.h"
 #include "aio-executor-pool-private.h"
 #include "aio-i18n-private.h"
 #include "aio-main.h"
-#include "aio-thread-pool-private.h"
+#include "aio-thread-executor-private.h"
+#include "aio-thread-result-private.h"
+#include "aio-thread-pool.h"
 
 /**
  * SECTION:aio-thread-pool
@@ -128,51 +127,11 @@
  * GObject costs more than everything else a call does. */
 typedef struct _ThreadCall ThreadCall;
 
-/* The GAsyncResult handed to the callback, pointing at one call's record. */
-#define AIO_TYPE_THREAD_RESULT (aio_thread_result_get_type ())
-G_DECLARE_FINAL_TYPE (AioThreadResult, aio_thread_result, AIO, THREAD_RESULT, GObject)
-
-/* One generation of workers: what aio_executor_pool_initialize() starts
- * and aio_executor_pool_shutdown() stops.
- *
- * Calls wait in the executor's own FIFO, not in GThreadPool's queue:
- * GThreadPool only lends threads to worker loops, and each loop takes calls
- * one at a time until none is left, then gives its thread back. A new loop
- * is started only when no loop runs or the waiting calls outnumber the
- * loops free to take them (the pool's queued and running counts tell), so
- * a burst of calls wakes a handful of threads once instead of signalling
- * one per call, and one call still gets its own thread at once.
- *
- * Submitting never blocks: calls are pushed onto a lock-free stack, and a
- * loop that finds its FIFO empty takes the whole stack under the mutex and
- * reverses it. The mutex is only ever contended between loops.
- *
- * Each loop holds a reference, so the executor outlives a shutdown without
- * waiting until its loops have drained what was queued. */
-typedef struct _Executor Executor;
-
-struct _Executor
-{
-  gatomicrefcount  ref_count;
-  GThreadPool     *threads;
-  int              max_loops;
-
-  ThreadCall      *pushed;        /* atomic: a stack of new calls, newest first */
-  int              loops;         /* atomic: loops started and not ended */
-  int              is_stopping;   /* atomic: fail what is still waiting */
-
-  /* Loops take the mutex once per call: keep it off the cache line that
-   * every submission writes. */
-  char             padding[64];
-  GMutex           mutex;
-  ThreadCall   *head;          /* mutex: calls taken from the stack, FIFO */
-};
-
 struct _AioThreadPool
 {
-  AioExecutorPool  parent_instance;
+  AioExecutorPool    parent_instance;
 
-  Executor        *executor;      /* the base class's lock */
+  AioThreadExecutor *executor;    /* the base class's lock */
 };
 
 G_DEFINE_FINAL_TYPE (AioThreadPool, aio_thread_pool, AIO_TYPE_EXECUTOR_POOL)
@@ -199,7 +158,10 @@ typedef struct
 
 struct _ThreadCall
 {
-  AioCompletion        completion;    /* its link chains the executor's list while the call waits */
+  /* While the call waits, this completion's link chains the executor's
+   * queue: the call is handed back through it only after a worker took it
+   * off the queue, or else through its CallCancellation. */
+  AioCompletion        completion;
   AioCompletionQueue  *queue;
   AioThreadPool       *pool;
   GAsyncReadyCallback  callback;
@@ -218,21 +180,6 @@ struct _ThreadCall
  * blocks are coalesced when freed, which, in a burst of calls completing
  * in order, costs more than all the rest of a call. */
 G_STATIC_ASSERT (sizeof (ThreadCall) <= 120);
-
-struct _AioThreadResult
-{
-  GObject     parent_instance;
-
-  ThreadCall *call;     /* NULL while spare */
-};
-
-static void aio_thread_result_async_result_iface_init (GAsyncResultIface *iface);
-
-G_DEFINE_FINAL_TYPE_WITH_CODE (AioThreadResult, aio_thread_result, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (G_TYPE_ASYNC_RESULT,
-                                                      aio_thread_result_async_result_iface_init))
-
-static guint notify_signal_id;
 
 /* Whether the function stored a value. Cheaper than G_IS_VALUE(), which
  * looks up the type's value table under a lock, twice per call. */
@@ -266,114 +213,6 @@ thread_call_release (ThreadCall *call)
 }
 
 static void
-aio_thread_result_finalize (GObject *object)
-{
-  AioThreadResult *self = AIO_THREAD_RESULT (object);
-
-  if (self->call != NULL)
-    thread_call_release (self->call);
-
-  G_OBJECT_CLASS (aio_thread_result_parent_class)->finalize (object);
-}
-
-static void
-aio_thread_result_class_init (AioThreadResultClass *klass)
-{
-  G_OBJECT_CLASS (klass)->finalize = aio_thread_result_finalize;
-  notify_signal_id = g_signal_lookup ("notify", G_TYPE_OBJECT);
-}
-
-static void
-aio_thread_result_init (AioThreadResult *self)
-{
-}
-
-static gpointer
-aio_thread_result_get_user_data (GAsyncResult *result)
-{
-  return AIO_THREAD_RESULT (result)->call->callback_data;
-}
-
-static GObject *
-aio_thread_result_get_source_object (GAsyncResult *result)
-{
-  ThreadCall *call = AIO_THREAD_RESULT (result)->call;
-
-  return call->pool != NULL ? g_object_ref (G_OBJECT (call->pool)) : NULL;
-}
-
-static gboolean
-aio_thread_result_is_tagged (GAsyncResult *result,
-                             gpointer      source_tag)
-{
-  return source_tag == aio_thread_pool_run_async;
-}
-
-static void
-aio_thread_result_async_result_iface_init (GAsyncResultIface *iface)
-{
-  iface->get_user_data = aio_thread_result_get_user_data;
-  iface->get_source_object = aio_thread_result_get_source_object;
-  iface->is_tagged = aio_thread_result_is_tagged;
-}
-
-/* Each thread that delivers results keeps one result object that nobody
- * else can see, and hands it to one callback after another: a burst of
- * calls then costs one GObject instead of one per call. The thread's
- * reference is the one a callback borrows. */
-static GPrivate spare_result = G_PRIVATE_INIT (g_object_unref);
-
-static AioThreadResult *
-aio_thread_result_lend (ThreadCall *call)
-{
-  AioThreadResult *self = g_private_get (&spare_result);
-
-  /* Lent already when this is a callback nested in another one. */
-  if (self == NULL || self->call != NULL)
-    self = g_object_new (AIO_TYPE_THREAD_RESULT, NULL);
-  self->call = call;
-
-  return self;
-}
-
-/* Whether the callback left no trace on @self: no reference kept, no data,
- * weak or toggle reference (all kept in qdata), no signal handler. Such an
- * object cannot be told apart from a new one, so it can be used again. The
- * two fields are read as GObject itself reads them. */
-static gboolean
-aio_thread_result_is_unobserved (AioThreadResult *self)
-{
-  GObject *object = (GObject *) self;
-
-  return g_atomic_int_get (&object->ref_count) == 1 &&
-         g_atomic_pointer_get (&object->qdata) == NULL &&
-         g_signal_handler_find (object, G_SIGNAL_MATCH_ID, notify_signal_id, 0, NULL, NULL, NULL) == 0;
-}
-
-/* After the callback: a result it kept holds on to its call and stops
- * being the spare; otherwise the call is released and the object is the
- * thread's spare (again, or for the first time, when it has none). */
-static void
-aio_thread_result_give_back (AioThreadResult *self)
-{
-  AioThreadResult *spare = g_private_get (&spare_result);
-
-  if (!aio_thread_result_is_unobserved (self))
-    {
-      if (spare == self)
-        g_private_set (&spare_result, NULL);
-      g_object_unref (self);
-      return;
-    }
-
-  thread_call_release (g_steal_pointer (&self->call));
-  if (spare == NULL)
-    g_private_set (&spare_result, self);
-  else if (spare != self)
-    g_object_unref (self);
-}
-
-static void
 call_cancellation_free (CallCancellation *cancellation)
 {
   /* Waits for the handler when it runs on another thread right now. */
@@ -387,22 +226,6 @@ static inline GCancellable *
 thread_call_get_cancellable (ThreadCall *call)
 {
   return call->cancellation != NULL ? call->cancellation->cancellable : NULL;
-}
-
-/* While a call waits, the link of its completion chains the executor's
- * list: a call is handed back only after a worker took it off the list,
- * or through its CallCancellation. */
-static inline ThreadCall *
-thread_call_get_next_waiting (ThreadCall *call)
-{
-  return (ThreadCall *) call->completion.next;
-}
-
-static inline void
-thread_call_set_next_waiting (ThreadCall *call,
-                              ThreadCall *next)
-{
-  call->completion.next = (AioCompletion *) next;
 }
 
 static ThreadCall *
@@ -455,7 +278,8 @@ thread_call_finish_in_context (ThreadCall *call)
   if (destroy != NULL)
     destroy (call->func_data);
 
-  result = aio_thread_result_lend (call);
+  result = aio_thread_result_new ((GObject *) call->pool, aio_thread_pool_run_async,
+                                  call->callback_data, call, (GDestroyNotify) thread_call_release);
   if (call->callback != NULL)
     call->callback ((GObject *) call->pool, (GAsyncResult *) result, call->callback_data);
 
@@ -464,7 +288,7 @@ thread_call_finish_in_context (ThreadCall *call)
    * pool's own threads. */
   if (g_atomic_int_get (&call->state) == CALL_CANCELLED)
     g_clear_object (&call->pool);
-  aio_thread_result_give_back (result);
+  g_object_unref (result);
   aio_completion_queue_unref (queue);
 }
 
@@ -551,21 +375,13 @@ thread_call_invoke (ThreadCall *call)
   call->error = error;
 }
 
+/* The executor's hook, on a worker thread: runs one call that a loop took
+ * from the queue, or fails it when the executor is stopping. */
 static void
-executor_unref (Executor *executor)
+aio_thread_pool_run_call (AioCompletion *item,
+                          gboolean       is_stopping)
 {
-  if (!g_atomic_ref_count_dec (&executor->ref_count))
-    return;
-
-  g_mutex_clear (&executor->mutex);
-  g_free (executor);
-}
-
-/* Runs one call that a loop took from the list. */
-static void
-aio_thread_pool_run_call (ThreadCall *call,
-                          gboolean    is_stopping)
-{
+  ThreadCall *call = (ThreadCall *) item;
   AioExecutorPool *pool;
 
   /* Cancelled while waiting: it has completed already; let go of it. */
@@ -592,146 +408,6 @@ aio_thread_pool_run_call (ThreadCall *call,
   aio_completion_queue_push (call->queue, &call->completion, thread_call_complete);
 }
 
-static ThreadCall *
-reverse_calls (ThreadCall *stack)
-{
-  ThreadCall *fifo = NULL;
-
-  while (stack != NULL)
-    {
-      ThreadCall *next = thread_call_get_next_waiting (stack);
-
-      thread_call_set_next_waiting (stack, fifo);
-      fifo = stack;
-      stack = next;
-    }
-
-  return fifo;
-}
-
-/* The oldest waiting call, or NULL. */
-static ThreadCall *
-executor_take (Executor *executor)
-{
-  ThreadCall *call;
-
-  g_mutex_lock (&executor->mutex);
-  if (executor->head == NULL)
-    executor->head = reverse_calls (g_atomic_pointer_exchange (&executor->pushed, NULL));
-  call = executor->head;
-  if (call != NULL)
-    executor->head = thread_call_get_next_waiting (call);
-  g_mutex_unlock (&executor->mutex);
-
-  return call;
-}
-
-/* Claims one more loop if fewer than the maximum run. */
-static gboolean
-executor_claim_loop (Executor *executor)
-{
-  int loops;
-
-  do
-    {
-      loops = g_atomic_int_get (&executor->loops);
-      if (loops >= executor->max_loops)
-        return FALSE;
-    }
-  while (!g_atomic_int_compare_and_exchange (&executor->loops, loops, loops + 1));
-
-  return TRUE;
-}
-
-#define LINGER_YIELDS 16
-
-static gboolean
-executor_linger (Executor *executor)
-{
-  for (int i = 0; i < LINGER_YIELDS; i++)
-    {
-      if (g_atomic_pointer_get (&executor->pushed) != NULL)
-        return TRUE;
-      g_thread_yield ();
-    }
-
-  return FALSE;
-}
-
-/* The GThreadPool function: one worker loop. */
-static void
-aio_thread_pool_work (gpointer data,
-                      gpointer user_data)
-{
-  Executor *executor = user_data;
-
-  for (;;)
-    {
-      ThreadCall *call = executor_take (executor);
-
-      if (call != NULL)
-        {
-          aio_thread_pool_run_call (call, g_atomic_int_get (&executor->is_stopping));
-          continue;
-        }
-
-      /* In a burst the stack is often empty for a moment only: look again
-       * a few times, giving way to the submitter, before giving the thread
-       * back and having the next call pay for waking one. */
-      if (executor_linger (executor))
-        continue;
-
-      /* Leave, unless a call was pushed meanwhile by a submitter that still
-       * counted this loop: whichever of the two acts last sees the other. */
-      g_atomic_int_add (&executor->loops, -1);
-      if (g_atomic_pointer_get (&executor->pushed) == NULL || !executor_claim_loop (executor))
-        break;
-    }
-
-  executor_unref (executor);
-}
-
-static void
-executor_start_loop (Executor *executor)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_atomic_ref_count_inc (&executor->ref_count);
-  /* Failing to start a thread leaves the loop queued for a thread already
-   * running; with none at all the calls would wait forever. */
-  if (!g_thread_pool_push (executor->threads, executor, &error) &&
-      g_thread_pool_get_num_threads (executor->threads) == 0)
-    g_critical ("No thread could be started for an AioThreadPool: %s", error->message);
-}
-
-/* Queues @call, @queued being the pool's count of waiting calls with it,
- * and starts a loop when none runs or the waiting calls outnumber the loops
- * free to take them. Once pushed, @call may be run, completed and freed at
- * any moment: only @pool, which the caller holds, is read after that. */
-static void
-executor_push (Executor        *executor,
-               AioExecutorPool *pool,
-               ThreadCall      *call,
-               int              queued)
-{
-  ThreadCall *head;
-  int loops;
-
-  do
-    {
-      head = g_atomic_pointer_get (&executor->pushed);
-      thread_call_set_next_waiting (call, head);
-    }
-  while (!g_atomic_pointer_compare_and_exchange (&executor->pushed, head, call));
-
-  /* The running count is read only when the others do not decide. */
-  loops = g_atomic_int_get (&executor->loops);
-  if ((loops == 0 || queued > loops ||
-       queued > loops - (int) aio_executor_pool_get_running (pool)) &&
-      executor_claim_loop (executor))
-    executor_start_loop (executor);
-}
-
 static guint
 aio_thread_pool_get_default_max_workers (AioExecutorPool *pool)
 {
@@ -742,39 +418,20 @@ static void
 aio_thread_pool_start (AioExecutorPool *pool,
                        guint            max_workers)
 {
-  AioThreadPool *self = AIO_THREAD_POOL (pool);
-  Executor *executor = g_new0 (Executor, 1);
-
-  g_atomic_ref_count_init (&executor->ref_count);
-  g_mutex_init (&executor->mutex);
-  executor->max_loops = max_workers;
-  /* Shared (non-exclusive) threads: they are started one by one as loops
-   * need them and nothing is started before the first call. This cannot
-   * fail. */
-  executor->threads = g_thread_pool_new (aio_thread_pool_work, executor, max_workers, FALSE, NULL);
-  self->executor = executor;
+  AIO_THREAD_POOL (pool)->executor = aio_thread_executor_new (max_workers, aio_thread_pool_run_call);
 }
 
 static void
 aio_thread_pool_stop (AioExecutorPool *pool,
                       gboolean         wait)
 {
-  AioThreadPool *self = AIO_THREAD_POOL (pool);
-  Executor *executor = g_steal_pointer (&self->executor);
-
-  /* Waiting calls are not dropped: the loops take each and fail it, so that
-   * every call completes and releases its data. Waiting for the loops is
-   * waiting until the list is empty and every call taken has run. */
-  if (!wait)
-    g_atomic_int_set (&executor->is_stopping, TRUE);
-  g_thread_pool_free (executor->threads, FALSE, wait);
-  executor_unref (executor);
+  aio_thread_executor_stop (g_steal_pointer (&AIO_THREAD_POOL (pool)->executor), wait);
 }
 
 static void
 aio_thread_pool_class_init (AioThreadPoolClass *klass)
 {
-  AioExecutorPoolClass *pool_class = AIO_EXECUTOR_POOL_CLASS (klass);
+  AioExecutorPoolKind *pool_class = aio_executor_pool_class_get_kind (klass);
 
   pool_class->get_default_max_workers = aio_thread_pool_get_default_max_workers;
   pool_class->start = aio_thread_pool_start;
@@ -807,7 +464,7 @@ aio_thread_pool_new (guint max_workers)
 /**
  * aio_thread_pool_get_default:
  *
- * The process-wide thread pool, the seed's `THREAD_POOL`. It has the
+ * The process-wide thread pool, aioextensions' `THREAD_POOL`. It has the
  * default size until aio_executor_pool_initialize() says otherwise, starts
  * on its first call, restarts lazily on the first call after
  * aio_executor_pool_shutdown() with the size it was last configured with,
@@ -831,34 +488,6 @@ aio_thread_pool_get_default (void)
   return default_pool;
 }
 
-/* GJS runs JavaScript on its main thread only: a JS function called from a
- * worker is refused with a critical and returns 0. Every JS function handed
- * over with a destroy notify comes with GJS's own notify, so the library
- * that notify lives in tells a JS caller apart from C, Python and Vala. */
-static gboolean
-aio_thread_pool_is_gjs_callback (GDestroyNotify func_data_destroy)
-{
-  Dl_info info;
-
-  if (func_data_destroy == NULL || dladdr ((gpointer) func_data_destroy, &info) == 0)
-    return FALSE;
-
-  return info.dli_fname != NULL && strstr (info.dli_fname, "libgjs") != NULL;
-}
-
-gboolean
-aio_thread_pool_check_func (GDestroyNotify   func_data_destroy,
-                            GError         **error)
-{
-  if (!aio_thread_pool_is_gjs_callback (func_data_destroy))
-    return TRUE;
-
-  g_set_error_literal (error, AIO_ERROR, AIO_ERROR_NOT_SUPPORTED,
-                       _("A JavaScript function cannot run on a worker thread: GJS runs JavaScript "
-                         "only on its main thread. Run blocking work in a subprocess instead."));
-  return FALSE;
-}
-
 /* Hands the call to a worker. Returns FALSE with @error set when the pool
  * is shut down. */
 static gboolean
@@ -867,7 +496,7 @@ aio_thread_pool_submit (AioThreadPool  *self,
                         GError        **error)
 {
   AioExecutorPool *pool = (AioExecutorPool *) self;
-  Executor *executor;
+  AioThreadExecutor *executor;
   int queued;
 
   aio_executor_pool_lock (pool);
@@ -888,7 +517,7 @@ aio_thread_pool_submit (AioThreadPool  *self,
                                                         call, NULL);
       call_cancellation_arrive (cancellation);
     }
-  executor_push (executor, pool, call, queued);
+  aio_thread_executor_push (executor, &call->completion, pool, queued);
   aio_executor_pool_unlock (pool);
 
   return TRUE;
@@ -933,7 +562,7 @@ aio_thread_pool_run_async (AioThreadPool       *self,
 
   call = thread_call_new (self, func, func_data, func_data_destroy, cancellable, callback, user_data);
 
-  if (!aio_thread_pool_check_func (func_data_destroy, &error) ||
+  if (!aio_binding_check_thread_func (func_data_destroy, &error) ||
       g_cancellable_set_error_if_cancelled (cancellable, &error) ||
       !aio_thread_pool_submit (self, call, &error))
     {
@@ -965,10 +594,9 @@ aio_thread_pool_run_finish (AioThreadPool  *self,
 
   g_return_val_if_fail (AIO_IS_THREAD_POOL (self), NULL);
   g_return_val_if_fail (AIO_IS_THREAD_RESULT (result), NULL);
-  g_return_val_if_fail (((AioThreadResult *) result)->call != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  call = ((AioThreadResult *) result)->call;
+  call = aio_thread_result_get_call ((AioThreadResult *) result);
   if (call->error != NULL)
     {
       g_propagate_error (error, g_error_copy (call->error));
@@ -994,21 +622,21 @@ typedef struct
   AioThreadFunc   func;
   gpointer        func_data;
   GDestroyNotify  func_data_destroy;
-} JobCall;
+} ThreadJob;
 
 static void
-job_call_free (gpointer data)
+thread_job_free (gpointer data)
 {
-  JobCall *job_call = data;
+  ThreadJob *thread_job = data;
 
-  if (job_call->func_data_destroy != NULL)
-    job_call->func_data_destroy (job_call->func_data);
-  g_object_unref (job_call->pool);
-  g_free (job_call);
+  if (thread_job->func_data_destroy != NULL)
+    thread_job->func_data_destroy (thread_job->func_data);
+  g_object_unref (thread_job->pool);
+  g_free (thread_job);
 }
 
 static void
-job_call_done (GObject      *source_object,
+thread_job_done (GObject      *source_object,
                GAsyncResult *result,
                gpointer      user_data)
 {
@@ -1027,16 +655,16 @@ job_call_done (GObject      *source_object,
 }
 
 static void
-job_call_start (AioJob       *job,
+thread_job_start (AioJob       *job,
                 GCancellable *cancellable,
                 gpointer      user_data)
 {
-  JobCall *job_call = user_data;
+  ThreadJob *thread_job = user_data;
 
   /* The job owns the data and frees it in its own context once completed,
    * which is after this call has completed. */
-  aio_thread_pool_run_async (job_call->pool, job_call->func, job_call->func_data, NULL,
-                             cancellable, job_call_done, g_object_ref (job));
+  aio_thread_pool_run_async (thread_job->pool, thread_job->func, thread_job->func_data, NULL,
+                             cancellable, thread_job_done, g_object_ref (job));
 }
 
 /**
@@ -1062,23 +690,23 @@ aio_thread_pool_create_job (AioThreadPool  *self,
                             GDestroyNotify  func_data_destroy)
 {
   g_autoptr(GError) error = NULL;
-  JobCall *job_call;
+  ThreadJob *thread_job;
 
   g_return_val_if_fail (AIO_IS_THREAD_POOL (self), NULL);
   g_return_val_if_fail (func != NULL, NULL);
 
-  if (!aio_thread_pool_check_func (func_data_destroy, &error))
+  if (!aio_binding_check_thread_func (func_data_destroy, &error))
     {
       if (func_data_destroy != NULL)
         func_data_destroy (func_data);
       return aio_job_new_for_error (error);
     }
 
-  job_call = g_new (JobCall, 1);
-  job_call->pool = g_object_ref (self);
-  job_call->func = func;
-  job_call->func_data = func_data;
-  job_call->func_data_destroy = func_data_destroy;
+  thread_job = g_new (ThreadJob, 1);
+  thread_job->pool = g_object_ref (self);
+  thread_job->func = func;
+  thread_job->func_data = func_data;
+  thread_job->func_data_destroy = func_data_destroy;
 
-  return aio_job_new (job_call_start, job_call, job_call_free);
+  return aio_job_new (thread_job_start, thread_job, thread_job_free);
 }

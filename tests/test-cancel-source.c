@@ -8,7 +8,7 @@
 
 #include "config.h"
 
-#include "aio-task-private.h"
+#include "aio-cancel-source-private.h"
 
 static gboolean
 count_dispatch (GCancellable *cancellable,

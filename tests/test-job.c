@@ -5,19 +5,7 @@
 
 #include <aioext.h>
 
-/* g_timeout_add() would attach to the global default context; jobs run in
- * the thread-default one. */
-static void
-add_timeout_here (guint       interval_ms,
-                  GSourceFunc callback,
-                  gpointer    job)
-{
-  GSource *source = g_timeout_source_new (interval_ms);
-
-  g_source_set_callback (source, callback, g_object_ref (job), g_object_unref);
-  g_source_attach (source, g_main_context_get_thread_default ());
-  g_source_unref (source);
-}
+#include "timeout-here.h"
 
 typedef struct
 {

@@ -7,6 +7,7 @@
 
 #include <aioext.h>
 
+#include "outcome.h"
 #include "timing.h"
 
 /* Generous: the machine running the tests may be busy. */
@@ -16,33 +17,6 @@ static gint64
 max_lateness_us (void)
 {
   return test_slowdown () * MAX_LATENESS_US;
-}
-
-typedef struct
-{
-  gboolean      is_done;
-  gboolean      is_ok;
-  GError       *error;
-  gint64        time;        /* monotonic time of the callback */
-  GMainContext *context;     /* thread-default context of the callback */
-  GCancellable *cancellable;
-  const GValue *value;
-} Outcome;
-
-static void
-outcome_clear (Outcome *outcome)
-{
-  g_clear_error (&outcome->error);
-  g_clear_object (&outcome->cancellable);
-}
-
-static void
-outcome_note (Outcome *outcome)
-{
-  g_assert_false (outcome->is_done);
-  outcome->is_done = TRUE;
-  outcome->time = g_get_monotonic_time ();
-  outcome->context = g_main_context_get_thread_default ();
 }
 
 static void
@@ -74,13 +48,6 @@ acquire (AioRateLimiter *limiter,
 {
   outcome->cancellable = g_cancellable_new ();
   aio_rate_limiter_acquire_async (limiter, outcome->cancellable, on_acquired, outcome);
-}
-
-static void
-wait_for (Outcome *outcome)
-{
-  while (!outcome->is_done)
-    g_main_context_iteration (NULL, TRUE);
 }
 
 static void

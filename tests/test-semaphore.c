@@ -5,35 +5,7 @@
 
 #include <aioext.h>
 
-/* One acquisition or job run and what came back. */
-typedef struct
-{
-  gboolean      is_done;
-  gboolean      is_ok;
-  GError       *error;
-  guint         order;       /* 1 for the first to complete, and so on */
-  GMainContext *context;     /* thread-default context of the callback */
-  GCancellable *cancellable;
-  const GValue *value;
-} Outcome;
-
-static guint completed_count;
-
-static void
-outcome_clear (Outcome *outcome)
-{
-  g_clear_error (&outcome->error);
-  g_clear_object (&outcome->cancellable);
-}
-
-static void
-outcome_note (Outcome *outcome)
-{
-  g_assert_false (outcome->is_done);
-  outcome->is_done = TRUE;
-  outcome->order = ++completed_count;
-  outcome->context = g_main_context_get_thread_default ();
-}
+#include "outcome.h"
 
 static void
 on_acquired (GObject      *source_object,
@@ -65,13 +37,6 @@ acquire (AioSemaphore *semaphore,
 {
   outcome->cancellable = g_cancellable_new ();
   aio_semaphore_acquire_async (semaphore, count, outcome->cancellable, on_acquired, outcome);
-}
-
-static void
-wait_for (Outcome *outcome)
-{
-  while (!outcome->is_done)
-    g_main_context_iteration (NULL, TRUE);
 }
 
 /* Runs every source that is ready now, and nothing that needs waiting. */

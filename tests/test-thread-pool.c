@@ -725,6 +725,45 @@ test_many_calls_all_complete (void)
   outcomes_clear (&outcomes);
 }
 
+/* A type derived from AioExecutorPool outside the library, as a binding
+ * can make one: the virtual functions are private, so it has none. */
+typedef struct
+{
+  AioExecutorPool parent_instance;
+} ForeignPool;
+
+typedef struct
+{
+  AioExecutorPoolClass parent_class;
+} ForeignPoolClass;
+
+static GType foreign_pool_get_type (void);
+G_DEFINE_TYPE (ForeignPool, foreign_pool, AIO_TYPE_EXECUTOR_POOL)
+
+static void
+foreign_pool_class_init (ForeignPoolClass *klass)
+{
+}
+
+static void
+foreign_pool_init (ForeignPool *self)
+{
+}
+
+static void
+test_bad_input_foreign_pool_kind_is_a_programmer_error (void)
+{
+  g_autoptr(AioExecutorPool) pool = g_object_new (foreign_pool_get_type (), NULL);
+
+  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*is_library_kind*");
+  aio_executor_pool_initialize (pool, 2);
+  g_test_assert_expected_messages ();
+
+  g_assert_false (aio_executor_pool_is_initialized (pool));
+  g_assert_cmpuint (aio_executor_pool_get_max_workers (pool), ==, 0);
+  aio_executor_pool_shutdown (pool, TRUE);
+}
+
 static void
 test_bad_input_negative_max_workers_is_a_programmer_error (void)
 {
@@ -1153,6 +1192,8 @@ main (int   argc,
   g_test_add_func ("/thread-pool/notify/counters-in-owner-context", test_counters_are_notified_in_owner_context);
   g_test_add_func ("/thread-pool/job/runs-a-thread-call", test_job_runs_a_thread_call);
   g_test_add_func ("/thread-pool/batch/many-calls-all-complete", test_many_calls_all_complete);
+  g_test_add_func ("/thread-pool/bad-input/foreign-pool-kind-is-a-programmer-error",
+                   test_bad_input_foreign_pool_kind_is_a_programmer_error);
   g_test_add_func ("/thread-pool/bad-input/negative-max-workers-is-a-programmer-error",
                    test_bad_input_negative_max_workers_is_a_programmer_error);
   g_test_add_func ("/thread-pool/threads/n-calls-start-n-threads", test_threads_n_calls_start_n_threads);

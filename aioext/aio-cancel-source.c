@@ -1,97 +1,13 @@
-/* aio-task.c: GTask helpers shared by the flow-control classes
+/* aio-cancel-source.c: a source that dispatches once a GCancellable is
+ * cancelled (in place of GLib 2.74's leaky one), and dropping sources that
+ * two threads may race to drop
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include "config.h"
 
-#include "aio-task-private.h"
-
-typedef struct
-{
-  GTask       *task;
-  AioTaskFunc  func;
-} Invocation;
-
-/* A job started for @task must see the task's context as thread-default,
- * also when that context is iterated without being pushed. */
-static void
-aio_task_invoke (GTask       *task,
-                 AioTaskFunc  func)
-{
-  GMainContext *context = g_task_get_context (task);
-  GMainContext *current = g_main_context_get_thread_default ();
-  gboolean must_push = context != (current != NULL ? current : g_main_context_default ());
-
-  if (must_push)
-    g_main_context_push_thread_default (context);
-  func (task);
-  if (must_push)
-    g_main_context_pop_thread_default (context);
-}
-
-static gboolean
-aio_task_invoke_in_idle (gpointer user_data)
-{
-  Invocation *invocation = user_data;
-
-  aio_task_invoke (invocation->task, invocation->func);
-
-  return G_SOURCE_REMOVE;
-}
-
-static void
-invocation_free (gpointer data)
-{
-  Invocation *invocation = data;
-
-  g_object_unref (invocation->task);
-  g_free (invocation);
-}
-
-/* Runs @func in @task's context: right now when @may_run_here and this
- * thread is dispatching that context, else from an idle source there, so
- * that a public call such as a release never runs user code inside itself
- * and a worker thread never runs it at all. */
-void
-aio_task_run_in_context (GTask       *task,
-                         gboolean     may_run_here,
-                         AioTaskFunc  func)
-{
-  GMainContext *context = g_task_get_context (task);
-  Invocation *invocation;
-  GSource *source;
-
-  if (may_run_here && g_main_context_is_owner (context))
-    {
-      aio_task_invoke (task, func);
-      return;
-    }
-
-  invocation = g_new (Invocation, 1);
-  invocation->task = g_object_ref (task);
-  invocation->func = func;
-
-  source = g_idle_source_new ();
-  g_source_set_priority (source, g_task_get_priority (task));
-  g_source_set_static_name (source, "[aioext] start in caller context");
-  g_source_set_callback (source, aio_task_invoke_in_idle, invocation, invocation_free);
-  g_source_attach (source, context);
-  g_source_unref (source);
-}
-
-/* Returns the cancellable's own error, or a G_IO_ERROR_CANCELLED with
- * @message when the task was failed for a cancellation seen elsewhere. */
-void
-aio_task_return_cancelled (GTask      *task,
-                           const char *message)
-{
-  GError *error = NULL;
-
-  if (!g_cancellable_set_error_if_cancelled (g_task_get_cancellable (task), &error))
-    g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_CANCELLED, message);
-  g_task_return_error (task, error);
-}
+#include "aio-cancel-source-private.h"
 
 /* Two threads may race to drop the same source (a grant and the waiter's
  * own cancel source): the exchange lets exactly one of them do it. */
@@ -130,29 +46,7 @@ typedef struct
   gulong        handler_id;
 } AioCancelSource;
 
-G_LOCK_DEFINE_STATIC (cancel_sources);
-
-/* g_source_ref() for a source whose last reference another thread may be
- * dropping at this moment: GLib counts it down to zero before it runs the
- * dispose function (which must wait for the caller's lock to clear the
- * slot), and g_source_ref() or g_source_set_ready_time() on it then fail
- * an assertion. Returns FALSE for such a source: it is going, and nothing
- * will dispatch it. Relies on the public GSource's atomic reference count,
- * as GLib's own functions update it. */
-static gboolean
-aio_source_try_ref (GSource *source)
-{
-  gint count = g_atomic_int_get ((gint *) &source->ref_count);
-
-  do
-    {
-      if (count == 0)
-        return FALSE;
-    }
-  while (!g_atomic_int_compare_and_exchange_full ((gint *) &source->ref_count, count, count + 1, &count));
-
-  return TRUE;
-}
+G_LOCK_DEFINE_STATIC (cancel_sources);   /* a leaf: see "The lock order" (docs/reference/architecture.xml) */
 
 static void
 aio_cancel_source_on_cancelled (GCancellable *cancellable,
@@ -161,10 +55,14 @@ aio_cancel_source_on_cancelled (GCancellable *cancellable,
   GSource **slot = user_data;
   GSource *source;
 
+  /* The source's last reference may be going in another thread right now:
+   * GLib then runs its dispose function, which waits for this lock to clear
+   * the slot, and documents that another thread may take a new reference
+   * until dispose returns (g_source_set_dispose_function()). */
   G_LOCK (cancel_sources);
   source = *slot;
-  if (source != NULL && !aio_source_try_ref (source))
-    source = NULL;
+  if (source != NULL)
+    g_source_ref (source);
   G_UNLOCK (cancel_sources);
 
   /* With a reference of its own, and outside the lock, which the

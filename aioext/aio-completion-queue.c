@@ -1,4 +1,4 @@
-/* aio-completion-private.c: batched hand-back of finished work to the
+/* aio-completion-queue.c: batched hand-back of finished work to the
  * GMainContext that asked for it
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -6,7 +6,7 @@
 
 #include "config.h"
 
-#include "aio-completion-private.h"
+#include "aio-completion-queue-private.h"
 
 /* One queue per GMainContext, shared by every class that finishes work off
  * the caller's thread. Workers push finished records onto a lock-free stack;
@@ -29,7 +29,7 @@ struct _AioCompletionQueue
   AioCompletion *head;      /* atomic: a stack, newest first */
 };
 
-G_LOCK_DEFINE_STATIC (queues);
+G_LOCK_DEFINE_STATIC (queues);   /* a leaf: see "The lock order" (docs/reference/architecture.xml) */
 static GHashTable *queues;      /* queues lock: GMainContext * -> AioCompletionQueue *, not owned */
 static int queues_generation;   /* atomic: bumped whenever a queue is finalized */
 

@@ -1,4 +1,4 @@
-/* aio-completion-private.h: batched hand-back of finished work to the
+/* aio-completion-queue-private.h: batched hand-back of finished work to the
  * GMainContext that asked for it
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
