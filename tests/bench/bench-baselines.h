@@ -56,15 +56,17 @@ bench_in_child (double (*measure) (guint n),
   pid = fork ();
   if (pid == 0)
     {
+      close (fds[0]);
       value = measure (n);
       fflush (stdout);
       _exit (write (fds[1], &value, sizeof value) == sizeof value ? 0 : 1);
     }
+  /* Without the write end here, a child that died gives end of file. */
+  close (fds[1]);
   if (read (fds[0], &value, sizeof value) != sizeof value)
     g_error ("the measuring child failed");
   waitpid (pid, NULL, 0);
   close (fds[0]);
-  close (fds[1]);
 
   return value;
 }

@@ -9,9 +9,10 @@
  *   returns the value) and with aio_job_new_for_value(); the baseline is
  *   GLib's own way to collect: GTasks in chunks of 1,000, each returned at
  *   once, every chunk waited for and read in order before the next.
- * - collect-1M-held-bytes-per-result: peak RSS growth per result while all
- *   1,000,000 are held (the collected array), against 1,000,000 completed
- *   GTasks held; measured in fresh processes.
+ * - collect-1M-*-held-bytes-per-result: peak RSS growth per result while
+ *   all 1,000,000 are held (the collected jobs and their collector), for
+ *   both kinds of job, against 1,000,000 completed GTasks held; measured in
+ *   fresh processes.
  * - stream-next-bound-64-per-item: the bounded stream, aio_collector_next_async()
  *   with at most 64 finished results waiting, one item at a time, against
  *   our own unbounded collect of the same produced items.
@@ -122,13 +123,14 @@ read_every_value (GPtrArray *results,
   g_assert (sum == (gint64) n * (n - 1) / 2);
 }
 
-/* Makes @n items with @new_job and collects them: the results, held. */
-static GPtrArray *
-collect_new_jobs (NewJobFunc new_job,
-                  guint      n)
+/* A collector over @n items made with @new_job. The jobs it hands back
+ * are its own: it lives as long as they are read. */
+static AioCollector *
+new_collector_for_jobs (NewJobFunc new_job,
+                        guint      n)
 {
   AioJob **jobs = g_new (AioJob *, n);
-  g_autoptr(AioCollector) collector = NULL;
+  AioCollector *collector;
 
   for (guint i = 0; i < n; i++)
     jobs[i] = new_job (i);
@@ -138,17 +140,19 @@ collect_new_jobs (NewJobFunc new_job,
     g_object_unref (jobs[i]);
   g_free (jobs);
 
-  return collect_all (collector);
+  return collector;
 }
 
 static double
 time_collect (NewJobFunc new_job)
 {
   gint64 begin = g_get_monotonic_time ();
-  GPtrArray *results = collect_new_jobs (new_job, N_ITEMS);
+  AioCollector *collector = new_collector_for_jobs (new_job, N_ITEMS);
+  GPtrArray *results = collect_all (collector);
 
   read_every_value (results, N_ITEMS);
   g_ptr_array_unref (results);
+  g_object_unref (collector);
 
   return bench_ns_per_item (begin, N_ITEMS);
 }
@@ -168,16 +172,31 @@ time_collect_value_jobs (void)
 /* Held results: bytes of peak RSS per result while all are held. */
 
 static double
-held_collected_bytes (guint n)
+held_collected_bytes (NewJobFunc new_job,
+                      guint      n)
 {
   gint64 before = bench_status_bytes ("VmRSS:");
-  GPtrArray *results = collect_new_jobs (new_value_job, n);
+  AioCollector *collector = new_collector_for_jobs (new_job, n);
+  GPtrArray *results = collect_all (collector);
   double bytes = (double) (bench_status_bytes ("VmHWM:") - before) / n;
 
   read_every_value (results, n);
   g_ptr_array_unref (results);
+  g_object_unref (collector);
 
   return bytes;
+}
+
+static double
+held_function_job_bytes (guint n)
+{
+  return held_collected_bytes (new_function_job, n);
+}
+
+static double
+held_value_job_bytes (guint n)
+{
+  return held_collected_bytes (new_value_job, n);
 }
 
 /* The bounded stream: a producer makes each item as the collector asks. */
@@ -347,26 +366,6 @@ time_seed_test (void)
   return begin / 1000.0;
 }
 
-typedef double (*TimeFunc) (void);
-
-/* Ours and the baseline in turns, so that both see the same moments of a
- * shared machine. */
-static void
-report_in_turns (const char *name,
-                 TimeFunc    ours,
-                 TimeFunc    baseline)
-{
-  double ours_ns[ROUNDS], baseline_ns[ROUNDS];
-  guint rounds = bench_rounds (ROUNDS);
-
-  for (guint i = 0; i < rounds; i++)
-    {
-      baseline_ns[i] = baseline ();
-      ours_ns[i] = ours ();
-    }
-  bench_report (name, bench_median (ours_ns, rounds), "ns", bench_median (baseline_ns, rounds), 1);
-}
-
 /* `bench-collector WORD` runs only the figures whose name contains WORD. */
 static gboolean
 wanted (const char *filter,
@@ -376,7 +375,7 @@ wanted (const char *filter,
 }
 
 #define REPORT_IF_WANTED(filter, name, ours, baseline) \
-  G_STMT_START { if (wanted (filter, name)) report_in_turns (name, ours, baseline); } G_STMT_END
+  G_STMT_START { if (wanted (filter, name)) bench_report_in_turns (name, ours, baseline, ROUNDS); } G_STMT_END
 
 int
 main (int   argc,
@@ -387,9 +386,14 @@ main (int   argc,
 
   /* Memory first, each in a process of its own, forked before any thread. */
   if (wanted (filter, "collector-collect-1M-held-bytes-per-result"))
-    bench_report ("collector-collect-1M-held-bytes-per-result",
-                  bench_in_child (held_collected_bytes, N_ITEMS), "B",
-                  bench_in_child (bench_held_gtask_bytes, N_ITEMS), 1);
+    {
+      double gtask_bytes = bench_in_child (bench_held_gtask_bytes, N_ITEMS);
+
+      bench_report ("collector-collect-1M-immediate-held-bytes-per-result-vs-gtasks",
+                    bench_in_child (held_function_job_bytes, N_ITEMS), "B", gtask_bytes, 1);
+      bench_report ("collector-collect-1M-for-value-held-bytes-per-result-vs-gtasks",
+                    bench_in_child (held_value_job_bytes, N_ITEMS), "B", gtask_bytes, 1);
+    }
   if (wanted (filter, "collector-stream-next-bound-64-peak-rss-growth"))
     {
       double stream_1m = bench_in_child (stream_growth_mb, N_ITEMS);

@@ -81,3 +81,27 @@ bench_rounds (guint rounds)
 
   return wanted >= 1 && wanted < rounds ? (guint) wanted : rounds;
 }
+
+typedef double (*BenchTimeFunc) (void);
+
+#define BENCH_MAX_ROUNDS 15
+
+/* Runs @ours and @baseline in turns, @rounds times (at most
+ * BENCH_MAX_ROUNDS, fewer when BENCH_ROUNDS says so), so that both see the
+ * same moments of a shared machine, and reports their medians in ns. */
+static inline void
+bench_report_in_turns (const char    *name,
+                       BenchTimeFunc  ours,
+                       BenchTimeFunc  baseline,
+                       guint          rounds)
+{
+  double ours_ns[BENCH_MAX_ROUNDS], baseline_ns[BENCH_MAX_ROUNDS];
+
+  rounds = bench_rounds (MIN (rounds, BENCH_MAX_ROUNDS));
+  for (guint i = 0; i < rounds; i++)
+    {
+      baseline_ns[i] = baseline ();
+      ours_ns[i] = ours ();
+    }
+  bench_report (name, bench_median (ours_ns, rounds), "ns", bench_median (baseline_ns, rounds), 1);
+}

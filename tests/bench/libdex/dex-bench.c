@@ -285,23 +285,6 @@ glib_window_ns (void)
   return bench_glib_window_ns (N_OPERATIONS, WINDOW);
 }
 
-typedef double (*TimeFunc) (void);
-
-static void
-report_in_turns (const char *name,
-                 TimeFunc    ours,
-                 TimeFunc    baseline)
-{
-  double ours_ns[ROUNDS], baseline_ns[ROUNDS];
-
-  for (guint i = 0; i < ROUNDS; i++)
-    {
-      baseline_ns[i] = baseline ();
-      ours_ns[i] = ours ();
-    }
-  bench_report (name, bench_median (ours_ns, ROUNDS), "ns", bench_median (baseline_ns, ROUNDS), 1);
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -312,11 +295,11 @@ main (int   argc,
                 bench_in_child (bench_held_gtask_bytes, N_ITEMS), 1);
 
   dex_init ();
-  report_in_turns ("dex-collect-1M-allv-end-to-end-vs-gtask-chunks", dex_allv_ns, gtask_chunks_ns);
-  report_in_turns ("dex-collect-1M-chunks-of-1000-end-to-end-vs-gtask-chunks", dex_chunks_ns, gtask_chunks_ns);
-  report_in_turns ("dex-window-100k-idle-ops-64-per-op-vs-glib-window", dex_window_ns, glib_window_ns);
-  report_in_turns ("dex-thread-pool-100k-calls-default-threads-per-call-vs-glib-batched",
-                   dex_thread_pool_ns, glib_batched_pool_ns);
+  bench_report_in_turns ("dex-collect-1M-allv-end-to-end-vs-gtask-chunks", dex_allv_ns, gtask_chunks_ns, ROUNDS);
+  bench_report_in_turns ("dex-collect-1M-chunks-of-1000-end-to-end-vs-gtask-chunks", dex_chunks_ns, gtask_chunks_ns, ROUNDS);
+  bench_report_in_turns ("dex-window-100k-idle-ops-64-per-op-vs-glib-window", dex_window_ns, glib_window_ns, ROUNDS);
+  bench_report_in_turns ("dex-thread-pool-100k-calls-default-threads-per-call-vs-glib-batched",
+                         dex_thread_pool_ns, glib_batched_pool_ns, ROUNDS);
 
   return EXIT_SUCCESS;
 }
