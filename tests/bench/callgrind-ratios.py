@@ -32,6 +32,13 @@ PAIRS = [
      'measure_semaphore_window', 'measure_glib_window', 100000),
     ('bench-flow', 'collector-64-workers-100000-idle-ops-per-op-vs-glib-window',
      'measure_collector_window', 'measure_glib_window', 100000),
+    # Built only where libdex is (tests/bench/libdex/run-libdex-comparison).
+    ('libdex/dex-bench', 'dex-collect-1M-allv-end-to-end-vs-gtask-chunks',
+     'dex_allv_ns', 'gtask_chunks_ns', 1000000),
+    ('libdex/dex-bench', 'dex-collect-1M-chunks-of-1000-end-to-end-vs-gtask-chunks',
+     'dex_chunks_ns', 'gtask_chunks_ns', 1000000),
+    ('libdex/dex-bench', 'dex-window-100k-idle-ops-64-per-op-vs-glib-window',
+     'dex_window_ns', 'glib_window_ns', 100000),
 ]
 
 
@@ -71,7 +78,8 @@ def main():
     parser.add_argument('--only')
     options = parser.parse_args()
     for program, figure, ours, baseline, items in PAIRS:
-        if not options.only or options.only in figure:
+        built = os.path.exists(os.path.join(options.build, 'tests', 'bench', program))
+        if built and (not options.only or options.only in figure):
             measure(options.build, program, figure, ours, baseline, items)
 
 

@@ -285,21 +285,36 @@ glib_window_ns (void)
   return bench_glib_window_ns (N_OPERATIONS, WINDOW);
 }
 
+/* `dex-bench WORD` runs only the figures whose name contains WORD. */
+static void
+report_if_wanted (const char    *filter,
+                  const char    *name,
+                  BenchTimeFunc  ours,
+                  BenchTimeFunc  baseline)
+{
+  if (filter == NULL || strstr (name, filter) != NULL)
+    bench_report_in_turns (name, ours, baseline, ROUNDS);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
+  const char *filter = argc > 1 ? argv[1] : NULL;
+  const char *held = "dex-collect-1M-allv-held-bytes-per-result";
+
   /* Memory first, in fresh processes forked before any thread exists. */
-  bench_report ("dex-collect-1M-allv-held-bytes-per-result",
-                bench_in_child (dex_held_bytes, N_ITEMS), "B",
-                bench_in_child (bench_held_gtask_bytes, N_ITEMS), 1);
+  if (filter == NULL || strstr (held, filter) != NULL)
+    bench_report (held, bench_in_child (dex_held_bytes, N_ITEMS), "B",
+                  bench_in_child (bench_held_gtask_bytes, N_ITEMS), 1);
 
   dex_init ();
-  bench_report_in_turns ("dex-collect-1M-allv-end-to-end-vs-gtask-chunks", dex_allv_ns, gtask_chunks_ns, ROUNDS);
-  bench_report_in_turns ("dex-collect-1M-chunks-of-1000-end-to-end-vs-gtask-chunks", dex_chunks_ns, gtask_chunks_ns, ROUNDS);
-  bench_report_in_turns ("dex-window-100k-idle-ops-64-per-op-vs-glib-window", dex_window_ns, glib_window_ns, ROUNDS);
-  bench_report_in_turns ("dex-thread-pool-100k-calls-default-threads-per-call-vs-glib-batched",
-                         dex_thread_pool_ns, glib_batched_pool_ns, ROUNDS);
+  report_if_wanted (filter, "dex-collect-1M-allv-end-to-end-vs-gtask-chunks", dex_allv_ns, gtask_chunks_ns);
+  report_if_wanted (filter, "dex-collect-1M-chunks-of-1000-end-to-end-vs-gtask-chunks",
+                    dex_chunks_ns, gtask_chunks_ns);
+  report_if_wanted (filter, "dex-window-100k-idle-ops-64-per-op-vs-glib-window", dex_window_ns, glib_window_ns);
+  report_if_wanted (filter, "dex-thread-pool-100k-calls-default-threads-per-call-vs-glib-batched",
+                    dex_thread_pool_ns, glib_batched_pool_ns);
 
   return EXIT_SUCCESS;
 }
