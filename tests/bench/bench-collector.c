@@ -1,83 +1,82 @@
-/* bench-collector.c: AioCollector per-item overhead, memory bound, timing
+/* bench-collector.c: AioCollector end to end, against GLib GTasks in chunks
  *
- * Prints one line per figure:
- *   BENCH <name> <value> <unit> baseline=<value> ratio=<value>
- * Timed figures are medians of several rounds measured in this run.
+ * Every figure counts the whole life of an item, as libdex's and GLib's
+ * drivers do: the item created, completed, collected in order, its value
+ * read back, everything freed.
+ *
+ * - collect-1M-immediate-*: 1,000,000 items that complete at once, through
+ *   aio_collector_collect_async(), made with aio_job_new() (a function that
+ *   returns the value) and with aio_job_new_for_value(); the baseline is
+ *   GLib's own way to collect: GTasks in chunks of 1,000, each returned at
+ *   once, every chunk waited for and read in order before the next.
+ * - collect-1M-*-held-bytes-per-result: peak RSS growth per result while
+ *   all 1,000,000 are held (the collected jobs and their collector), for
+ *   both kinds of job, against 1,000,000 completed GTasks held; measured in
+ *   fresh processes.
+ * - stream-next-bound-64-per-item: the bounded stream, aio_collector_next_async()
+ *   with at most 64 finished results waiting, one item at a time, against
+ *   our own unbounded collect of the same produced items.
+ * - stream-next-bound-64-peak-rss-growth-1M: the stream's peak RSS growth
+ *   for 1,000,000 items against its growth for 100,000 (ratio 1: memory
+ *   constant in N), and against the unbounded collect of 1,000,000.
+ * - seed-timing-total: aioextensions' own test (item 0 takes 0.4 s, the
+ *   others 0.1 s, two at a time) against its 0.4 s floor.
+ *
+ * Prints `BENCH <name> <value> <unit> baseline=<value> ratio=<value>`; time
+ * figures are medians of ROUNDS rounds, ours and the baseline in turns.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "bench-common.h"
 
-#define N_ITEMS  1000000
-#define WORKERS  1024
-#define ROUNDS   5
-
-/* Memory figures from /proc: VmHWM is the peak, VmRSS the current size. */
-static double
-proc_status_mb (const char *field)
-{
-  g_autofree char *status = NULL;
-  const char *line;
-
-  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
-    return 0;
-  line = strstr (status, field);
-  if (line == NULL)
-    return 0;
-
-  return g_ascii_strtod (line + strlen (field) + 1, NULL) / 1024.0;
-}
-
-/* Baseline: one raw GTask created and completed per item, with WORKERS of
- * them in flight, as the collector keeps WORKERS jobs in flight. */
-typedef struct
-{
-  guint created;
-  guint completed;
-} TaskRun;
-
-static void task_start (TaskRun *run);
-
-static void
-task_done (GObject      *source_object,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  TaskRun *run = user_data;
-
-  g_task_propagate_boolean (G_TASK (result), NULL);
-  run->completed++;
-  if (run->created < N_ITEMS)
-    task_start (run);
-}
-
-static void
-task_start (TaskRun *run)
-{
-  GTask *task = g_task_new (NULL, NULL, task_done, run);
-
-  run->created++;
-  g_task_return_boolean (task, TRUE);
-  g_object_unref (task);
-}
+#define N_ITEMS     1000000
+#define SMALL_N     100000
+#define CHUNK       1000
+#define WORKERS     1024
+#define STREAM_BOUND 64
+#define ROUNDS      5
 
 static double
-time_raw_gtasks (void)
+time_gtask_chunks (void)
 {
-  TaskRun run = { 0 };
-  gint64 begin = g_get_monotonic_time ();
-
-  for (guint i = 0; i < WORKERS; i++)
-    task_start (&run);
-  while (run.completed < N_ITEMS)
-    g_main_context_iteration (NULL, TRUE);
-
-  return bench_ns_per_item (begin, N_ITEMS);
+  return bench_gtask_chunks_ns (N_ITEMS, CHUNK);
 }
+
+/* aioext: items, the collector, every value read. */
+
+static void
+return_index (AioJob       *job,
+              GCancellable *cancellable,
+              gpointer      user_data)
+{
+  GValue value = G_VALUE_INIT;
+
+  g_value_init (&value, G_TYPE_INT);
+  g_value_set_int (&value, GPOINTER_TO_INT (user_data));
+  aio_job_return_value (job, &value);
+}
+
+static AioJob *
+new_function_job (guint index)
+{
+  return aio_job_new (return_index, GUINT_TO_POINTER (index), NULL);
+}
+
+static AioJob *
+new_value_job (guint index)
+{
+  GValue value = G_VALUE_INIT;
+
+  g_value_init (&value, G_TYPE_INT);
+  g_value_set_int (&value, (int) index);
+
+  return aio_job_new_for_value (&value);
+}
+
+typedef AioJob *(*NewJobFunc) (guint index);
 
 static void
 store_result (GObject      *source_object,
@@ -87,49 +86,120 @@ store_result (GObject      *source_object,
   *(GAsyncResult **) user_data = g_object_ref (result);
 }
 
-static GAsyncResult *
-wait_for (GAsyncResult **result)
-{
-  while (*result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-
-  return *result;
-}
-
-/* Collects all N_ITEMS of @collector: nanoseconds per item since @begin. */
-static double
-collect_all_ns (AioCollector *collector,
-                gint64        begin)
+/* Collects every item of @collector, in order. */
+static GPtrArray *
+collect_all (AioCollector *collector)
 {
   g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GPtrArray) results = NULL;
-  double per_item;
+  GPtrArray *results;
 
   aio_collector_collect_async (collector, NULL, store_result, &result);
-  results = aio_collector_collect_finish (collector, wait_for (&result), NULL);
-  per_item = bench_ns_per_item (begin, N_ITEMS);
-  g_assert (results->len == N_ITEMS);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  results = aio_collector_collect_finish (collector, result, NULL);
+  g_assert (results != NULL);
 
-  return per_item;
+  return results;
 }
 
-/* Collector: N_ITEMS jobs made beforehand (not timed), then collected. */
-static double
-time_collect_list (void)
+static int
+job_int (AioJob *job)
 {
-  AioJob **jobs = g_new (AioJob *, N_ITEMS);
-  g_autoptr(AioCollector) collector = NULL;
+  const GValue *value = aio_job_propagate_value (job, NULL);
 
-  for (guint i = 0; i < N_ITEMS; i++)
-    jobs[i] = aio_job_new (bench_return_now, NULL, NULL);
-  collector = aio_collector_new_for_jobs (jobs, N_ITEMS, WORKERS, 0,
+  g_assert (value != NULL);
+  return g_value_get_int (value);
+}
+
+static void
+read_every_value (GPtrArray *results,
+                  guint      n)
+{
+  gint64 sum = 0;
+
+  g_assert (results->len == n);
+  for (guint i = 0; i < n; i++)
+    sum += job_int (results->pdata[i]);
+  g_assert (sum == (gint64) n * (n - 1) / 2);
+}
+
+/* A collector over @n items made with @new_job. The jobs it hands back
+ * are its own: it lives as long as they are read. */
+static AioCollector *
+new_collector_for_jobs (NewJobFunc new_job,
+                        guint      n)
+{
+  AioJob **jobs = g_new (AioJob *, n);
+  AioCollector *collector;
+
+  for (guint i = 0; i < n; i++)
+    jobs[i] = new_job (i);
+  collector = aio_collector_new_for_jobs (jobs, n, WORKERS, 0,
                                           AIO_COLLECTOR_POLICY_FAIL_FAST, NULL);
-  for (guint i = 0; i < N_ITEMS; i++)
+  for (guint i = 0; i < n; i++)
     g_object_unref (jobs[i]);
   g_free (jobs);
 
-  return collect_all_ns (collector, g_get_monotonic_time ());
+  return collector;
 }
+
+static double
+time_collect (NewJobFunc new_job)
+{
+  gint64 begin = g_get_monotonic_time ();
+  AioCollector *collector = new_collector_for_jobs (new_job, N_ITEMS);
+  GPtrArray *results = collect_all (collector);
+
+  read_every_value (results, N_ITEMS);
+  g_ptr_array_unref (results);
+  g_object_unref (collector);
+
+  return bench_ns_per_item (begin, N_ITEMS);
+}
+
+static double
+time_collect_function_jobs (void)
+{
+  return time_collect (new_function_job);
+}
+
+static double
+time_collect_value_jobs (void)
+{
+  return time_collect (new_value_job);
+}
+
+/* Held results: bytes of peak RSS per result while all are held. */
+
+static double
+held_collected_bytes (NewJobFunc new_job,
+                      guint      n)
+{
+  gint64 before = bench_status_bytes ("VmRSS:");
+  AioCollector *collector = new_collector_for_jobs (new_job, n);
+  GPtrArray *results = collect_all (collector);
+  double bytes = (double) (bench_status_bytes ("VmHWM:") - before) / n;
+
+  read_every_value (results, n);
+  g_ptr_array_unref (results);
+  g_object_unref (collector);
+
+  return bytes;
+}
+
+static double
+held_function_job_bytes (guint n)
+{
+  return held_collected_bytes (new_function_job, n);
+}
+
+static double
+held_value_job_bytes (guint n)
+{
+  return held_collected_bytes (new_value_job, n);
+}
+
+/* The bounded stream: a producer makes each item as the collector asks. */
 
 typedef struct
 {
@@ -145,42 +215,17 @@ produce (gpointer   user_data,
 
   if (producer->produced == producer->limit)
     return NULL;
-  producer->produced++;
 
-  return aio_job_new (bench_return_now, NULL, NULL);
+  return new_function_job (producer->produced++);
 }
 
-/* Collector over a producer: making each job is part of the figure. */
-static double
-time_collect_producer (void)
-{
-  Producer producer = { .limit = N_ITEMS };
-  gint64 begin = g_get_monotonic_time ();
-  g_autoptr(AioCollector) collector =
-    aio_collector_new_for_producer (WORKERS, 0, AIO_COLLECTOR_POLICY_FAIL_FAST,
-                                    produce, &producer, NULL, NULL);
-
-  return collect_all_ns (collector, begin);
-}
-
-/* A consumer slower than the workers: it takes the next item only after one
- * more full main-loop iteration of its own. */
 typedef struct
 {
   AioCollector *collector;
   guint         consumed;
+  gint64        sum;
   gboolean      is_done;
 } Consumer;
-
-static void consumer_ask (Consumer *consumer);
-
-static gboolean
-consumer_ask_idle (gpointer user_data)
-{
-  consumer_ask (user_data);
-
-  return G_SOURCE_REMOVE;
-}
 
 static void
 consumer_got (GObject      *source_object,
@@ -195,51 +240,83 @@ consumer_got (GObject      *source_object,
       consumer->is_done = TRUE;
       return;
     }
+  consumer->sum += job_int (job);
   consumer->consumed++;
-  g_idle_add (consumer_ask_idle, consumer);
-}
-
-static void
-consumer_ask (Consumer *consumer)
-{
   aio_collector_next_async (consumer->collector, NULL, consumer_got, consumer);
 }
 
 static void
-bench_bounded_stream_memory (void)
+stream_all (guint n)
 {
-  Producer producer = { .limit = N_ITEMS };
+  Producer producer = { 0, n };
   Consumer consumer = { 0 };
-  double rss_before = proc_status_mb ("VmRSS:");
-  double peak_growth, unbounded_growth;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GPtrArray) results = NULL;
-  AioCollector *collector;
 
-  consumer.collector = aio_collector_new_for_producer (WORKERS, 64, AIO_COLLECTOR_POLICY_FAIL_FAST,
+  consumer.collector = aio_collector_new_for_producer (WORKERS, STREAM_BOUND,
+                                                       AIO_COLLECTOR_POLICY_FAIL_FAST,
                                                        produce, &producer, NULL, NULL);
-  consumer_ask (&consumer);
+  aio_collector_next_async (consumer.collector, NULL, consumer_got, &consumer);
   while (!consumer.is_done)
     g_main_context_iteration (NULL, TRUE);
-  g_assert (consumer.consumed == N_ITEMS);
+  g_assert (consumer.consumed == n);
+  g_assert (consumer.sum == (gint64) n * (n - 1) / 2);
   g_object_unref (consumer.collector);
-  peak_growth = proc_status_mb ("VmHWM:") - rss_before;
-
-  /* Baseline: what holding every result costs (the seed's gather). */
-  producer.produced = 0;
-  rss_before = proc_status_mb ("VmRSS:");
-  collector = aio_collector_new_for_producer (WORKERS, 0, AIO_COLLECTOR_POLICY_FAIL_FAST,
-                                              produce, &producer, NULL, NULL);
-  aio_collector_collect_async (collector, NULL, store_result, &result);
-  results = aio_collector_collect_finish (collector, wait_for (&result), NULL);
-  unbounded_growth = proc_status_mb ("VmHWM:") - rss_before;
-  g_clear_pointer (&results, g_ptr_array_unref);
-  g_object_unref (collector);
-
-  bench_report ("collector-next-1M-bounded-peak-rss-growth", peak_growth, "MB", unbounded_growth, 3);
 }
 
-/* The seed's test: item 0 takes 0.4 s, the others 0.1 s, item 3 fails. */
+static void
+collect_produced (guint n)
+{
+  Producer producer = { 0, n };
+  g_autoptr(AioCollector) collector =
+    aio_collector_new_for_producer (WORKERS, 0, AIO_COLLECTOR_POLICY_FAIL_FAST,
+                                    produce, &producer, NULL, NULL);
+  GPtrArray *results = collect_all (collector);
+
+  read_every_value (results, n);
+  g_ptr_array_unref (results);
+}
+
+static double
+time_stream (void)
+{
+  gint64 begin = g_get_monotonic_time ();
+
+  stream_all (N_ITEMS);
+
+  return bench_ns_per_item (begin, N_ITEMS);
+}
+
+static double
+time_collect_produced (void)
+{
+  gint64 begin = g_get_monotonic_time ();
+
+  collect_produced (N_ITEMS);
+
+  return bench_ns_per_item (begin, N_ITEMS);
+}
+
+static double
+stream_growth_mb (guint n)
+{
+  gint64 before = bench_status_bytes ("VmRSS:");
+
+  stream_all (n);
+
+  return (bench_status_bytes ("VmHWM:") - before) / 1e6;
+}
+
+static double
+collect_growth_mb (guint n)
+{
+  gint64 before = bench_status_bytes ("VmRSS:");
+
+  collect_produced (n);
+
+  return (bench_status_bytes ("VmHWM:") - before) / 1e6;
+}
+
+/* aioextensions' own test: item 0 takes 0.4 s, the others 0.1 s, item 3
+ * fails, two at a time. */
 static gboolean
 complete_timed (gpointer user_data)
 {
@@ -249,13 +326,7 @@ complete_timed (gpointer user_data)
   if (index == 3)
     aio_job_return_error_literal (job, G_IO_ERROR, G_IO_ERROR_FAILED, "item 3 failed");
   else
-    {
-      g_auto(GValue) value = G_VALUE_INIT;
-
-      g_value_init (&value, G_TYPE_INT);
-      g_value_set_int (&value, index);
-      aio_job_return_value (job, &value);
-    }
+    return_index (job, NULL, GINT_TO_POINTER (index));
 
   return G_SOURCE_REMOVE;
 }
@@ -277,53 +348,75 @@ time_seed_test (void)
 {
   AioJob *jobs[5];
   g_autoptr(AioCollector) collector = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GPtrArray) results = NULL;
   gint64 begin;
-  double seconds;
 
   for (int i = 0; i < 5; i++)
     jobs[i] = aio_job_new (start_timed, GINT_TO_POINTER (i), NULL);
   collector = aio_collector_new_for_jobs (jobs, 5, 2, 4, AIO_COLLECTOR_POLICY_SETTLE_ALL, NULL);
-
-  begin = g_get_monotonic_time ();
-  aio_collector_collect_async (collector, NULL, store_result, &result);
-  results = aio_collector_collect_finish (collector, wait_for (&result), NULL);
-  seconds = (g_get_monotonic_time () - begin) / 1e6;
-
-  g_assert (results->len == 5);
-  g_assert (aio_job_get_state (results->pdata[3]) == AIO_JOB_STATE_FAILED);
   for (int i = 0; i < 5; i++)
     g_object_unref (jobs[i]);
 
-  return seconds;
+  begin = g_get_monotonic_time ();
+  results = collect_all (collector);
+  begin = g_get_monotonic_time () - begin;
+  g_assert (results->len == 5);
+  g_assert (aio_job_get_state (results->pdata[3]) == AIO_JOB_STATE_FAILED);
+
+  return begin / 1000.0;
 }
+
+/* `bench-collector WORD` runs only the figures whose name contains WORD. */
+static gboolean
+wanted (const char *filter,
+        const char *name)
+{
+  return filter == NULL || strstr (name, filter) != NULL;
+}
+
+#define REPORT_IF_WANTED(filter, name, ours, baseline) \
+  G_STMT_START { if (wanted (filter, name)) bench_report_in_turns (name, ours, baseline, ROUNDS); } G_STMT_END
 
 int
 main (int   argc,
       char *argv[])
 {
-  double gtask[ROUNDS], list[ROUNDS], produced[ROUNDS], seed[ROUNDS];
-  double gtask_median;
+  const char *filter = argc > 1 ? argv[1] : NULL;
+  double seed[ROUNDS];
 
-  /* Memory first, while the peak is still this figure's own. */
-  bench_bounded_stream_memory ();
-
-  for (guint i = 0; i < ROUNDS; i++)
+  /* Memory first, each in a process of its own, forked before any thread. */
+  if (wanted (filter, "collector-collect-1M-held-bytes-per-result"))
     {
-      gtask[i] = time_raw_gtasks ();
-      list[i] = time_collect_list ();
-      produced[i] = time_collect_producer ();
-    }
-  gtask_median = bench_median (gtask, ROUNDS);
-  bench_report ("collector-collect-1M-immediate-jobs-per-item",
-                bench_median (list, ROUNDS), "ns", gtask_median, 3);
-  bench_report ("collector-collect-1M-produced-jobs-per-item-with-job-creation",
-                bench_median (produced, ROUNDS), "ns", gtask_median, 3);
+      double gtask_bytes = bench_in_child (bench_held_gtask_bytes, N_ITEMS);
 
-  for (guint i = 0; i < ROUNDS; i++)
-    seed[i] = time_seed_test ();
-  bench_report ("collector-seed-timing-total", bench_median (seed, ROUNDS) * 1000.0, "ms", 400.0, 3);
+      bench_report ("collector-collect-1M-immediate-held-bytes-per-result-vs-gtasks",
+                    bench_in_child (held_function_job_bytes, N_ITEMS), "B", gtask_bytes, 1);
+      bench_report ("collector-collect-1M-for-value-held-bytes-per-result-vs-gtasks",
+                    bench_in_child (held_value_job_bytes, N_ITEMS), "B", gtask_bytes, 1);
+    }
+  if (wanted (filter, "collector-stream-next-bound-64-peak-rss-growth"))
+    {
+      double stream_1m = bench_in_child (stream_growth_mb, N_ITEMS);
+
+      bench_report ("collector-stream-next-bound-64-peak-rss-growth-1M-vs-100k",
+                    stream_1m, "MB", bench_in_child (stream_growth_mb, SMALL_N), 2);
+      bench_report ("collector-stream-next-bound-64-peak-rss-growth-1M-vs-unbounded-collect",
+                    stream_1m, "MB", bench_in_child (collect_growth_mb, N_ITEMS), 2);
+    }
+
+  REPORT_IF_WANTED (filter, "collector-collect-1M-immediate-end-to-end-vs-gtask-chunks",
+                    time_collect_function_jobs, time_gtask_chunks);
+  REPORT_IF_WANTED (filter, "collector-collect-1M-for-value-end-to-end-vs-gtask-chunks",
+                    time_collect_value_jobs, time_gtask_chunks);
+  REPORT_IF_WANTED (filter, "collector-stream-next-bound-64-per-item-vs-unbounded-collect",
+                    time_stream, time_collect_produced);
+
+  if (wanted (filter, "collector-seed-timing-total"))
+    {
+      for (guint i = 0; i < ROUNDS; i++)
+        seed[i] = time_seed_test ();
+      bench_report ("collector-seed-timing-total", bench_median (seed, ROUNDS), "ms", 400.0, 3);
+    }
 
   return EXIT_SUCCESS;
 }

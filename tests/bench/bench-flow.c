@@ -5,10 +5,13 @@
  * - acquire-async-release: one uncontended aio_semaphore_acquire_async()
  *   completion through the main loop + release vs one raw GTask created,
  *   returned and dispatched
- * - run-job-window: 100,000 jobs queued at once on a semaphore of 64
- *   permits with aio_semaphore_run_job_async() vs a hand-written counter
- *   window that keeps 64 of the same jobs running, and vs the same window
- *   that also hands each caller a GTask (the cost of an `_async` API)
+ * - idle-ops-64-permits: 100,000 operations that each complete from an
+ *   idle source, all queued at once on a semaphore of 64 permits with
+ *   aio_semaphore_run_job_async() (each job made, run, its value read,
+ *   freed), and the same through a collector of 64 workers, against the
+ *   strongest bounded concurrency plain GLib expresses: a counter window
+ *   of 64 GTasks, each returned from an idle source, the next started from
+ *   each completion
  * - queued-run-job-waiter-bytes: heap bytes per waiter queued on a
  *   semaphore (its 56-byte waiter record, its GTask and what the GTask
  *   holds) vs one bare GTask (glibc only)
@@ -37,35 +40,31 @@
 
 typedef double (*MeasureFunc) (guint steps);
 
-static double
-median (MeasureFunc measure,
-        guint       steps)
-{
-  double samples[ROUNDS];
-
-  for (guint i = 0; i < ROUNDS; i++)
-    samples[i] = measure (steps);
-
-  return bench_median (samples, ROUNDS);
-}
-
 /* `bench-flow WORD` runs only the figures whose name contains WORD. */
 static const char *filter;
 
 static void
 report (const char  *name,
         const char  *unit,
-        MeasureFunc  measured,
+        MeasureFunc  measured_func,
         MeasureFunc  baseline,
         guint        steps)
 {
+  double baselines[ROUNDS], measured[ROUNDS];
   double baseline_value, measured_value;
+  guint rounds = bench_rounds (ROUNDS);
 
   if (filter != NULL && strstr (name, filter) == NULL)
     return;
 
-  baseline_value = median (baseline, steps);
-  measured_value = median (measured, steps);
+  /* In turns, so that both see the same moments of a shared machine. */
+  for (guint i = 0; i < rounds; i++)
+    {
+      baselines[i] = baseline (steps);
+      measured[i] = measured_func (steps);
+    }
+  baseline_value = bench_median (baselines, rounds);
+  measured_value = bench_median (measured, rounds);
 
   bench_report (name, measured_value, unit, baseline_value, 1);
 }
@@ -197,146 +196,126 @@ measure_acquire_chain (guint steps)
   return ns;
 }
 
-/* 100,000 jobs, 64 at a time */
+/* 100,000 operations, each completed from an idle source, 64 at a time */
+
+/* Baseline: the strongest bounded concurrency plain GLib expresses. */
+static double
+measure_glib_window (guint n_operations)
+{
+  return bench_glib_window_ns (n_operations, WINDOW);
+}
+
+/* The same operation as an AioJob: its function returns from an idle. */
+static gboolean
+return_job_from_idle (gpointer user_data)
+{
+  GValue value = G_VALUE_INIT;
+
+  g_value_init (&value, G_TYPE_INT);
+  g_value_set_int (&value, 1);
+  aio_job_return_value (user_data, &value);
+  g_object_unref (user_data);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+start_idle_operation (AioJob       *job,
+                      GCancellable *cancellable,
+                      gpointer      user_data)
+{
+  g_idle_add (return_job_from_idle, g_object_ref (job));
+}
 
 typedef struct
 {
-  AioJob **jobs;
-  GTask  **tasks;     /* one per job for the caller, or NULL */
-  guint    n_jobs;
-  guint    next;
-  guint    running;
-  guint    completed;
-} Window;
-
-static AioJob **
-make_jobs (guint n_jobs)
-{
-  AioJob **jobs = g_new (AioJob *, n_jobs);
-
-  for (guint i = 0; i < n_jobs; i++)
-    jobs[i] = aio_job_new (bench_return_now, NULL, NULL);
-
-  return jobs;
-}
+  guint  completed;
+  gint64 sum;
+} Tally;
 
 static void
-free_jobs (AioJob **jobs,
-           guint    n_jobs)
+semaphore_operation_done (GObject      *source_object,
+                          GAsyncResult *result,
+                          gpointer      user_data)
 {
-  for (guint i = 0; i < n_jobs; i++)
-    g_object_unref (jobs[i]);
-  g_free (jobs);
+  Tally *tally = user_data;
+  const GValue *value = aio_semaphore_run_job_finish (AIO_SEMAPHORE (source_object), result, NULL);
+
+  tally->sum += g_value_get_int (value);
+  tally->completed++;
 }
 
-static void window_fill (Window *window);
-
-static void
-window_job_done (GObject      *source_object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  Window *window = user_data;
-
-  aio_job_run_finish (AIO_JOB (source_object), result, NULL);
-  window->running--;
-  if (window->tasks != NULL)
-    {
-      GTask *task = window->tasks[window->completed];
-
-      g_task_return_boolean (task, TRUE);
-      g_object_unref (task);
-    }
-  window->completed++;
-  window_fill (window);
-}
-
-static void
-window_fill (Window *window)
-{
-  while (window->running < WINDOW && window->next < window->n_jobs)
-    {
-      window->running++;
-      aio_job_run_async (window->jobs[window->next++], NULL, window_job_done, window);
-    }
-}
-
-static void
-propagate_task (GObject      *source_object,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  g_task_propagate_boolean (G_TASK (result), NULL);
-}
-
+/* Every operation queued at once on a 64-permit semaphore, as a caller of
+ * aio_semaphore_run_job_async() does; each job made, run, read and freed. */
 static double
-run_hand_window (guint    n_jobs,
-                 gboolean has_tasks)
-{
-  Window window = { make_jobs (n_jobs), NULL, n_jobs, 0, 0, 0 };
-  gint64 begin = g_get_monotonic_time ();
-
-  if (has_tasks)
-    {
-      window.tasks = g_new (GTask *, n_jobs);
-      for (guint i = 0; i < n_jobs; i++)
-        window.tasks[i] = g_task_new (NULL, NULL, propagate_task, NULL);
-    }
-  window_fill (&window);
-  while (window.completed < n_jobs)
-    g_main_context_iteration (NULL, TRUE);
-  begin = g_get_monotonic_time () - begin;
-
-  g_free (window.tasks);
-  free_jobs (window.jobs, n_jobs);
-
-  return begin / 1000.0;
-}
-
-static double
-measure_hand_window (guint n_jobs)
-{
-  return run_hand_window (n_jobs, FALSE);
-}
-
-/* The same window handing each caller a GAsyncResult of its own, as any
- * `_async` API does: the part of the cost that is the API's shape. */
-static double
-measure_hand_window_with_tasks (guint n_jobs)
-{
-  return run_hand_window (n_jobs, TRUE);
-}
-
-static void
-semaphore_job_done (GObject      *source_object,
-                    GAsyncResult *result,
-                    gpointer      user_data)
-{
-  guint *completed = user_data;
-
-  aio_semaphore_run_job_finish (AIO_SEMAPHORE (source_object), result, NULL);
-  (*completed)++;
-}
-
-static double
-measure_semaphore_window (guint n_jobs)
+measure_semaphore_window (guint n_operations)
 {
   g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (WINDOW);
-  AioJob **jobs = make_jobs (n_jobs);
-  guint completed = 0;
+  Tally tally = { 0, 0 };
   gint64 begin = g_get_monotonic_time ();
+  double ns;
 
-  for (guint i = 0; i < n_jobs; i++)
-    aio_semaphore_run_job_async (semaphore, 1, jobs[i], NULL, semaphore_job_done, &completed);
-  while (completed < n_jobs)
+  for (guint i = 0; i < n_operations; i++)
+    {
+      g_autoptr(AioJob) job = aio_job_new (start_idle_operation, NULL, NULL);
+
+      aio_semaphore_run_job_async (semaphore, 1, job, NULL, semaphore_operation_done, &tally);
+    }
+  while (tally.completed < n_operations)
     g_main_context_iteration (NULL, TRUE);
-  begin = g_get_monotonic_time () - begin;
+  ns = bench_ns_per_item (begin, n_operations);
+  g_assert (tally.sum == n_operations);
 
   while (g_main_context_iteration (NULL, FALSE))
     ;
-  free_jobs (jobs, n_jobs);
 
-  return begin / 1000.0;
+  return ns;
+}
+
+static AioJob *
+produce_idle_operation (gpointer   user_data,
+                        GError   **error)
+{
+  guint *remaining = user_data;
+
+  if (*remaining == 0)
+    return NULL;
+  --*remaining;
+
+  return aio_job_new (start_idle_operation, NULL, NULL);
+}
+
+static void
+store_result (GObject      *source_object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+/* The other bounded concurrency of aioext: a collector with 64 workers. */
+static double
+measure_collector_window (guint n_operations)
+{
+  guint remaining = n_operations;
+  gint64 begin = g_get_monotonic_time ();
+  g_autoptr(AioCollector) collector =
+    aio_collector_new_for_producer (WINDOW, 0, AIO_COLLECTOR_POLICY_FAIL_FAST,
+                                    produce_idle_operation, &remaining, NULL, NULL);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GPtrArray) results = NULL;
+  gint64 sum = 0;
+
+  aio_collector_collect_async (collector, NULL, store_result, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  results = aio_collector_collect_finish (collector, result, NULL);
+  for (guint i = 0; i < results->len; i++)
+    sum += g_value_get_int (aio_job_propagate_value (results->pdata[i], NULL));
+  g_clear_pointer (&results, g_ptr_array_unref);
+  g_assert (sum == n_operations);
+
+  return bench_ns_per_item (begin, n_operations);
 }
 
 /* Memory of a queued waiter: heap bytes per waiter queued on an empty
@@ -537,10 +516,10 @@ main (int   argc,
           measure_semaphore_pairs, measure_counter_pairs, 10000000);
   report ("semaphore-acquire-async-release-vs-gtask", "ns",
           measure_acquire_chain, measure_task_chain, 100000);
-  report ("semaphore-100000-jobs-64-permits-vs-hand-window", "ms",
-          measure_semaphore_window, measure_hand_window, 100000);
-  report ("semaphore-100000-jobs-64-permits-vs-hand-window-with-gtasks", "ms",
-          measure_semaphore_window, measure_hand_window_with_tasks, 100000);
+  report ("semaphore-100000-idle-ops-64-permits-per-op-vs-glib-window", "ns",
+          measure_semaphore_window, measure_glib_window, 100000);
+  report ("collector-64-workers-100000-idle-ops-per-op-vs-glib-window", "ns",
+          measure_collector_window, measure_glib_window, 100000);
 
   return 0;
 }

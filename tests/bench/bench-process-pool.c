@@ -1,12 +1,14 @@
-/* bench-process-pool.c: the process pool against raw processes and pipes
+/* bench-process-pool.c: the process pool against raw processes and sockets
  *
- * - call round trip (pool warm) vs a one-byte ping-pong over pipes between
- *   two processes
+ * - call round trip (pool warm) vs a one-byte ping-pong between two
+ *   processes over an AF_UNIX socketpair, the transport the pool runs on
  * - CPU-bound speedup: the same work serially in this process vs spread
  *   over a pool as large as the CPU count (higher is better)
  * - 1 MiB argument and 1 MiB result per call: effective MB/s vs moving the
- *   same bytes both ways over a raw pipe (higher is better)
- * - starting a worker until it is ready for calls vs spawning /bin/true
+ *   same bytes both ways over a bare socketpair (higher is better)
+ * - starting a worker until it answered its first call, for a C worker
+ *   (this program), a Python one and a GJS one (tests/bench/bench-worker.*),
+ *   each vs starting the same program only to load aioext and exit
  *
  * This program is its own worker. Figures are medians of several rounds,
  * printed as `BENCH <name> <value> <unit> baseline=<value> ratio=<value>`.
@@ -14,6 +16,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -90,26 +93,26 @@ time_calls (AioProcessPool *pool, const char *function, GVariant *arguments, gui
   return g_get_monotonic_time () - start;
 }
 
-/* Microseconds per round trip of @size bytes each way over pipes. */
+/* Microseconds per round trip of @size bytes each way over a socketpair,
+ * the pool's own transport, with nothing else. */
 static double
-time_pipe_round_trips (guint n, gsize size)
+time_socket_round_trips (guint n, gsize size)
 {
-  int to_child[2], to_parent[2];
+  int fds[2];
   g_autofree guint8 *buffer = g_malloc0 (size);
   gint64 start;
   pid_t child;
 
-  g_assert_no_errno (pipe (to_child));
-  g_assert_no_errno (pipe (to_parent));
+  g_assert_no_errno (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
   child = fork ();
   if (child == 0)
     {
       for (guint i = 0; i < n; i++)
         {
           for (gsize got = 0; got < size;)
-            got += read (to_child[0], buffer + got, size - got);
+            got += read (fds[1], buffer + got, size - got);
           for (gsize put = 0; put < size;)
-            put += write (to_parent[1], buffer + put, size - put);
+            put += write (fds[1], buffer + put, size - put);
         }
       _exit (0);
     }
@@ -118,13 +121,14 @@ time_pipe_round_trips (guint n, gsize size)
   for (guint i = 0; i < n; i++)
     {
       for (gsize put = 0; put < size;)
-        put += write (to_child[1], buffer + put, size - put);
+        put += write (fds[0], buffer + put, size - put);
       for (gsize got = 0; got < size;)
-        got += read (to_parent[0], buffer + got, size - got);
+        got += read (fds[0], buffer + got, size - got);
     }
   start = g_get_monotonic_time () - start;
   waitpid (child, NULL, 0);
-  close (to_child[0]); close (to_child[1]); close (to_parent[0]); close (to_parent[1]);
+  close (fds[0]);
+  close (fds[1]);
 
   return (double) start / n;
 }
@@ -132,17 +136,17 @@ time_pipe_round_trips (guint n, gsize size)
 static void
 bench_round_trip (AioProcessPool *pool)
 {
-  double pool_us[ROUNDS], pipe_us[ROUNDS];
+  double pool_us[ROUNDS], socket_us[ROUNDS];
   guint n = 5000;
 
   time_calls (pool, "noop", g_variant_new_boolean (TRUE), 100, 1);
   for (guint i = 0; i < ROUNDS; i++)
     {
-      pipe_us[i] = time_pipe_round_trips (n, 1);
+      socket_us[i] = time_socket_round_trips (n, 1);
       pool_us[i] = time_calls (pool, "noop", g_variant_new_boolean (TRUE), n, 1) / n;
     }
-  bench_report ("process-call-round-trip-vs-pipe-ping-pong",
-                bench_median (pool_us, ROUNDS), "us", bench_median (pipe_us, ROUNDS), 2);
+  bench_report ("process-call-round-trip-vs-socketpair-ping-pong",
+                bench_median (pool_us, ROUNDS), "us", bench_median (socket_us, ROUNDS), 2);
 }
 
 static void
@@ -169,7 +173,7 @@ bench_throughput (AioProcessPool *pool)
 {
   gsize size = 1024 * 1024;
   g_autofree guint8 *data = g_malloc0 (size);
-  double pool_mbs[ROUNDS], pipe_mbs[ROUNDS];
+  double pool_mbs[ROUNDS], socket_mbs[ROUNDS];
   guint n = 50;
 
   for (guint i = 0; i < ROUNDS; i++)
@@ -178,35 +182,104 @@ bench_throughput (AioProcessPool *pool)
       double pool_us = time_calls (pool, "echo", blob, n, 1) / n;
 
       pool_mbs[i] = 2.0 * size / pool_us;
-      pipe_mbs[i] = 2.0 * size / time_pipe_round_trips (n, size);
+      socket_mbs[i] = 2.0 * size / time_socket_round_trips (n, size);
     }
-  bench_report ("process-call-1MiB-each-way-throughput-vs-pipe",
-                bench_median (pool_mbs, ROUNDS), "MB/s", bench_median (pipe_mbs, ROUNDS), 2);
+  bench_report ("process-call-1MiB-each-way-throughput-vs-socketpair",
+                bench_median (pool_mbs, ROUNDS), "MB/s", bench_median (socket_mbs, ROUNDS), 2);
 }
 
-static void
-bench_worker_start (void)
+/* Milliseconds from creating a pool of one @worker_argv worker until its
+ * first call answered. */
+static double
+time_worker_start (const char * const *worker_argv)
 {
-  double start_ms[15], spawn_ms[15];
+  g_autoptr(AioProcessPool) pool = aio_process_pool_new (1, worker_argv);
+  gint64 start = g_get_monotonic_time ();
+  double ms;
+
+  time_calls (pool, "noop", g_variant_new_boolean (TRUE), 1, 1);
+  ms = (g_get_monotonic_time () - start) / 1000.0;
+  aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);
+
+  return ms;
+}
+
+/* Milliseconds to run @argv to its end. */
+static double
+time_spawn (const char * const *argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_NONE, &error);
+  g_assert_no_error (error);
+  g_subprocess_wait_check (process, NULL, &error);
+  g_assert_no_error (error);
+
+  return (g_get_monotonic_time () - start) / 1000.0;
+}
+
+/* A worker of @language started until ready, vs the same program started
+ * only to load aioext and exit: what the pool adds to a bare start. */
+static void
+bench_worker_start (const char         *language,
+                    const char * const *worker_argv,
+                    const char * const *load_argv)
+{
+  g_autofree char *name = g_strdup_printf ("process-worker-start-%s-until-ready-vs-load-and-exit",
+                                           language);
+  double start_ms[9], load_ms[9];
 
   for (guint i = 0; i < G_N_ELEMENTS (start_ms); i++)
     {
-      g_autoptr(AioProcessPool) pool = aio_process_pool_new (1, NULL);
-      g_autoptr(GSubprocess) process = NULL;
-      gint64 start = g_get_monotonic_time ();
-
-      time_calls (pool, "noop", g_variant_new_boolean (TRUE), 1, 1);
-      start_ms[i] = (g_get_monotonic_time () - start) / 1000.0;
-      aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);
-
-      start = g_get_monotonic_time ();
-      process = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, NULL, "/bin/true", NULL);
-      g_subprocess_wait (process, NULL, NULL);
-      spawn_ms[i] = (g_get_monotonic_time () - start) / 1000.0;
+      load_ms[i] = time_spawn (load_argv);
+      start_ms[i] = time_worker_start (worker_argv);
     }
-  bench_report ("process-worker-start-until-ready-vs-spawn-true",
-                bench_median (start_ms, G_N_ELEMENTS (start_ms)), "ms",
-                bench_median (spawn_ms, G_N_ELEMENTS (spawn_ms)), 2);
+  bench_report (name, bench_median (start_ms, G_N_ELEMENTS (start_ms)), "ms",
+                bench_median (load_ms, G_N_ELEMENTS (load_ms)), 2);
+}
+
+static void
+bench_worker_starts (const char *self)
+{
+  g_autofree char *python_worker = g_build_filename (BENCH_SOURCE_DIR, "bench-worker.py", NULL);
+  g_autofree char *gjs_worker = g_build_filename (BENCH_SOURCE_DIR, "bench-worker.js", NULL);
+  const char *c_worker_argv[] = { self, NULL };
+  const char *c_load_argv[] = { self, "--load-and-exit", NULL };
+  const char *python_worker_argv[] = { BENCH_PYTHON, python_worker, NULL };
+  const char *python_load_argv[] = { BENCH_PYTHON, "-c",
+    "import gi; gi.require_version('Aio', '1.0'); from gi.repository import Aio; Aio.Worker.new()", NULL };
+  const char *gjs_worker_argv[] = { BENCH_GJS, "-m", gjs_worker, NULL };
+  const char *gjs_load_argv[] = { BENCH_GJS, "-c",
+    "imports.gi.versions.Aio = '1.0'; imports.gi.Aio.Worker.new();", NULL };
+
+  bench_worker_start ("c", c_worker_argv, c_load_argv);
+  bench_worker_start ("python", python_worker_argv, python_load_argv);
+  if (BENCH_GJS[0] != '\0')
+    bench_worker_start ("gjs", gjs_worker_argv, gjs_load_argv);
+}
+
+/* Workers in Python and GJS find the uninstalled library, its typelib and
+ * the Python overrides of this build. */
+static void
+use_this_build (void)
+{
+  static const char *const variables[][2] = {
+    { "LD_LIBRARY_PATH", BENCH_BUILD_ROOT "/aioext" },
+    { "GI_TYPELIB_PATH", BENCH_BUILD_ROOT "/aioext" },
+    { "PYTHONPATH", BENCH_BUILD_ROOT "/python" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (variables); i++)
+    {
+      const char *old = g_getenv (variables[i][0]);
+      g_autofree char *value = old != NULL && *old != '\0'
+        ? g_strconcat (variables[i][1], ":", old, NULL)
+        : g_strdup (variables[i][1]);
+
+      g_setenv (variables[i][0], value, TRUE);
+    }
 }
 
 int
@@ -214,17 +287,23 @@ main (int argc, char *argv[])
 {
   g_autoptr(AioWorker) worker = aio_worker_new ();
   g_autoptr(AioProcessPool) pool = NULL;
+  g_autofree char *self_path = NULL;
 
   aio_worker_register (worker, "noop", NULL, noop, NULL, NULL);
   aio_worker_register (worker, "burn", G_VARIANT_TYPE_UINT32, burn, NULL, NULL);
   aio_worker_register (worker, "echo", NULL, echo, NULL, NULL);
   if (aio_worker_is_requested ())
     return aio_worker_run (worker);
+  if (argc > 1 && g_str_equal (argv[1], "--load-and-exit"))
+    return 0;
 
+  use_this_build ();
+  self_path = g_file_read_link ("/proc/self/exe", NULL);
+  g_assert (self_path != NULL);
   pool = aio_process_pool_new (0, NULL);
   bench_round_trip (pool);
   bench_throughput (pool);
-  bench_worker_start ();
+  bench_worker_starts (self_path);
   bench_cpu_speedup (pool);
 
   return 0;

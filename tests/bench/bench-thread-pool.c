@@ -1,11 +1,14 @@
 /* bench-thread-pool.c: AioThreadPool against its baselines
  *
- *   throughput: 100,000 trivial calls submitted at once, all completed back
- *               on the main loop, per call, against g_task_run_in_thread()
- *               doing the same (target: ratio <= 0.25);
- *   latency:    one call, submit to callback, pool idle, against a
- *               mutex/condvar ping-pong between two threads (target: ratio
- *               <= 1.5);
+ *   throughput: 100,000 trivial calls submitted at once, every value read
+ *               back on the main loop, per call, with 1, 2 and 20 threads,
+ *               against a GLib GThreadPool of as many threads whose workers
+ *               hand results back to the main context in batches (target:
+ *               ratio <= 1.2 at 1 and 2 threads; 20 threads no slower per
+ *               call than 1);
+ *   latency:    one call, submit to callback, pool idle, against the bare
+ *               handoff to another thread and back over eventfds (both
+ *               sides sleep, as an idle pool does) and by spinning;
  *   memory:     1,000,000 calls queued at once behind blocked workers: RSS
  *               bytes per queued call (target: <= 200), against a bare
  *               GThreadPool queue entry; and the most threads seen running,
@@ -18,6 +21,7 @@
  */
 
 #include <stdio.h>
+#include <sys/eventfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,6 +40,9 @@ trivial (GCancellable  *cancellable,
          gpointer       user_data,
          GError       **error)
 {
+  g_value_init (result, G_TYPE_INT);
+  g_value_set_int (result, 1);
+
   return TRUE;
 }
 
@@ -46,13 +53,14 @@ count_call (GObject      *source_object,
 {
   GValue *value = aio_thread_pool_run_finish (AIO_THREAD_POOL (source_object), result, NULL);
 
+  *(int *) user_data += g_value_get_int (value);
   g_boxed_free (G_TYPE_VALUE, value);
-  (*(int *) user_data)++;
 }
 
 static double
-aio_throughput_ns (AioThreadPool *pool)
+aio_throughput_ns (guint threads)
 {
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (threads);
   int done = 0;
   gint64 start = g_get_monotonic_time ();
 
@@ -64,70 +72,53 @@ aio_throughput_ns (AioThreadPool *pool)
   return bench_ns_per_item (start, THROUGHPUT_CALLS);
 }
 
-static void
-gtask_trivial (GTask        *task,
-               gpointer      source_object,
-               gpointer      task_data,
-               GCancellable *cancellable)
-{
-  g_task_return_boolean (task, TRUE);
-}
-
-static void
-count_task (GObject      *source_object,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  g_task_propagate_boolean (G_TASK (result), NULL);
-  (*(int *) user_data)++;
-}
-
+/* The strongest plain-GLib baseline: a GThreadPool whose workers hand the
+ * finished calls back to the main context in batches. */
 static double
-gtask_throughput_ns (void)
+glib_batched_throughput_ns (guint threads)
 {
-  int done = 0;
-  gint64 start = g_get_monotonic_time ();
-
-  for (int i = 0; i < THROUGHPUT_CALLS; i++)
-    {
-      GTask *task = g_task_new (NULL, NULL, count_task, &done);
-
-      g_task_run_in_thread (task, gtask_trivial);
-      g_object_unref (task);
-    }
-  while (done < THROUGHPUT_CALLS)
-    g_main_context_iteration (NULL, TRUE);
-
-  return bench_ns_per_item (start, THROUGHPUT_CALLS);
+  return bench_glib_batched_pool_ns (threads, THROUGHPUT_CALLS);
 }
 
-/* The pool's figure and its baseline run in turns, so that both see the
- * same moments of a shared machine. */
-static void
-report_in_turns (const char     *name,
-                 AioThreadPool  *pool,
-                 double        (*ours_ns) (AioThreadPool *pool),
-                 double        (*theirs_ns) (void))
+typedef double (*ThreadsFunc) (guint threads);
+
+/* Ours and the baseline in turns, so that both see the same moments of a
+ * shared machine; returns our median. */
+static double
+report_in_turns (const char  *name,
+                 ThreadsFunc  ours_ns,
+                 ThreadsFunc  theirs_ns,
+                 guint        threads)
 {
-  double ours[RUNS], theirs[RUNS];
+  double ours[RUNS], theirs[RUNS], median;
 
   for (int run = 0; run < RUNS; run++)
     {
-      ours[run] = ours_ns (pool);
-      theirs[run] = theirs_ns ();
+      theirs[run] = theirs_ns (threads);
+      ours[run] = ours_ns (threads);
     }
-  bench_report (name, bench_median (ours, RUNS), "ns", bench_median (theirs, RUNS), 1);
+  median = bench_median (ours, RUNS);
+  bench_report (name, median, "ns", bench_median (theirs, RUNS), 1);
+
+  return median;
 }
 
 static void
 bench_throughput (void)
 {
-  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (0);
+  double one, twenty;
 
-  report_in_turns ("thread-pool-100k-calls-per-call", pool, aio_throughput_ns, gtask_throughput_ns);
+  one = report_in_turns ("thread-pool-100k-calls-1-thread-per-call-vs-glib-batched",
+                         aio_throughput_ns, glib_batched_throughput_ns, 1);
+  report_in_turns ("thread-pool-100k-calls-2-threads-per-call-vs-glib-batched",
+                   aio_throughput_ns, glib_batched_throughput_ns, 2);
+  twenty = report_in_turns ("thread-pool-100k-calls-20-threads-per-call-vs-glib-batched",
+                            aio_throughput_ns, glib_batched_throughput_ns, 20);
+  /* Flat: 20 threads cost no more per call than one. */
+  bench_report ("thread-pool-100k-calls-20-threads-vs-1-thread", twenty, "ns", one, 1);
 }
 
-/* Latency. */
+/* Latency: one call, submit to callback, with the pool idle. */
 
 static double
 aio_latency_ns (AioThreadPool *pool)
@@ -146,62 +137,95 @@ aio_latency_ns (AioThreadPool *pool)
   return bench_ns_per_item (start, LATENCY_CALLS);
 }
 
+/* Baselines: the bare handoff of one call to another thread and back, with
+ * nothing else. The eventfd one sleeps in the kernel on both sides, as an
+ * idle pool and a main loop in poll() do; the spinning one never sleeps,
+ * the floor of any handoff (it yields the CPU while it spins, or on a
+ * shared 2-core machine the two spinners starve each other). */
 typedef struct
 {
-  GMutex mutex;
-  GCond  cond;
-  int    turn;    /* 0: the main thread's, 1: the other's, -1: stop */
-} PingPong;
+  int  to_worker;
+  int  to_caller;
+  int  turn;      /* spinning: 0 the caller's, 1 the worker's, -1 stop */
+} Handoff;
 
 static gpointer
-pong (gpointer data)
+eventfd_worker (gpointer data)
 {
-  PingPong *ping_pong = data;
+  Handoff *handoff = data;
+  guint64 value;
 
-  g_mutex_lock (&ping_pong->mutex);
-  for (;;)
+  while (read (handoff->to_worker, &value, sizeof value) == sizeof value && value == 1)
     {
-      while (ping_pong->turn == 0)
-        g_cond_wait (&ping_pong->cond, &ping_pong->mutex);
-      if (ping_pong->turn < 0)
+      value = 1;
+      if (write (handoff->to_caller, &value, sizeof value) != sizeof value)
         break;
-      ping_pong->turn = 0;
-      g_cond_broadcast (&ping_pong->cond);
     }
-  g_mutex_unlock (&ping_pong->mutex);
 
   return NULL;
 }
 
 static double
-ping_pong_ns (void)
+eventfd_handoff_ns (void)
 {
-  PingPong ping_pong = { .turn = 0 };
-  GThread *thread;
-  gint64 start;
+  Handoff handoff = { eventfd (0, EFD_CLOEXEC), eventfd (0, EFD_CLOEXEC), 0 };
+  GThread *thread = g_thread_new ("eventfd-worker", eventfd_worker, &handoff);
+  guint64 value = 1;
+  gint64 start = g_get_monotonic_time ();
   double elapsed;
 
-  g_mutex_init (&ping_pong.mutex);
-  g_cond_init (&ping_pong.cond);
-  thread = g_thread_new ("pong", pong, &ping_pong);
-
-  start = g_get_monotonic_time ();
-  g_mutex_lock (&ping_pong.mutex);
   for (int i = 0; i < LATENCY_CALLS; i++)
     {
-      ping_pong.turn = 1;
-      g_cond_broadcast (&ping_pong.cond);
-      while (ping_pong.turn == 1)
-        g_cond_wait (&ping_pong.cond, &ping_pong.mutex);
+      value = 1;
+      if (write (handoff.to_worker, &value, sizeof value) != sizeof value ||
+          read (handoff.to_caller, &value, sizeof value) != sizeof value)
+        g_error ("the eventfd handoff failed");
     }
   elapsed = bench_ns_per_item (start, LATENCY_CALLS);
-  ping_pong.turn = -1;
-  g_cond_broadcast (&ping_pong.cond);
-  g_mutex_unlock (&ping_pong.mutex);
-
+  value = 2;
+  if (write (handoff.to_worker, &value, sizeof value) != sizeof value)
+    g_error ("the eventfd handoff failed");
   g_thread_join (thread);
-  g_cond_clear (&ping_pong.cond);
-  g_mutex_clear (&ping_pong.mutex);
+  close (handoff.to_worker);
+  close (handoff.to_caller);
+
+  return elapsed;
+}
+
+static gpointer
+spinning_worker (gpointer data)
+{
+  Handoff *handoff = data;
+  int turn;
+
+  while ((turn = g_atomic_int_get (&handoff->turn)) >= 0)
+    {
+      if (turn == 1)
+        g_atomic_int_set (&handoff->turn, 0);
+      else
+        g_thread_yield ();
+    }
+
+  return NULL;
+}
+
+static double
+spinning_handoff_ns (void)
+{
+  Handoff handoff = { -1, -1, 0 };
+  GThread *thread = g_thread_new ("spinning-worker", spinning_worker, &handoff);
+  gint64 start = g_get_monotonic_time ();
+  double elapsed;
+
+  for (int i = 0; i < LATENCY_CALLS; i++)
+    {
+      g_atomic_int_set (&handoff.turn, 1);
+      while (g_atomic_int_get (&handoff.turn) == 1)
+        g_thread_yield ();
+    }
+  elapsed = bench_ns_per_item (start, LATENCY_CALLS);
+  g_atomic_int_set (&handoff.turn, -1);
+  g_thread_join (thread);
 
   return elapsed;
 }
@@ -210,9 +234,19 @@ static void
 bench_latency (void)
 {
   g_autoptr(AioThreadPool) pool = aio_thread_pool_new (0);
+  double ours[RUNS], eventfd_ns[RUNS], spinning_ns[RUNS];
 
   aio_latency_ns (pool);  /* warm: the first call starts the thread */
-  report_in_turns ("thread-pool-one-call-latency", pool, aio_latency_ns, ping_pong_ns);
+  for (int run = 0; run < RUNS; run++)
+    {
+      eventfd_ns[run] = eventfd_handoff_ns ();
+      spinning_ns[run] = spinning_handoff_ns ();
+      ours[run] = aio_latency_ns (pool);
+    }
+  bench_report ("thread-pool-one-call-latency-vs-eventfd-handoff", bench_median (ours, RUNS), "ns",
+                bench_median (eventfd_ns, RUNS), 1);
+  bench_report ("thread-pool-one-call-latency-vs-spinning-handoff", bench_median (ours, RUNS), "ns",
+                bench_median (spinning_ns, RUNS), 1);
 }
 
 /* Memory and threads. */
@@ -243,6 +277,12 @@ count_and_wait (GCancellable  *cancellable,
   gate.running--;
   g_mutex_unlock (&gate.mutex);
 
+  if (result != NULL)
+    {
+      g_value_init (result, G_TYPE_INT);
+      g_value_set_int (result, 1);
+    }
+
   return TRUE;
 }
 
@@ -267,7 +307,7 @@ bare_item (gpointer data,
 
 /* A bare GThreadPool entry: the floor under any queued record. */
 static double
-bare_queue_bytes_per_item (void)
+bare_queue_bytes_per_item (guint unused)
 {
   GThreadPool *threads;
   gint64 before;
@@ -337,36 +377,11 @@ bench_memory (double bare_bytes)
           peak_threads, max_workers, (double) peak_threads / max_workers);
 }
 
-/* Memory is measured in fresh processes, forked before any thread exists:
- * memory freed by an earlier measurement would be reused and hide growth. */
+/* Memory is measured in fresh processes, forked before any thread exists
+ * (bench_in_child()): memory freed by an earlier measurement would be
+ * reused and hide growth. */
 static double
-in_child (double (*measure) (void))
-{
-  int pipe_fds[2];
-  double value = 0;
-  pid_t pid;
-
-  if (pipe (pipe_fds) != 0)
-    g_error ("pipe failed");
-  pid = fork ();
-  if (pid == 0)
-    {
-      value = measure ();
-      if (write (pipe_fds[1], &value, sizeof value) != sizeof value)
-        _exit (1);
-      _exit (0);
-    }
-  if (read (pipe_fds[0], &value, sizeof value) != sizeof value)
-    g_error ("the measuring child failed");
-  waitpid (pid, NULL, 0);
-  close (pipe_fds[0]);
-  close (pipe_fds[1]);
-
-  return value;
-}
-
-static double
-memory_in_child (void)
+memory_in_child (guint unused)
 {
   bench_memory (bare_bytes_for_report);
   fflush (stdout);
@@ -377,8 +392,8 @@ int
 main (int   argc,
       char *argv[])
 {
-  bare_bytes_for_report = in_child (bare_queue_bytes_per_item);
-  in_child (memory_in_child);
+  bare_bytes_for_report = bench_in_child (bare_queue_bytes_per_item, 0);
+  bench_in_child (memory_in_child, 0);
   bench_throughput ();
   bench_latency ();
 

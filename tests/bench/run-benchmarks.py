@@ -3,8 +3,13 @@
 the median of its runs with its same-run baseline and ratio; optionally draws
 the ratios as a PNG chart (gnuplot) stamped with the date and the machine.
 
-Usage: run-benchmarks.py [--build DIR] [--repeat N] [--chart PNG] [--only NAME]
+Usage: run-benchmarks.py [--build DIR] [--repeat N] [--chart PNG] [--only NAME[,NAME...]]
+                         [--extra PROGRAM ...]
        run-benchmarks.py --from-log FILE --chart PNG   (redraw saved figures)
+
+--only keeps the programs whose name contains one of the NAMEs; --extra
+adds programs from elsewhere (tests/bench/libdex/run-libdex-comparison adds
+the libdex driver), repeated and summarised the same way.
 
 Each benchmark program prints lines of the form
     BENCH <name> <value> <unit> baseline=<value> ratio=<value>
@@ -57,7 +62,8 @@ def find_benchmarks(build, only):
     names = sorted(name for name in os.listdir(folder)
                    if name.startswith('bench-') and os.access(os.path.join(folder, name), os.X_OK)
                    and os.path.isfile(os.path.join(folder, name)))
-    return [os.path.join(folder, name) for name in names if not only or only in name]
+    wanted = only.split(',') if only else ['']
+    return [os.path.join(folder, name) for name in names if any(word in name for word in wanted)]
 
 
 def run_once(program, build):
@@ -125,6 +131,7 @@ def main():
     parser.add_argument('--repeat', type=int, default=3)
     parser.add_argument('--chart')
     parser.add_argument('--only')
+    parser.add_argument('--extra', action='append', default=[])
     parser.add_argument('--from-log', help='the output of an earlier run, to chart again')
     options = parser.parse_args()
 
@@ -136,7 +143,7 @@ def main():
         draw_chart(figures, options.chart, stamp)
         return
 
-    programs = find_benchmarks(options.build, options.only)
+    programs = find_benchmarks(options.build, options.only) + options.extra
     if not programs:
         sys.exit(f'no benchmark programs in {options.build}/tests/bench')
     figures = collect(programs, options.build, options.repeat)
