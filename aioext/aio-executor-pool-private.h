@@ -10,6 +10,22 @@
 
 G_BEGIN_DECLS
 
+/* How an executor stops: what becomes of the work it still has queued, and
+ * whether the caller waits for it.
+ *
+ * AIO_EXECUTOR_STOP_DISCARD: queued work fails with %AIO_ERROR_SHUT_DOWN,
+ *   running work finishes in the background
+ * AIO_EXECUTOR_STOP_DRAIN: queued and running work finishes in the
+ *   background, as aioextensions lets it when a pool is initialized again
+ * AIO_EXECUTOR_STOP_DRAIN_AND_WAIT: as DRAIN, and the caller blocks until
+ *   everything has run */
+typedef enum
+{
+  AIO_EXECUTOR_STOP_DISCARD,
+  AIO_EXECUTOR_STOP_DRAIN,
+  AIO_EXECUTOR_STOP_DRAIN_AND_WAIT,
+} AioExecutorStop;
+
 /* The virtual functions a kind of pool implements. The base class keeps the
  * lifecycle (lazy start, initialize, shut down), the configured size and the
  * `running` and `queued` counters.
@@ -17,9 +33,8 @@ G_BEGIN_DECLS
  * get_default_max_workers: the size used when no size, or 0, is given
  * start: starts a new executor of @max_workers workers; called with the
  *   pool's lock held, when the pool is initialized, explicitly or lazily
- * stop: stops the current executor: fails the work still queued with
- *   %AIO_ERROR_SHUT_DOWN, or when @wait is %TRUE, runs it and returns once
- *   everything queued has run; called with the pool's lock held
+ * stop: stops the current executor as @how says; called with the pool's
+ *   lock held
  *
  * Kept in the class's private data (g_type_add_class_private()), not in the
  * public class struct: every kind of pool is built with the library. */
@@ -29,7 +44,7 @@ typedef struct
   void  (*start)                   (AioExecutorPool *self,
                                     guint            max_workers);
   void  (*stop)                    (AioExecutorPool *self,
-                                    gboolean         wait);
+                                    AioExecutorStop  how);
 } AioExecutorPoolKind;
 
 /* The virtual functions of @klass (a class struct of a kind of pool), for

@@ -61,8 +61,8 @@
  *
  * A pool starts lazily, on its first use, with the size given at
  * construction (0 meaning the kind's documented default). It can be
- * (re)started explicitly with aio_executor_pool_initialize(), which shuts the
- * previous executor down without waiting, and stopped with
+ * (re)started explicitly with aio_executor_pool_initialize(), which lets the
+ * previous executor finish its work in the background, and stopped with
  * aio_executor_pool_shutdown(). Work submitted to a pool that was shut down
  * fails with %AIO_ERROR_SHUT_DOWN until it is initialized again; the default
  * instance of each kind (aio_thread_pool_get_default()) instead restarts
@@ -232,14 +232,14 @@ aio_executor_pool_start_locked (AioExecutorPool *self)
 
 static void
 aio_executor_pool_stop_locked (AioExecutorPool *self,
-                               gboolean         wait)
+                               AioExecutorStop  how)
 {
   AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
 
   if (!priv->is_initialized)
     return;
 
-  aio_executor_pool_get_kind (self)->stop (self, wait);
+  aio_executor_pool_get_kind (self)->stop (self, how);
   priv->is_initialized = FALSE;
 }
 
@@ -252,7 +252,7 @@ aio_executor_pool_finalize (GObject *object)
   /* Work in flight holds a reference on its pool, so only work that can no
    * longer reach the pool (failed or cancelled) may still sit in a queue:
    * stopping without waiting lets the executor discard it on its own. */
-  aio_executor_pool_stop_locked (self, FALSE);
+  aio_executor_pool_stop_locked (self, AIO_EXECUTOR_STOP_DISCARD);
   g_clear_pointer (&priv->queue, aio_completion_queue_unref);
   g_mutex_clear (&priv->mutex);
 
@@ -386,9 +386,9 @@ aio_executor_pool_init (AioExecutorPool *self)
  *   #AioThreadPool)
  *
  * Starts a new executor of @max_workers workers. When @self was already
- * initialized, the old executor is shut down first without waiting, as
- * aio_executor_pool_shutdown() with @wait %FALSE: its queued calls fail
- * with %AIO_ERROR_SHUT_DOWN and its running calls finish on their own.
+ * initialized, as in aioextensions, the calls the old executor has queued
+ * or running still run and complete as usual, in the background (this
+ * does not wait for them); the new size applies to the calls that follow.
  * The size is remembered for later lazy restarts. A size above %G_MAXINT
  * (a negative number passed from C) is a programmer error: the pool is left
  * as it was.
@@ -404,7 +404,7 @@ aio_executor_pool_initialize (AioExecutorPool *self,
   g_return_if_fail (max_workers <= G_MAXINT);
 
   g_mutex_lock (&priv->mutex);
-  aio_executor_pool_stop_locked (self, FALSE);
+  aio_executor_pool_stop_locked (self, AIO_EXECUTOR_STOP_DRAIN);
   priv->max_workers = max_workers;
   aio_executor_pool_start_locked (self);
   g_mutex_unlock (&priv->mutex);
@@ -437,7 +437,7 @@ aio_executor_pool_shutdown (AioExecutorPool *self,
   g_return_if_fail (AIO_IS_EXECUTOR_POOL (self));
 
   g_mutex_lock (&priv->mutex);
-  aio_executor_pool_stop_locked (self, wait);
+  aio_executor_pool_stop_locked (self, wait ? AIO_EXECUTOR_STOP_DRAIN_AND_WAIT : AIO_EXECUTOR_STOP_DISCARD);
   priv->was_shut_down = TRUE;
   g_mutex_unlock (&priv->mutex);
 

@@ -1092,11 +1092,12 @@ aio_process_pool_start (AioExecutorPool *pool,
   self->executor = executor_new (self, max_workers);
 }
 
-/* Without waiting, queued calls fail at once and running ones finish on the
- * executor's own thread, which then reaps its workers and frees itself. */
+/* Unless waiting, the calls still to finish (all of them when draining, the
+ * running ones when discarding) finish on the executor's own thread, which
+ * then reaps its workers and frees itself. */
 static void
 aio_process_pool_stop (AioExecutorPool *pool,
-                       gboolean         wait)
+                       AioExecutorStop  how)
 {
   AioProcessPool *self = AIO_PROCESS_POOL (pool);
   ProcessExecutor *executor = g_steal_pointer (&self->executor);
@@ -1111,12 +1112,12 @@ aio_process_pool_stop (AioExecutorPool *pool,
    * g_source_unref() would then lock a freed context. */
   executor_ref (executor);
   executor_lock (executor);
-  executor->drains = wait;
+  executor->drains = how != AIO_EXECUTOR_STOP_DISCARD;
   g_mutex_unlock (&executor->lock);
   executor_post (executor, executor_begin_stop);
   executor_unref (executor);
 
-  if (wait)
+  if (how == AIO_EXECUTOR_STOP_DRAIN_AND_WAIT)
     g_thread_join (thread);
   else
     g_thread_unref (thread);

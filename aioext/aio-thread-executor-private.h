@@ -7,7 +7,7 @@
 #pragma once
 
 #include "aio-completion-queue-private.h"
-#include "aio-executor-pool.h"
+#include "aio-executor-pool-private.h"
 
 G_BEGIN_DECLS
 
@@ -26,6 +26,6 @@ void               aio_thread_executor_push (AioThreadExecutor        *executor,
                                              AioExecutorPool          *pool,
                                              int                       queued);
 void               aio_thread_executor_stop (AioThreadExecutor        *executor,
-                                             gboolean                  wait);
+                                             AioExecutorStop           how);
 
 G_END_DECLS

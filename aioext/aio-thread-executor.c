@@ -201,15 +201,16 @@ aio_thread_executor_push (AioThreadExecutor *executor,
 }
 
 /* Stops @executor and drops the caller's reference. Waiting items are not
- * dropped: the loops take each and run it as stopping (unless @wait), so
- * that every item completes and releases its data. Waiting for the loops
- * is waiting until the queue is empty and every item taken has run. */
+ * dropped: the loops take each and run it, or when discarding, run it as
+ * stopping, so that every item completes and releases its data. Waiting for
+ * the loops is waiting until the queue is empty and every item taken has
+ * run. */
 void
 aio_thread_executor_stop (AioThreadExecutor *executor,
-                          gboolean           wait)
+                          AioExecutorStop    how)
 {
-  if (!wait)
+  if (how == AIO_EXECUTOR_STOP_DISCARD)
     g_atomic_int_set (&executor->is_stopping, TRUE);
-  g_thread_pool_free (executor->threads, FALSE, wait);
+  g_thread_pool_free (executor->threads, FALSE, how == AIO_EXECUTOR_STOP_DRAIN_AND_WAIT);
   aio_thread_executor_unref (executor);
 }

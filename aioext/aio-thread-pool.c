@@ -423,9 +423,9 @@ aio_thread_pool_start (AioExecutorPool *pool,
 
 static void
 aio_thread_pool_stop (AioExecutorPool *pool,
-                      gboolean         wait)
+                      AioExecutorStop  how)
 {
-  aio_thread_executor_stop (g_steal_pointer (&AIO_THREAD_POOL (pool)->executor), wait);
+  aio_thread_executor_stop (g_steal_pointer (&AIO_THREAD_POOL (pool)->executor), how);
 }
 
 static void

@@ -199,6 +199,28 @@ def test_executor_pools_and_cpu_cores():
     assert THREAD_POOL.pool.get_max_workers() == 4
 
 
+def test_initialize_on_a_busy_pool_lets_its_work_finish():
+    release = threading.Event()
+
+    def blocked(value):
+        release.wait()
+        return value
+
+    async def main():
+        THREAD_POOL.initialize(max_workers=1)
+        running = asyncio.ensure_future(in_thread(blocked, 'running'))
+        queued = asyncio.ensure_future(in_thread(square, 7))
+        await force_loop_cycle()
+        THREAD_POOL.initialize(max_workers=3)
+        after = await in_thread(square, 2)  # the new size, while the old one is busy
+        release.set()
+        return after, await running, await queued
+
+    assert run(main()) == (4, 'running', 49)
+    assert THREAD_POOL.pool.get_max_workers() == 3
+    THREAD_POOL.shutdown(wait=True)
+
+
 # -- where aioextensions falls short ----------------------------------------
 
 def test_default_process_pool_restarts_lazily_after_shutdown():

@@ -481,6 +481,34 @@ test_process_pool_shutdown_and_initialize (void)
   g_assert_false (aio_executor_pool_is_initialized (executor_pool));
 }
 
+/* As in aioextensions: the calls running and queued when the pool is
+ * initialized again complete, and the new size applies to what follows. */
+static void
+test_process_pool_initialize_again_lets_old_calls_finish (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  AioExecutorPool *executor_pool = AIO_EXECUTOR_POOL (pool);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) after = NULL;
+  Batch batch;
+
+  batch_init (&batch, 3);
+  for (guint i = 0; i < 3; i++)
+    batch_call (&batch, i, pool, "sleep_then_pid", g_variant_new_uint32 (100), NULL);
+  while (aio_executor_pool_get_running (executor_pool) == 0)
+    g_main_context_iteration (NULL, TRUE);
+  aio_executor_pool_initialize (executor_pool, 2);
+  g_assert_cmpuint (aio_executor_pool_get_max_workers (executor_pool), ==, 2);
+  after = call_sync (pool, "add", g_variant_new ("(ii)", 1, 1), &error);
+  g_assert_no_error (error);
+  batch_wait (&batch);
+
+  for (guint i = 0; i < 3; i++)
+    g_assert_no_error (batch_error (&batch, i));
+  batch_clear (&batch);
+  aio_executor_pool_shutdown (executor_pool, TRUE);
+}
+
 static void
 expect_protocol_error_then_service (AioProcessPool *pool,
                                     const char     *function)
@@ -896,6 +924,8 @@ main (int   argc,
   g_test_add_func ("/process-pool/cancel/queued-and-running", test_process_pool_cancel_queued_and_running);
   g_test_add_func ("/process-pool/workers/are-recycled", test_process_pool_workers_are_recycled);
   g_test_add_func ("/process-pool/lifecycle/shutdown-and-initialize", test_process_pool_shutdown_and_initialize);
+  g_test_add_func ("/process-pool/lifecycle/initialize-again-lets-old-calls-finish",
+                   test_process_pool_initialize_again_lets_old_calls_finish);
   g_test_add_func ("/process-pool/workers/are-all-reaped", test_process_pool_reaps_every_worker);
   g_test_add_func ("/process-pool/job/wraps-a-call", test_process_pool_call_is_a_job);
   g_test_add_func ("/process-pool/parent-killed/workers-exit", test_process_pool_workers_die_with_the_parent);

@@ -51,4 +51,17 @@ test('a dead worker fails only its call', async () => {
     assertEqual((await pool.call_async('add', new GLib.Variant('(ii)', [2, 2]), null)).deepUnpack(), 4);
 });
 
+test('initializing a busy pool lets its calls finish, and the new size applies after', async () => {
+    const pool = Aio.ProcessPool.new(1, WORKER);
+    const calls = [1, 2, 3].map(() => pool.call_async('sleep', new GLib.Variant('u', 100), null));
+    while (pool.running === 0)
+        GLib.MainContext.default().iteration(true);
+    pool.initialize(2);
+    assertEqual(pool.max_workers, 2);
+    assertEqual((await pool.call_async('add', new GLib.Variant('(ii)', [2, 3]), null)).deepUnpack(), 5);
+    for (const call of calls)
+        assertEqual((await call).deepUnpack(), 100);
+    pool.shutdown(true);
+});
+
 run();

@@ -143,6 +143,30 @@ def test_use_after_shutdown_fails_until_initialized():
     assert run_call(pool, lambda c: (True, 3)) == 3
 
 
+def test_initialize_again_lets_queued_and_running_calls_finish():
+    pool = Aio.ThreadPool.new(1)
+    release = threading.Event()
+    outcomes = []
+
+    def done(source, result, *user_data):
+        try:
+            outcomes.append(source.run_finish(result))
+        except GLib.Error as error:
+            outcomes.append(error.message)
+
+    pool.run_async(lambda c: (release.wait(), (True, 'running'))[1], (), None, done)
+    pool.run_async(lambda c: (True, 'queued'), (), None, done)
+    while pool.props.running == 0:
+        GLib.MainContext.default().iteration(True)
+    pool.initialize(3)
+    assert run_call(pool, lambda c: (True, 'new')) == 'new'
+    release.set()
+    while len(outcomes) < 2:
+        GLib.MainContext.default().iteration(True)
+    assert outcomes == ['running', 'queued']
+    pool.shutdown(True)
+
+
 def test_negative_max_workers_is_refused_and_zero_is_the_default():
     for make in (lambda: Aio.ThreadPool.new(-1), lambda: Aio.ThreadPool.new(2).initialize(-1)):
         try:

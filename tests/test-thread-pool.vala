@@ -71,6 +71,63 @@ static void test_use_after_shutdown_fails () {
     assert (pool.max_workers == 10 * Aio.get_cpu_cores ());
 }
 
+static void test_initialize_again_lets_old_calls_finish () {
+    var pool = new Aio.ThreadPool (1);
+    var loop = new MainLoop (null, false);
+    Mutex gate = Mutex ();
+    string[] outcomes = {};
+    gate.lock ();
+    for (int i = 0; i < 2; i++) {
+        int index = i;
+        pool.run.begin ((cancellable, out result) => {
+            gate.lock ();
+            gate.unlock ();
+            result = index;
+            return true;
+        }, null, (obj, res) => {
+            try {
+                outcomes += pool.run.end (res).get_int ().to_string ();
+            } catch (Error e) {
+                outcomes += e.message;
+            }
+            if (outcomes.length == 2)
+                loop.quit ();
+        });
+    }
+    while (pool.running == 0)
+        MainContext.default ().iteration (true);
+    pool.initialize (3);
+    try {
+        Value? after = run_call (pool, (cancellable, out result) => {
+            result = "new";
+            return true;
+        });
+        assert (after.get_string () == "new");
+    } catch (Error e) {
+        assert_no_error (e);
+    }
+    gate.unlock ();
+    loop.run ();
+    assert (outcomes.length == 2 && outcomes[0] == "0" && outcomes[1] == "1");
+    pool.shutdown (true);
+}
+
+static void test_default_restarts_lazily_after_shutdown () {
+    var pool = Aio.ThreadPool.get_default ();
+    pool.shutdown (true);
+    assert (!pool.is_initialized ());
+    try {
+        Value? again = run_call (pool, (cancellable, out result) => {
+            result = "again";
+            return true;
+        });
+        assert (again.get_string () == "again");
+    } catch (Error e) {
+        assert_no_error (e);
+    }
+    assert (pool.is_initialized ());
+}
+
 static void test_io_demo_five_sleeps_overlap () {
     var pool = Aio.ThreadPool.get_default ();
     var loop = new MainLoop (null, false);
@@ -136,6 +193,8 @@ int main (string[] args) {
     Test.add_func ("/vala/thread-pool/closure-runs-on-a-worker", test_closure_runs_on_a_worker);
     Test.add_func ("/vala/thread-pool/thrown-error-is-propagated", test_thrown_error_is_propagated);
     Test.add_func ("/vala/thread-pool/use-after-shutdown-fails", test_use_after_shutdown_fails);
+    Test.add_func ("/vala/thread-pool/initialize-again-lets-old-calls-finish", test_initialize_again_lets_old_calls_finish);
+    Test.add_func ("/vala/thread-pool/default-restarts-lazily-after-shutdown", test_default_restarts_lazily_after_shutdown);
     Test.add_func ("/vala/thread-pool/io-demo-five-sleeps-overlap", test_io_demo_five_sleeps_overlap);
     Test.add_func ("/vala/thread-iterator/items-then-end", test_iterator_yields_items_then_end);
     return Test.run ();

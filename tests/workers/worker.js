@@ -19,4 +19,8 @@ worker.register('crash', null, () => {
     throw new Error('a JavaScript exception');
 });
 worker.register('die', null, () => System.exit(3));
+worker.register('sleep', new GLib.VariantType('u'), args => {
+    GLib.usleep(args.deepUnpack() * 1000);
+    return args;
+});
 System.exit(worker.run());
