@@ -3,8 +3,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-/* Timeout.add () would attach to the global default context, which
- * Aio.run () does not iterate: jobs run in the thread-default one. */
+/* Timeout.add () would attach to the global default context, which the
+ * sync bridge does not iterate: jobs run in the thread-default one. */
 static void call_later (uint interval_ms, owned SourceFunc func) {
     var source = new TimeoutSource (interval_ms);
     source.set_callback ((owned) func);
