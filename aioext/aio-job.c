@@ -442,12 +442,10 @@ fallible_call_start (AioJob       *job,
  * sets an error, the job completes with that error, unless @func had
  * already completed it.
  *
- * This is the constructor to use from JavaScript, where an exception thrown
- * by the function of aio_job_new() is only logged by GJS and the job never
- * completes: with aio_job_new_fallible() the exception becomes the job's
- * error (a `GLib.Error` with its domain and code, any other exception as
- * itself), so whoever waits for the job sees it. From Vala, the function is
- * a `throws Error` delegate.
+ * From JavaScript and Python an exception thrown by the function of either
+ * constructor becomes the job's error (the bindings' overrides see to it),
+ * so whoever waits for the job sees it. From Vala, the function is a
+ * `throws Error` delegate, the way to fail a job from its function.
  *
  * |[<!-- language="JavaScript" -->
  * const job = Aio.Job.new_fallible((job, cancellable) => {

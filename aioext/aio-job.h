@@ -52,10 +52,11 @@ G_DECLARE_FINAL_TYPE (AioJob, aio_job, AIO, JOB, GObject)
  * any thread. When @cancellable is cancelled it should complete promptly
  * with %G_IO_ERROR_CANCELLED.
  *
- * The function has no way to report a failure but the job itself: GJS only
- * logs an exception that escapes it, and the job then never completes. A
- * function that may throw belongs in aio_job_new_fallible() (Python's
- * override turns exceptions into the job's error for both constructors).
+ * The function has no way to report a failure but the job itself; a
+ * function that may fail belongs in aio_job_new_fallible(). The Python and
+ * JavaScript overrides turn an exception escaping the function (and in
+ * JavaScript the rejection of the promise it returns) into the job's error
+ * for both constructors.
  */
 typedef void (*AioJobFunc) (AioJob       *job,
                             GCancellable *cancellable,
