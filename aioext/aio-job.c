@@ -921,7 +921,7 @@ aio_job_start (AioJob *self)
   else if (self->func == NULL)
     /* Made by g_object_new(), as bindings' plain constructors do. */
     aio_job_return_error (self, g_error_new_literal (AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
-                                                     _("The job has no function to run; create it with aio_job_new().")));
+                                                     _("The job has no function to run; create the job with the function that starts its work.")));
   else
     {
       gboolean is_completed;

@@ -75,7 +75,7 @@ aio_run (AioJob  *job,
   if (aio_scope_is_in_run ())
     {
       g_set_error_literal (error, AIO_ERROR, AIO_ERROR_RECURSIVE_RUN,
-                           _("aio_run() was called while another aio_run() is running in this thread; "
+                           _("A run was started while another run is in progress in this thread; "
                              "wait for the job asynchronously instead."));
       return NULL;
     }
