@@ -143,6 +143,8 @@ GCancellable *aio_job_get_cancellable      (AioJob               *self);
 AIO_AVAILABLE_IN_1_0
 void          aio_job_start                (AioJob               *self);
 AIO_AVAILABLE_IN_1_0
+void          aio_job_schedule             (AioJob               *self);
+AIO_AVAILABLE_IN_1_0
 void          aio_job_cancel               (AioJob               *self);
 
 AIO_AVAILABLE_IN_1_0
@@ -152,6 +154,15 @@ void          aio_job_run_async            (AioJob               *self,
                                             gpointer              user_data);
 AIO_AVAILABLE_IN_1_0
 const GValue *aio_job_run_finish           (AioJob               *self,
+                                            GAsyncResult         *result,
+                                            GError              **error);
+AIO_AVAILABLE_IN_1_0
+void          aio_job_wait_async           (AioJob               *self,
+                                            GCancellable         *cancellable,
+                                            GAsyncReadyCallback   callback,
+                                            gpointer              user_data);
+AIO_AVAILABLE_IN_1_0
+gboolean      aio_job_wait_finish          (AioJob               *self,
                                             GAsyncResult         *result,
                                             GError              **error);
 AIO_AVAILABLE_IN_1_0

@@ -10,6 +10,7 @@ import {test, run, assert, assertEqual} from './tap.js';
 import {callLater, waitFor, expectError} from './helpers.js';
 
 Gio._promisify(Aio.Job.prototype, 'run_async', 'run_finish');
+Gio._promisify(Aio.Job.prototype, 'wait_async', 'wait_finish');
 Gio._promisify(Aio, 'yield_async', 'yield_finish');
 
 test('run returns a JS value', () => {
@@ -164,6 +165,46 @@ test('a throw in a new_fallible function becomes the job error', async () => {
 test('a new_fallible function that does not throw completes the job itself', async () => {
     const job = Aio.Job.new_fallible(j => callLater(5, () => j.return_value('later')));
     assertEqual(await job.run_async(null), 'later');
+});
+
+test('schedule starts the job from the loop', async () => {
+    const order = [];
+    const job = Aio.Job.new(j => {
+        order.push('job');
+        j.return_value(42);
+    });
+    job.schedule();
+    order.push('returned');
+    assertEqual(job.get_state(), Aio.JobState.RUNNING);
+    assertEqual(await job.wait_async(null), true);
+    assertEqual(order, ['returned', 'job']);
+    assertEqual(job.propagate_value(), 42);
+});
+
+test('a cancelled wait leaves the job running; cancel stops the job', async () => {
+    const job = Aio.Job.new(j => callLater(10, () => j.return_value('done')));
+    job.schedule();
+    const waitCancellable = new Gio.Cancellable();
+    const dropped = job.wait_async(waitCancellable);
+    waitCancellable.cancel();
+    try {
+        await dropped;
+        throw new Error('the wait was not cancelled');
+    } catch (e) {
+        assert(e.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED), `cancelled: ${e}`);
+    }
+    assertEqual(job.get_state(), Aio.JobState.RUNNING);
+    assertEqual(await job.run_async(null), 'done');
+
+    let ran = false;
+    const stopped = Aio.Job.new(() => {
+        ran = true;
+    });
+    stopped.schedule();
+    stopped.cancel();
+    assertEqual(await stopped.wait_async(null), true);
+    expectError(() => stopped.propagate_value(), Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED);
+    assert(!ran, 'the cancelled job never ran');
 });
 
 // Aio's GJS override (gjs/overrides/Aio.js) completes the job for every

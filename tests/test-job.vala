@@ -194,6 +194,67 @@ static void test_cancelling_a_wait_cancels_the_job () {
     assert (plain_error.message == "stopped");
 }
 
+static void test_schedule_starts_the_job_from_the_loop () {
+    var order = new GenericArray<string> ();
+    var job = new Aio.Job ((job, cancellable) => {
+        order.add ("job");
+        Value v = 42;
+        job.return_value (v);
+    });
+    job.schedule ();
+    order.add ("returned");
+    assert (job.get_state () == Aio.JobState.RUNNING);
+    bool done = false;
+    job.wait.begin (null, (obj, res) => {
+        try {
+            assert (job.wait.end (res));
+        } catch (Error e) {
+            assert_no_error (e);
+        }
+        done = true;
+    });
+    iterate_until (() => done);
+    assert (order.length == 2 && order[0] == "returned" && order[1] == "job");
+}
+
+static void test_cancelled_wait_leaves_the_job_running () {
+    var job = return_later ("later");
+    job.schedule ();
+    var wait_cancellable = new Cancellable ();
+    Error? wait_error = null;
+    bool wait_done = false;
+    job.wait.begin (wait_cancellable, (obj, res) => {
+        try {
+            job.wait.end (res);
+        } catch (Error e) {
+            wait_error = e;
+        }
+        wait_done = true;
+    });
+    wait_cancellable.cancel ();
+    iterate_until (() => wait_done);
+    assert (wait_error is IOError.CANCELLED);
+    assert (job.get_state () == Aio.JobState.RUNNING);
+    iterate_until (() => job.is_completed ());
+    try {
+        assert (job.propagate_value ().get_string () == "later");
+    } catch (Error e) {
+        assert_no_error (e);
+    }
+
+    var stopped = return_later ("never");
+    stopped.schedule ();
+    stopped.cancel ();
+    iterate_until (() => stopped.is_completed ());
+    try {
+        stopped.propagate_value ();
+        assert_not_reached ();
+    } catch (IOError.CANCELLED e) {
+    } catch (Error e) {
+        assert_no_error (e);
+    }
+}
+
 static void test_for_value_and_for_error_are_completed () {
     var succeeded = new Aio.Job.for_value (0.5);
     var failed = new Aio.Job.for_error (new Aio.Error.CLOSED ("closed"));
@@ -269,6 +330,8 @@ int main (string[] args) {
     Test.add_func ("/vala/job/thread-return/arrives-in-callers-context", test_thread_return_arrives_in_callers_context);
     Test.add_func ("/vala/job/cancel/before-start-never-runs", test_cancelled_before_start_never_runs);
     Test.add_func ("/vala/job/cancel/wait-cancels-the-job", test_cancelling_a_wait_cancels_the_job);
+    Test.add_func ("/vala/job/schedule/starts-the-job-from-the-loop", test_schedule_starts_the_job_from_the_loop);
+    Test.add_func ("/vala/job/wait/cancelled-leaves-the-job-running", test_cancelled_wait_leaves_the_job_running);
     Test.add_func ("/vala/job/completed/for-value-and-error", test_for_value_and_for_error_are_completed);
     Test.add_func ("/vala/job/state/changes-are-notified", test_state_changes_are_notified);
     Test.add_func ("/vala/job/async-method/wraps-into-a-job", test_async_method_wraps_into_a_job);

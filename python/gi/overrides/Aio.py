@@ -167,6 +167,10 @@ class Job(Aio.Job):
         Aio.Job.start(self)
         _aioextensions._track_started_job(self)
 
+    def schedule(self):
+        Aio.Job.schedule(self)
+        _aioextensions._track_started_job(self)
+
     def propagate_value(self):
         return _from_gvalue(Aio.Job.propagate_value(self))
 
