@@ -1088,16 +1088,21 @@ aio_job_on_waiter_cancelled (GCancellable *cancellable,
   return G_SOURCE_REMOVE;
 }
 
-/* Adds the wait of @task, one of aio_job_run_async() and
- * aio_job_wait_async(), starting @self if needed. */
+/* Adds a wait of aio_job_run_async() or aio_job_wait_async() (the
+ * @source_tag), starting @self if needed. */
 static void
-aio_job_add_task_waiter (AioJob   *self,
-                         GTask    *task,
-                         gboolean  cancels_job)
+aio_job_add_task_waiter (AioJob              *self,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data,
+                         gpointer             source_tag,
+                         gboolean             cancels_job)
 {
-  GCancellable *cancellable = g_task_get_cancellable (task);
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
   TaskWaiter *task_waiter;
   gboolean is_completed;
+
+  g_task_set_source_tag (task, source_tag);
 
   if (g_task_return_error_if_cancelled (task))
     return;
@@ -1155,14 +1160,10 @@ aio_job_run_async (AioJob              *self,
                    GAsyncReadyCallback  callback,
                    gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-
   g_return_if_fail (AIO_IS_JOB (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, aio_job_run_async);
-  aio_job_add_task_waiter (self, task, TRUE);
+  aio_job_add_task_waiter (self, cancellable, callback, user_data, aio_job_run_async, TRUE);
 }
 
 /**
@@ -1187,14 +1188,10 @@ aio_job_wait_async (AioJob              *self,
                     GAsyncReadyCallback  callback,
                     gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-
   g_return_if_fail (AIO_IS_JOB (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, aio_job_wait_async);
-  aio_job_add_task_waiter (self, task, FALSE);
+  aio_job_add_task_waiter (self, cancellable, callback, user_data, aio_job_wait_async, FALSE);
 }
 
 /**

@@ -296,19 +296,28 @@ test_job_each_waiter_is_called_in_its_own_context (void)
   g_assert_true (waiter.callback_thread == thread);
 }
 
+/* @job, cancelled before its function ran, completes cancelled and its
+ * function never runs. */
+static void
+assert_cancelled_without_running (AioJob   *job,
+                                  Counters *counters)
+{
+  g_autoptr(GAsyncResult) result = wait_for_job (job, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (aio_job_run_finish (job, result, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (counters->starts, ==, 0);
+}
+
 static void
 test_job_cancelled_before_start_never_runs (void)
 {
   Counters counters = { 0 };
   g_autoptr(AioJob) job = aio_job_new (return_int_now, &counters, NULL);
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
 
   aio_job_cancel (job);
-  result = wait_for_job (job, NULL);
-  g_assert_false (aio_job_run_finish (job, result, &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpuint (counters.starts, ==, 0);
+  assert_cancelled_without_running (job, &counters);
 }
 
 static void
@@ -584,15 +593,10 @@ test_job_schedule_then_cancel_never_runs (void)
 {
   Counters counters = { 0 };
   g_autoptr(AioJob) job = aio_job_new (return_int_now, &counters, NULL);
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
 
   aio_job_schedule (job);
   aio_job_cancel (job);
-  result = wait_for_job (job, NULL);
-  g_assert_false (aio_job_run_finish (job, result, &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpuint (counters.starts, ==, 0);
+  assert_cancelled_without_running (job, &counters);
 }
 
 /* Cancelling a wait_async() ends that wait alone: the job goes on, and
