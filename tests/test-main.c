@@ -57,14 +57,6 @@ test_run_returns_the_error (void)
   g_assert_error (error, AIO_ERROR, AIO_ERROR_TIMED_OUT);
 }
 
-static gboolean
-flag_set (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-
-  return G_SOURCE_REMOVE;
-}
-
 static void
 test_run_leaves_no_global_state (void)
 {
@@ -77,22 +69,25 @@ test_run_leaves_no_global_state (void)
   g_assert_false (g_main_context_is_owner (g_main_context_default ()));
 }
 
-/* A job completed by g_timeout_add() on the global default context; a
- * guard in the same context fails it instead if that timeout never fires,
- * so that a run that ignores the default context fails rather than hangs
- * (the guard only ever fires where the run iterates its own context). */
+/* A job completed once both a g_timeout_add() and a g_idle_add() source
+ * of the global default context fired; a guard in the run's context fails
+ * it instead if they never do, so that a run that ignores the default
+ * context fails rather than hangs. */
 typedef struct
 {
-  AioJob  *job;
-  guint    guard;
-  gboolean idle_ran;
+  AioJob *job;
+  guint   guard;
+  guint   sources_left;
 } GlobalTimeout;
 
 static gboolean
-global_timeout_fired (gpointer user_data)
+global_source_fired (gpointer user_data)
 {
   GlobalTimeout *state = user_data;
   g_auto(GValue) value = G_VALUE_INIT;
+
+  if (--state->sources_left > 0)
+    return G_SOURCE_REMOVE;
 
   g_source_remove (state->guard);
   g_value_init (&value, G_TYPE_INT);
@@ -106,7 +101,7 @@ static gboolean
 global_timeout_never_fired (gpointer user_data)
 {
   aio_job_return_error_literal (user_data, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                                "the global default context's timeout never fired");
+                                "the global default context's sources never fired");
 
   return G_SOURCE_REMOVE;
 }
@@ -123,8 +118,9 @@ return_from_global_timeout (AioJob       *job,
   g_source_set_callback (guard, global_timeout_never_fired, job, NULL);
   state->guard = g_source_attach (guard, g_main_context_get_thread_default ());
   g_source_unref (guard);
-  g_timeout_add (1, global_timeout_fired, state);
-  g_idle_add (flag_set, &state->idle_ran);
+  state->sources_left = 2;
+  g_timeout_add (1, global_source_fired, state);
+  g_idle_add (global_source_fired, state);
 }
 
 static void
@@ -139,7 +135,7 @@ test_run_dispatches_the_default_contexts_sources (void)
   value = aio_run (job, &error);
   g_assert_no_error (error);
   g_assert_cmpint (g_value_get_int (value), ==, 7);
-  g_assert_true (state.idle_ran);
+  g_assert_cmpuint (state.sources_left, ==, 0);
 }
 
 /* While the main thread runs the global default context, a worker's

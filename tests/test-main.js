@@ -39,10 +39,11 @@ test('run leaves no global state', () => {
 });
 
 // GLib.timeout_add() and idle_add() attach to the global default context,
-// which Aio.run() iterates on the main thread; a guard in the run's own
-// context fails the job rather than hang if it did not.
+// which Aio.run() iterates on the main thread: the job completes once both
+// fired; a guard in the run's own context fails the job rather than hang if
+// they do not.
 test('run fires GLib.timeout_add and idle_add sources', () => {
-    let idleRan = false;
+    let sourcesLeft = 2;
     const job = Aio.Job.new(j => {
         const guard = GLib.timeout_source_new_seconds(10);
         guard.set_callback(() => {
@@ -50,18 +51,18 @@ test('run fires GLib.timeout_add and idle_add sources', () => {
             return GLib.SOURCE_REMOVE;
         });
         guard.attach(GLib.MainContext.ref_thread_default());
-        GLib.timeout_add(GLib.PRIORITY_DEFAULT, 1, () => {
-            guard.destroy();
-            j.return_value(7);
+        const fired = () => {
+            if (--sourcesLeft === 0) {
+                guard.destroy();
+                j.return_value(7);
+            }
             return GLib.SOURCE_REMOVE;
-        });
-        GLib.idle_add(GLib.PRIORITY_DEFAULT, () => {
-            idleRan = true;
-            return GLib.SOURCE_REMOVE;
-        });
+        };
+        GLib.timeout_add(GLib.PRIORITY_DEFAULT, 1, fired);
+        GLib.idle_add(GLib.PRIORITY_DEFAULT, fired);
     });
     assertEqual(Aio.run(job), 7);
-    assert(idleRan, 'the idle source ran');
+    assertEqual(sourcesLeft, 0);
 });
 
 test('run cancels leftover jobs', () => {

@@ -55,11 +55,20 @@ static void test_run_leaves_no_global_state () {
     assert (!MainContext.default ().is_owner ());
 }
 
+static void source_fired (Aio.Job job, Source guard, ref int sources_left) {
+    if (--sources_left > 0)
+        return;
+    guard.destroy ();
+    Value v = 7;
+    job.return_value (v);
+}
+
 /* Timeout.add () and Idle.add () attach to the global default context,
- * which Aio.run () iterates on the main thread; a guard in the run's own
- * context fails the job rather than hang if it did not. */
+ * which Aio.run () iterates on the main thread: the job completes once
+ * both fired; a guard in the run's own context fails the job rather than
+ * hang if they do not. */
 static void test_run_fires_timeout_and_idle_sources () {
-    bool idle_ran = false;
+    int sources_left = 2;
     var job = new Aio.Job ((job, cancellable) => {
         var guard = new TimeoutSource.seconds (10);
         guard.set_callback (() => {
@@ -68,13 +77,11 @@ static void test_run_fires_timeout_and_idle_sources () {
         });
         guard.attach (MainContext.get_thread_default ());
         Timeout.add (1, () => {
-            guard.destroy ();
-            Value v = 7;
-            job.return_value (v);
+            source_fired (job, guard, ref sources_left);
             return Source.REMOVE;
         });
         Idle.add (() => {
-            idle_ran = true;
+            source_fired (job, guard, ref sources_left);
             return Source.REMOVE;
         });
     });
@@ -83,7 +90,7 @@ static void test_run_fires_timeout_and_idle_sources () {
     } catch (Error e) {
         assert_no_error (e);
     }
-    assert (idle_ran);
+    assert (sources_left == 0);
 }
 
 static void test_run_cancels_leftover_jobs () {
