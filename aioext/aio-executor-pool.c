@@ -556,7 +556,7 @@ aio_executor_pool_ensure_started (AioExecutorPool  *self,
   if (priv->was_shut_down && !priv->restarts_lazily)
     {
       g_set_error (error, AIO_ERROR, AIO_ERROR_SHUT_DOWN,
-                   _("The %s was shut down; call aio_executor_pool_initialize() to use it again."),
+                   _("The %s was shut down; initialize the pool again to use it."),
                    G_OBJECT_TYPE_NAME (self));
       return FALSE;
     }

@@ -165,6 +165,8 @@ typedef struct
 {
   AioCompletion  link;
   GTask         *task;       /* one ref */
+  gboolean       cancels_job; /* a cancelled run_async() cancels the job,
+                               * a cancelled wait_async() only itself */
 } TaskWaiter;
 
 enum {
@@ -442,12 +444,10 @@ fallible_call_start (AioJob       *job,
  * sets an error, the job completes with that error, unless @func had
  * already completed it.
  *
- * This is the constructor to use from JavaScript, where an exception thrown
- * by the function of aio_job_new() is only logged by GJS and the job never
- * completes: with aio_job_new_fallible() the exception becomes the job's
- * error (a `GLib.Error` with its domain and code, any other exception as
- * itself), so whoever waits for the job sees it. From Vala, the function is
- * a `throws Error` delegate.
+ * From JavaScript and Python an exception thrown by the function of either
+ * constructor becomes the job's error (the bindings' overrides see to it),
+ * so whoever waits for the job sees it. From Vala, the function is a
+ * `throws Error` delegate, the way to fail a job from its function.
  *
  * |[<!-- language="JavaScript" -->
  * const job = Aio.Job.new_fallible((job, cancellable) => {
@@ -865,23 +865,13 @@ aio_job_return_error_literal (AioJob     *self,
   aio_job_set_outcome (self, NULL, NULL, NULL, g_error_new_literal (domain, code, message));
 }
 
-/**
- * aio_job_start:
- * @self: an #AioJob
- *
- * Starts @self now, in the thread-default main context, and lets it run
- * while the caller goes on: like `schedule()` in Python's aioextensions. The
- * outcome is kept until read with aio_job_run_async() or
- * aio_job_propagate_value(). Starting a job that was already started does
- * nothing.
- */
-void
-aio_job_start (AioJob *self)
+/* Moves a pending job to running in the thread-default context: the one
+ * step that aio_job_start() and aio_job_schedule() share. Returns FALSE
+ * when the job had already started. */
+static gboolean
+aio_job_claim (AioJob *self)
 {
-  GCancellable *cancellable = NULL;
-  gboolean is_pending, is_cancelled;
-
-  g_return_if_fail (AIO_IS_JOB (self));
+  gboolean is_pending;
 
   aio_job_lock (self);
   is_pending = self->state == AIO_JOB_STATE_PENDING;
@@ -893,9 +883,7 @@ aio_job_start (AioJob *self)
   aio_job_unlock (self);
 
   if (!is_pending)
-    return;
-
-  g_object_ref (self);
+    return FALSE;
 
   if (aio_scope_track (self->context, self))
     {
@@ -906,7 +894,17 @@ aio_job_start (AioJob *self)
 
   aio_job_notify_state (self);
 
-  /* After the notify, whose handlers may cancel the job. */
+  return TRUE;
+}
+
+/* Runs the function of a claimed job, unless it was cancelled meanwhile
+ * (by a handler of the state notify, or while a scheduled start waited). */
+static void
+aio_job_invoke (AioJob *self)
+{
+  GCancellable *cancellable = NULL;
+  gboolean is_cancelled, is_completed;
+
   aio_job_lock (self);
   is_cancelled = self->is_cancel_requested ||
                  (self->cancellable != NULL && g_cancellable_is_cancelled (self->cancellable));
@@ -918,32 +916,110 @@ aio_job_start (AioJob *self)
   aio_job_unlock (self);
 
   if (is_cancelled)
-    aio_job_return_error (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                                     _("The job was cancelled before it started.")));
-  else if (self->func == NULL)
-    /* Made by g_object_new(), as bindings' plain constructors do. */
-    aio_job_return_error (self, g_error_new_literal (AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
-                                                     _("The job has no function to run; create it with aio_job_new().")));
-  else
     {
-      gboolean is_completed;
-
-      self->func (self, cancellable, self->func_data);
-
-      /* Under the lock, like every flag beside it: a thread that returns
-       * the job reads them while the function may still be running. */
-      aio_job_lock (self);
-      self->is_in_func = FALSE;
-      is_completed = aio_job_state_is_final (self->state);
-      aio_job_unlock (self);
-
-      if (is_completed)
-        {
-          aio_job_release_func_data (self);
-          aio_job_drop_spare_cancellable (self);
-        }
+      aio_job_return_error (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                                       _("The job was cancelled before it started.")));
+      return;
+    }
+  if (self->func == NULL)
+    {
+      /* Made by g_object_new(), as bindings' plain constructors do. */
+      aio_job_return_error (self, g_error_new_literal (AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
+                                                       _("The job has no function to run; create the job with the function that starts its work.")));
+      return;
     }
 
+  self->func (self, cancellable, self->func_data);
+
+  /* Under the lock, like every flag beside it: a thread that returns the
+   * job reads them while the function may still be running. */
+  aio_job_lock (self);
+  self->is_in_func = FALSE;
+  is_completed = aio_job_state_is_final (self->state);
+  aio_job_unlock (self);
+
+  if (is_completed)
+    {
+      aio_job_release_func_data (self);
+      aio_job_drop_spare_cancellable (self);
+    }
+}
+
+/**
+ * aio_job_start:
+ * @self: an #AioJob
+ *
+ * Starts @self now, in the thread-default main context: its function runs
+ * before aio_job_start() returns, and the job goes on while the caller
+ * does. The outcome is kept until read with aio_job_run_async(),
+ * aio_job_wait_async() or aio_job_propagate_value(). Starting a job that
+ * was already started does nothing. To start it from the main loop
+ * instead, like `schedule()` in Python's aioextensions, use
+ * aio_job_schedule().
+ */
+void
+aio_job_start (AioJob *self)
+{
+  g_return_if_fail (AIO_IS_JOB (self));
+
+  g_object_ref (self);
+  if (aio_job_claim (self))
+    aio_job_invoke (self);
+  g_object_unref (self);
+}
+
+/* The scheduled start, from an idle source of the job's context: the
+ * function runs with that context as the thread-default one, as it would
+ * from aio_job_start(). */
+static gboolean
+aio_job_start_scheduled (gpointer user_data)
+{
+  AioJob *self = user_data;
+  GMainContext *current = g_main_context_get_thread_default ();
+  gboolean must_push = self->context != (current != NULL ? current : g_main_context_default ());
+
+  if (must_push)
+    g_main_context_push_thread_default (self->context);
+  aio_job_invoke (self);
+  if (must_push)
+    g_main_context_pop_thread_default (self->context);
+
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * aio_job_schedule:
+ * @self: an #AioJob
+ *
+ * Starts @self from the main loop: the job is running as soon as the call
+ * returns (aio_job_start() and aio_job_run_async() no longer start it
+ * again), and its function runs in the next iteration of the
+ * thread-default main context, never inside this call. It is aioext's
+ * `schedule()` of Python's aioextensions: the caller goes on, and the
+ * work starts on the loop.
+ *
+ * Follow the job with aio_job_wait_async(), a wait that may be cancelled
+ * or dropped without touching the job, and stop the job itself with
+ * aio_job_cancel(): cancelled before its function ran, the job completes
+ * with %G_IO_ERROR_CANCELLED without running. Scheduling a job that was
+ * already started does nothing.
+ *
+ * |[<!-- language="C" -->
+ * aio_job_schedule (job);              // returns at once
+ * aio_job_wait_async (job, wait_cancellable, on_done, NULL);
+ * g_cancellable_cancel (wait_cancellable);   // stops waiting, the job goes on
+ * aio_job_cancel (job);                // stops the job
+ * ]|
+ */
+void
+aio_job_schedule (AioJob *self)
+{
+  g_return_if_fail (AIO_IS_JOB (self));
+
+  g_object_ref (self);
+  if (aio_job_claim (self))
+    aio_context_deliver (self->context, G_PRIORITY_DEFAULT, FALSE, "[aioext] scheduled job start",
+                         aio_job_start_scheduled, self, g_object_ref, g_object_unref);
   g_object_unref (self);
 }
 
@@ -976,8 +1052,8 @@ aio_job_cancel (AioJob *self)
     }
 }
 
-/* The waiter gives up at once; the job is cancelled too, and whoever else
- * waits for it gets the outcome its function reports. */
+/* The waiter gives up at once. A run_async() waiter cancels the job too,
+ * and whoever else waits for it gets the outcome its function reports. */
 static gboolean
 aio_job_on_waiter_cancelled (GCancellable *cancellable,
                              gpointer      user_data)
@@ -999,45 +1075,34 @@ aio_job_on_waiter_cancelled (GCancellable *cancellable,
 
   if (task_waiter != NULL)
     {
+      gboolean cancels_job = task_waiter->cancels_job;
+
       g_free (task_waiter);
       g_cancellable_set_error_if_cancelled (cancellable, &error);
       g_task_return_error (task, error);
-      aio_job_cancel (self);
+      if (cancels_job)
+        aio_job_cancel (self);
       g_object_unref (task);
     }
 
   return G_SOURCE_REMOVE;
 }
 
-/**
- * aio_job_run_async:
- * @self: an #AioJob
- * @cancellable: (nullable): a #GCancellable
- * @callback: (scope async): called once @self has completed
- * @user_data: data for @callback
- *
- * Starts @self if it has not started yet, and calls @callback in the
- * caller's thread-default main context once it has completed (also when it
- * had already completed). Any number of callers may wait at once.
- *
- * Cancelling @cancellable cancels the job and completes this wait at once
- * with %G_IO_ERROR_CANCELLED.
- */
-void
-aio_job_run_async (AioJob              *self,
-                   GCancellable        *cancellable,
-                   GAsyncReadyCallback  callback,
-                   gpointer             user_data)
+/* Adds a wait of aio_job_run_async() or aio_job_wait_async() (the
+ * @source_tag), starting @self if needed. */
+static void
+aio_job_add_task_waiter (AioJob              *self,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data,
+                         gpointer             source_tag,
+                         gboolean             cancels_job)
 {
-  g_autoptr(GTask) task = NULL;
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
   TaskWaiter *task_waiter;
   gboolean is_completed;
 
-  g_return_if_fail (AIO_IS_JOB (self));
-  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, aio_job_run_async);
+  g_task_set_source_tag (task, source_tag);
 
   if (g_task_return_error_if_cancelled (task))
     return;
@@ -1053,6 +1118,7 @@ aio_job_run_async (AioJob              *self,
   task_waiter = g_new (TaskWaiter, 1);
   task_waiter->link.func = NULL;
   task_waiter->task = g_object_ref (task);
+  task_waiter->cancels_job = cancels_job;
 
   aio_job_lock (self);
   is_completed = aio_job_state_is_final (self->state);
@@ -1071,6 +1137,87 @@ aio_job_run_async (AioJob              *self,
     }
   else
     aio_job_start (self);
+}
+
+/**
+ * aio_job_run_async:
+ * @self: an #AioJob
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called once @self has completed
+ * @user_data: data for @callback
+ *
+ * Starts @self if it has not started yet, and calls @callback in the
+ * caller's thread-default main context once it has completed (also when it
+ * had already completed). Any number of callers may wait at once.
+ *
+ * Cancelling @cancellable cancels the job and completes this wait at once
+ * with %G_IO_ERROR_CANCELLED; to stop waiting without stopping the job,
+ * wait with aio_job_wait_async().
+ */
+void
+aio_job_run_async (AioJob              *self,
+                   GCancellable        *cancellable,
+                   GAsyncReadyCallback  callback,
+                   gpointer             user_data)
+{
+  g_return_if_fail (AIO_IS_JOB (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  aio_job_add_task_waiter (self, cancellable, callback, user_data, aio_job_run_async, TRUE);
+}
+
+/**
+ * aio_job_wait_async:
+ * @self: an #AioJob
+ * @cancellable: (nullable): a #GCancellable that stops this wait only
+ * @callback: (scope async): called once @self has completed, or once the
+ *   wait was cancelled
+ * @user_data: data for @callback
+ *
+ * Waits for @self to complete, starting it if it has not started yet, and
+ * calls @callback in the caller's thread-default main context; read the
+ * outcome with aio_job_propagate_value(). Unlike aio_job_run_async(),
+ * cancelling @cancellable ends this wait alone, with
+ * %G_IO_ERROR_CANCELLED, and leaves the job running: the wait on a job
+ * that aio_job_schedule() started, which may be dropped without stopping
+ * the work. aio_job_cancel() stops the job itself.
+ */
+void
+aio_job_wait_async (AioJob              *self,
+                    GCancellable        *cancellable,
+                    GAsyncReadyCallback  callback,
+                    gpointer             user_data)
+{
+  g_return_if_fail (AIO_IS_JOB (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  aio_job_add_task_waiter (self, cancellable, callback, user_data, aio_job_wait_async, FALSE);
+}
+
+/**
+ * aio_job_wait_finish:
+ * @self: an #AioJob
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes aio_job_wait_async(). It fails only when the wait was
+ * cancelled: whatever the job's outcome, aio_job_propagate_value() reads
+ * it, like the finished task that the future of aioextensions' `schedule()`
+ * gives.
+ *
+ * Returns: %TRUE once @self has completed, %FALSE with
+ *   %G_IO_ERROR_CANCELLED when the wait was cancelled first
+ */
+gboolean
+aio_job_wait_finish (AioJob        *self,
+                     GAsyncResult  *result,
+                     GError       **error)
+{
+  g_return_val_if_fail (AIO_IS_JOB (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == aio_job_wait_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /* Like aio_job_run_async() without its cost: no GTask, no cancel source,

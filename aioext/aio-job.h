@@ -52,10 +52,11 @@ G_DECLARE_FINAL_TYPE (AioJob, aio_job, AIO, JOB, GObject)
  * any thread. When @cancellable is cancelled it should complete promptly
  * with %G_IO_ERROR_CANCELLED.
  *
- * The function has no way to report a failure but the job itself: GJS only
- * logs an exception that escapes it, and the job then never completes. A
- * function that may throw belongs in aio_job_new_fallible() (Python's
- * override turns exceptions into the job's error for both constructors).
+ * The function has no way to report a failure but the job itself; a
+ * function that may fail belongs in aio_job_new_fallible(). The Python and
+ * JavaScript overrides turn an exception escaping the function (and in
+ * JavaScript the rejection of the promise it returns) into the job's error
+ * for both constructors.
  */
 typedef void (*AioJobFunc) (AioJob       *job,
                             GCancellable *cancellable,
@@ -142,6 +143,8 @@ GCancellable *aio_job_get_cancellable      (AioJob               *self);
 AIO_AVAILABLE_IN_1_0
 void          aio_job_start                (AioJob               *self);
 AIO_AVAILABLE_IN_1_0
+void          aio_job_schedule             (AioJob               *self);
+AIO_AVAILABLE_IN_1_0
 void          aio_job_cancel               (AioJob               *self);
 
 AIO_AVAILABLE_IN_1_0
@@ -151,6 +154,15 @@ void          aio_job_run_async            (AioJob               *self,
                                             gpointer              user_data);
 AIO_AVAILABLE_IN_1_0
 const GValue *aio_job_run_finish           (AioJob               *self,
+                                            GAsyncResult         *result,
+                                            GError              **error);
+AIO_AVAILABLE_IN_1_0
+void          aio_job_wait_async           (AioJob               *self,
+                                            GCancellable         *cancellable,
+                                            GAsyncReadyCallback   callback,
+                                            gpointer              user_data);
+AIO_AVAILABLE_IN_1_0
+gboolean      aio_job_wait_finish          (AioJob               *self,
                                             GAsyncResult         *result,
                                             GError              **error);
 AIO_AVAILABLE_IN_1_0

@@ -17,8 +17,8 @@
  * @include: aioext.h
  * @see_also: #AioJob, #GMainContext
  *
- * The entry point of an asynchronous program, aio_run(), runs a private
- * main loop until one job completes. aio_yield_async() lets every other
+ * The entry point of an asynchronous program, aio_run(), runs the main
+ * loop of the calling thread until one job completes. aio_yield_async() lets every other
  * ready source of the thread-default context run before going on, and
  * aio_get_cpu_cores() tells how many processors the process may use, which
  * is what the default pool sizes are derived from.
@@ -36,12 +36,17 @@
  * point of a program or script whose work is asynchronous, like Python's
  * `asyncio.run()`.
  *
- * The loop runs on a new #GMainContext that is pushed as the thread-default
- * context for the duration of the call and popped afterwards, so nothing
- * process-wide is switched and the caller's own context is not iterated.
- * Jobs started inside that context that are still running when @job
- * completes are cancelled, and aio_run() waits for them to complete before
- * it returns.
+ * The loop runs the context the calling thread would run: its
+ * thread-default #GMainContext, which on the main thread with none pushed
+ * is the global default context. Everything attached there meanwhile runs,
+ * as everything scheduled on the loop runs in aioextensions' `run()`:
+ * g_timeout_add() and g_idle_add() sources (`GLib.timeout_add()` in Python
+ * and JavaScript) fire inside aio_run(). Only when another thread owns that
+ * context does the run get a private one. Nothing process-wide is switched:
+ * the thread-default context is the same after the call as before it.
+ * Jobs started inside the run that are still running when @job completes
+ * are cancelled, and aio_run() waits for them to complete before it
+ * returns.
  *
  * Calling aio_run() while another aio_run() runs in the same thread fails
  * with %AIO_ERROR_RECURSIVE_RUN instead of waiting on itself; use
@@ -70,7 +75,7 @@ aio_run (AioJob  *job,
   if (aio_scope_is_in_run ())
     {
       g_set_error_literal (error, AIO_ERROR, AIO_ERROR_RECURSIVE_RUN,
-                           _("aio_run() was called while another aio_run() is running in this thread; "
+                           _("A run was started while another run is in progress in this thread; "
                              "wait for the job asynchronously instead."));
       return NULL;
     }

@@ -1,5 +1,5 @@
-/* aio-scope-private.h: the private main context of one aio_run() or
- * aio_job_run_sync() call, and the jobs started inside it
+/* aio-scope-private.h: the main context that one aio_run() or
+ * aio_job_run_sync() call iterates, and the jobs started inside it
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */

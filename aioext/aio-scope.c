@@ -1,5 +1,5 @@
-/* aio-scope.c: the private main context of one aio_run() or
- * aio_job_run_sync() call, and the jobs started inside it
+/* aio-scope.c: the main context that one aio_run() or aio_job_run_sync()
+ * call iterates, and the jobs started inside it
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -14,6 +14,9 @@
  * whatever still runs when the entry job completes is cancelled and drained
  * before the call returns, and nothing is left attached to a context that
  * nobody will iterate again. */
+/* A main context this thread has acquired for one run. */
+typedef GMainContext AioScopeContext;
+
 struct _AioScope
 {
   GMainContext *context;
@@ -155,13 +158,49 @@ aio_scope_store_result (GObject      *source_object,
   *result_out = g_object_ref (result);
 }
 
+/* aio_run() runs on the context its caller would run, GLib's way: the
+ * thread-default one, which on a thread without one pushed is the global
+ * default context, so that the caller's g_timeout_add() and g_idle_add()
+ * sources fire meanwhile, as everything scheduled on the loop runs in
+ * aioextensions' run(). Another thread may own that context (the main
+ * thread running its loop while a worker calls aio_run()): then, and for
+ * the sync bridge, whose point is not to dispatch the caller's sources,
+ * the run gets a private context. Returned acquired. */
+static GMainContext *
+aio_scope_acquire_context (gboolean is_run)
+{
+  GMainContext *context;
+
+  if (is_run)
+    {
+      context = g_main_context_ref_thread_default ();
+      if (g_main_context_acquire (context))
+        return context;
+      g_main_context_unref (context);
+    }
+
+  context = g_main_context_new ();
+  g_main_context_acquire (context);
+
+  return context;
+}
+
+static void
+aio_scope_release_context (GMainContext *context)
+{
+  g_main_context_release (context);
+  g_main_context_unref (context);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AioScopeContext, aio_scope_release_context)
+
 const GValue *
 aio_scope_run_job (AioJob        *job,
                    gboolean       is_run,
                    GCancellable  *cancellable,
                    GError       **error)
 {
-  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(AioScopeContext) context = aio_scope_acquire_context (is_run);
   g_autoptr(GAsyncResult) result = NULL;
   AioScope scope = {
     .context = context,

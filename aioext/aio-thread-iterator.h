@@ -76,6 +76,16 @@ GValue            *aio_thread_iterator_send_finish (AioThreadIterator      *self
                                                     GError                **error) G_GNUC_WARN_UNUSED_RESULT;
 
 AIO_AVAILABLE_IN_1_0
+void               aio_thread_iterator_close_async  (AioThreadIterator     *self,
+                                                     GCancellable          *cancellable,
+                                                     GAsyncReadyCallback    callback,
+                                                     gpointer               user_data);
+AIO_AVAILABLE_IN_1_0
+gboolean           aio_thread_iterator_close_finish (AioThreadIterator     *self,
+                                                     GAsyncResult          *result,
+                                                     GError               **error);
+
+AIO_AVAILABLE_IN_1_0
 gboolean           aio_thread_iterator_is_finished (AioThreadIterator      *self);
 
 G_END_DECLS

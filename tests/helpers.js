@@ -5,8 +5,8 @@
 import GLib from 'gi://GLib';
 
 // Calls fn once after intervalMs in the thread-default main context.
-// GLib.timeout_add() would attach to the global default context, which
-// Aio.run() does not iterate: jobs run in the thread-default one.
+// GLib.timeout_add() would attach to the global default context, which the
+// sync bridge (run_sync) does not iterate: jobs run in the thread-default one.
 export function callLater(intervalMs, fn) {
     const source = GLib.timeout_source_new(intervalMs);
     source.set_callback(() => {

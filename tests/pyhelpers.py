@@ -10,7 +10,7 @@ def call_later(interval_ms, func, *args):
     """Calls func(*args) once after interval_ms in the thread-default context.
 
     GLib.timeout_add() would attach to the global default context, which
-    Aio.run() does not iterate: jobs run in the thread-default one.
+    the sync bridge does not iterate: jobs run in the thread-default one.
     """
     source = GLib.timeout_source_new(interval_ms)
 

@@ -11,7 +11,7 @@ import threading
 import time
 
 import aiotap
-from gi.repository import Aio, GLib
+from gi.repository import Aio, GLib, Gio
 from gi.repository.Aio import (
     CPU_CORES, PROCESS_POOL, THREAD_POOL, BoundedSemaphore, ExecutorPool, Semaphore, collect,
     force_loop_cycle, generate_in_thread, in_process, in_thread, rate_limited, resolve, run,
@@ -159,6 +159,49 @@ def test_schedule_example():
         return task.result()
 
     assert run(main()) == 3
+
+
+def test_schedule_starts_a_job_from_the_loop():
+    starts = []
+
+    def later(job, cancellable):
+        starts.append('job')
+        GLib.timeout_add(10, lambda: job.return_value('done') or GLib.SOURCE_REMOVE)
+
+    async def main():
+        job = Aio.Job.new(later)
+        scheduled = schedule(job)
+        starts.append('returned')
+        assert job.get_state() == Aio.JobState.RUNNING
+        done = await scheduled
+        assert done is job
+        return done.propagate_value()
+
+    assert run(main()) == 'done'
+    assert starts == ['returned', 'job']
+
+
+def test_schedule_wait_dropped_without_stopping_the_job():
+    async def main():
+        job = Aio.Job.new(lambda job, cancellable: GLib.timeout_add(
+            10, lambda: job.return_value('done') or GLib.SOURCE_REMOVE))
+        scheduled = schedule(job)
+        scheduled.cancel()
+        await force_loop_cycle()
+        assert job.get_state() == Aio.JobState.RUNNING
+        assert await job == 'done'
+
+        stopped = Aio.Job.new(lambda job, cancellable: None)
+        waiting = schedule(stopped)
+        stopped.cancel()
+        assert (await waiting) is stopped
+        try:
+            stopped.propagate_value()
+        except GLib.Error as error:
+            return error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED)
+        return False
+
+    assert run(main())
 
 
 def test_force_loop_cycle_example():

@@ -20,13 +20,19 @@ typedef struct
   const char *cancelled_before_start;
   const char *worker_prefix;
   const char *before_ready;
+  const char *shut_down;
+  const char *no_function;
 } Translation;
 
 static const Translation translations[] = {
-  { "es", "Se llamó a aio_run()", "El trabajo se canceló antes de empezar.",
-    "El proceso trabajador ", "antes de estar listo" },
-  { "fr", "aio_run() a été appelé alors qu’un autre aio_run()", "La tâche a été annulée avant de commencer.",
-    "Le processus de travail ", "avant d’être prêt" },
+  { "es", "Se inició una ejecución", "El trabajo se canceló antes de empezar.",
+    "El proceso trabajador ", "antes de estar listo",
+    "Se apagó el AioThreadPool; inicialice el grupo de nuevo para volver a usarlo.",
+    "El trabajo no tiene ninguna función que ejecutar; cree el trabajo con la función que inicia su tarea." },
+  { "fr", "Une exécution a été lancée", "La tâche a été annulée avant de commencer.",
+    "Le processus de travail ", "avant d’être prêt",
+    "AioThreadPool a été arrêté ; initialisez de nouveau le pool pour l’utiliser.",
+    "La tâche n’a aucune fonction à exécuter ; créez la tâche avec la fonction qui lance son travail." },
 };
 
 static const Translation *
@@ -91,6 +97,42 @@ test_i18n_process_pool_worker_death_is_translated (void)
   aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);
 }
 
+static gboolean
+return_nothing (GCancellable  *cancellable,
+                GValue        *result,
+                gpointer       user_data,
+                GError       **error)
+{
+  return TRUE;
+}
+
+/* Says what to do in words every language's user understands: no C
+ * function name. */
+static void
+test_i18n_shut_down_pool_says_initialize_again (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (1);
+  g_autoptr(AioJob) job = NULL;
+  g_autoptr(GError) error = NULL;
+
+  aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);
+  job = aio_thread_pool_create_job (pool, return_nothing, NULL, NULL);
+  g_assert_null (aio_job_run_sync (job, NULL, &error));
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_SHUT_DOWN);
+  g_assert_cmpstr (error->message, ==, expected_translation ()->shut_down);
+}
+
+static void
+test_i18n_job_without_function_says_what_to_do (void)
+{
+  g_autoptr(AioJob) job = g_object_new (AIO_TYPE_JOB, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (aio_job_run_sync (job, NULL, &error));
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpstr (error->message, ==, expected_translation ()->no_function);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -101,6 +143,8 @@ main (int   argc,
   g_test_add_func ("/i18n/recursive-run-error-is-translated", test_i18n_recursive_run_error_is_translated);
   g_test_add_func ("/i18n/cancelled-before-start-is-translated", test_i18n_cancelled_before_start_is_translated);
   g_test_add_func ("/i18n/process-pool-worker-death-is-translated", test_i18n_process_pool_worker_death_is_translated);
+  g_test_add_func ("/i18n/shut-down-pool-says-initialize-again", test_i18n_shut_down_pool_says_initialize_again);
+  g_test_add_func ("/i18n/job-without-function-says-what-to-do", test_i18n_job_without_function_says_what_to_do);
 
   return g_test_run ();
 }

@@ -12,11 +12,11 @@ import {expectError} from './helpers.js';
 // The messages the tests expect, in each language the suite runs them in.
 const TRANSLATIONS = {
     es: {
-        recursiveRunPrefix: 'Se llamó a aio_run()',
+        recursiveRunPrefix: 'Se inició una ejecución',
         cancelledBeforeStart: 'El trabajo se canceló antes de empezar.',
     },
     fr: {
-        recursiveRunPrefix: 'aio_run() a été appelé alors qu’un autre aio_run()',
+        recursiveRunPrefix: 'Une exécution a été lancée',
         cancelledBeforeStart: 'La tâche a été annulée avant de commencer.',
     },
 };

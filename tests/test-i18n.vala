@@ -12,8 +12,8 @@ struct Translation {
 }
 
 const Translation[] TRANSLATIONS = {
-    { "es", "Se llamó a aio_run()", "El trabajo se canceló antes de empezar." },
-    { "fr", "aio_run() a été appelé alors qu’un autre aio_run()", "La tâche a été annulée avant de commencer." },
+    { "es", "Se inició una ejecución", "El trabajo se canceló antes de empezar." },
+    { "fr", "Une exécution a été lancée", "La tâche a été annulée avant de commencer." },
 };
 
 static Translation expected_translation () {

@@ -296,19 +296,28 @@ test_job_each_waiter_is_called_in_its_own_context (void)
   g_assert_true (waiter.callback_thread == thread);
 }
 
+/* @job, cancelled before its function ran, completes cancelled and its
+ * function never runs. */
+static void
+assert_cancelled_without_running (AioJob   *job,
+                                  Counters *counters)
+{
+  g_autoptr(GAsyncResult) result = wait_for_job (job, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (aio_job_run_finish (job, result, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (counters->starts, ==, 0);
+}
+
 static void
 test_job_cancelled_before_start_never_runs (void)
 {
   Counters counters = { 0 };
   g_autoptr(AioJob) job = aio_job_new (return_int_now, &counters, NULL);
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
 
   aio_job_cancel (job);
-  result = wait_for_job (job, NULL);
-  g_assert_false (aio_job_run_finish (job, result, &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpuint (counters.starts, ==, 0);
+  assert_cancelled_without_running (job, &counters);
 }
 
 static void
@@ -553,6 +562,88 @@ test_job_fallible_error_after_return_keeps_the_outcome (void)
   g_assert_cmpint (g_value_get_int (value), ==, 42);
 }
 
+/* aio_job_schedule(): the function runs on the loop, not in the call. */
+static void
+test_job_schedule_starts_on_the_next_iteration (void)
+{
+  Counters counters = { 0 };
+  g_autoptr(AioJob) job = aio_job_new (return_int_now, &counters, NULL);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  aio_job_schedule (job);
+  g_assert_cmpuint (counters.starts, ==, 0);
+  g_assert_cmpint (aio_job_get_state (job), ==, AIO_JOB_STATE_RUNNING);
+
+  /* Already started: neither start nor a wait runs it again, nor now. */
+  aio_job_start (job);
+  aio_job_schedule (job);
+  g_assert_cmpuint (counters.starts, ==, 0);
+
+  g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpuint (counters.starts, ==, 1);
+  result = wait_for_job (job, NULL);
+  g_assert_cmpint (g_value_get_int (aio_job_run_finish (job, result, &error)), ==, 42);
+  g_assert_no_error (error);
+  g_assert_cmpuint (counters.starts, ==, 1);
+}
+
+static void
+test_job_schedule_then_cancel_never_runs (void)
+{
+  Counters counters = { 0 };
+  g_autoptr(AioJob) job = aio_job_new (return_int_now, &counters, NULL);
+
+  aio_job_schedule (job);
+  aio_job_cancel (job);
+  assert_cancelled_without_running (job, &counters);
+}
+
+/* Cancelling a wait_async() ends that wait alone: the job goes on, and
+ * another waiter gets its real outcome. */
+static void
+test_job_cancelling_a_wait_leaves_the_job_running (void)
+{
+  g_autoptr(AioJob) job = aio_job_new (return_string_later, NULL, NULL);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) dropped_wait = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  aio_job_schedule (job);
+  aio_job_wait_async (job, cancellable, store_result, &dropped_wait);
+  g_cancellable_cancel (cancellable);
+  while (dropped_wait == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (aio_job_wait_finish (job, dropped_wait, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_assert_cmpint (aio_job_get_state (job), ==, AIO_JOB_STATE_RUNNING);
+  g_assert_false (g_cancellable_is_cancelled (aio_job_get_cancellable (job)));
+
+  result = wait_for_job (job, NULL);
+  g_assert_cmpstr (g_value_get_string (aio_job_run_finish (job, result, &error)), ==, "later");
+  g_assert_no_error (error);
+}
+
+/* Like the future of aioextensions' schedule(): the wait tells that the
+ * job is done, its outcome is read from the job. */
+static void
+test_job_wait_succeeds_whatever_the_outcome (void)
+{
+  g_autoptr(AioJob) job = aio_job_new (fail_now, NULL, NULL);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  aio_job_wait_async (job, NULL, store_result, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (aio_job_wait_finish (job, result, &error));
+  g_assert_no_error (error);
+  g_assert_null (aio_job_propagate_value (job, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -568,6 +659,10 @@ main (int   argc,
   g_test_add_func ("/job/waiters/each-called-in-own-context", test_job_each_waiter_is_called_in_its_own_context);
   g_test_add_func ("/job/cancel/before-start-never-runs", test_job_cancelled_before_start_never_runs);
   g_test_add_func ("/job/cancel/wait-cancels-the-job", test_job_cancelling_a_wait_cancels_the_job);
+  g_test_add_func ("/job/schedule/starts-on-the-next-iteration", test_job_schedule_starts_on_the_next_iteration);
+  g_test_add_func ("/job/schedule/then-cancel-never-runs", test_job_schedule_then_cancel_never_runs);
+  g_test_add_func ("/job/wait/cancelling-it-leaves-the-job-running", test_job_cancelling_a_wait_leaves_the_job_running);
+  g_test_add_func ("/job/wait/succeeds-whatever-the-outcome", test_job_wait_succeeds_whatever_the_outcome);
   g_test_add_func ("/job/cancel/already-cancelled-wait-does-not-start", test_job_already_cancelled_wait_does_not_start);
   g_test_add_func ("/job/async-pair/is-wrapped", test_job_wraps_an_async_finish_pair);
   g_test_add_func ("/job/completed/for-value-and-error", test_job_for_value_and_error_are_completed);

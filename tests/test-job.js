@@ -10,6 +10,7 @@ import {test, run, assert, assertEqual} from './tap.js';
 import {callLater, waitFor, expectError} from './helpers.js';
 
 Gio._promisify(Aio.Job.prototype, 'run_async', 'run_finish');
+Gio._promisify(Aio.Job.prototype, 'wait_async', 'wait_finish');
 Gio._promisify(Aio, 'yield_async', 'yield_finish');
 
 test('run returns a JS value', () => {
@@ -166,35 +167,133 @@ test('a new_fallible function that does not throw completes the job itself', asy
     assertEqual(await job.run_async(null), 'later');
 });
 
-// A promise's rejection is not a throw of the job function: an async JS
-// function needs its outcome handed to the job.
-function jobFromAsync(fn) {
-    return Aio.Job.new((job, cancellable) => {
-        fn(cancellable).then(value => job.return_value(value), e => {
-            if (e instanceof GLib.Error)
-                job.return_error(e);
-            else
-                job.return_error_literal(Aio.error_quark(), Aio.Error.FAILED, String(e));
-        });
+test('schedule starts the job from the loop', async () => {
+    const order = [];
+    const job = Aio.Job.new(j => {
+        order.push('job');
+        j.return_value(42);
     });
+    job.schedule();
+    order.push('returned');
+    assertEqual(job.get_state(), Aio.JobState.RUNNING);
+    assertEqual(await job.wait_async(null), true);
+    assertEqual(order, ['returned', 'job']);
+    assertEqual(job.propagate_value(), 42);
+});
+
+test('a cancelled wait leaves the job running; cancel stops the job', async () => {
+    const job = Aio.Job.new(j => callLater(10, () => j.return_value('done')));
+    job.schedule();
+    const waitCancellable = new Gio.Cancellable();
+    const dropped = job.wait_async(waitCancellable);
+    waitCancellable.cancel();
+    try {
+        await dropped;
+        throw new Error('the wait was not cancelled');
+    } catch (e) {
+        assert(e.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED), `cancelled: ${e}`);
+    }
+    assertEqual(job.get_state(), Aio.JobState.RUNNING);
+    assertEqual(await job.run_async(null), 'done');
+
+    let ran = false;
+    const stopped = Aio.Job.new(() => {
+        ran = true;
+    });
+    stopped.schedule();
+    stopped.cancel();
+    assertEqual(await stopped.wait_async(null), true);
+    expectError(() => stopped.propagate_value(), Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED);
+    assert(!ran, 'the cancelled job never ran');
+});
+
+// Aio's GJS override (gjs/overrides/Aio.js) completes the job for every
+// way a job function can fail; before it, each was only logged by GJS and
+// the job never completed. Each test looks at the state after a few loop
+// iterations, so that a job that never completes fails the test rather
+// than hang it.
+async function settle(job) {
+    job.start();
+    for (let i = 0; i < 20 && !job.is_completed(); i++)
+        await Aio.yield_async(null);
+    assertEqual(job.get_state(), Aio.JobState.FAILED, 'the job failed');
 }
 
+function expectException(fn, type, message) {
+    try {
+        fn();
+    } catch (e) {
+        assert(e instanceof type, `a ${type.name}, not ${e}`);
+        assertEqual(e.message, message);
+        return;
+    }
+    throw new Error('no exception thrown');
+}
+
+test('a throw in an Aio.Job.new function becomes the job error', async () => {
+    const job = Aio.Job.new(() => {
+        throw new TypeError('bad input');
+    });
+    await settle(job);
+    expectException(() => job.propagate_value(), TypeError, 'bad input');
+    expectException(() => Aio.run(job), TypeError, 'bad input');
+
+    const gerror = Aio.Job.new(() => {
+        throw new GLib.Error(Gio.IOErrorEnum, Gio.IOErrorEnum.NOT_FOUND, 'no such page');
+    });
+    await settle(gerror);
+    const e = expectError(() => gerror.propagate_value(), Gio.IOErrorEnum, Gio.IOErrorEnum.NOT_FOUND);
+    assertEqual(e.message, 'no such page');
+});
+
 test('an async JS function becomes a job', async () => {
-    const job = jobFromAsync(async cancellable => {
+    const job = Aio.Job.new(async (j, cancellable) => {
         await Aio.yield_async(cancellable);
-        return 'from a promise';
+        j.return_value('from a promise');
     });
     assertEqual(await job.run_async(null), 'from a promise');
 });
 
 test('a rejected promise becomes the job error', async () => {
-    const job = jobFromAsync(async () => {
-        throw new TypeError('bad input');
+    const job = Aio.Job.new(async () => {
+        await Aio.yield_async(null);
+        throw new RangeError('too far');
     });
-    job.start();
-    await waitFor(job);
-    const e = expectError(() => job.propagate_value(), Aio.Error, Aio.Error.FAILED);
-    assertEqual(e.message, 'TypeError: bad input');
+    await settle(job);
+    let caught = null;
+    try {
+        await job.run_async(null);
+    } catch (exception) {
+        caught = exception;
+    }
+    assert(caught instanceof RangeError, `a RangeError, not ${caught}`);
+    assertEqual(caught.message, 'too far');
+    assertEqual(job.get_state(), Aio.JobState.FAILED);
+});
+
+test('return_error with a JS Error becomes the job error', async () => {
+    const job = Aio.Job.new(j => j.return_error(new Error('lost connection')));
+    await settle(job);
+    expectException(() => job.propagate_value(), Error, 'lost connection');
+});
+
+test('return_value(undefined) fails the job', async () => {
+    const job = Aio.Job.new(j => j.return_value(undefined));
+    await settle(job);
+    expectException(() => job.propagate_value(), TypeError,
+        'return_value() was given undefined; give null for a job without a result');
+    assertEqual(Aio.run(Aio.Job.new(j => j.return_value(null))), null);
+});
+
+test('a failure after the job completed keeps the first outcome', async () => {
+    const job = Aio.Job.new(async j => {
+        j.return_value('first');
+        await Aio.yield_async(null);
+        throw new Error('late');
+    });
+    assertEqual(await job.run_async(null), 'first');
+    await Aio.yield_async(null);
+    assertEqual(job.propagate_value(), 'first');
 });
 
 run();

@@ -57,27 +57,107 @@ test_run_returns_the_error (void)
   g_assert_error (error, AIO_ERROR, AIO_ERROR_TIMED_OUT);
 }
 
-static gboolean
-flag_set (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-
-  return G_SOURCE_REMOVE;
-}
-
 static void
 test_run_leaves_no_global_state (void)
 {
   g_autoptr(AioJob) job = aio_job_new (return_int_later, NULL, NULL);
   GMainContext *before = g_main_context_get_thread_default ();
-  gboolean outer_source_ran = FALSE;
-  guint outer_source = g_idle_add (flag_set, &outer_source_ran);
 
   g_assert_true (aio_run (job, NULL));
 
   g_assert_true (g_main_context_get_thread_default () == before);
-  g_assert_false (outer_source_ran);
-  g_source_remove (outer_source);
+  g_assert_false (g_main_context_is_owner (g_main_context_default ()));
+}
+
+/* A job completed once both a g_timeout_add() and a g_idle_add() source
+ * of the global default context fired; a guard in the run's context fails
+ * it instead if they never do, so that a run that ignores the default
+ * context fails rather than hangs. */
+typedef struct
+{
+  AioJob *job;
+  guint   guard;
+  guint   sources_left;
+} GlobalTimeout;
+
+static gboolean
+global_source_fired (gpointer user_data)
+{
+  GlobalTimeout *state = user_data;
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  if (--state->sources_left > 0)
+    return G_SOURCE_REMOVE;
+
+  g_source_remove (state->guard);
+  g_value_init (&value, G_TYPE_INT);
+  g_value_set_int (&value, 7);
+  aio_job_return_value (state->job, &value);
+
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+global_timeout_never_fired (gpointer user_data)
+{
+  aio_job_return_error_literal (user_data, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                "the global default context's sources never fired");
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+return_from_global_timeout (AioJob       *job,
+                            GCancellable *cancellable,
+                            gpointer      user_data)
+{
+  GlobalTimeout *state = user_data;
+  GSource *guard = g_timeout_source_new_seconds (10);
+
+  state->job = job;
+  g_source_set_callback (guard, global_timeout_never_fired, job, NULL);
+  state->guard = g_source_attach (guard, g_main_context_get_thread_default ());
+  g_source_unref (guard);
+  state->sources_left = 2;
+  g_timeout_add (1, global_source_fired, state);
+  g_idle_add (global_source_fired, state);
+}
+
+static void
+test_run_dispatches_the_default_contexts_sources (void)
+{
+  GlobalTimeout state = { 0 };
+  g_autoptr(AioJob) job = aio_job_new (return_from_global_timeout, &state, NULL);
+  const GValue *value = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (g_main_context_get_thread_default ());
+  value = aio_run (job, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_value_get_int (value), ==, 7);
+  g_assert_cmpuint (state.sources_left, ==, 0);
+}
+
+/* While the main thread runs the global default context, a worker's
+ * aio_run() cannot iterate it: it runs a context of its own, and works. */
+static gpointer
+run_on_a_worker (gpointer user_data)
+{
+  g_autoptr(AioJob) job = aio_job_new (return_int_later, NULL, NULL);
+  const GValue *value = aio_run (job, NULL);
+
+  return GINT_TO_POINTER (value != NULL ? g_value_get_int (value) : -1);
+}
+
+static void
+test_run_on_a_worker_while_the_default_context_is_busy (void)
+{
+  GThread *worker;
+
+  g_assert_true (g_main_context_acquire (g_main_context_default ()));
+  worker = g_thread_new ("run-on-a-worker", run_on_a_worker, NULL);
+  g_assert_cmpint (GPOINTER_TO_INT (g_thread_join (worker)), ==, 7);
+  g_main_context_release (g_main_context_default ());
 }
 
 typedef struct
@@ -329,6 +409,9 @@ main (int   argc,
   g_test_add_func ("/run/returns-the-value", test_run_returns_the_value);
   g_test_add_func ("/run/returns-the-error", test_run_returns_the_error);
   g_test_add_func ("/run/leaves-no-global-state", test_run_leaves_no_global_state);
+  g_test_add_func ("/run/dispatches-the-default-contexts-sources", test_run_dispatches_the_default_contexts_sources);
+  g_test_add_func ("/run/on-a-worker-while-the-default-context-is-busy",
+                   test_run_on_a_worker_while_the_default_context_is_busy);
   g_test_add_func ("/run/cancels-leftover-jobs", test_run_cancels_leftover_jobs);
   g_test_add_func ("/run/inside-run-is-an-error", test_run_inside_run_is_an_error);
   g_test_add_func ("/run-sync/works-inside-run", test_run_sync_works_inside_run);

@@ -42,6 +42,18 @@ def test_run_dispatches_glib_sources_and_leaves_no_global_state():
     assert outer == [True]
 
 
+def test_run_fires_glib_timeout_add_inside_a_job():
+    # A job completed from GLib.timeout_add() on the global default context.
+    idle = []
+
+    def return_from_timeout(job, cancellable):
+        GLib.timeout_add(1, lambda: job.return_value(7) or GLib.SOURCE_REMOVE)
+        GLib.idle_add(lambda: idle.append(True) or GLib.SOURCE_REMOVE)
+
+    assert Aio.run(Aio.Job.new(return_from_timeout)) == 7
+    assert idle == [True]
+
+
 def test_run_cancels_leftover_jobs():
     leftover = {}
 

@@ -3,8 +3,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-/* Timeout.add () would attach to the global default context, which
- * Aio.run () does not iterate: jobs run in the thread-default one. */
+/* Timeout.add () would attach to the global default context, which the
+ * sync bridge does not iterate: jobs run in the thread-default one. */
 static Aio.Job return_later (int result) {
     return new Aio.Job ((job, cancellable) => {
         var source = new TimeoutSource (5);
@@ -45,11 +45,6 @@ static void test_run_returns_the_error () {
 
 static void test_run_leaves_no_global_state () {
     unowned MainContext? before = MainContext.get_thread_default ();
-    bool outer_ran = false;
-    var outer = Idle.add (() => {
-        outer_ran = true;
-        return Source.REMOVE;
-    }, Priority.DEFAULT);
     var job = return_later (7);
     try {
         assert (Aio.run (job).get_int () == 7);
@@ -57,8 +52,45 @@ static void test_run_leaves_no_global_state () {
         assert_no_error (e);
     }
     assert (MainContext.get_thread_default () == before);
-    assert (!outer_ran);
-    Source.remove (outer);
+    assert (!MainContext.default ().is_owner ());
+}
+
+static void source_fired (Aio.Job job, Source guard, ref int sources_left) {
+    if (--sources_left > 0)
+        return;
+    guard.destroy ();
+    Value v = 7;
+    job.return_value (v);
+}
+
+/* Timeout.add () and Idle.add () attach to the global default context,
+ * which Aio.run () iterates on the main thread: the job completes once
+ * both fired; a guard in the run's own context fails the job rather than
+ * hang if they do not. */
+static void test_run_fires_timeout_and_idle_sources () {
+    int sources_left = 2;
+    var job = new Aio.Job ((job, cancellable) => {
+        var guard = new TimeoutSource.seconds (10);
+        guard.set_callback (() => {
+            job.return_error_literal (IOError.quark (), IOError.TIMED_OUT, "Timeout.add never fired");
+            return Source.REMOVE;
+        });
+        guard.attach (MainContext.get_thread_default ());
+        Timeout.add (1, () => {
+            source_fired (job, guard, ref sources_left);
+            return Source.REMOVE;
+        });
+        Idle.add (() => {
+            source_fired (job, guard, ref sources_left);
+            return Source.REMOVE;
+        });
+    });
+    try {
+        assert (Aio.run (job).get_int () == 7);
+    } catch (Error e) {
+        assert_no_error (e);
+    }
+    assert (sources_left == 0);
 }
 
 static void test_run_cancels_leftover_jobs () {
@@ -222,6 +254,7 @@ int main (string[] args) {
     Test.add_func ("/vala/run/returns-the-value", test_run_returns_the_value);
     Test.add_func ("/vala/run/returns-the-error", test_run_returns_the_error);
     Test.add_func ("/vala/run/leaves-no-global-state", test_run_leaves_no_global_state);
+    Test.add_func ("/vala/run/fires-timeout-and-idle-sources", test_run_fires_timeout_and_idle_sources);
     Test.add_func ("/vala/run/cancels-leftover-jobs", test_run_cancels_leftover_jobs);
     Test.add_func ("/vala/run/inside-run-is-an-error", test_run_inside_run_is_an_error);
     Test.add_func ("/vala/run-sync/works-inside-run", test_run_sync_works_inside_run);

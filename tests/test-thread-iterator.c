@@ -32,14 +32,15 @@ counter_new (int       limit,
   return counter;
 }
 
+/* The producer's cleanup runs on a worker thread, like its steps. */
 static void
 counter_free (gpointer data)
 {
   Counter *counter = data;
 
-  g_assert_true (g_thread_self () == counter->main_thread);
+  g_assert_true (g_thread_self () != counter->main_thread);
   if (counter->freed != NULL)
-    *counter->freed = TRUE;
+    g_atomic_int_set (counter->freed, TRUE);
   g_free (counter);
 }
 
@@ -161,7 +162,7 @@ test_items_then_end (void)
   g_assert_no_error (step.error);
   g_assert_null (step.item);
   g_assert_true (aio_thread_iterator_is_finished (iterator));
-  g_assert_true (freed);
+  g_assert_true (g_atomic_int_get (&freed));
 
   /* The end stays the end. */
   next (iterator, NULL, &step);
@@ -184,7 +185,7 @@ test_error_ends_stream (void)
   g_assert_error (step.error, G_IO_ERROR, G_IO_ERROR_FAILED);
   g_assert_cmpstr (step.error->message, ==, "failed at 1");
   g_assert_true (aio_thread_iterator_is_finished (iterator));
-  g_assert_true (freed);
+  g_assert_true (g_atomic_int_get (&freed));
 
   next (iterator, NULL, &step);
   g_assert_no_error (step.error);
@@ -331,6 +332,117 @@ test_null_func_is_a_programmer_error (void)
   g_test_assert_expected_messages ();
 }
 
+static void
+close_done (GObject      *source_object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  Step *step = user_data;
+
+  if (aio_thread_iterator_close_finish (AIO_THREAD_ITERATOR (source_object), result, &step->error))
+    step->item = NULL;
+  step->is_done = TRUE;
+}
+
+static void
+test_close_runs_the_cleanup_on_a_worker (void)
+{
+  gboolean freed = FALSE;
+  g_autoptr(AioThreadIterator) iterator =
+    aio_thread_iterator_new (NULL, count_up, counter_new (10, -1, &freed), counter_free);
+  Step step = { 0 };
+
+  next (iterator, NULL, &step);
+  g_assert_cmpint (g_value_get_int (step.item), ==, 0);
+  step_clear (&step);
+
+  aio_thread_iterator_close_async (iterator, NULL, close_done, &step);
+  g_assert_false (step.is_done);
+  wait_step (&step);
+  g_assert_no_error (step.error);
+  g_assert_true (g_atomic_int_get (&freed));
+  g_assert_true (aio_thread_iterator_is_finished (iterator));
+
+  /* Closed: the end at once; closing again succeeds. */
+  next (iterator, NULL, &step);
+  g_assert_no_error (step.error);
+  g_assert_null (step.item);
+  step_clear (&step);
+  aio_thread_iterator_close_async (iterator, NULL, close_done, &step);
+  wait_step (&step);
+  g_assert_no_error (step.error);
+  step_clear (&step);
+}
+
+static void
+test_close_while_a_step_runs_fails (void)
+{
+  g_autoptr(AioThreadIterator) iterator =
+    aio_thread_iterator_new (NULL, count_up, counter_new (10, -1, NULL), counter_free);
+  Step first = { 0 }, closing = { 0 };
+
+  aio_thread_iterator_next_async (iterator, NULL, step_done, &first);
+  aio_thread_iterator_close_async (iterator, NULL, close_done, &closing);
+  wait_step (&first);
+  wait_step (&closing);
+  g_assert_cmpint (g_value_get_int (first.item), ==, 0);
+  g_assert_error (closing.error, AIO_ERROR, AIO_ERROR_BUSY);
+  step_clear (&first);
+  step_clear (&closing);
+}
+
+static void
+test_dropped_iterator_cleans_up_on_a_worker (void)
+{
+  gboolean freed = FALSE;
+  AioThreadIterator *iterator =
+    aio_thread_iterator_new (NULL, count_up, counter_new (10, -1, &freed), counter_free);
+  Step step = { 0 };
+
+  next (iterator, NULL, &step);
+  step_clear (&step);
+  g_object_unref (iterator);
+  /* The cleanup's own hand-back wakes this context once it ran. */
+  while (!g_atomic_int_get (&freed))
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* Produces a NULL string, then ends. */
+static gboolean
+null_then_end (GCancellable  *cancellable,
+               const GValue  *sent,
+               GValue        *item,
+               gpointer       user_data,
+               GError       **error)
+{
+  int *steps = user_data;
+
+  if ((*steps)++ == 0)
+    g_value_init (item, G_TYPE_STRING);
+
+  return TRUE;
+}
+
+static void
+test_null_item_is_not_the_end (void)
+{
+  int steps = 0;
+  g_autoptr(AioThreadIterator) iterator = aio_thread_iterator_new (NULL, null_then_end, &steps, NULL);
+  Step step = { 0 };
+
+  next (iterator, NULL, &step);
+  g_assert_no_error (step.error);
+  g_assert_nonnull (step.item);
+  g_assert_null (g_value_get_string (step.item));
+  g_assert_false (aio_thread_iterator_is_finished (iterator));
+
+  next (iterator, NULL, &step);
+  g_assert_no_error (step.error);
+  g_assert_null (step.item);
+  g_assert_true (aio_thread_iterator_is_finished (iterator));
+  step_clear (&step);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -342,6 +454,11 @@ main (int   argc,
   g_test_add_func ("/thread-iterator/send/passes-value-to-producer", test_send_passes_value_to_producer);
   g_test_add_func ("/thread-iterator/cancel/leaves-iterator-usable", test_cancelled_step_leaves_iterator_usable);
   g_test_add_func ("/thread-iterator/busy/second-step-fails", test_second_step_while_busy_fails);
+  g_test_add_func ("/thread-iterator/close/runs-the-cleanup-on-a-worker", test_close_runs_the_cleanup_on_a_worker);
+  g_test_add_func ("/thread-iterator/close/while-a-step-runs-fails", test_close_while_a_step_runs_fails);
+  g_test_add_func ("/thread-iterator/close/dropped-iterator-cleans-up-on-a-worker",
+                   test_dropped_iterator_cleans_up_on_a_worker);
+  g_test_add_func ("/thread-iterator/next/null-item-is-not-the-end", test_null_item_is_not_the_end);
   g_test_add_func ("/thread-iterator/example/directory-scan", test_directory_scan);
   g_test_add_func ("/thread-iterator/bad-input/null-func", test_null_func_is_a_programmer_error);
 

@@ -167,6 +167,10 @@ class Job(Aio.Job):
         Aio.Job.start(self)
         _aioextensions._track_started_job(self)
 
+    def schedule(self):
+        Aio.Job.schedule(self)
+        _aioextensions._track_started_job(self)
+
     def propagate_value(self):
         return _from_gvalue(Aio.Job.propagate_value(self))
 
@@ -373,15 +377,57 @@ ThreadPool = override(ThreadPool)
 __all__.append('ThreadPool')
 
 
+def _stepping(iterator):
+    """A producer function over a Python iterator: every item, None
+    included, is an item (a NULL pointer value, which C tells from the
+    unset value of the end); the iterator's end is the stream's."""
+    def step(cancellable, sent):
+        try:
+            if sent is None or not hasattr(iterator, 'send'):
+                item = next(iterator)
+            else:
+                item = iterator.send(sent)
+        except StopIteration:
+            return True, None
+        return True, GObject.Value(GObject.TYPE_POINTER, None) if item is None else item
+
+    return step
+
+
 class ThreadIterator(Aio.ThreadIterator):
     """AioThreadIterator whose Python producer may raise anything: an
-    exception ends the stream with its text as the error. ``(True, None)``
-    is the end of the stream, as an unset item is in C: to produce ``None``
-    items, use ``Aio.generate_in_thread()``, which carries every item."""
+    exception ends the stream with its text as the error.
+
+    ``new(pool, iterator)`` steps a Python iterator or generator on the
+    pool (``send()`` gets the values sent): each of its items, ``None``
+    included, is an item, and its end is the end of the stream; its
+    cleanup (a generator's ``finally``) runs on a worker when the stream
+    ends, on ``close_async()``/``aclose()``, or when the iterator is
+    dropped. ``new(pool, func, *args)`` takes a step function instead:
+    ``func(cancellable, sent, *args)`` returns ``(True, item)``, and
+    ``(True, None)`` ends the stream, as an unset item does in C.
+
+    ``async for item in iterator`` yields every item, ``None`` included,
+    telling ``None`` from the end with ``is_finished()``."""
 
     @classmethod
     def new(cls, pool, func, *args):
+        if not callable(func) and hasattr(func, '__next__'):
+            func = _stepping(func)
         return Aio.ThreadIterator.new(pool, _reporting_exceptions(func), *args)
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        item = await _aioextensions._await_gio(self.next_async, Aio.ThreadIterator.next_finish)
+        if item is None and self.is_finished():
+            raise StopAsyncIteration
+        return item
+
+    async def aclose(self):
+        """Ends the stream; the producer's cleanup runs on a worker."""
+        await _aioextensions._await_gio(self.close_async, Aio.ThreadIterator.close_finish)
 
 
 ThreadIterator = override(ThreadIterator)

@@ -84,21 +84,25 @@ def _recursive_run_error():
     return errors[0]
 
 
-def _track_started_job(job):
+def _track_started_job(job, must_finish=True):
     """Remembers a job started from Python during Aio.run(), which cancels
-    it if it is still running when the run ends, as aio_run() does."""
+    it if it is still running when the run ends, as aio_run() does, and
+    waits for it unless ``must_finish`` is false: a job of ``schedule()``
+    is let go once cancelled, as asyncio lets go of a cancelled task."""
     jobs = getattr(_run_state, 'started_jobs', None)
     if jobs is not None and not job.is_completed():
-        jobs.append(job)
+        jobs.append((job, must_finish))
 
 
 def _cancel_started_jobs(loop):
     jobs = _run_state.started_jobs
     while jobs:
-        job = jobs.pop()
+        job, must_finish = jobs.pop()
         if job.is_completed():
             continue
         job.cancel()
+        if not must_finish:
+            continue
         waiter = loop.create_future()
         job.run_async(None, lambda *unused: waiter.done() or waiter.set_result(None))
         loop.run_until_complete(waiter)
@@ -698,10 +702,15 @@ def resolve(awaitables, *, workers=1024, worker_greediness=0):
 
 
 def schedule(awaitable, *, loop=None):
-    """Starts ``awaitable`` now as a task and returns a future whose result
-    is that task once it is done, whatever its outcome (awaiting it never
-    raises; read ``task.result()``)."""
+    """Starts ``awaitable`` from the loop (it runs on the next iteration,
+    not inside this call) and returns a future whose result is the task,
+    or for an ``Aio.Job`` the job itself, once it is done, whatever its
+    outcome (awaiting the future never raises; read ``task.result()`` or
+    ``job.propagate_value()``). Cancelling the future stops the wait only:
+    the work goes on; ``task.cancel()`` or ``job.cancel()`` stops it."""
     loop = loop or _aio_loop.running_glib_loop()
+    if isinstance(awaitable, Aio.Job):
+        return _schedule_job(awaitable, loop)
     if asyncio.isfuture(awaitable):
         task = awaitable
     elif asyncio.iscoroutine(awaitable) or hasattr(type(awaitable), '__await__'):
@@ -710,6 +719,25 @@ def schedule(awaitable, *, loop=None):
         raise TypeError(f'schedule() needs an awaitable, not {type(awaitable).__name__}')
     wrapper = loop.create_future()
     task.add_done_callback(lambda done: wrapper.done() or wrapper.set_result(done))
+    return wrapper
+
+
+def _schedule_job(job, loop):
+    Aio.Job.schedule(job)
+    _track_started_job(job, must_finish=False)
+    wrapper = loop.create_future()
+    wait_cancellable = Gio.Cancellable()
+
+    def done(source, result):
+        try:
+            source.wait_finish(result)
+        except GLib.Error:
+            return  # the wrapper was cancelled, which cancelled this wait
+        if not wrapper.done():
+            wrapper.set_result(job)
+
+    job.wait_async(wait_cancellable, done)
+    wrapper.add_done_callback(lambda future: future.cancelled() and wait_cancellable.cancel())
     return wrapper
 
 
