@@ -4,6 +4,7 @@
  */
 
 #include <math.h>
+#include <string.h>
 
 #include <aioext.h>
 
@@ -355,6 +356,174 @@ test_reusable_across_main_loops (void)
   g_assert_cmpint (g_get_monotonic_time () - start, >=, 200 * 1000);
 }
 
+/* Callback times of one burst, in the order they ran. */
+typedef struct
+{
+  gint64 *times;
+  guint   n_times;
+  guint   n_cancelled;
+  guint   n_done;
+} Stamps;
+
+static void
+stamp_callback (GObject      *source_object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Stamps *stamps = user_data;
+  gint64 now = g_get_monotonic_time ();
+  g_autoptr(GError) error = NULL;
+  gboolean is_ok = aio_rate_limiter_acquire_finish (AIO_RATE_LIMITER (source_object), result, &error);
+
+  if (is_ok)
+    stamps->times[stamps->n_times++] = now;
+  else
+    {
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      stamps->n_cancelled++;
+    }
+  stamps->n_done++;
+}
+
+static int
+compare_times (gconstpointer a,
+               gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* Measured where the caller looks, at each callback: no window of one
+ * period holds more than @max_calls callbacks (the one max_calls later is
+ * at least a period after), and successive ones are @spacing_us apart. */
+static void
+assert_limits_hold_at_callbacks (Stamps *stamps,
+                                 guint   max_calls,
+                                 gint64  period_us,
+                                 gint64  spacing_us)
+{
+  qsort (stamps->times, stamps->n_times, sizeof (gint64), compare_times);
+  for (guint i = 0; i + max_calls < stamps->n_times; i++)
+    g_assert_cmpint (stamps->times[i + max_calls] - stamps->times[i], >=, period_us);
+  for (guint i = 0; i + 1 < stamps->n_times; i++)
+    g_assert_cmpint (stamps->times[i + 1] - stamps->times[i], >=, spacing_us);
+}
+
+typedef struct
+{
+  AioRateLimiter *limiter;
+  Stamps         *stamps;
+  guint           calls;
+  GCancellable  **cancellables;  /* one per call, or NULL */
+} Burst;
+
+static gboolean
+issue_burst (gpointer user_data)
+{
+  Burst *burst = user_data;
+
+  for (guint i = 0; i < burst->calls; i++)
+    aio_rate_limiter_acquire_async (burst->limiter,
+                                    burst->cancellables != NULL ? burst->cancellables[i] : NULL,
+                                    stamp_callback, burst->stamps);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Issue 15: 2,000 calls from one dispatch on 100 per 0.1 s. The grants
+ * once made inside acquire_async() had their callbacks run only after that
+ * dispatch returned, and the next hundred were stamped a period after the
+ * early stamps: 200 callbacks within 100 ms. */
+static void
+test_burst_from_one_dispatch_holds_at_callbacks (void)
+{
+  g_autoptr(AioRateLimiter) limiter = aio_rate_limiter_new (100, 0.1, 0.0, NULL);
+  Stamps stamps = { .times = g_new0 (gint64, 2000) };
+  Burst burst = { limiter, &stamps, 2000, NULL };
+
+  g_idle_add (issue_burst, &burst);
+  while (stamps.n_done < 2000)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_assert_cmpuint (stamps.n_times, ==, 2000);
+  assert_limits_hold_at_callbacks (&stamps, 100, 100 * 1000, 0);
+  /* 19 whole periods between the first callback and the last. */
+  g_assert_cmpint (stamps.times[1999] - stamps.times[0], >=, 1900 * 1000);
+  g_free (stamps.times);
+}
+
+typedef struct
+{
+  Burst         burst;
+  Stamps        stamps;
+  GMainContext *context;
+} BurstThread;
+
+static gpointer
+run_burst_in_thread (gpointer data)
+{
+  BurstThread *thread = data;
+  GSource *idle = g_idle_source_new ();
+
+  g_main_context_push_thread_default (thread->context);
+  g_source_set_callback (idle, issue_burst, &thread->burst, NULL);
+  g_source_attach (idle, thread->context);
+  g_source_unref (idle);
+  while (thread->stamps.n_done < thread->burst.calls)
+    g_main_context_iteration (thread->context, TRUE);
+  g_main_context_pop_thread_default (thread->context);
+
+  return NULL;
+}
+
+/* Bursts from three threads with contexts of their own on one limiter, a
+ * spacing, and cancellations from another thread in the middle: the
+ * limits hold for every callback that got a slot. */
+static void
+test_bursts_in_threads_with_cancellations_hold_at_callbacks (void)
+{
+  g_autoptr(AioRateLimiter) limiter = aio_rate_limiter_new (10, 0.1, 0.002, NULL);
+  Stamps all = { .times = g_new0 (gint64, 120) };
+  BurstThread threads[3];
+  GThread *handles[3];
+
+  for (guint t = 0; t < 3; t++)
+    {
+      threads[t] = (BurstThread) { .context = g_main_context_new () };
+      threads[t].stamps.times = g_new0 (gint64, 40);
+      threads[t].burst = (Burst) { limiter, &threads[t].stamps, 40, g_new0 (GCancellable *, 40) };
+      for (guint i = 0; i < 40; i++)
+        threads[t].burst.cancellables[i] = g_cancellable_new ();
+      handles[t] = g_thread_new ("burst", run_burst_in_thread, &threads[t]);
+    }
+
+  /* The last calls of each burst cannot have a slot yet. */
+  while (aio_rate_limiter_get_waiters (limiter) < 100)
+    g_usleep (1000);
+  for (guint t = 0; t < 3; t++)
+    for (guint i = 30; i < 40; i += 3)
+      g_cancellable_cancel (threads[t].burst.cancellables[i]);
+
+  for (guint t = 0; t < 3; t++)
+    {
+      g_thread_join (handles[t]);
+      g_assert_cmpuint (threads[t].stamps.n_cancelled, ==, 4);
+      memcpy (all.times + all.n_times, threads[t].stamps.times, threads[t].stamps.n_times * sizeof (gint64));
+      all.n_times += threads[t].stamps.n_times;
+      for (guint i = 0; i < 40; i++)
+        g_object_unref (threads[t].burst.cancellables[i]);
+      g_free (threads[t].burst.cancellables);
+      g_free (threads[t].stamps.times);
+      g_main_context_unref (threads[t].context);
+    }
+
+  g_assert_cmpuint (all.n_times, ==, 108);
+  assert_limits_hold_at_callbacks (&all, 10, 100 * 1000, 2 * 1000);
+  g_assert_cmpuint (aio_rate_limiter_get_waiters (limiter), ==, 0);
+  g_free (all.times);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -369,6 +538,9 @@ main (int   argc,
   g_test_add_func ("/rate-limiter/run-job/waits-for-a-slot", test_run_job_waits_for_a_slot);
   g_test_add_func ("/rate-limiter/contexts/one-limit-each-callback-in-own-context", test_shared_across_contexts);
   g_test_add_func ("/rate-limiter/contexts/reusable-across-main-loops", test_reusable_across_main_loops);
+  g_test_add_func ("/rate-limiter/burst/one-dispatch-holds-at-callbacks", test_burst_from_one_dispatch_holds_at_callbacks);
+  g_test_add_func ("/rate-limiter/burst/threads-and-cancellations-hold-at-callbacks",
+                   test_bursts_in_threads_with_cancellations_hold_at_callbacks);
 
   return g_test_run ();
 }
