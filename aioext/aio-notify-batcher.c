@@ -176,10 +176,12 @@ void
 aio_notify_batcher_notify (AioNotifyBatcher *self,
                            guint             changed)
 {
-  if (changed == 0)
+  guint pending = g_atomic_int_get (&self->pending);
+
+  if (changed == 0 || (pending & (changed | QUEUED)) == (changed | QUEUED))
     return;
 
-  if (!(g_atomic_int_get (&self->pending) & QUEUED) && g_main_context_is_owner (self->context))
+  if (!(pending & QUEUED) && g_main_context_is_owner (self->context))
     {
       aio_notify_batcher_mark (self, changed);
       aio_notify_batcher_flush (self);

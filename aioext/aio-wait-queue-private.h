@@ -90,8 +90,6 @@ struct _AioWaitQueue
 void     aio_wait_queue_init       (AioWaitQueue            *queue,
                                     const AioWaitQueueClass *klass);
 void     aio_wait_queue_clear      (AioWaitQueue            *queue);
-void     aio_wait_queue_lock       (AioWaitQueue            *queue);
-void     aio_wait_queue_unlock     (AioWaitQueue            *queue);
 guint    aio_wait_queue_get_length (AioWaitQueue            *queue);
 gboolean aio_wait_queue_is_closed  (AioWaitQueue            *queue);
 
@@ -115,5 +113,17 @@ AioWaitQueueChanges aio_wait_queue_cancel          (AioWaitQueue *queue,
                                                     GTask        *task);
 AioWaitQueueChanges aio_wait_queue_close           (AioWaitQueue *queue,
                                                     const GError *error);
+
+static inline void
+aio_wait_queue_lock (AioWaitQueue *queue)
+{
+  g_mutex_lock (&queue->mutex);
+}
+
+static inline void
+aio_wait_queue_unlock (AioWaitQueue *queue)
+{
+  g_mutex_unlock (&queue->mutex);
+}
 
 G_END_DECLS

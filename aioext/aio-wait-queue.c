@@ -44,18 +44,6 @@ aio_wait_queue_clear (AioWaitQueue *queue)
   g_mutex_clear (&queue->mutex);
 }
 
-void
-aio_wait_queue_lock (AioWaitQueue *queue)
-{
-  g_mutex_lock (&queue->mutex);
-}
-
-void
-aio_wait_queue_unlock (AioWaitQueue *queue)
-{
-  g_mutex_unlock (&queue->mutex);
-}
-
 guint
 aio_wait_queue_get_length (AioWaitQueue *queue)
 {
@@ -234,6 +222,13 @@ aio_wait_queue_unlock_and_wake (AioWaitQueue *queue,
                                 gboolean      may_start_here)
 {
   AioWaitQueueChanges all = 0, changes;
+
+  /* The common case of a release: nobody waits. */
+  if (queue->waiters.head == NULL)
+    {
+      g_mutex_unlock (&queue->mutex);
+      return 0;
+    }
 
   for (;;)
     {
