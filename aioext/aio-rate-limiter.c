@@ -341,7 +341,7 @@ aio_rate_limiter_initable_init (GInitable     *initable,
 
   self->period_us = seconds_to_us (self->period_seconds);
   self->spacing_us = seconds_to_us (self->min_seconds_between_calls);
-  self->is_initialized = TRUE;
+  g_atomic_int_set (&self->is_initialized, TRUE);
 
   return TRUE;
 }
@@ -350,6 +350,26 @@ static void
 aio_rate_limiter_initable_iface_init (GInitableIface *iface)
 {
   iface->init = aio_rate_limiter_initable_init;
+}
+
+/* A limiter built from properties, as bindings do, may be used without
+ * g_initable_init(): it is initialized on first use, and invalid
+ * parameters fail that use with %AIO_ERROR_INVALID_ARGUMENT, never with a
+ * critical and a call that never completes. */
+static gboolean
+aio_rate_limiter_ensure_initialized (AioRateLimiter  *self,
+                                     GError         **error)
+{
+  gboolean is_initialized;
+
+  if (g_atomic_int_get (&self->is_initialized))
+    return TRUE;
+
+  aio_wait_queue_lock (&self->queue);
+  is_initialized = aio_rate_limiter_initable_init (G_INITABLE (self), NULL, error);
+  aio_wait_queue_unlock (&self->queue);
+
+  return is_initialized;
 }
 
 /**
@@ -548,7 +568,9 @@ aio_rate_limiter_try_acquire (AioRateLimiter *self)
   gboolean is_acquired;
 
   g_return_val_if_fail (AIO_IS_RATE_LIMITER (self), FALSE);
-  g_return_val_if_fail (self->is_initialized, FALSE);
+
+  if (!aio_rate_limiter_ensure_initialized (self, NULL))
+    return FALSE;
 
   aio_wait_queue_lock (&self->queue);
   is_acquired = aio_rate_limiter_take_slot_locked (self, &next_start);
@@ -810,6 +832,21 @@ aio_rate_limiter_enqueue (AioRateLimiter *self,
   aio_wait_queue_unlock (&self->queue);
 }
 
+/* Returns %FALSE, with @task failed, when the limiter's parameters are
+ * invalid. */
+static gboolean
+aio_rate_limiter_accept (AioRateLimiter *self,
+                         GTask          *task)
+{
+  GError *error = NULL;
+
+  if (aio_rate_limiter_ensure_initialized (self, &error))
+    return TRUE;
+
+  g_task_return_error (task, error);
+  return FALSE;
+}
+
 /**
  * aio_rate_limiter_acquire_async:
  * @self: an #AioRateLimiter
@@ -820,7 +857,9 @@ aio_rate_limiter_enqueue (AioRateLimiter *self,
  * Waits, in FIFO order, until a call may start, and counts it as started
  * at that moment; @callback then runs in the caller's thread-default main
  * context. Cancelling @cancellable while waiting fails with
- * %G_IO_ERROR_CANCELLED and frees the place for the next waiter.
+ * %G_IO_ERROR_CANCELLED and frees the place for the next waiter. A limiter
+ * made with g_object_new() and invalid parameters, never initialized,
+ * fails with %AIO_ERROR_INVALID_ARGUMENT.
  */
 void
 aio_rate_limiter_acquire_async (AioRateLimiter      *self,
@@ -831,7 +870,6 @@ aio_rate_limiter_acquire_async (AioRateLimiter      *self,
   g_autoptr(GTask) task = NULL;
 
   g_return_if_fail (AIO_IS_RATE_LIMITER (self));
-  g_return_if_fail (self->is_initialized);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   task = g_task_new (self, cancellable, callback, user_data);
@@ -839,7 +877,7 @@ aio_rate_limiter_acquire_async (AioRateLimiter      *self,
   /* A slot taken is spent: a cancellation that races with it is too late. */
   g_task_set_check_cancellable (task, FALSE);
 
-  if (g_task_return_error_if_cancelled (task))
+  if (g_task_return_error_if_cancelled (task) || !aio_rate_limiter_accept (self, task))
     return;
 
   aio_rate_limiter_enqueue (self, task, NULL);
@@ -892,7 +930,6 @@ aio_rate_limiter_run_job_async (AioRateLimiter      *self,
   g_autoptr(GTask) task = NULL;
 
   g_return_if_fail (AIO_IS_RATE_LIMITER (self));
-  g_return_if_fail (self->is_initialized);
   g_return_if_fail (AIO_IS_JOB (job));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
@@ -900,7 +937,7 @@ aio_rate_limiter_run_job_async (AioRateLimiter      *self,
   g_task_set_source_tag (task, aio_rate_limiter_run_job_async);
   g_task_set_check_cancellable (task, FALSE);
 
-  if (g_task_return_error_if_cancelled (task))
+  if (g_task_return_error_if_cancelled (task) || !aio_rate_limiter_accept (self, task))
     return;
 
   aio_rate_limiter_enqueue (self, task, job);

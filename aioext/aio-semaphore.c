@@ -503,11 +503,20 @@ static const AioWaitQueueClass semaphore_queue_class = {
   .cancelled_message = N_("The semaphore acquisition was cancelled."),
 };
 
+/* A count of 0 is a number any binding can pass: an error through the
+ * callback, never a critical and a call that never completes. */
 static gboolean
 aio_semaphore_check_count (AioSemaphore  *self,
                            guint          count,
                            GError       **error)
 {
+  if (count == 0)
+    {
+      g_set_error_literal (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
+                           _("A semaphore is acquired by at least 1 permit, not 0."));
+      return FALSE;
+    }
+
   if (self->is_bounded && count > self->capacity)
     {
       g_set_error (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
@@ -579,8 +588,8 @@ aio_semaphore_enqueue (AioSemaphore  *self,
  * waiters: `acquire_many(n)` of Python's aioextensions, made atomic. While waiting it holds
  * no permit. Release them with aio_semaphore_release() once done.
  *
- * It fails with %AIO_ERROR_INVALID_ARGUMENT when @self is bounded and
- * @count exceeds its capacity, with %AIO_ERROR_CLOSED when @self is or gets
+ * It fails with %AIO_ERROR_INVALID_ARGUMENT when @count is 0, or when @self
+ * is bounded and @count exceeds its capacity, with %AIO_ERROR_CLOSED when @self is or gets
  * closed, and with %G_IO_ERROR_CANCELLED when @cancellable is cancelled
  * while waiting; a cancelled waiter leaves the queue and the waiters it was
  * blocking are served. When the cancellation comes after the permits were
@@ -598,7 +607,6 @@ aio_semaphore_acquire_async (AioSemaphore        *self,
   gboolean is_granted;
 
   g_return_if_fail (AIO_IS_SEMAPHORE (self));
-  g_return_if_fail (count > 0);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   task = g_task_new (self, cancellable, callback, user_data);
@@ -645,7 +653,7 @@ aio_semaphore_acquire_finish (AioSemaphore  *self,
  *
  * Acquires @count permits if that can be done now without overtaking
  * anyone: it fails when the permits are not free, when someone already
- * waits, and when @self is closed.
+ * waits, when @self is closed, and for a @count of 0.
  *
  * Returns: %TRUE when the permits are now held
  */
@@ -656,10 +664,9 @@ aio_semaphore_try_acquire (AioSemaphore *self,
   gboolean is_acquired;
 
   g_return_val_if_fail (AIO_IS_SEMAPHORE (self), FALSE);
-  g_return_val_if_fail (count > 0, FALSE);
 
   aio_wait_queue_lock (&self->queue);
-  is_acquired = !self->queue.is_closed && self->queue.waiters.head == NULL && count <= self->value;
+  is_acquired = count > 0 && !self->queue.is_closed && self->queue.waiters.head == NULL && count <= self->value;
   if (is_acquired)
     self->value -= count;
   aio_wait_queue_unlock (&self->queue);
@@ -709,7 +716,7 @@ aio_semaphore_put_back (AioSemaphore  *self,
  *
  * On a bounded semaphore, releasing above the capacity is a run-time
  * condition, as Python's `ValueError`: it fails with
- * %AIO_ERROR_INVALID_ARGUMENT and changes nothing.
+ * %AIO_ERROR_INVALID_ARGUMENT and changes nothing, as a @count of 0 does.
  *
  * Returns: %TRUE on success, %FALSE with @error set
  */
@@ -719,8 +726,14 @@ aio_semaphore_release (AioSemaphore  *self,
                        GError       **error)
 {
   g_return_val_if_fail (AIO_IS_SEMAPHORE (self), FALSE);
-  g_return_val_if_fail (count > 0, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (count == 0)
+    {
+      g_set_error_literal (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
+                           _("A semaphore is released by at least 1 permit, not 0."));
+      return FALSE;
+    }
 
   return aio_semaphore_put_back (self, count, FALSE, error);
 }
@@ -807,7 +820,8 @@ waiter_start_job (GTask *task)
  * Acquires @count permits as aio_semaphore_acquire_async() does, starts
  * @job in the caller's thread-default context, and releases the permits
  * once @job has completed, whatever its outcome: `async with acquire_many(n)`
- * in Python's aioextensions.
+ * in Python's aioextensions. It fails as aio_semaphore_acquire_async() does
+ * (a @count of 0 with %AIO_ERROR_INVALID_ARGUMENT), without starting @job.
  *
  * Cancelling @cancellable while waiting leaves the queue; while @job runs
  * it cancels @job and completes this call at once with
@@ -827,7 +841,6 @@ aio_semaphore_run_job_async (AioSemaphore        *self,
   gboolean is_granted;
 
   g_return_if_fail (AIO_IS_SEMAPHORE (self));
-  g_return_if_fail (count > 0);
   g_return_if_fail (AIO_IS_JOB (job));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
@@ -910,7 +923,7 @@ semaphore_guard_finish (GObject       *owner,
  * guarded by the semaphore can be fed to an #AioCollector, or guarded
  * again by a rate limiter. When started it acquires @count permits, runs
  * @job, releases them once @job has completed, and completes with @job's
- * outcome.
+ * outcome; with a @count of 0 it fails with %AIO_ERROR_INVALID_ARGUMENT.
  *
  * Returns: (transfer full): a new pending job
  */
@@ -920,7 +933,6 @@ aio_semaphore_create_job (AioSemaphore *self,
                           AioJob       *job)
 {
   g_return_val_if_fail (AIO_IS_SEMAPHORE (self), NULL);
-  g_return_val_if_fail (count > 0, NULL);
   g_return_val_if_fail (AIO_IS_JOB (job), NULL);
 
   return aio_job_new_guarded (G_OBJECT (self), count, job, semaphore_guard_run, semaphore_guard_finish);

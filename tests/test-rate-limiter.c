@@ -100,6 +100,42 @@ test_invalid_parameters_fail_construction (void)
   g_assert_cmpfloat (aio_rate_limiter_get_min_seconds_between_calls (limiter), ==, 0.1);
 }
 
+static void return_seven (AioJob       *job,
+                          GCancellable *cancellable,
+                          gpointer      user_data);
+
+/* Issue 15: a limiter built from properties, as bindings do, and never
+ * initialized: with invalid parameters every use fails through the
+ * callback (no critical, which would abort this test); with valid ones it
+ * initializes itself on first use. */
+static void
+test_uninitialized_limiter_fails_or_initializes_on_use (void)
+{
+  g_autoptr(AioRateLimiter) invalid = g_object_new (AIO_TYPE_RATE_LIMITER, "max-calls", 0, NULL);
+  g_autoptr(AioRateLimiter) valid = g_object_new (AIO_TYPE_RATE_LIMITER, "max-calls", 2, NULL);
+  guint starts = 0;
+  g_autoptr(AioJob) job = aio_job_new (return_seven, &starts, NULL);
+  Outcome acquired = { 0 }, ran = { 0 }, valid_acquired = { 0 };
+
+  acquire (invalid, &acquired);
+  aio_rate_limiter_run_job_async (invalid, job, NULL, on_job_run, &ran);
+  acquire (valid, &valid_acquired);
+  wait_for (&acquired);
+  wait_for (&ran);
+  wait_for (&valid_acquired);
+  g_assert_error (acquired.error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT);
+  g_assert_error (ran.error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT);
+  g_assert_false (aio_rate_limiter_try_acquire (invalid));
+  g_assert_cmpuint (starts, ==, 0);
+  g_assert_true (valid_acquired.is_ok);
+  g_assert_true (aio_rate_limiter_try_acquire (valid));
+  g_assert_false (aio_rate_limiter_try_acquire (valid));
+
+  outcome_clear (&acquired);
+  outcome_clear (&ran);
+  outcome_clear (&valid_acquired);
+}
+
 /* The test of Python's aioextensions: 2 calls per second, 0.2 s apart,
  * 10 calls. */
 static void
@@ -531,6 +567,8 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/rate-limiter/construct/invalid-parameters-fail", test_invalid_parameters_fail_construction);
+  g_test_add_func ("/rate-limiter/construct/uninitialized-fails-or-initializes-on-use",
+                   test_uninitialized_limiter_fails_or_initializes_on_use);
   g_test_add_func ("/rate-limiter/schedule/aioextensions-test-is-never-early", test_aioextensions_schedule);
   g_test_add_func ("/rate-limiter/window/never-holds-more-than-max-calls", test_window_never_holds_more_than_max_calls);
   g_test_add_func ("/rate-limiter/try-acquire/takes-a-free-slot-only", test_try_acquire_takes_a_free_slot_only);

@@ -62,6 +62,17 @@ test('cancelling a waiter frees its place; run_job runs in a slot', async () => 
     assertEqual(await ran, 'ran');
 });
 
+// Issue 15: used without init(), a limiter with invalid properties once
+// printed a CRITICAL and never called back.
+test('a limiter from invalid properties fails through the callback', async () => {
+    const limiter = new Aio.RateLimiter({max_calls: 0, period_seconds: 1});
+    const error = await limiter.acquire_async(null).then(() => null, e => e);
+    assert(error?.matches(Aio.Error, Aio.Error.INVALID_ARGUMENT), `INVALID_ARGUMENT, not ${error}`);
+    assert(!limiter.try_acquire(), 'try_acquire is false');
+    const valid = new Aio.RateLimiter({max_calls: 1, period_seconds: 1});
+    assert(valid.try_acquire() && !valid.try_acquire(), 'a valid one initializes itself');
+});
+
 // Issue 15: 2,000 calls from one dispatch on 100 per 0.1 s; measured in each
 // callback, no 100 ms window holds more than 100 of them.
 test('a burst from one dispatch holds the limit at the callbacks', async () => {
