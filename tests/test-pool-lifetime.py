@@ -38,6 +38,16 @@ def fds():
     return len(os.listdir('/proc/self/fd'))
 
 
+def fd_targets():
+    targets = []
+    for fd in os.listdir('/proc/self/fd'):
+        try:
+            targets.append(os.readlink(f'/proc/self/fd/{fd}'))
+        except OSError:
+            pass
+    return sorted(targets)
+
+
 def settles(condition, seconds=10):
     deadline = time.monotonic() + seconds
     while not condition():
@@ -49,9 +59,12 @@ def settles(condition, seconds=10):
 
 def test_process_pool_ends_with_del_and_gc():
     # GLib's worker thread and child-watch wake-up stay for the process's
-    # life once a child was waited for: counted in the baseline.
+    # life once a child was waited for, and so does the global default
+    # context once made: counted in the baseline.
     Gio.Subprocess.new(['true'], Gio.SubprocessFlags.NONE).wait()
+    GLib.MainContext.default()
     baseline = (threads(), fds())
+    before = fd_targets()
 
     context = GLib.MainContext.new()
     context.push_thread_default()
@@ -73,7 +86,7 @@ def test_process_pool_ends_with_del_and_gc():
     assert disposed == [True]
     del context
     assert settles(lambda: children() == 0 and threads() <= baseline[0] and fds() <= baseline[1]), \
-        (children(), threads(), fds(), baseline)
+        (children(), threads(), fds(), baseline, before, fd_targets())
 
 
 def test_semaphore_changed_elsewhere_ends_with_del_and_gc():
