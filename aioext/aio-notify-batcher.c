@@ -26,7 +26,8 @@
 struct _AioNotifyBatcher
 {
   AioCompletion       completion;   /* first: queued while QUEUED is set */
-  GWeakRef            object;
+  GObject            *owner;        /* unowned: for the owner's own calls */
+  GWeakRef            object;       /* the same, for the queue's dispatch */
   GParamSpec        **pspecs;       /* the class's, by property id */
   GMainContext       *context;      /* kept alive by queue */
   AioCompletionQueue *queue;        /* of context; NULL: flushed by the owner */
@@ -62,6 +63,7 @@ aio_notify_batcher_new (GObject      *object,
   if (g_once_init_enter (&notify_signal_id))
     g_once_init_leave (&notify_signal_id, g_signal_lookup ("notify", G_TYPE_OBJECT));
 
+  self->owner = object;
   g_weak_ref_init (&self->object, object);
   self->pspecs = pspecs;
   self->refs = 1;
@@ -106,22 +108,16 @@ aio_notify_batcher_emit (AioNotifyBatcher *self,
     }
 }
 
-/* In the owner's context: emits what changed since the last emission. A
- * record still queued stays queued; its dispatch will find less to do. */
+/* Called by the owner, which is alive, in its context: emits what changed
+ * since the last emission. A record still queued stays queued; its
+ * dispatch will find less to do. */
 void
 aio_notify_batcher_flush (AioNotifyBatcher *self)
 {
   guint changed = g_atomic_int_and (&self->pending, QUEUED) & ~QUEUED;
-  GObject *object;
 
-  if (changed == 0)
-    return;
-
-  object = g_weak_ref_get (&self->object);
-  if (object == NULL)
-    return;
-  aio_notify_batcher_emit (self, object, changed);
-  g_object_unref (object);
+  if (changed != 0)
+    aio_notify_batcher_emit (self, self->owner, changed);
 }
 
 /* From the completion queue, in the context; or at the queue's end, when
