@@ -575,6 +575,27 @@ aio_semaphore_enqueue (AioSemaphore  *self,
   return TRUE;
 }
 
+/* The task of an acquisition, or %NULL when it was cancelled before the
+ * call (and so already completed). */
+static GTask *
+aio_semaphore_new_task (AioSemaphore        *self,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data,
+                        gpointer             source_tag)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+  /* A grant that races with a cancellation is delivered as a success: the
+   * caller then holds the permits and must know it. */
+  g_task_set_check_cancellable (task, FALSE);
+  if (g_task_return_error_if_cancelled (task))
+    g_clear_object (&task);
+
+  return task;
+}
+
 /**
  * aio_semaphore_acquire_async:
  * @self: an #AioSemaphore
@@ -609,13 +630,8 @@ aio_semaphore_acquire_async (AioSemaphore        *self,
   g_return_if_fail (AIO_IS_SEMAPHORE (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, aio_semaphore_acquire_async);
-  /* A grant that races with a cancellation is delivered as a success: the
-   * caller then holds the permits and must know it. */
-  g_task_set_check_cancellable (task, FALSE);
-
-  if (g_task_return_error_if_cancelled (task))
+  task = aio_semaphore_new_task (self, cancellable, callback, user_data, aio_semaphore_acquire_async);
+  if (task == NULL)
     return;
 
   if (!aio_semaphore_enqueue (self, task, count, NULL, &is_granted, &error))
@@ -844,11 +860,8 @@ aio_semaphore_run_job_async (AioSemaphore        *self,
   g_return_if_fail (AIO_IS_JOB (job));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, aio_semaphore_run_job_async);
-  g_task_set_check_cancellable (task, FALSE);
-
-  if (g_task_return_error_if_cancelled (task))
+  task = aio_semaphore_new_task (self, cancellable, callback, user_data, aio_semaphore_run_job_async);
+  if (task == NULL)
     return;
 
   if (!aio_semaphore_enqueue (self, task, count, job, &is_granted, &error))
