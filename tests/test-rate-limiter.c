@@ -452,7 +452,35 @@ typedef struct
   Stamps         *stamps;
   guint           calls;
   GCancellable  **cancellables;  /* one per call, or NULL */
+  gboolean        runs_jobs;     /* run_job_async(), stamped as each job starts */
 } Burst;
+
+static void
+stamp_job_start (AioJob       *job,
+                 GCancellable *cancellable,
+                 gpointer      user_data)
+{
+  Stamps *stamps = user_data;
+
+  stamps->times[stamps->n_times++] = g_get_monotonic_time ();
+  aio_job_return_value (job, NULL);
+}
+
+static void
+count_job_run (GObject      *source_object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  Stamps *stamps = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (aio_rate_limiter_run_job_finish (AIO_RATE_LIMITER (source_object), result, &error) == NULL)
+    {
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      stamps->n_cancelled++;
+    }
+  stamps->n_done++;
+}
 
 static gboolean
 issue_burst (gpointer user_data)
@@ -460,9 +488,18 @@ issue_burst (gpointer user_data)
   Burst *burst = user_data;
 
   for (guint i = 0; i < burst->calls; i++)
-    aio_rate_limiter_acquire_async (burst->limiter,
-                                    burst->cancellables != NULL ? burst->cancellables[i] : NULL,
-                                    stamp_callback, burst->stamps);
+    {
+      GCancellable *cancellable = burst->cancellables != NULL ? burst->cancellables[i] : NULL;
+
+      if (burst->runs_jobs)
+        {
+          g_autoptr(AioJob) job = aio_job_new (stamp_job_start, burst->stamps, NULL);
+
+          aio_rate_limiter_run_job_async (burst->limiter, job, cancellable, count_job_run, burst->stamps);
+        }
+      else
+        aio_rate_limiter_acquire_async (burst->limiter, cancellable, stamp_callback, burst->stamps);
+    }
 
   return G_SOURCE_REMOVE;
 }
@@ -517,7 +554,7 @@ run_burst_in_thread (gpointer data)
  * spacing, and cancellations from another thread in the middle: the
  * limits hold for every callback that got a slot. */
 static void
-test_bursts_in_threads_with_cancellations_hold_at_callbacks (void)
+run_bursts_in_threads_with_cancellations (gboolean runs_jobs)
 {
   g_autoptr(AioRateLimiter) limiter = aio_rate_limiter_new (10, 0.1, 0.002, NULL);
   Stamps all = { .times = g_new0 (gint64, 120) };
@@ -528,7 +565,7 @@ test_bursts_in_threads_with_cancellations_hold_at_callbacks (void)
     {
       threads[t] = (BurstThread) { .context = g_main_context_new () };
       threads[t].stamps.times = g_new0 (gint64, 40);
-      threads[t].burst = (Burst) { limiter, &threads[t].stamps, 40, g_new0 (GCancellable *, 40) };
+      threads[t].burst = (Burst) { limiter, &threads[t].stamps, 40, g_new0 (GCancellable *, 40), runs_jobs };
       for (guint i = 0; i < 40; i++)
         threads[t].burst.cancellables[i] = g_cancellable_new ();
       handles[t] = g_thread_new ("burst", run_burst_in_thread, &threads[t]);
@@ -560,6 +597,20 @@ test_bursts_in_threads_with_cancellations_hold_at_callbacks (void)
   g_free (all.times);
 }
 
+static void
+test_bursts_in_threads_with_cancellations_hold_at_callbacks (void)
+{
+  run_bursts_in_threads_with_cancellations (FALSE);
+}
+
+/* The same measured where a run_job_async() caller looks: as each job
+ * starts. */
+static void
+test_job_bursts_in_threads_with_cancellations_hold_at_job_starts (void)
+{
+  run_bursts_in_threads_with_cancellations (TRUE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -579,6 +630,8 @@ main (int   argc,
   g_test_add_func ("/rate-limiter/burst/one-dispatch-holds-at-callbacks", test_burst_from_one_dispatch_holds_at_callbacks);
   g_test_add_func ("/rate-limiter/burst/threads-and-cancellations-hold-at-callbacks",
                    test_bursts_in_threads_with_cancellations_hold_at_callbacks);
+  g_test_add_func ("/rate-limiter/burst/job-threads-and-cancellations-hold-at-job-starts",
+                   test_job_bursts_in_threads_with_cancellations_hold_at_job_starts);
 
   return g_test_run ();
 }
