@@ -557,7 +557,8 @@ aio_rate_limiter_take_slot_locked (AioRateLimiter *self,
  * @self: an #AioRateLimiter
  *
  * Takes a slot if a call may start now without overtaking anyone waiting.
- * On %TRUE the call counts as started now.
+ * On %TRUE the call counts as started now. A limiter made with
+ * g_object_new() and invalid parameters, never initialized, gives none.
  *
  * Returns: %TRUE when the caller may start its call now
  */
