@@ -11,6 +11,7 @@
 #include "aio-i18n-private.h"
 #include "aio-job-private.h"
 #include "aio-cancel-source-private.h"
+#include "aio-notify-batcher-private.h"
 
 /**
  * SECTION:aio-collector
@@ -194,7 +195,7 @@ struct _AioCollector
   gboolean            is_finished;
 
   GSource            *pump;
-  guint               dirty_properties;     /* bit per property to notify */
+  AioNotifyBatcher   *notify;               /* flushed once per pump dispatch */
 
   gint64              total;
   gint64              started;
@@ -282,25 +283,7 @@ static void
 aio_collector_mark_dirty (AioCollector *self,
                           guint         prop_id)
 {
-  self->dirty_properties |= 1u << prop_id;
-}
-
-/* Coalesced: one notify per property per pump dispatch, always in the
- * collector's context. */
-static void
-aio_collector_notify_dirty (AioCollector *self)
-{
-  guint dirty = self->dirty_properties;
-
-  self->dirty_properties = 0;
-  if (dirty == 0)
-    return;
-
-  g_object_freeze_notify (G_OBJECT (self));
-  for (guint prop_id = PROP_TOTAL; prop_id < N_PROPS; prop_id++)
-    if (dirty & (1u << prop_id))
-      g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
-  g_object_thaw_notify (G_OBJECT (self));
+  aio_notify_batcher_mark (self->notify, AIO_NOTIFY_BIT (prop_id));
 }
 
 /* The pump ---------------------------------------------------------------- */
@@ -623,7 +606,8 @@ aio_collector_pump_dispatch (GSource     *source,
   aio_collector_refill (self);
   aio_collector_deliver (self);
   g_main_context_pop_thread_default (self->context);
-  aio_collector_notify_dirty (self);
+  /* Coalesced: one notify per property per pump dispatch. */
+  aio_notify_batcher_flush (self->notify);
 
   if (aio_collector_can_start (self) && !self->is_finished)
     aio_collector_wake (self);
@@ -712,6 +696,7 @@ aio_collector_finalize (GObject *object)
   g_clear_error (&self->error);
   g_clear_pointer (&self->completions, aio_completion_queue_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
+  aio_notify_batcher_free (self->notify);
 
   G_OBJECT_CLASS (aio_collector_parent_class)->finalize (object);
 }
@@ -877,6 +862,9 @@ static void
 aio_collector_init (AioCollector *self)
 {
   self->context = g_main_context_ref_thread_default ();
+  /* Everything happens in the collector's context: it marks and flushes
+   * there itself, and needs no queue. */
+  self->notify = aio_notify_batcher_new (G_OBJECT (self), properties, NULL);
   self->ring = g_new (Slot *, 16);
   self->ring_mask = 15;
   self->is_input_exhausted = FALSE;

@@ -113,6 +113,11 @@ aio_completion_queue_finalize (GSource *source)
 {
   AioCompletionQueue *queue = (AioCompletionQueue *) source;
 
+  /* A record that keeps a user keeps the context alive, so what is left
+   * here was pushed by an owner already gone that holds no user (a notify
+   * batcher): it runs now, so that it can free itself. */
+  aio_completion_queue_dispatch (source, NULL, NULL);
+
   G_LOCK (queues);
   if (g_hash_table_lookup (queues, queue->context) == queue)
     g_hash_table_remove (queues, queue->context);

@@ -5,10 +5,10 @@
 
 #include "config.h"
 
-#include "aio-completion-queue-private.h"
 #include "aio-error.h"
 #include "aio-executor-pool-private.h"
 #include "aio-i18n-private.h"
+#include "aio-notify-batcher-private.h"
 
 /**
  * SECTION:aio-executor-pool
@@ -83,28 +83,8 @@
  * ]|
  */
 
-typedef enum
-{
-  NOTIFY_MAX_WORKERS = 1 << 0,
-  NOTIFY_RUNNING     = 1 << 1,
-  NOTIFY_QUEUED      = 1 << 2,
-} NotifyFlags;
-
-/* The hand-back of a pending notification to the owner's context. */
 typedef struct
 {
-  AioCompletion    completion;
-  AioExecutorPool *pool;
-} NotifyCompletion;
-
-typedef struct
-{
-  /* Queued while pending_notify is set, holding a reference on the pool.
-   * First, so that a pool whose owner context is never run again is held
-   * by a pointer to its start, as it was from an idle source, and reported
-   * as still reachable rather than lost. */
-  NotifyCompletion    notify;
-
   /* First in "The lock order" (docs/reference/architecture.xml). */
   GMutex              mutex;
   guint               max_workers;      /* mutex: as configured, 0 = default */
@@ -117,8 +97,9 @@ typedef struct
   char                padding[64];
   int                 running;          /* atomic */
   int                 queued;           /* atomic */
-  guint               pending_notify;   /* atomic NotifyFlags */
-  AioCompletionQueue *queue;            /* of the context notify is emitted in */
+  /* Holds no reference on the pool: a pool whose owner context never runs
+   * again still ends with its last reference. */
+  AioNotifyBatcher   *notify;           /* emits in the owner context */
 } AioExecutorPoolPrivate;
 
 enum {
@@ -131,7 +112,6 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
-static guint notify_signal_id;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_CODE (AioExecutorPool, aio_executor_pool, G_TYPE_OBJECT,
                                   G_ADD_PRIVATE (AioExecutorPool)
@@ -149,56 +129,21 @@ aio_executor_pool_get_kind (AioExecutorPool *self)
   return aio_executor_pool_class_get_kind (AIO_EXECUTOR_POOL_GET_CLASS (self));
 }
 
-/* The counters change twice or three times per call: a notification that
- * nobody watches would cost GObject more than the call itself. */
-static void
-aio_executor_pool_notify_if_watched (AioExecutorPool *self,
-                                     GParamSpec      *pspec)
-{
-  if (g_signal_has_handler_pending (self, notify_signal_id, g_param_spec_get_name_quark (pspec), FALSE))
-    g_object_notify_by_pspec (G_OBJECT (self), pspec);
-}
+#define NOTIFY_MAX_WORKERS (AIO_NOTIFY_BIT (PROP_MAX_WORKERS) | AIO_NOTIFY_BIT (PROP_INITIALIZED))
+#define NOTIFY_RUNNING     AIO_NOTIFY_BIT (PROP_RUNNING)
+#define NOTIFY_QUEUED      AIO_NOTIFY_BIT (PROP_QUEUED)
 
-/* In the owner's context. Consumes the reference taken when scheduled. */
-static void
-aio_executor_pool_emit_notify (AioCompletion *completion)
-{
-  AioExecutorPool *self = ((NotifyCompletion *) completion)->pool;
-  AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
-  NotifyFlags flags = g_atomic_int_exchange (&priv->pending_notify, 0);
-
-  if (flags & NOTIFY_MAX_WORKERS)
-    {
-      aio_executor_pool_notify_if_watched (self, properties[PROP_MAX_WORKERS]);
-      aio_executor_pool_notify_if_watched (self, properties[PROP_INITIALIZED]);
-    }
-  if (flags & NOTIFY_RUNNING)
-    aio_executor_pool_notify_if_watched (self, properties[PROP_RUNNING]);
-  if (flags & NOTIFY_QUEUED)
-    aio_executor_pool_notify_if_watched (self, properties[PROP_QUEUED]);
-  g_object_unref (self);
-}
-
-/* Safe from any thread, worker threads included: only the first change
- * after an emission schedules one; the rest ride along. It travels on the
- * completion queue, so it shares the owner context's wake-up with the
- * calls that finish meanwhile. */
+/* Safe from any thread, worker threads included: the counters change twice
+ * or three times per call, so only the first change after an emission
+ * schedules one, and it shares the owner context's wake-up with the calls
+ * that finish meanwhile (see aio-notify-batcher.c). */
 static void
 aio_executor_pool_schedule_notify (AioExecutorPool *self,
-                                   NotifyFlags      flags)
+                                   guint            changed)
 {
   AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
 
-  /* Most changes find their notification already pending: read before
-   * writing, so that workers do not fight over the cache line. */
-  if ((g_atomic_int_get (&priv->pending_notify) & flags) == flags ||
-      g_atomic_int_or (&priv->pending_notify, flags) != 0)
-    return;
-
-  /* Not queued now: the emission takes it off the queue before it clears
-   * the flags. */
-  g_object_ref (self);
-  aio_completion_queue_push (priv->queue, &priv->notify.completion, aio_executor_pool_emit_notify);
+  aio_notify_batcher_schedule (priv->notify, changed);
 }
 
 /* The kinds of pool are the library's own. A type derived from this one
@@ -253,7 +198,7 @@ aio_executor_pool_finalize (GObject *object)
    * longer reach the pool (failed or cancelled) may still sit in a queue:
    * stopping without waiting lets the executor discard it on its own. */
   aio_executor_pool_stop_locked (self, AIO_EXECUTOR_STOP_DISCARD);
-  g_clear_pointer (&priv->queue, aio_completion_queue_unref);
+  aio_notify_batcher_free (priv->notify);
   g_mutex_clear (&priv->mutex);
 
   G_OBJECT_CLASS (aio_executor_pool_parent_class)->finalize (object);
@@ -365,17 +310,17 @@ aio_executor_pool_class_init (AioExecutorPoolClass *klass)
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
-  notify_signal_id = g_signal_lookup ("notify", G_TYPE_OBJECT);
 }
 
 static void
 aio_executor_pool_init (AioExecutorPool *self)
 {
   AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
+  GMainContext *context = g_main_context_get_thread_default ();
 
   g_mutex_init (&priv->mutex);
-  priv->queue = aio_completion_queue_ref_thread_default ();
-  priv->notify.pool = self;
+  priv->notify = aio_notify_batcher_new (G_OBJECT (self), properties,
+                                         context != NULL ? context : g_main_context_default ());
 }
 
 /**
@@ -578,8 +523,7 @@ aio_executor_pool_make_default (AioExecutorPool *self)
   g_mutex_lock (&priv->mutex);
   priv->restarts_lazily = TRUE;
   /* Called before the pool is first used: no notification is pending. */
-  aio_completion_queue_unref (priv->queue);
-  priv->queue = aio_completion_queue_ref_for_context (g_main_context_default ());
+  aio_notify_batcher_set_context (priv->notify, g_main_context_default ());
   g_mutex_unlock (&priv->mutex);
 }
 

@@ -13,6 +13,7 @@
 #include "aio-job-private.h"
 #include "aio-caller-context-private.h"
 #include "aio-cancel-source-private.h"
+#include "aio-wait-queue-private.h"
 
 /**
  * SECTION:aio-rate-limiter
@@ -73,11 +74,14 @@
  *
  * A call "starts" when its acquisition completes: aio_rate_limiter_acquire_async()
  * calls back, aio_rate_limiter_try_acquire() returns %TRUE, or
- * aio_rate_limiter_run_job_async() starts its job. The limits hold for the
- * start times the limiter stamps just before it hands each grant over; a
- * thread that the system preempts between a stamp and the callback sees
- * that start later, so on an overloaded machine two callbacks may run
- * closer together than the limit although their grants never were.
+ * aio_rate_limiter_run_job_async() starts its job. The limits hold at
+ * those moments, whatever the pattern of calls: a burst issued from one
+ * dispatch, callers in several threads and contexts, cancellations in the
+ * middle. Every acquisition therefore waits at least until the next
+ * iteration of its caller's context, even when a slot is free: its grant
+ * is stamped in a dispatch of that context, just before its callback runs
+ * there, and the calls after it are weighed against the moment that
+ * callback (or the job's start function) returned.
  *
  * One limiter can be shared by callers in different threads and main
  * contexts (each callback runs in its caller's thread-default context) and
@@ -86,7 +90,7 @@
  * the limiter implements #GInitable, so construct it with
  * aio_rate_limiter_new() or call g_initable_init() after g_object_new().
  *
- * Each waiter is one small record (48 bytes on 64-bit systems) in an
+ * Each waiter is one small record (80 bytes on 64-bit systems) in an
  * intrusive queue, plus its #GTask; only the waiter at the head has a
  * timer, and the limiter keeps at most one start time per call allowed in a
  * period. The timer is exact to the microsecond but a main context wakes
@@ -109,35 +113,33 @@
 /* The task data of every acquire and run-job task. */
 typedef struct
 {
-  GList     link;           /* in AioRateLimiter.waiters, data = the task */
+  AioWaiter base;
   GSource  *timer;          /* the head waiter's wake-up, in its context */
-  GSource  *cancel_source;  /* fires in the task's context */
-  AioJob   *job;            /* run-job waiters only */
-  gboolean  is_queued;      /* AioRateLimiter.mutex */
+  gint64    queued_at;      /* a grant must come in a later main-loop
+                             * iteration: see waiter_can_start_here() */
+  gint64    started_at;     /* the stamp of its grant */
 } Waiter;
 
 struct _AioRateLimiter
 {
-  GObject   parent_instance;
+  GObject      parent_instance;
 
-  guint     max_calls;
-  double    period_seconds;
-  double    min_seconds_between_calls;
-  gint64    period_us;
-  gint64    spacing_us;
-  gboolean  is_initialized;
+  guint        max_calls;
+  double       period_seconds;
+  double       min_seconds_between_calls;
+  gint64       period_us;
+  gint64       spacing_us;
+  gboolean     is_initialized;
 
-  /* See "The lock order" (docs/reference/architecture.xml). */
-  GMutex    mutex;
-  GQueue    waiters;        /* mutex: Waiter.link, one task ref each */
-  /* mutex: a ring of the start times still inside the last period, oldest
+  AioWaitQueue queue;       /* its lock guards what follows */
+  /* A ring of the start times still inside the last period, oldest
    * first; never longer than max_calls. */
-  gint64   *starts;
-  guint     starts_size;
-  guint     starts_head;
-  guint     starts_length;
-  gint64    last_start;     /* mutex */
-  gboolean  has_started;    /* mutex */
+  gint64      *starts;
+  guint        starts_size;
+  guint        starts_head;
+  guint        starts_length;
+  gint64       last_start;
+  gboolean     has_started;
 };
 
 enum {
@@ -163,11 +165,8 @@ aio_rate_limiter_finalize (GObject *object)
 {
   AioRateLimiter *self = AIO_RATE_LIMITER (object);
 
-  /* Every queued waiter's task holds a reference on the limiter. */
-  g_assert (g_queue_is_empty (&self->waiters));
-
+  aio_wait_queue_clear (&self->queue);
   g_free (self->starts);
-  g_mutex_clear (&self->mutex);
 
   G_OBJECT_CLASS (aio_rate_limiter_parent_class)->finalize (object);
 }
@@ -274,10 +273,12 @@ aio_rate_limiter_class_init (AioRateLimiterClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
+static const AioWaitQueueClass rate_limiter_queue_class;
+
 static void
 aio_rate_limiter_init (AioRateLimiter *self)
 {
-  g_mutex_init (&self->mutex);
+  aio_wait_queue_init (&self->queue, &rate_limiter_queue_class);
 }
 
 /* Rounded up: rounding never loosens a limit. */
@@ -340,7 +341,7 @@ aio_rate_limiter_initable_init (GInitable     *initable,
 
   self->period_us = seconds_to_us (self->period_seconds);
   self->spacing_us = seconds_to_us (self->min_seconds_between_calls);
-  self->is_initialized = TRUE;
+  g_atomic_int_set (&self->is_initialized, TRUE);
 
   return TRUE;
 }
@@ -349,6 +350,26 @@ static void
 aio_rate_limiter_initable_iface_init (GInitableIface *iface)
 {
   iface->init = aio_rate_limiter_initable_init;
+}
+
+/* A limiter built from properties, as bindings do, may be used without
+ * g_initable_init(): it is initialized on first use, and invalid
+ * parameters fail that use with %AIO_ERROR_INVALID_ARGUMENT, never with a
+ * critical and a call that never completes. */
+static gboolean
+aio_rate_limiter_ensure_initialized (AioRateLimiter  *self,
+                                     GError         **error)
+{
+  gboolean is_initialized;
+
+  if (g_atomic_int_get (&self->is_initialized))
+    return TRUE;
+
+  aio_wait_queue_lock (&self->queue);
+  is_initialized = aio_rate_limiter_initable_init (G_INITABLE (self), NULL, error);
+  aio_wait_queue_unlock (&self->queue);
+
+  return is_initialized;
 }
 
 /**
@@ -443,15 +464,9 @@ aio_rate_limiter_get_min_seconds_between_calls (AioRateLimiter *self)
 guint
 aio_rate_limiter_get_waiters (AioRateLimiter *self)
 {
-  guint waiters;
-
   g_return_val_if_fail (AIO_IS_RATE_LIMITER (self), 0);
 
-  g_mutex_lock (&self->mutex);
-  waiters = self->waiters.length;
-  g_mutex_unlock (&self->mutex);
-
-  return waiters;
+  return aio_wait_queue_get_length (&self->queue);
 }
 
 /* A start is stamped under the lock, just before its caller is handed the
@@ -529,7 +544,7 @@ aio_rate_limiter_take_slot_locked (AioRateLimiter *self,
   gint64 now = g_get_monotonic_time ();
 
   *next_start = aio_rate_limiter_next_start_locked (self, now);
-  if (self->waiters.head != NULL || *next_start > now)
+  if (self->queue.waiters.head != NULL || *next_start > now)
     return FALSE;
 
   aio_rate_limiter_record_start_locked (self, now);
@@ -542,7 +557,8 @@ aio_rate_limiter_take_slot_locked (AioRateLimiter *self,
  * @self: an #AioRateLimiter
  *
  * Takes a slot if a call may start now without overtaking anyone waiting.
- * On %TRUE the call counts as started now.
+ * On %TRUE the call counts as started now. A limiter made with
+ * g_object_new() and invalid parameters, never initialized, gives none.
  *
  * Returns: %TRUE when the caller may start its call now
  */
@@ -553,13 +569,21 @@ aio_rate_limiter_try_acquire (AioRateLimiter *self)
   gboolean is_acquired;
 
   g_return_val_if_fail (AIO_IS_RATE_LIMITER (self), FALSE);
-  g_return_val_if_fail (self->is_initialized, FALSE);
 
-  g_mutex_lock (&self->mutex);
+  if (!aio_rate_limiter_ensure_initialized (self, NULL))
+    return FALSE;
+
+  aio_wait_queue_lock (&self->queue);
   is_acquired = aio_rate_limiter_take_slot_locked (self, &next_start);
-  g_mutex_unlock (&self->mutex);
+  aio_wait_queue_unlock (&self->queue);
 
   return is_acquired;
+}
+
+static AioRateLimiter *
+aio_rate_limiter_from_queue (AioWaitQueue *queue)
+{
+  return (AioRateLimiter *) ((guint8 *) queue - G_STRUCT_OFFSET (AioRateLimiter, queue));
 }
 
 static void
@@ -567,8 +591,8 @@ waiter_free (gpointer data)
 {
   Waiter *waiter = data;
 
-  g_assert (waiter->timer == NULL && waiter->cancel_source == NULL);
-  g_clear_object (&waiter->job);
+  g_assert (waiter->timer == NULL);
+  aio_waiter_clear (&waiter->base);
   g_free (waiter);
 }
 
@@ -578,9 +602,7 @@ waiter_new (GTask  *task,
 {
   Waiter *waiter = g_new0 (Waiter, 1);
 
-  waiter->link.data = task;
-  waiter->job = job != NULL ? g_object_ref (job) : NULL;
-  g_task_set_task_data (task, waiter, waiter_free);
+  aio_waiter_init (&waiter->base, task, job, waiter_free);
 
   return waiter;
 }
@@ -624,7 +646,6 @@ waiter_arm_timer_locked (Waiter *waiter,
                          gint64  when,
                          gint64  now)
 {
-  GTask *task = waiter->link.data;
   gint64 wake_time = timer_wake_time (when, now);
 
   if (waiter->timer == NULL)
@@ -632,59 +653,77 @@ waiter_arm_timer_locked (Waiter *waiter,
       waiter->timer = g_source_new (&timer_funcs, sizeof (GSource));
       g_source_set_static_name (waiter->timer, "[aioext] rate limiter timer");
       g_source_set_ready_time (waiter->timer, wake_time);
-      g_task_attach_source (task, waiter->timer, waiter_on_timer);
+      g_task_attach_source (waiter->base.task, waiter->timer, waiter_on_timer);
     }
   else
     g_source_set_ready_time (waiter->timer, wake_time);
 }
 
-/* Starts the head waiter if its time has come, or arms its timer. Cancelled
- * waiters met on the way leave too, so that one whose context is busy
- * cannot block the queue. One start at a time, each stamped just before it
- * is handed over: a burst's callbacks run one after the other, and the
- * limit must hold for the starts callers see, not for an earlier stamp. */
+/* A call starts when its callback runs (or its job starts), and the limits
+ * must hold for those moments, not for an earlier stamp. So a grant is
+ * stamped only in a dispatch of the waiter's own context, where GTask
+ * calls the callback right away: not inside acquire_async() (the
+ * callback would run only after the caller's dispatch returns), not from
+ * another caller's context (it would go through an idle there), and not in
+ * the iteration the task was made in (GTask defers those to an idle). */
 static gboolean
-aio_rate_limiter_collect_locked (AioRateLimiter *self,
-                                 GQueue         *granted,
-                                 GQueue         *cancelled)
+waiter_can_start_here (Waiter *waiter)
 {
-  GList *link;
+  GSource *source = g_main_current_source ();
+
+  return source != NULL &&
+         g_source_get_context (source) == g_task_get_context (waiter->base.task) &&
+         g_source_get_time (source) > waiter->queued_at;
+}
+
+/* The head fits when its time has come and it can start here; otherwise
+ * its timer wakes it in its own context then. */
+static gboolean
+rate_limiter_queue_fits (AioWaitQueue *queue,
+                         AioWaiter    *base)
+{
+  AioRateLimiter *self = aio_rate_limiter_from_queue (queue);
+  Waiter *waiter = (Waiter *) base;
   gint64 now = g_get_monotonic_time ();
+  gint64 next_start = aio_rate_limiter_next_start_locked (self, now);
 
-  while ((link = self->waiters.head) != NULL)
-    {
-      Waiter *waiter = g_task_get_task_data (link->data);
-      gint64 next_start;
+  if (next_start <= now && waiter_can_start_here (waiter))
+    return TRUE;
 
-      if (g_cancellable_is_cancelled (g_task_get_cancellable (link->data)))
-        {
-          g_queue_unlink (&self->waiters, link);
-          waiter->is_queued = FALSE;
-          g_queue_push_tail_link (cancelled, link);
-          continue;
-        }
-
-      next_start = aio_rate_limiter_next_start_locked (self, now);
-      if (next_start > now)
-        {
-          waiter_arm_timer_locked (waiter, next_start, now);
-          return FALSE;
-        }
-
-      g_queue_unlink (&self->waiters, link);
-      waiter->is_queued = FALSE;
-      aio_rate_limiter_record_start_locked (self, now);
-      g_queue_push_tail_link (granted, link);
-      return TRUE;
-    }
-
+  waiter_arm_timer_locked (waiter, next_start, now);
   return FALSE;
 }
 
+/* Stamped just before the grant is handed over. */
 static void
-waiter_return_cancelled (GTask *task)
+rate_limiter_queue_take (AioWaitQueue *queue,
+                         AioWaiter    *base)
 {
-  aio_task_return_cancelled (task, _("The wait for a rate limiter slot was cancelled."));
+  Waiter *waiter = (Waiter *) base;
+
+  waiter->started_at = g_get_monotonic_time ();
+  aio_rate_limiter_record_start_locked (aio_rate_limiter_from_queue (queue), waiter->started_at);
+}
+
+/* Once the callback has returned (or the job's start function), its start
+ * counts from now: a callback that a binding reaches late (marshalling, a
+ * garbage collection, a preempted thread) still reads the clock before
+ * now, so the calls weighed against it can never look early. Only the
+ * newest start moves, so the ring stays in order. */
+static void
+aio_rate_limiter_restamp (AioRateLimiter *self,
+                          gint64          started_at)
+{
+  guint newest;
+
+  aio_wait_queue_lock (&self->queue);
+  newest = (self->starts_head + self->starts_length - 1) % self->starts_size;
+  if (self->starts_length > 0 && self->last_start == started_at && self->starts[newest] == started_at)
+    {
+      self->last_start = MAX (g_get_monotonic_time (), started_at);
+      self->starts[newest] = self->last_start;
+    }
+  aio_wait_queue_unlock (&self->queue);
 }
 
 static void
@@ -707,62 +746,31 @@ waiter_start_job (GTask *task)
 {
   Waiter *waiter = g_task_get_task_data (task);
 
-  aio_job_run_async (waiter->job, g_task_get_cancellable (task),
+  aio_job_run_async (waiter->base.job, g_task_get_cancellable (task),
                      waiter_on_job_completed, g_object_ref (task));
 }
 
-/* Outside the lock: a job starts in its caller's context (see
- * aio_task_run_in_context() for @may_start_here). */
 static void
-aio_rate_limiter_deliver (GQueue   *granted,
-                          GQueue   *cancelled,
-                          gboolean  may_start_here)
+rate_limiter_queue_leave (AioWaiter *base)
 {
-  GList *link;
-
-  while ((link = g_queue_pop_head_link (cancelled)) != NULL)
-    {
-      GTask *task = link->data;
-      Waiter *waiter = g_task_get_task_data (task);
-
-      aio_source_drop (&waiter->timer);
-      aio_source_drop (&waiter->cancel_source);
-      waiter_return_cancelled (task);
-      g_object_unref (task);
-    }
-
-  while ((link = g_queue_pop_head_link (granted)) != NULL)
-    {
-      GTask *task = link->data;
-      Waiter *waiter = g_task_get_task_data (task);
-
-      aio_source_drop (&waiter->timer);
-      aio_source_drop (&waiter->cancel_source);
-      if (waiter->job == NULL)
-        g_task_return_boolean (task, TRUE);
-      else
-        aio_task_run_in_context (task, may_start_here, waiter_start_job);
-      g_object_unref (task);
-    }
+  aio_source_drop (&((Waiter *) base)->timer);
 }
 
+/* In the waiter's own context (see waiter_can_start_here()): the callback
+ * runs, or the job starts, right here. */
 static void
-aio_rate_limiter_wake (AioRateLimiter *self)
+rate_limiter_queue_grant (AioWaiter *base,
+                          gboolean   may_start_here)
 {
-  gboolean is_granted;
+  AioRateLimiter *self = g_task_get_source_object (base->task);
 
-  do
-    {
-      GQueue granted = G_QUEUE_INIT;
-      GQueue cancelled = G_QUEUE_INIT;
-
-      g_mutex_lock (&self->mutex);
-      is_granted = aio_rate_limiter_collect_locked (self, &granted, &cancelled);
-      g_mutex_unlock (&self->mutex);
-
-      aio_rate_limiter_deliver (&granted, &cancelled, TRUE);
-    }
-  while (is_granted);
+  rate_limiter_queue_leave (base);
+  aio_source_drop (&base->cancel_source);
+  if (base->job == NULL)
+    g_task_return_boolean (base->task, TRUE);
+  else
+    aio_task_run_in_context (base->task, TRUE, waiter_start_job);
+  aio_rate_limiter_restamp (self, ((Waiter *) base)->started_at);
 }
 
 /* Runs in the head waiter's context. */
@@ -770,11 +778,12 @@ static gboolean
 waiter_on_timer (gpointer user_data)
 {
   GTask *task = user_data;
+  AioRateLimiter *self = g_task_get_source_object (task);
 
   /* Disarmed first: the wake re-arms it if the head must still wait, which
    * is also how a timer that fired early waits again. */
   g_source_set_ready_time (g_main_current_source (), -1);
-  aio_rate_limiter_wake (g_task_get_source_object (task));
+  aio_wait_queue_wake (&self->queue, TRUE);
 
   return G_SOURCE_CONTINUE;
 }
@@ -784,63 +793,59 @@ static gboolean
 waiter_on_cancelled (GCancellable *cancellable,
                      gpointer      user_data)
 {
-  GTask *task = user_data;
-  AioRateLimiter *self = g_task_get_source_object (task);
-  Waiter *waiter = g_task_get_task_data (task);
-  gboolean was_queued;
+  AioRateLimiter *self = g_task_get_source_object (user_data);
 
-  g_mutex_lock (&self->mutex);
-  was_queued = waiter->is_queued;
-  if (was_queued)
-    {
-      g_queue_unlink (&self->waiters, &waiter->link);
-      waiter->is_queued = FALSE;
-    }
-  g_mutex_unlock (&self->mutex);
-
-  if (was_queued)
-    {
-      aio_source_drop (&waiter->timer);
-      aio_source_drop (&waiter->cancel_source);
-      waiter_return_cancelled (task);
-      /* The next waiter may start now, or needs the timer this one had. */
-      aio_rate_limiter_wake (self);
-      g_object_unref (task);
-    }
+  aio_wait_queue_cancel (&self->queue, user_data);
 
   return G_SOURCE_REMOVE;
 }
 
-/* Starts the call now when a slot is free and nobody waits, else queues it
- * (the head of the queue arms its timer). Returns whether it was started. */
-static gboolean
+static const AioWaitQueueClass rate_limiter_queue_class = {
+  .fits = rate_limiter_queue_fits,
+  .take = rate_limiter_queue_take,
+  .grant = rate_limiter_queue_grant,
+  .leave = rate_limiter_queue_leave,
+  .on_cancelled = G_SOURCE_FUNC (waiter_on_cancelled),
+  .cancel_source_name = "[aioext] rate limiter cancel",
+  .cancelled_message = N_("The wait for a rate limiter slot was cancelled."),
+  /* Each grant is stamped just before its callback runs, and the next one
+   * is weighed against that stamp. */
+  .grants_one_at_a_time = TRUE,
+};
+
+/* Every call waits in the queue, even when a slot is free: its grant is
+ * stamped when its callback can run (see waiter_can_start_here()). The
+ * head's timer wakes it, at once when its slot is free. */
+static void
 aio_rate_limiter_enqueue (AioRateLimiter *self,
                           GTask          *task,
-                          Waiter         *waiter)
+                          AioJob         *job)
 {
-  GCancellable *cancellable = g_task_get_cancellable (task);
-  gint64 next_start;
-  gboolean is_started;
+  Waiter *waiter = waiter_new (task, job);
+  gint64 now;
 
-  g_mutex_lock (&self->mutex);
-  is_started = aio_rate_limiter_take_slot_locked (self, &next_start);
-  if (!is_started)
-    {
-      g_queue_push_tail_link (&self->waiters, &waiter->link);
-      waiter->is_queued = TRUE;
-      g_object_ref (task);
-      if (self->waiters.head == &waiter->link)
-        waiter_arm_timer_locked (waiter, next_start, g_get_monotonic_time ());
-      if (cancellable != NULL)
-        {
-          waiter->cancel_source = aio_cancel_source_new (cancellable);
-          g_source_set_static_name (waiter->cancel_source, "[aioext] rate limiter cancel");
-          g_task_attach_source (task, waiter->cancel_source, G_SOURCE_FUNC (waiter_on_cancelled));
-        }
-    }
-  g_mutex_unlock (&self->mutex);
+  aio_wait_queue_lock (&self->queue);
+  now = g_get_monotonic_time ();
+  waiter->queued_at = now;
+  aio_wait_queue_push_locked (&self->queue, &waiter->base);
+  if (self->queue.waiters.head == &waiter->base.link)
+    waiter_arm_timer_locked (waiter, aio_rate_limiter_next_start_locked (self, now), now);
+  aio_wait_queue_unlock (&self->queue);
+}
 
-  return is_started;
+/* Returns %FALSE, with @task failed, when the limiter's parameters are
+ * invalid. */
+static gboolean
+aio_rate_limiter_accept (AioRateLimiter *self,
+                         GTask          *task)
+{
+  GError *error = NULL;
+
+  if (aio_rate_limiter_ensure_initialized (self, &error))
+    return TRUE;
+
+  g_task_return_error (task, error);
+  return FALSE;
 }
 
 /**
@@ -853,7 +858,9 @@ aio_rate_limiter_enqueue (AioRateLimiter *self,
  * Waits, in FIFO order, until a call may start, and counts it as started
  * at that moment; @callback then runs in the caller's thread-default main
  * context. Cancelling @cancellable while waiting fails with
- * %G_IO_ERROR_CANCELLED and frees the place for the next waiter.
+ * %G_IO_ERROR_CANCELLED and frees the place for the next waiter. A limiter
+ * made with g_object_new() and invalid parameters, never initialized,
+ * fails with %AIO_ERROR_INVALID_ARGUMENT.
  */
 void
 aio_rate_limiter_acquire_async (AioRateLimiter      *self,
@@ -862,10 +869,8 @@ aio_rate_limiter_acquire_async (AioRateLimiter      *self,
                                 gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  Waiter *waiter;
 
   g_return_if_fail (AIO_IS_RATE_LIMITER (self));
-  g_return_if_fail (self->is_initialized);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   task = g_task_new (self, cancellable, callback, user_data);
@@ -873,12 +878,10 @@ aio_rate_limiter_acquire_async (AioRateLimiter      *self,
   /* A slot taken is spent: a cancellation that races with it is too late. */
   g_task_set_check_cancellable (task, FALSE);
 
-  if (g_task_return_error_if_cancelled (task))
+  if (g_task_return_error_if_cancelled (task) || !aio_rate_limiter_accept (self, task))
     return;
 
-  waiter = waiter_new (task, NULL);
-  if (aio_rate_limiter_enqueue (self, task, waiter))
-    g_task_return_boolean (task, TRUE);
+  aio_rate_limiter_enqueue (self, task, NULL);
 }
 
 /**
@@ -926,10 +929,8 @@ aio_rate_limiter_run_job_async (AioRateLimiter      *self,
                                 gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  Waiter *waiter;
 
   g_return_if_fail (AIO_IS_RATE_LIMITER (self));
-  g_return_if_fail (self->is_initialized);
   g_return_if_fail (AIO_IS_JOB (job));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
@@ -937,12 +938,10 @@ aio_rate_limiter_run_job_async (AioRateLimiter      *self,
   g_task_set_source_tag (task, aio_rate_limiter_run_job_async);
   g_task_set_check_cancellable (task, FALSE);
 
-  if (g_task_return_error_if_cancelled (task))
+  if (g_task_return_error_if_cancelled (task) || !aio_rate_limiter_accept (self, task))
     return;
 
-  waiter = waiter_new (task, job);
-  if (aio_rate_limiter_enqueue (self, task, waiter))
-    aio_task_run_in_context (task, TRUE, waiter_start_job);
+  aio_rate_limiter_enqueue (self, task, job);
 }
 
 /**
@@ -972,7 +971,7 @@ aio_rate_limiter_run_job_finish (AioRateLimiter  *self,
 
   waiter = g_task_get_task_data (G_TASK (result));
 
-  return aio_job_propagate_value (waiter->job, error);
+  return aio_job_propagate_value (waiter->base.job, error);
 }
 
 static void

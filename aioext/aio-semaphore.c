@@ -11,6 +11,8 @@
 #include "aio-job-private.h"
 #include "aio-caller-context-private.h"
 #include "aio-cancel-source-private.h"
+#include "aio-notify-batcher-private.h"
+#include "aio-wait-queue-private.h"
 
 /**
  * SECTION:aio-semaphore
@@ -97,53 +99,23 @@
  * ]|
  */
 
-typedef enum
-{
-  WAITER_QUEUED,
-  WAITER_GRANTED,     /* holds its permits; a job waiter's job has not started yet */
-  WAITER_RUNNING,     /* a job waiter whose job runs */
-  WAITER_DONE,        /* failed, cancelled, or handed its permits on */
-} WaiterState;
-
 /* The task data of every queued acquisition and of every run-job call (an
- * acquisition granted at once needs none). The link is this record's own:
- * queueing a waiter allocates nothing more. Once granted, the waiter leaves
- * the queue for good, so its job's watch reuses the link's room. */
-typedef struct
-{
-  union
-  {
-    GList       link;         /* while queued: in AioSemaphore.waiters,
-                               * data = the task */
-    AioJobWatch watch;        /* while the job runs: holds a task ref */
-  };
-  GTask       *task;          /* the task that owns this record */
-  guint        count;
-  guint8       state;         /* a WaiterState: AioSemaphore.mutex until
-                               * granted, then only the task's context
-                               * touches it */
-  guint8       is_returned;   /* the task's context only */
-  GSource     *cancel_source; /* fires in the task's context */
-  AioJob      *job;           /* run-job waiters only */
-} Waiter;
+ * acquisition granted at once needs none): the queue's own record, whose
+ * count is the permits asked for. */
+typedef AioWaiter Waiter;
 
 struct _AioSemaphore
 {
-  GObject       parent_instance;
+  GObject           parent_instance;
 
-  /* See "The lock order" (docs/reference/architecture.xml). */
-  GMutex        mutex;
-  guint         value;         /* mutex */
-  GQueue        waiters;       /* mutex: Waiter.link, one task ref each */
-  gboolean      is_closed;     /* mutex */
+  AioWaitQueue      queue;         /* its lock guards value too */
+  guint             value;         /* queue lock */
 
-  guint         capacity;
-  gboolean      is_bounded;
+  guint             capacity;
+  gboolean          is_bounded;
 
-  GMainContext *context;       /* where notify is emitted */
-  gint          is_notify_pending;
-  guint         notified_value;
-  guint         notified_waiters;
+  GMainContext     *context;       /* where notify is emitted */
+  AioNotifyBatcher *notify;
 };
 
 enum {
@@ -164,11 +136,9 @@ aio_semaphore_finalize (GObject *object)
 {
   AioSemaphore *self = AIO_SEMAPHORE (object);
 
-  /* Every queued waiter's task holds a reference on the semaphore. */
-  g_assert (g_queue_is_empty (&self->waiters));
-
+  aio_notify_batcher_free (self->notify);
+  aio_wait_queue_clear (&self->queue);
   g_clear_pointer (&self->context, g_main_context_unref);
-  g_mutex_clear (&self->mutex);
 
   G_OBJECT_CLASS (aio_semaphore_parent_class)->finalize (object);
 }
@@ -181,7 +151,6 @@ aio_semaphore_constructed (GObject *object)
   G_OBJECT_CLASS (aio_semaphore_parent_class)->constructed (object);
 
   self->value = self->capacity;
-  self->notified_value = self->capacity;
 }
 
 static void
@@ -294,11 +263,14 @@ aio_semaphore_class_init (AioSemaphoreClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
+static const AioWaitQueueClass semaphore_queue_class;
+
 static void
 aio_semaphore_init (AioSemaphore *self)
 {
-  g_mutex_init (&self->mutex);
+  aio_wait_queue_init (&self->queue, &semaphore_queue_class);
   self->context = g_main_context_ref_thread_default ();
+  self->notify = aio_notify_batcher_new (G_OBJECT (self), properties, self->context);
 }
 
 /**
@@ -349,9 +321,9 @@ aio_semaphore_get_value (AioSemaphore *self)
 
   g_return_val_if_fail (AIO_IS_SEMAPHORE (self), 0);
 
-  g_mutex_lock (&self->mutex);
+  aio_wait_queue_lock (&self->queue);
   value = self->value;
-  g_mutex_unlock (&self->mutex);
+  aio_wait_queue_unlock (&self->queue);
 
   return value;
 }
@@ -383,15 +355,9 @@ aio_semaphore_get_capacity (AioSemaphore *self)
 guint
 aio_semaphore_get_waiters (AioSemaphore *self)
 {
-  guint waiters;
-
   g_return_val_if_fail (AIO_IS_SEMAPHORE (self), 0);
 
-  g_mutex_lock (&self->mutex);
-  waiters = self->waiters.length;
-  g_mutex_unlock (&self->mutex);
-
-  return waiters;
+  return aio_wait_queue_get_length (&self->queue);
 }
 
 /**
@@ -421,85 +387,36 @@ aio_semaphore_is_bounded (AioSemaphore *self)
 gboolean
 aio_semaphore_is_closed (AioSemaphore *self)
 {
-  gboolean is_closed;
-
   g_return_val_if_fail (AIO_IS_SEMAPHORE (self), FALSE);
 
-  g_mutex_lock (&self->mutex);
-  is_closed = self->is_closed;
-  g_mutex_unlock (&self->mutex);
-
-  return is_closed;
+  return aio_wait_queue_is_closed (&self->queue);
 }
 
-/* Runs in the semaphore's own context; emits only what changed since the
- * last notification. */
-static void
-aio_semaphore_emit_notify (AioSemaphore *self)
-{
-  guint value, waiters;
-
-  g_mutex_lock (&self->mutex);
-  value = self->value;
-  waiters = self->waiters.length;
-  g_mutex_unlock (&self->mutex);
-
-  if (value != self->notified_value)
-    {
-      self->notified_value = value;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VALUE]);
-    }
-  if (waiters != self->notified_waiters)
-    {
-      self->notified_waiters = waiters;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WAITERS]);
-    }
-}
-
-static gboolean
-aio_semaphore_emit_notify_in_idle (gpointer user_data)
-{
-  AioSemaphore *self = user_data;
-
-  /* Cleared before reading, so a change made meanwhile schedules again. */
-  g_atomic_int_set (&self->is_notify_pending, FALSE);
-  aio_semaphore_emit_notify (self);
-
-  return G_SOURCE_REMOVE;
-}
+#define NOTIFY_VALUE   AIO_NOTIFY_BIT (PROP_VALUE)
+#define NOTIFY_WAITERS AIO_NOTIFY_BIT (PROP_WAITERS)
 
 /* Bindings must never see notify on another thread or context. A change
  * made while this thread runs the semaphore's own context is notified at
- * once, as any GObject setter does (cheap when nobody listens); any other
- * change is notified from an idle there, coalesced, so that a loop of
- * acquisitions outside the main loop pays one atomic read for it. */
+ * once, as any GObject setter does; any other change from the completion
+ * queue there, coalesced. */
 static void
-aio_semaphore_queue_notify (AioSemaphore *self)
+aio_semaphore_notify (AioSemaphore *self,
+                      guint         changed)
 {
-  if (g_atomic_int_get (&self->is_notify_pending))
-    return;
+  aio_notify_batcher_notify (self->notify, changed);
+}
 
-  if (g_main_context_is_owner (self->context))
-    {
-      aio_semaphore_emit_notify (self);
-      return;
-    }
-
-  if (!g_atomic_int_compare_and_exchange (&self->is_notify_pending, FALSE, TRUE))
-    return;
-
-  aio_context_deliver (self->context, G_PRIORITY_DEFAULT, FALSE, "[aioext] semaphore notify",
-                       aio_semaphore_emit_notify_in_idle, self, g_object_ref, g_object_unref);
+static AioSemaphore *
+aio_semaphore_from_queue (AioWaitQueue *queue)
+{
+  return (AioSemaphore *) ((guint8 *) queue - G_STRUCT_OFFSET (AioSemaphore, queue));
 }
 
 static void
 waiter_free (gpointer data)
 {
-  Waiter *waiter = data;
-
-  g_assert (waiter->cancel_source == NULL);
-  g_clear_object (&waiter->job);
-  g_free (waiter);
+  aio_waiter_clear (data);
+  g_free (data);
 }
 
 static Waiter *
@@ -509,156 +426,97 @@ waiter_new (GTask  *task,
 {
   Waiter *waiter = g_new0 (Waiter, 1);
 
-  waiter->link.data = task;
-  waiter->task = task;
+  aio_waiter_init (waiter, task, job, waiter_free);
   waiter->count = count;
-  waiter->state = WAITER_QUEUED;
-  waiter->job = job != NULL ? g_object_ref (job) : NULL;
-  g_task_set_task_data (task, waiter, waiter_free);
 
   return waiter;
 }
 
-static void
-waiter_return_cancelled (GTask *task)
+/* Strict FIFO: a large request at the head blocks the smaller ones behind it. */
+static gboolean
+semaphore_queue_fits (AioWaitQueue *queue,
+                      Waiter       *waiter)
 {
-  aio_task_return_cancelled (task, _("The semaphore acquisition was cancelled."));
+  return waiter->count <= aio_semaphore_from_queue (queue)->value;
 }
 
-/* Moves every waiter at the head that fits now into @granted, and every
- * cancelled one met on the way into @cancelled: strict FIFO, so a large
- * request at the head blocks the smaller ones behind it. A cancelled waiter
- * is dropped here too, not only when its cancel source runs, so a waiter
- * whose context is busy cannot block the queue. */
 static void
-aio_semaphore_collect_locked (AioSemaphore *self,
-                              GQueue       *granted,
-                              GQueue       *cancelled)
+semaphore_queue_take (AioWaitQueue *queue,
+                      Waiter       *waiter)
 {
-  GList *link;
-
-  while ((link = self->waiters.head) != NULL)
-    {
-      Waiter *waiter = g_task_get_task_data (link->data);
-
-      if (g_cancellable_is_cancelled (g_task_get_cancellable (link->data)))
-        {
-          g_queue_unlink (&self->waiters, link);
-          waiter->state = WAITER_DONE;
-          g_queue_push_tail_link (cancelled, link);
-          continue;
-        }
-
-      if (waiter->count > self->value)
-        break;
-
-      g_queue_unlink (&self->waiters, link);
-      self->value -= waiter->count;
-      waiter->state = WAITER_GRANTED;
-      g_queue_push_tail_link (granted, link);
-    }
+  aio_semaphore_from_queue (queue)->value -= waiter->count;
 }
 
 static void waiter_start_job (GTask *task);
 
-/* Hands the permits to granted waiters and fails cancelled ones, outside the
- * lock. A job must start in its caller's context: right here when this is a
- * dispatch of that context (@may_start_here), else from an idle there, so
- * that aio_semaphore_release() never runs a job's function inside itself. */
 static void
-aio_semaphore_deliver (GQueue   *granted,
-                       GQueue   *cancelled,
+semaphore_queue_grant (Waiter   *waiter,
                        gboolean  may_start_here)
 {
-  GList *link;
-
-  while ((link = g_queue_pop_head_link (cancelled)) != NULL)
+  if (waiter->job == NULL)
     {
-      GTask *task = link->data;
-
-      aio_source_drop (&((Waiter *) g_task_get_task_data (task))->cancel_source);
-      waiter_return_cancelled (task);
-      g_object_unref (task);
+      aio_source_drop (&waiter->cancel_source);
+      g_task_return_boolean (waiter->task, TRUE);
     }
-
-  while ((link = g_queue_pop_head_link (granted)) != NULL)
-    {
-      GTask *task = link->data;
-      Waiter *waiter = g_task_get_task_data (task);
-
-      if (waiter->job == NULL)
-        {
-          aio_source_drop (&waiter->cancel_source);
-          g_task_return_boolean (task, TRUE);
-        }
-      else
-        aio_task_run_in_context (task, may_start_here, waiter_start_job);
-      g_object_unref (task);
-    }
+  else
+    aio_task_run_in_context (waiter->task, may_start_here, waiter_start_job);
 }
 
-/* Runs in the waiter's own context. */
+/* What a look at the queue changed, as properties to notify. */
+static guint
+changed_properties (AioWaitQueueChanges changes)
+{
+  return ((changes & AIO_WAIT_QUEUE_LEFT) ? NOTIFY_WAITERS : 0) |
+         ((changes & AIO_WAIT_QUEUE_TAKEN) ? NOTIFY_VALUE : 0);
+}
+
+/* The permits stay held until the job has really completed. */
+static void
+semaphore_queue_cancel_granted (Waiter *waiter)
+{
+  if (waiter->state != AIO_WAITER_RUNNING || waiter->is_returned)
+    return;
+
+  waiter->is_returned = TRUE;
+  aio_job_cancel (waiter->job);
+  aio_task_return_cancelled (waiter->task, _("The semaphore acquisition was cancelled."));
+}
+
 static gboolean
 waiter_on_cancelled (GCancellable *cancellable,
                      gpointer      user_data)
 {
-  GTask *task = user_data;
-  AioSemaphore *self = g_task_get_source_object (task);
-  Waiter *waiter = g_task_get_task_data (task);
-  GQueue granted = G_QUEUE_INIT;
-  GQueue cancelled = G_QUEUE_INIT;
-  guint8 state;
+  AioSemaphore *self = g_task_get_source_object (user_data);
 
-  g_mutex_lock (&self->mutex);
-  state = waiter->state;
-  if (state == WAITER_QUEUED)
-    {
-      g_queue_unlink (&self->waiters, &waiter->link);
-      waiter->state = WAITER_DONE;
-      /* The waiter may have been the one blocking the head. */
-      aio_semaphore_collect_locked (self, &granted, &cancelled);
-    }
-  g_mutex_unlock (&self->mutex);
-
-  aio_source_drop (&waiter->cancel_source);
-
-  if (state == WAITER_QUEUED)
-    {
-      waiter_return_cancelled (task);
-      aio_semaphore_deliver (&granted, &cancelled, TRUE);
-      aio_semaphore_queue_notify (self);
-      g_object_unref (task);
-    }
-  else if (state == WAITER_RUNNING && !waiter->is_returned)
-    {
-      /* The permits stay held until the job has really completed. */
-      waiter->is_returned = TRUE;
-      aio_job_cancel (waiter->job);
-      waiter_return_cancelled (task);
-    }
+  aio_semaphore_notify (self, changed_properties (aio_wait_queue_cancel (&self->queue, user_data)));
 
   return G_SOURCE_REMOVE;
 }
 
-static void
-waiter_watch_cancellable (Waiter *waiter,
-                          GTask  *task)
-{
-  GCancellable *cancellable = g_task_get_cancellable (task);
+static const AioWaitQueueClass semaphore_queue_class = {
+  .fits = semaphore_queue_fits,
+  .take = semaphore_queue_take,
+  .grant = semaphore_queue_grant,
+  .cancel_granted = semaphore_queue_cancel_granted,
+  .on_cancelled = G_SOURCE_FUNC (waiter_on_cancelled),
+  .cancel_source_name = "[aioext] semaphore cancel",
+  .cancelled_message = N_("The semaphore acquisition was cancelled."),
+};
 
-  if (cancellable == NULL)
-    return;
-
-  waiter->cancel_source = aio_cancel_source_new (cancellable);
-  g_source_set_static_name (waiter->cancel_source, "[aioext] semaphore cancel");
-  g_task_attach_source (task, waiter->cancel_source, G_SOURCE_FUNC (waiter_on_cancelled));
-}
-
+/* A count of 0 is a number any binding can pass: an error through the
+ * callback, never a critical and a call that never completes. */
 static gboolean
 aio_semaphore_check_count (AioSemaphore  *self,
                            guint          count,
                            GError       **error)
 {
+  if (count == 0)
+    {
+      g_set_error_literal (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
+                           _("A semaphore is acquired by at least 1 permit, not 0."));
+      return FALSE;
+    }
+
   if (self->is_bounded && count > self->capacity)
     {
       g_set_error (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
@@ -689,30 +547,22 @@ aio_semaphore_enqueue (AioSemaphore  *self,
                        GError       **error)
 {
   gboolean is_closed;
-  Waiter *waiter;
 
   if (!aio_semaphore_check_count (self, count, error))
     return FALSE;
 
-  g_mutex_lock (&self->mutex);
-  is_closed = self->is_closed;
-  *is_granted = !is_closed && g_queue_is_empty (&self->waiters) && count <= self->value;
+  aio_wait_queue_lock (&self->queue);
+  is_closed = self->queue.is_closed;
+  *is_granted = !is_closed && g_queue_is_empty (&self->queue.waiters) && count <= self->value;
   if (*is_granted)
     {
       self->value -= count;
       if (job != NULL)
-        waiter_new (task, count, job)->state = WAITER_GRANTED;
+        waiter_new (task, count, job)->state = AIO_WAITER_GRANTED;
     }
   else if (!is_closed)
-    {
-      waiter = waiter_new (task, count, job);
-      g_queue_push_tail_link (&self->waiters, &waiter->link);
-      g_object_ref (task);
-      /* Watched under the lock: a cancellation that comes later finds the
-       * waiter queued and its source set. */
-      waiter_watch_cancellable (waiter, task);
-    }
-  g_mutex_unlock (&self->mutex);
+    aio_wait_queue_push_locked (&self->queue, waiter_new (task, count, job));
+  aio_wait_queue_unlock (&self->queue);
 
   if (is_closed)
     {
@@ -720,9 +570,30 @@ aio_semaphore_enqueue (AioSemaphore  *self,
       return FALSE;
     }
 
-  aio_semaphore_queue_notify (self);
+  aio_semaphore_notify (self, *is_granted ? NOTIFY_VALUE : NOTIFY_WAITERS);
 
   return TRUE;
+}
+
+/* The task of an acquisition, or %NULL when it was cancelled before the
+ * call (and so already completed). */
+static GTask *
+aio_semaphore_new_task (AioSemaphore        *self,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data,
+                        gpointer             source_tag)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+  /* A grant that races with a cancellation is delivered as a success: the
+   * caller then holds the permits and must know it. */
+  g_task_set_check_cancellable (task, FALSE);
+  if (g_task_return_error_if_cancelled (task))
+    g_clear_object (&task);
+
+  return task;
 }
 
 /**
@@ -738,8 +609,8 @@ aio_semaphore_enqueue (AioSemaphore  *self,
  * waiters: `acquire_many(n)` of Python's aioextensions, made atomic. While waiting it holds
  * no permit. Release them with aio_semaphore_release() once done.
  *
- * It fails with %AIO_ERROR_INVALID_ARGUMENT when @self is bounded and
- * @count exceeds its capacity, with %AIO_ERROR_CLOSED when @self is or gets
+ * It fails with %AIO_ERROR_INVALID_ARGUMENT when @count is 0, or when @self
+ * is bounded and @count exceeds its capacity, with %AIO_ERROR_CLOSED when @self is or gets
  * closed, and with %G_IO_ERROR_CANCELLED when @cancellable is cancelled
  * while waiting; a cancelled waiter leaves the queue and the waiters it was
  * blocking are served. When the cancellation comes after the permits were
@@ -757,16 +628,10 @@ aio_semaphore_acquire_async (AioSemaphore        *self,
   gboolean is_granted;
 
   g_return_if_fail (AIO_IS_SEMAPHORE (self));
-  g_return_if_fail (count > 0);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, aio_semaphore_acquire_async);
-  /* A grant that races with a cancellation is delivered as a success: the
-   * caller then holds the permits and must know it. */
-  g_task_set_check_cancellable (task, FALSE);
-
-  if (g_task_return_error_if_cancelled (task))
+  task = aio_semaphore_new_task (self, cancellable, callback, user_data, aio_semaphore_acquire_async);
+  if (task == NULL)
     return;
 
   if (!aio_semaphore_enqueue (self, task, count, NULL, &is_granted, &error))
@@ -804,7 +669,7 @@ aio_semaphore_acquire_finish (AioSemaphore  *self,
  *
  * Acquires @count permits if that can be done now without overtaking
  * anyone: it fails when the permits are not free, when someone already
- * waits, and when @self is closed.
+ * waits, when @self is closed, and for a @count of 0.
  *
  * Returns: %TRUE when the permits are now held
  */
@@ -815,16 +680,15 @@ aio_semaphore_try_acquire (AioSemaphore *self,
   gboolean is_acquired;
 
   g_return_val_if_fail (AIO_IS_SEMAPHORE (self), FALSE);
-  g_return_val_if_fail (count > 0, FALSE);
 
-  g_mutex_lock (&self->mutex);
-  is_acquired = !self->is_closed && self->waiters.head == NULL && count <= self->value;
+  aio_wait_queue_lock (&self->queue);
+  is_acquired = count > 0 && !self->queue.is_closed && self->queue.waiters.head == NULL && count <= self->value;
   if (is_acquired)
     self->value -= count;
-  g_mutex_unlock (&self->mutex);
+  aio_wait_queue_unlock (&self->queue);
 
   if (is_acquired)
-    aio_semaphore_queue_notify (self);
+    aio_semaphore_notify (self, NOTIFY_VALUE);
 
   return is_acquired;
 }
@@ -836,30 +700,22 @@ aio_semaphore_put_back (AioSemaphore  *self,
                         gboolean       may_start_here,
                         GError       **error)
 {
-  GQueue granted = G_QUEUE_INIT;
-  GQueue cancelled = G_QUEUE_INIT;
   guint limit = self->is_bounded ? self->capacity : G_MAXUINT;
-  gboolean is_over;
+  AioWaitQueueChanges changes;
 
-  g_mutex_lock (&self->mutex);
-  is_over = count > limit - self->value;
-  if (!is_over)
+  aio_wait_queue_lock (&self->queue);
+  if (count > limit - self->value)
     {
-      self->value += count;
-      aio_semaphore_collect_locked (self, &granted, &cancelled);
-    }
-  g_mutex_unlock (&self->mutex);
-
-  if (is_over)
-    {
+      aio_wait_queue_unlock (&self->queue);
       g_set_error (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
                    _("A release of %u would raise the semaphore above its limit (%u)."),
                    count, limit);
       return FALSE;
     }
 
-  aio_semaphore_deliver (&granted, &cancelled, may_start_here);
-  aio_semaphore_queue_notify (self);
+  self->value += count;
+  changes = aio_wait_queue_unlock_and_wake (&self->queue, may_start_here);
+  aio_semaphore_notify (self, NOTIFY_VALUE | changed_properties (changes));
 
   return TRUE;
 }
@@ -876,7 +732,7 @@ aio_semaphore_put_back (AioSemaphore  *self,
  *
  * On a bounded semaphore, releasing above the capacity is a run-time
  * condition, as Python's `ValueError`: it fails with
- * %AIO_ERROR_INVALID_ARGUMENT and changes nothing.
+ * %AIO_ERROR_INVALID_ARGUMENT and changes nothing, as a @count of 0 does.
  *
  * Returns: %TRUE on success, %FALSE with @error set
  */
@@ -886,8 +742,14 @@ aio_semaphore_release (AioSemaphore  *self,
                        GError       **error)
 {
   g_return_val_if_fail (AIO_IS_SEMAPHORE (self), FALSE);
-  g_return_val_if_fail (count > 0, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (count == 0)
+    {
+      g_set_error_literal (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
+                           _("A semaphore is released by at least 1 permit, not 0."));
+      return FALSE;
+    }
 
   return aio_semaphore_put_back (self, count, FALSE, error);
 }
@@ -903,31 +765,13 @@ aio_semaphore_release (AioSemaphore  *self,
 void
 aio_semaphore_close (AioSemaphore *self)
 {
-  GQueue waiters;
-  GList *link;
+  GError *error = NULL;
 
   g_return_if_fail (AIO_IS_SEMAPHORE (self));
 
-  g_mutex_lock (&self->mutex);
-  self->is_closed = TRUE;
-  waiters = self->waiters;
-  self->waiters = (GQueue) G_QUEUE_INIT;
-  for (link = waiters.head; link != NULL; link = link->next)
-    ((Waiter *) g_task_get_task_data (link->data))->state = WAITER_DONE;
-  g_mutex_unlock (&self->mutex);
-
-  while ((link = g_queue_pop_head_link (&waiters)) != NULL)
-    {
-      GTask *task = link->data;
-      GError *error = NULL;
-
-      aio_source_drop (&((Waiter *) g_task_get_task_data (task))->cancel_source);
-      aio_semaphore_set_closed_error (&error);
-      g_task_return_error (task, error);
-      g_object_unref (task);
-    }
-
-  aio_semaphore_queue_notify (self);
+  aio_semaphore_set_closed_error (&error);
+  aio_semaphore_notify (self, changed_properties (aio_wait_queue_close (&self->queue, error)));
+  g_error_free (error);
 }
 
 /* Runs in the task's context, from its completion queue. The job's outcome
@@ -939,7 +783,7 @@ waiter_on_job_completed (AioCompletion *completion)
   g_autoptr(GTask) task = waiter->task;
   AioSemaphore *self = g_task_get_source_object (task);
 
-  waiter->state = WAITER_DONE;
+  waiter->state = AIO_WAITER_DONE;
 
   aio_completion_queue_unref (waiter->watch.queue);
   aio_source_drop (&waiter->cancel_source);
@@ -961,14 +805,14 @@ waiter_start_job (GTask *task)
 
   if (g_cancellable_is_cancelled (g_task_get_cancellable (task)))
     {
-      waiter->state = WAITER_DONE;
+      waiter->state = AIO_WAITER_DONE;
       aio_source_drop (&waiter->cancel_source);
       aio_semaphore_put_back (self, waiter->count, TRUE, NULL);
-      waiter_return_cancelled (task);
+      aio_waiter_return_cancelled (&self->queue, waiter);
       return;
     }
 
-  waiter->state = WAITER_RUNNING;
+  waiter->state = AIO_WAITER_RUNNING;
 
   /* No cancellable here: the permits are released only once the job has
    * really completed, even when the caller stops waiting earlier. A watch,
@@ -992,7 +836,8 @@ waiter_start_job (GTask *task)
  * Acquires @count permits as aio_semaphore_acquire_async() does, starts
  * @job in the caller's thread-default context, and releases the permits
  * once @job has completed, whatever its outcome: `async with acquire_many(n)`
- * in Python's aioextensions.
+ * in Python's aioextensions. It fails as aio_semaphore_acquire_async() does
+ * (a @count of 0 with %AIO_ERROR_INVALID_ARGUMENT), without starting @job.
  *
  * Cancelling @cancellable while waiting leaves the queue; while @job runs
  * it cancels @job and completes this call at once with
@@ -1012,15 +857,11 @@ aio_semaphore_run_job_async (AioSemaphore        *self,
   gboolean is_granted;
 
   g_return_if_fail (AIO_IS_SEMAPHORE (self));
-  g_return_if_fail (count > 0);
   g_return_if_fail (AIO_IS_JOB (job));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, aio_semaphore_run_job_async);
-  g_task_set_check_cancellable (task, FALSE);
-
-  if (g_task_return_error_if_cancelled (task))
+  task = aio_semaphore_new_task (self, cancellable, callback, user_data, aio_semaphore_run_job_async);
+  if (task == NULL)
     return;
 
   if (!aio_semaphore_enqueue (self, task, count, job, &is_granted, &error))
@@ -1031,7 +872,7 @@ aio_semaphore_run_job_async (AioSemaphore        *self,
 
   if (is_granted)
     {
-      waiter_watch_cancellable (g_task_get_task_data (task), task);
+      aio_waiter_watch_cancellable (&self->queue, g_task_get_task_data (task));
       aio_task_run_in_context (task, TRUE, waiter_start_job);
     }
 }
@@ -1095,7 +936,7 @@ semaphore_guard_finish (GObject       *owner,
  * guarded by the semaphore can be fed to an #AioCollector, or guarded
  * again by a rate limiter. When started it acquires @count permits, runs
  * @job, releases them once @job has completed, and completes with @job's
- * outcome.
+ * outcome; with a @count of 0 it fails with %AIO_ERROR_INVALID_ARGUMENT.
  *
  * Returns: (transfer full): a new pending job
  */
@@ -1105,7 +946,6 @@ aio_semaphore_create_job (AioSemaphore *self,
                           AioJob       *job)
 {
   g_return_val_if_fail (AIO_IS_SEMAPHORE (self), NULL);
-  g_return_val_if_fail (count > 0, NULL);
   g_return_val_if_fail (AIO_IS_JOB (job), NULL);
 
   return aio_job_new_guarded (G_OBJECT (self), count, job, semaphore_guard_run, semaphore_guard_finish);

@@ -62,4 +62,38 @@ test('cancelling a waiter frees its place; run_job runs in a slot', async () => 
     assertEqual(await ran, 'ran');
 });
 
+// Issue 15: used without init(), a limiter with invalid properties once
+// printed a CRITICAL and never called back.
+test('a limiter from invalid properties fails through the callback', async () => {
+    const limiter = new Aio.RateLimiter({max_calls: 0, period_seconds: 1});
+    const error = await limiter.acquire_async(null).then(() => null, e => e);
+    assert(error?.matches(Aio.Error, Aio.Error.INVALID_ARGUMENT), `INVALID_ARGUMENT, not ${error}`);
+    assert(!limiter.try_acquire(), 'try_acquire is false');
+    const valid = new Aio.RateLimiter({max_calls: 1, period_seconds: 1});
+    assert(valid.try_acquire() && !valid.try_acquire(), 'a valid one initializes itself');
+});
+
+// Issue 15: 2,000 calls from one dispatch on 100 per 0.1 s; measured in each
+// callback, no 100 ms window holds more than 100 of them.
+test('a burst from one dispatch holds the limit at the callbacks', async () => {
+    const limiter = Aio.RateLimiter.new(100, 0.1, 0);
+    const times = [];
+    await new Promise(resolve => {
+        GLib.idle_add(GLib.PRIORITY_DEFAULT, () => {
+            for (let i = 0; i < 2000; i++) {
+                limiter.acquire_async(null, (self, result) => {
+                    times.push(GLib.get_monotonic_time());
+                    self.acquire_finish(result);
+                    if (times.length === 2000)
+                        resolve();
+                });
+            }
+            return GLib.SOURCE_REMOVE;
+        });
+    });
+    for (let i = 0; i + 100 < times.length; i++)
+        assert(times[i + 100] - times[i] >= 100000, `callbacks ${i} and ${i + 100} ${times[i + 100] - times[i]} us apart`);
+    assert(times[1999] - times[0] >= 1900000, 'the last a whole 19 periods after the first');
+});
+
 run();

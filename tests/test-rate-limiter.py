@@ -93,5 +93,47 @@ def test_run_job_starts_the_job_in_a_slot():
     assert results == [0, 1, 2]
 
 
+def test_limiter_from_invalid_properties_fails_through_the_callback():
+    """Issue 15: used without init(), a limiter with invalid properties once
+    printed a CRITICAL and never called back."""
+    limiter = Aio.RateLimiter(max_calls=0, period_seconds=1.0)
+    errors = []
+
+    def on_slot(limiter, result):
+        try:
+            limiter.acquire_finish(result)
+        except GLib.Error as error:
+            errors.append(error.matches(Aio.error_quark(), Aio.Error.INVALID_ARGUMENT))
+
+    limiter.acquire_async(None, on_slot)
+    iterate_until(lambda: errors)
+    assert errors == [True]
+    assert not limiter.try_acquire()
+    valid = Aio.RateLimiter(max_calls=1, period_seconds=1.0)
+    assert valid.try_acquire() and not valid.try_acquire()
+
+
+def test_burst_from_one_dispatch_holds_at_the_callbacks():
+    """Issue 15: 2,000 calls from one dispatch on 100 per 0.1 s; measured in
+    each callback, no 100 ms window holds more than 100 of them."""
+    limiter = Aio.RateLimiter.new(100, 0.1, 0.0)
+    times = []
+
+    def on_slot(limiter, result):
+        times.append(GLib.get_monotonic_time())
+        assert limiter.acquire_finish(result)
+
+    def issue():
+        for _ in range(2000):
+            limiter.acquire_async(None, on_slot)
+        return GLib.SOURCE_REMOVE
+
+    GLib.idle_add(issue)
+    iterate_until(lambda: len(times) == 2000)
+    for earlier, later in zip(times, times[100:]):
+        assert later - earlier >= 100_000, later - earlier
+    assert times[-1] - times[0] >= 1_900_000
+
+
 if __name__ == '__main__':
     aiotap.main(globals())

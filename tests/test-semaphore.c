@@ -308,6 +308,50 @@ test_count_above_capacity_fails_at_once (void)
 }
 
 static void
+count_start (AioJob       *job,
+             GCancellable *cancellable,
+             gpointer      user_data)
+{
+  (*(guint *) user_data)++;
+  aio_job_return_value (job, NULL);
+}
+
+/* Issue 15: a count of 0, which every binding can pass, fails through the
+ * callback (or the GError) with no critical, which would abort this test,
+ * and nothing is left waiting or started. */
+static void
+test_zero_count_fails_with_invalid_argument (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (2);
+  guint starts = 0;
+  g_autoptr(AioJob) job = aio_job_new (count_start, &starts, NULL);
+  g_autoptr(AioJob) guarded = aio_semaphore_create_job (semaphore, 0, job);
+  g_autoptr(GError) error = NULL;
+  Outcome acquired = { 0 }, ran = { 0 };
+
+  acquire (semaphore, 0, &acquired);
+  aio_semaphore_run_job_async (semaphore, 0, job, NULL, on_job_run, &ran);
+  wait_for (&acquired);
+  wait_for (&ran);
+  g_assert_error (acquired.error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT);
+  g_assert_error (ran.error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT);
+
+  g_assert_null (aio_run (guarded, &error));
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  g_assert_false (aio_semaphore_try_acquire (semaphore, 0));
+  g_assert_false (aio_semaphore_release (semaphore, 0, &error));
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT);
+
+  g_assert_cmpuint (starts, ==, 0);
+  g_assert_cmpuint (aio_semaphore_get_value (semaphore), ==, 2);
+  g_assert_cmpuint (aio_semaphore_get_waiters (semaphore), ==, 0);
+  outcome_clear (&acquired);
+  outcome_clear (&ran);
+}
+
+static void
 test_try_acquire_does_not_overtake (void)
 {
   g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (3);
@@ -685,6 +729,7 @@ main (int   argc,
   g_test_add_func ("/semaphore/close/fails-every-waiter", test_close_fails_every_waiter);
   g_test_add_func ("/semaphore/bounded/release-above-capacity-fails", test_bounded_release_above_capacity_fails);
   g_test_add_func ("/semaphore/acquire/count-above-capacity-fails-at-once", test_count_above_capacity_fails_at_once);
+  g_test_add_func ("/semaphore/acquire/zero-count-fails-with-invalid-argument", test_zero_count_fails_with_invalid_argument);
   g_test_add_func ("/semaphore/try-acquire/does-not-overtake-waiters", test_try_acquire_does_not_overtake);
   g_test_add_func ("/semaphore/run-job/releases-on-success", test_run_job_releases_on_success);
   g_test_add_func ("/semaphore/run-job/releases-on-error", test_run_job_releases_on_error);

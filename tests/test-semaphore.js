@@ -77,4 +77,27 @@ test('run_job holds the permits while the job runs and returns its value', async
     assertEqual(semaphore.value, 1, 'value after both');
 });
 
+// Issue 15: acquire_async(0) once printed a CRITICAL and never called back.
+test('a count of 0 fails with INVALID_ARGUMENT', async () => {
+    const semaphore = Aio.Semaphore.new(2);
+    let started = false;
+    const job = Aio.Job.new(j => {
+        started = true;
+        j.return_value(1);
+    });
+    for (const call of [() => semaphore.acquire_async(0, null), () => semaphore.run_job_async(0, job, null)]) {
+        const error = await call().then(() => null, e => e);
+        assert(error?.matches(Aio.Error, Aio.Error.INVALID_ARGUMENT), `INVALID_ARGUMENT, not ${error}`);
+    }
+    let thrown = null;
+    try {
+        semaphore.release(0);
+    } catch (e) {
+        thrown = e;
+    }
+    assert(thrown?.matches(Aio.Error, Aio.Error.INVALID_ARGUMENT), 'release(0) throws INVALID_ARGUMENT');
+    assert(!semaphore.try_acquire(0), 'try_acquire(0) is false');
+    assert(!started && semaphore.get_value() === 2 && semaphore.get_waiters() === 0, 'nothing changed');
+});
+
 run();

@@ -146,5 +146,34 @@ def test_value_changes_are_notified():
     assert seen == [0, 1]
 
 
+def test_zero_count_fails_with_invalid_argument():
+    """Issue 15: permits(0) once printed a CRITICAL and never called back."""
+    semaphore = Aio.Semaphore.new(2)
+    started = []
+    job = Aio.Job.new(lambda job, cancellable: (started.append(True), job.return_value(1)))
+    errors = []
+
+    def expect_invalid(finish):
+        def callback(semaphore, result):
+            try:
+                finish(result)
+            except GLib.Error as error:
+                errors.append(error.matches(Aio.error_quark(), Aio.Error.INVALID_ARGUMENT))
+        return callback
+
+    semaphore.acquire_async(0, None, expect_invalid(semaphore.acquire_finish))
+    semaphore.run_job_async(0, job, None, expect_invalid(semaphore.run_job_finish))
+    iterate_until(lambda: len(errors) == 2)
+    assert errors == [True, True]
+    try:
+        semaphore.release(0)
+    except GLib.Error as error:
+        assert error.matches(Aio.error_quark(), Aio.Error.INVALID_ARGUMENT)
+    else:
+        raise AssertionError('release(0) raised nothing')
+    assert not semaphore.try_acquire(0)
+    assert started == [] and semaphore.get_value() == 2 and semaphore.get_waiters() == 0
+
+
 if __name__ == '__main__':
     aiotap.main(globals())

@@ -20,6 +20,10 @@
  *   lateness of each start against the earliest time the limit allowed it
  *   given the real earlier starts, how many started early (must be 0), and
  *   the rate reached (lateness delays the calls behind)
+ * - rate-limiter-burst-2000-from-one-dispatch: 2,000 calls issued from one
+ *   dispatch on 100 calls per 0.1 s, measured in the callbacks: the most
+ *   callbacks in any window of one period against the limit, early ones,
+ *   lateness percentiles, first to last callback against 19 periods
  *
  * Each figure is the median of several rounds, measured against its
  * baseline in the same run, and printed as
@@ -372,9 +376,7 @@ bench_waiter_memory (guint waiters)
 
 typedef struct
 {
-  gint64 *starts;     /* by call, not by completion: a call granted inside
-                       * acquire_async() may be called back after one
-                       * granted later by the timer */
+  gint64 *starts;     /* by call, stamped in its callback */
   guint   completed;
 } Starts;
 
@@ -407,7 +409,7 @@ bench_rate_limiter (const char *name,
   g_autoptr(AioRateLimiter) limiter = NULL;
   Starts starts = { NULL, 0 };
   Call *call_records;
-  gint64 *granted_at, begin;
+  gint64 begin;
   double *lateness, seconds, p99;
   gint64 max_early_us = 0;
   guint early = 0, measured = 0;
@@ -418,42 +420,26 @@ bench_rate_limiter (const char *name,
   limiter = aio_rate_limiter_new (max_calls, period_us / 1e6, 0.0, NULL);
   starts.starts = g_new (gint64, calls);
   call_records = g_new (Call, calls);
-  granted_at = g_new0 (gint64, calls);
   lateness = g_new0 (double, calls);
   begin = g_get_monotonic_time ();
 
-  /* A call granted inside its acquire_async() is called back only once the
-   * loop runs: count it as started when acquire_async() returned, no
-   * earlier than its grant. The others are called back in the very
-   * dispatch that grants them. */
+  /* Every call is called back in the dispatch that grants it. */
   for (guint i = 0; i < calls; i++)
     {
       call_records[i] = (Call) { &starts, i };
       aio_rate_limiter_acquire_async (limiter, NULL, record_start, &call_records[i]);
-      if (aio_rate_limiter_get_waiters (limiter) == 0)
-        granted_at[i] = g_get_monotonic_time ();
     }
   while (starts.completed < calls)
     g_main_context_iteration (NULL, TRUE);
   seconds = (g_get_monotonic_time () - begin) / 1e6;
-  for (guint i = 0; i < calls; i++)
-    if (granted_at[i] != 0)
-      starts.starts[i] = granted_at[i];
 
-  /* Each start against the earliest time the limit allowed it: one period
-   * after the start max_calls before it. Only calls called back in the
-   * dispatch that granted them, after a call that was too, are measured:
-   * the grant time of one granted inside acquire_async() is not observable
-   * (with 1 per ms that leaves out call 1, with 1,000 per s the second
-   * thousand). A burst's callbacks run one after the other, so a start
-   * seen in its callback may trail its grant by the callbacks before it;
+  /* Each start, seen in its callback, against the earliest time the limit
+   * allowed it: one period after the callback max_calls before it;
    * max-early shows by how much any start came early, if one did. */
   for (guint i = max_calls; i < calls; i++)
     {
       gint64 ideal;
 
-      if (granted_at[i] != 0 || granted_at[i - max_calls] != 0)
-        continue;
       ideal = starts.starts[i - max_calls] + period_us;
       if (starts.starts[i] < ideal)
         {
@@ -475,8 +461,92 @@ bench_rate_limiter (const char *name,
            full_name, calls / seconds, calls / seconds / 1000.0);
 
   g_free (lateness);
-  g_free (granted_at);
   g_free (call_records);
+  g_free (starts.starts);
+}
+
+/* Rate limiter, issue 15: 2,000 calls issued from one dispatch on 100 calls
+ * per 0.1 s, every figure measured in the callbacks: the most callbacks in
+ * any window of one period (the limit is the baseline), how many came
+ * early, and how late each came against the earliest time the limit
+ * allowed it (one period after the callback 100 before it). */
+
+typedef struct
+{
+  AioRateLimiter *limiter;
+  Starts         *starts;
+  Call           *calls;
+  guint           n_calls;
+} BurstIssue;
+
+static gboolean
+issue_burst (gpointer user_data)
+{
+  BurstIssue *issue = user_data;
+
+  for (guint i = 0; i < issue->n_calls; i++)
+    {
+      issue->calls[i] = (Call) { issue->starts, i };
+      aio_rate_limiter_acquire_async (issue->limiter, NULL, record_start, &issue->calls[i]);
+    }
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+bench_rate_limiter_burst (void)
+{
+  const guint calls = 2000, max_calls = 100;
+  const gint64 period_us = 100 * 1000;
+  g_autoptr(AioRateLimiter) limiter = NULL;
+  Starts starts = { NULL, 0 };
+  BurstIssue issue;
+  double *lateness;
+  guint early = 0, worst_window = 0, measured = 0;
+
+  if (filter != NULL && strstr ("rate-limiter-burst-2000-from-one-dispatch", filter) == NULL)
+    return;
+
+  limiter = aio_rate_limiter_new (max_calls, period_us / 1e6, 0.0, NULL);
+  starts.starts = g_new (gint64, calls);
+  issue = (BurstIssue) { limiter, &starts, g_new (Call, calls), calls };
+  lateness = g_new0 (double, calls);
+
+  g_idle_add (issue_burst, &issue);
+  while (starts.completed < calls)
+    g_main_context_iteration (NULL, TRUE);
+
+  /* Callbacks of one context run in grant order. */
+  for (guint i = 0, j = 0; i < calls; i++)
+    {
+      while (j < calls && starts.starts[j] < starts.starts[i] + period_us)
+        j++;
+      worst_window = MAX (worst_window, j - i);
+    }
+  for (guint i = max_calls; i < calls; i++)
+    {
+      gint64 ideal = starts.starts[i - max_calls] + period_us;
+
+      early += starts.starts[i] < ideal;
+      lateness[measured++] = (starts.starts[i] - ideal) / 1000.0;
+    }
+  qsort (lateness, measured, sizeof lateness[0], bench_compare_doubles);
+
+  g_print ("BENCH rate-limiter-burst-2000-from-one-dispatch-worst-window %u calls baseline=%u ratio=%.2f\n",
+           worst_window, max_calls, (double) worst_window / max_calls);
+  g_print ("BENCH rate-limiter-burst-2000-from-one-dispatch-early-callbacks %u calls baseline=0 ratio=%s\n",
+           early, early == 0 ? "0.00" : "inf");
+  g_print ("BENCH rate-limiter-burst-2000-from-one-dispatch-p50-lateness %.3f ms baseline=0 ratio=-\n",
+           lateness[measured / 2]);
+  g_print ("BENCH rate-limiter-burst-2000-from-one-dispatch-p99-lateness %.3f ms baseline=2.000 ratio=%.2f\n",
+           lateness[measured * 99 / 100], lateness[measured * 99 / 100] / 2.0);
+  g_print ("BENCH rate-limiter-burst-2000-from-one-dispatch-max-lateness %.3f ms baseline=0 ratio=-\n",
+           lateness[measured - 1]);
+  g_print ("BENCH rate-limiter-burst-2000-from-one-dispatch-first-to-last %.3f s baseline=1.900 ratio=%.3f\n",
+           (starts.starts[calls - 1] - starts.starts[0]) / 1e6, (starts.starts[calls - 1] - starts.starts[0]) / 1.9e6);
+
+  g_free (lateness);
+  g_free (issue.calls);
   g_free (starts.starts);
 }
 
@@ -512,6 +582,7 @@ main (int   argc,
    * consolidating it can stall the process for milliseconds later on. */
   bench_rate_limiter ("1-per-ms", 10000, 1, 1000);
   bench_rate_limiter ("1000-per-s", 10000, 1000, G_USEC_PER_SEC);
+  bench_rate_limiter_burst ();
   report ("semaphore-try-acquire-release-vs-mutex-counter", "ns",
           measure_semaphore_pairs, measure_counter_pairs, 10000000);
   report ("semaphore-acquire-async-release-vs-gtask", "ns",

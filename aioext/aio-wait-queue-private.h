@@ -1,0 +1,129 @@
+/* aio-wait-queue-private.h: the FIFO of callers waiting for a semaphore's
+ * permits or a rate limiter's slot
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "aio-job-private.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  AIO_WAITER_QUEUED,
+  AIO_WAITER_GRANTED,     /* holds its grant; a job waiter's job has not started yet */
+  AIO_WAITER_RUNNING,     /* a job waiter whose job runs */
+  AIO_WAITER_DONE,        /* failed, cancelled, or handed its grant on */
+} AioWaiterState;
+
+/* The part of a waiter that the queue reads, first in the owner's own
+ * record, which is the task data of every queued call. The link is the
+ * record's own, so queueing allocates nothing more; once granted, the
+ * waiter leaves the queue for good and its owner may reuse the link's room
+ * for a job watch. */
+typedef struct
+{
+  union
+  {
+    GList       link;         /* while queued: in the queue, data = the task */
+    AioJobWatch watch;        /* after: the owner's */
+  };
+  GTask        *task;         /* the task that owns this record */
+  GSource      *cancel_source;/* fires in the task's context */
+  AioJob       *job;          /* run-job waiters only */
+  guint         count;        /* what it asks for, in the owner's unit */
+  guint8        state;        /* an AioWaiterState: the queue's lock while
+                               * queued, then only the task's context */
+  guint8        is_returned;  /* the task's context only */
+} AioWaiter;
+
+typedef struct _AioWaitQueue AioWaitQueue;
+
+/* What a look at the queue changed, for the owner's notifications. */
+typedef enum
+{
+  AIO_WAIT_QUEUE_LEFT  = 1 << 0,   /* waiters left the queue */
+  AIO_WAIT_QUEUE_TAKEN = 1 << 1,   /* some of them were granted */
+} AioWaitQueueChanges;
+
+/* What a semaphore or a rate limiter tells its queue. */
+typedef struct
+{
+  /* Under the lock: whether @waiter, at the head, may be granted now. */
+  gboolean    (*fits)           (AioWaitQueue *queue,
+                                 AioWaiter    *waiter);
+  /* Under the lock: takes what the head waiter asked for. */
+  void        (*take)           (AioWaitQueue *queue,
+                                 AioWaiter    *waiter);
+  /* Outside the lock: hands @waiter the grant it was taken for, with a
+   * reference on its task of its own. */
+  void        (*grant)          (AioWaiter    *waiter,
+                                 gboolean      may_start_here);
+  /* Outside the lock, optional: @waiter left the queue without a grant. */
+  void        (*leave)          (AioWaiter    *waiter);
+  /* In the task's context, optional: @waiter was cancelled after its grant. */
+  void        (*cancel_granted) (AioWaiter    *waiter);
+  /* The owner's cancel handler, which calls aio_wait_queue_cancel() and
+   * returns G_SOURCE_REMOVE. */
+  GSourceFunc   on_cancelled;
+  const char   *cancel_source_name;
+  const char   *cancelled_message;  /* untranslated: translated at use */
+  /* Grants one waiter per look at the queue, outside the lock before the
+   * next: a rate limiter's grants are stamped one by one. */
+  gboolean      grants_one_at_a_time;
+} AioWaitQueueClass;
+
+struct _AioWaitQueue
+{
+  /* See "The lock order" (docs/reference/architecture.xml). It guards the
+   * owner's own state too. */
+  GMutex                   mutex;
+  GQueue                   waiters;     /* AioWaiter.link, one task ref each */
+  gboolean                 is_closed;
+  const AioWaitQueueClass *klass;
+};
+
+void     aio_wait_queue_init       (AioWaitQueue            *queue,
+                                    const AioWaitQueueClass *klass);
+void     aio_wait_queue_clear      (AioWaitQueue            *queue);
+guint    aio_wait_queue_get_length (AioWaitQueue            *queue);
+gboolean aio_wait_queue_is_closed  (AioWaitQueue            *queue);
+
+void     aio_waiter_init           (AioWaiter               *waiter,
+                                    GTask                   *task,
+                                    AioJob                  *job,
+                                    GDestroyNotify           free_func);
+void     aio_waiter_clear          (AioWaiter               *waiter);
+void     aio_waiter_watch_cancellable (AioWaitQueue         *queue,
+                                       AioWaiter            *waiter);
+void     aio_waiter_return_cancelled  (AioWaitQueue         *queue,
+                                       AioWaiter            *waiter);
+
+void     aio_wait_queue_push_locked (AioWaitQueue           *queue,
+                                     AioWaiter              *waiter);
+AioWaitQueueChanges aio_wait_queue_wake            (AioWaitQueue *queue,
+                                                    gboolean      may_start_here);
+AioWaitQueueChanges aio_wait_queue_unlock_and_wake (AioWaitQueue *queue,
+                                                    gboolean      may_start_here);
+AioWaitQueueChanges aio_wait_queue_cancel          (AioWaitQueue *queue,
+                                                    GTask        *task);
+AioWaitQueueChanges aio_wait_queue_close           (AioWaitQueue *queue,
+                                                    const GError *error);
+
+static inline void
+aio_wait_queue_lock (AioWaitQueue *queue)
+{
+  g_mutex_lock (&queue->mutex);
+}
+
+static inline void
+aio_wait_queue_unlock (AioWaitQueue *queue)
+{
+  g_mutex_unlock (&queue->mutex);
+}
+
+G_END_DECLS
