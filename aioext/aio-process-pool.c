@@ -58,12 +58,15 @@
  *
  * Calls work from any thread and any main context, including the private
  * one of aio_job_run_sync(); each callback runs in its caller's context.
- * A call made while a worker is idle is written from the caller's thread,
- * and its reply is read in the caller's context, so a round trip costs
- * about what a plain pipe's does. The pool's own thread starts, watches
- * and reaps the workers, runs timeouts and cancellations, and reads every
- * other reply (a queued call started by another thread's completion, and
- * all calls once the pool is shutting down).
+ * A call made while a worker is idle is written from the caller's thread.
+ * The pool's own thread starts, watches and reaps the workers, runs
+ * timeouts and cancellations, and watches every worker's replies: a
+ * finished call frees its worker at once, whatever its caller's context
+ * does, so a context that never runs again (a thread that called and
+ * left) stalls no other caller; its callback runs when that context runs,
+ * or is dropped with it. The caller's context, when the call came from
+ * there, watches the reply too, and whichever wakes first reads it, so a
+ * round trip costs about what a plain pipe's does.
  *
  * The programs below are examples/cpu-bound.* of the sources, run by the test
  * suite; [the chapter on every class][aioext-languages-process-pool] tells what
@@ -113,9 +116,10 @@ typedef struct
   GError          *error;
 } Call;
 
-/* A worker's replies are read in its home context: the context of the
- * caller whose call it runs, when that call was started from there (one
- * wake-up per call, like a plain pipe), or else the executor's own. */
+/* A worker's replies are always watched in the executor's context, which
+ * never waits on anyone, and also in its home: the context of the last
+ * caller that called from there, where the reply of its call then costs
+ * one wake-up, as on a plain pipe. Whichever takes the lock first reads. */
 struct _WorkerProcess
 {
   gint             ref_count;   /* atomic */
@@ -124,9 +128,10 @@ struct _WorkerProcess
   char            *pid;         /* kept: GSubprocess forgets it once reaped */
   int              fd;
   AioWireDecoder  *decoder;
-  GMainContext    *home;
-  GSource         *reader;      /* in home */
-  GSource         *writer;      /* in home, while a frame does not fit the socket */
+  GSource         *reader;      /* in the executor's context */
+  GMainContext    *home;        /* NULL for the executor's context */
+  GSource         *home_reader; /* in home */
+  GSource         *writer;      /* in the executor's context, while a frame does not fit the socket */
   GBytes          *outgoing;
   gsize            outgoing_sent;
   Call            *call;
@@ -321,8 +326,9 @@ executor_unlock_and_return_calls (ProcessExecutor *executor)
   return_calls (&finished);
 }
 
-/* The sources of calls and workers dispatch in several contexts; one that
- * was destroyed while it waited for the lock must do nothing. */
+/* The sources of calls and workers dispatch in several contexts and are
+ * destroyed under the lock by any thread; one that was destroyed while it
+ * waited for the lock must do nothing. */
 static gboolean
 executor_lock_for_source (ProcessExecutor *executor)
 {
@@ -351,7 +357,7 @@ worker_unref (WorkerProcess *worker)
   if (!g_atomic_int_dec_and_test (&worker->ref_count))
     return;
 
-  g_assert (worker->call == NULL && worker->reader == NULL && worker->writer == NULL);
+  g_assert (worker->call == NULL && worker->reader == NULL && worker->home_reader == NULL && worker->writer == NULL);
   g_clear_pointer (&worker->outgoing, g_bytes_unref);
   if (worker->fd >= 0)
     close (worker->fd);
@@ -475,6 +481,7 @@ static gboolean worker_writable (int fd, GIOCondition condition, gpointer user_d
 
 static GSource *
 worker_watch (WorkerProcess     *worker,
+              GMainContext      *context,
               GIOCondition       condition,
               GUnixFDSourceFunc  func)
 {
@@ -486,29 +493,29 @@ worker_watch (WorkerProcess     *worker,
    * recursive dispatch harmless. */
   g_source_set_can_recurse (source, TRUE);
   g_source_set_callback (source, G_SOURCE_FUNC (func), worker_ref (worker), (GDestroyNotify) worker_unref);
-  g_source_attach (source, worker->home);
+  g_source_attach (source, context);
 
   return source;
 }
 
-/* Moves the worker's reading (and any unfinished writing) to @context, or
- * stops it for %NULL. */
+/* Makes @context the worker's home, where its replies are watched besides
+ * the executor's context; %NULL or the executor's context for none. */
 static void
 worker_set_home (WorkerProcess *worker,
                  GMainContext  *context)
 {
-  gboolean is_writing = worker->writer != NULL;
+  if (context == worker->executor->context)
+    context = NULL;
+  if (context == worker->home)
+    return;
 
-  aio_source_drop (&worker->reader);
-  aio_source_drop (&worker->writer);
+  aio_source_drop (&worker->home_reader);
   g_clear_pointer (&worker->home, g_main_context_unref);
   if (context == NULL)
     return;
 
   worker->home = g_main_context_ref (context);
-  worker->reader = worker_watch (worker, G_IO_IN, worker_readable);
-  if (is_writing)
-    worker->writer = worker_watch (worker, G_IO_OUT, worker_writable);
+  worker->home_reader = worker_watch (worker, context, G_IO_IN, worker_readable);
 }
 
 /* The worker leaves the pool: it is told to exit by the end of its input
@@ -528,6 +535,8 @@ worker_retire (WorkerProcess *worker,
   worker->is_gone = TRUE;
   shutdown (worker->fd, SHUT_WR);
   worker_set_home (worker, NULL);
+  aio_source_drop (&worker->reader);
+  aio_source_drop (&worker->writer);
   g_clear_pointer (&worker->outgoing, g_bytes_unref);
   g_ptr_array_remove_fast (executor->workers, worker);
   worker_unref (worker);
@@ -564,7 +573,7 @@ worker_write (WorkerProcess *worker)
       if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         {
           if (worker->writer == NULL)
-            worker->writer = worker_watch (worker, G_IO_OUT, worker_writable);
+            worker->writer = worker_watch (worker, worker->executor->context, G_IO_OUT, worker_writable);
           return TRUE;
         }
       if (sent < 0)
@@ -615,10 +624,10 @@ call_timed_out (gpointer  user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* A call started from its caller's own context has its reply read there:
- * the reply then wakes only the caller, as on a plain pipe. Any other call,
- * and every call once the pool is stopping, has it read by the executor's
- * thread, which never waits on a context that nobody runs. */
+/* A call started from its caller's own context has its reply watched
+ * there too: the reply then usually wakes only the caller, as on a plain
+ * pipe. Any other call, and every call once the pool is stopping, is
+ * watched by the executor's thread alone. */
 static void
 worker_choose_home (WorkerProcess *worker,
                     Call          *call)
@@ -627,9 +636,8 @@ worker_choose_home (WorkerProcess *worker,
   GMainContext *context = g_task_get_context (call->task);
 
   if (executor->is_stopping || context != current_context ())
-    context = executor->context;
-  if (context != worker->home)
-    worker_set_home (worker, context);
+    context = NULL;
+  worker_set_home (worker, context);
 }
 
 static void
@@ -830,7 +838,7 @@ executor_spawn_worker (ProcessExecutor  *executor,
   worker->pid = g_strdup (g_subprocess_get_identifier (worker->process));
   worker->decoder = aio_wire_decoder_new (AIO_WIRE_DEFAULT_MAX_SIZE);
   g_ptr_array_add (executor->workers, worker);
-  worker_set_home (worker, executor->context);
+  worker->reader = worker_watch (worker, executor->context, G_IO_IN, worker_readable);
   executor->n_reaps++;
   g_subprocess_wait_async (worker->process, NULL, worker_reaped, worker_ref (worker));
 
@@ -1011,14 +1019,9 @@ executor_begin_stop (gpointer  user_data)
     executor_fail_queue (executor, g_error_new (AIO_ERROR, AIO_ERROR_SHUT_DOWN,
                                                 _("The process pool was shut down before the call ran.")));
 
-  /* A caller may now wait for this thread: replies are read here. */
+  /* A caller may now wait for this thread: replies are read here only. */
   for (guint i = 0; i < executor->workers->len; i++)
-    {
-      WorkerProcess *worker = g_ptr_array_index (executor->workers, i);
-
-      if (worker->home != executor->context)
-        worker_set_home (worker, executor->context);
-    }
+    worker_set_home (g_ptr_array_index (executor->workers, i), NULL);
 
   executor_dispatch (executor);
   executor_unlock_and_return_calls (executor);

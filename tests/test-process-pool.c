@@ -780,6 +780,108 @@ test_process_pool_serves_every_context (void)
   g_assert_cmpint (g_variant_get_int64 (after), ==, g_variant_get_int64 (before));
 }
 
+/* Waits at most @seconds; returns whether every call of @batch ended. */
+static gboolean
+batch_wait_at_most (Batch *batch,
+                    guint  seconds)
+{
+  gint64 deadline = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+
+  while (batch->pending > 0 && g_get_monotonic_time () < deadline)
+    {
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (1000);
+    }
+
+  return batch->pending == 0;
+}
+
+typedef struct
+{
+  AioProcessPool *pool;
+  GMainContext   *context;
+  guint           n_callbacks;
+  gboolean        ran_in_its_context;
+  GError         *error;
+} IdleCaller;
+
+static void
+idle_caller_done (GObject      *source_object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  IdleCaller *caller = user_data;
+  g_autoptr(GVariant) value = aio_process_pool_call_finish (AIO_PROCESS_POOL (source_object), result,
+                                                            &caller->error);
+
+  caller->n_callbacks++;
+  caller->ran_in_its_context = g_main_context_get_thread_default () == caller->context;
+}
+
+/* Calls from a context of its own, then leaves without iterating it. */
+static gpointer
+call_and_leave (gpointer user_data)
+{
+  IdleCaller *caller = user_data;
+
+  g_main_context_push_thread_default (caller->context);
+  aio_process_pool_call_async (caller->pool, "sleep_then_pid", g_variant_new_uint32 (0), NULL,
+                               idle_caller_done, caller);
+  g_main_context_pop_thread_default (caller->context);
+
+  return NULL;
+}
+
+/* A caller whose context never runs again must not hold the worker: the
+ * next caller gets it, and the first call's callback still runs once, in
+ * its own context, when that context runs at last. With a call timeout,
+ * the finished call is not reported as timed out. */
+static void
+check_idle_context_stalls_nobody (guint call_timeout_ms)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) warm = NULL;
+  IdleCaller caller = { pool, g_main_context_new (), 0, FALSE, NULL };
+  Batch batch;
+
+  aio_process_pool_set_call_timeout (pool, call_timeout_ms);
+  warm = call_sync (pool, "sleep_then_pid", g_variant_new_uint32 (0), &error);
+  g_assert_no_error (error);
+
+  g_thread_join (g_thread_new ("idle-caller", call_and_leave, &caller));
+  batch_init (&batch, 1);
+  batch_call (&batch, 0, pool, "sleep_then_pid", g_variant_new_uint32 (0), NULL);
+  g_assert_true (batch_wait_at_most (&batch, 10));
+  g_assert_no_error (batch_error (&batch, 0));
+  batch_clear (&batch);
+  g_usleep (2 * call_timeout_ms * 1000);
+
+  g_assert_cmpuint (caller.n_callbacks, ==, 0);
+  g_main_context_push_thread_default (caller.context);
+  while (caller.n_callbacks == 0)
+    g_main_context_iteration (caller.context, TRUE);
+  while (g_main_context_iteration (caller.context, FALSE))
+    ;
+  g_main_context_pop_thread_default (caller.context);
+  g_assert_cmpuint (caller.n_callbacks, ==, 1);
+  g_assert_true (caller.ran_in_its_context);
+  g_assert_no_error (caller.error);
+  g_main_context_unref (caller.context);
+}
+
+static void
+test_process_pool_idle_context_stalls_nobody (void)
+{
+  check_idle_context_stalls_nobody (0);
+}
+
+static void
+test_process_pool_idle_context_does_not_time_out_a_finished_call (void)
+{
+  check_idle_context_stalls_nobody (500);
+}
+
 static void
 test_process_pool_default_is_sized_to_the_cpu_cores (void)
 {
@@ -905,6 +1007,9 @@ main (int   argc,
   g_test_add_func ("/process-pool/lifecycle/shutdown-waits-for-every-call", test_process_pool_shutdown_waits_for_every_call);
   g_test_add_func ("/process-pool/call/serves-every-context", test_process_pool_serves_every_context);
   g_test_add_func ("/process-pool/lifecycle/stop-keeps-the-context-alive", test_process_pool_stop_keeps_the_context_alive);
+  g_test_add_func ("/process-pool/call/idle-context-stalls-nobody", test_process_pool_idle_context_stalls_nobody);
+  g_test_add_func ("/process-pool/call/idle-context-does-not-time-out-a-finished-call",
+                   test_process_pool_idle_context_does_not_time_out_a_finished_call);
   g_test_add_func ("/process-pool/default/is-sized-to-the-cpu-cores", test_process_pool_default_is_sized_to_the_cpu_cores);
 
   return g_test_run ();

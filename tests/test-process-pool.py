@@ -4,6 +4,7 @@ SPDX-License-Identifier: LGPL-2.1-or-later
 """
 
 import os
+import threading
 
 import aiotap
 from gi.repository import Aio, GLib, Gio
@@ -70,6 +71,35 @@ def test_call_is_a_job():
     pool = Aio.ProcessPool.new(1, WORKER)
     job = pool.create_job('add', GLib.Variant('(ii)', (20, 22)))
     assert Aio.run(job).unpack() == 42
+
+
+def test_a_caller_that_leaves_stalls_nobody():
+    """A thread that calls from a context of its own and leaves without
+    iterating it must not hold the pool's only worker."""
+    pool = Aio.ProcessPool.new(1, WORKER)
+    assert call(pool, 'add', GLib.Variant('(ii)', (1, 1))).unpack() == 2
+    context = GLib.MainContext.new()
+
+    def call_and_leave():
+        context.push_thread_default()
+        pool.call_async('add', GLib.Variant('(ii)', (2, 2)), None, lambda source, result: None)
+        context.pop_thread_default()
+
+    caller = threading.Thread(target=call_and_leave)
+    caller.start()
+    caller.join()
+    loop = GLib.MainLoop()
+    outcome = []
+
+    def done(source, result):
+        outcome.append(source.call_finish(result).unpack())
+        loop.quit()
+
+    pool.call_async('add', GLib.Variant('(ii)', (3, 3)), None, done)
+    GLib.timeout_add_seconds(10, loop.quit)
+    loop.run()
+    assert outcome == [6], 'the second call is stuck behind the first'
+    pool.shutdown(True)
 
 
 def test_shutdown_then_calls_fail():
