@@ -1,0 +1,172 @@
+/* aio-process-pool-private.h: the process pool's three rooms, their structs
+ * and the one lock they share
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "aio-executor-pool.h"
+#include "aio-wire-private.h"
+
+G_BEGIN_DECLS
+
+/* The rooms, used in one direction:
+ *
+ *   aio-process-pool.c      AioProcessPool, the GObject and its public API:
+ *                           checks and encodes a call, starts and stops
+ *                           executors.
+ *   aio-process-executor.c  AioProcessExecutor, one started pool: a thread
+ *                           with a main context of its own, the queue of
+ *                           AioProcessCall records, dispatch, timeouts,
+ *                           cancellation, stop.
+ *   aio-worker-process.c    AioWorkerProcess, the parent's handle on one
+ *                           child (the child itself runs an AioWorker):
+ *                           spawn, non-blocking I/O, reaping, the words for
+ *                           its death. It reports upward through two hooks,
+ *                           ready and gone, never by calling dispatch.
+ *
+ * The lock rule: every field below is guarded by the executor's lock unless
+ * noted. It comes after the pool's lock (AioExecutorPool's mutex) and before
+ * GLib's own ("The lock order" in docs/reference/architecture.xml). Code
+ * that may finish calls while holding it leaves through
+ * aio_process_executor_unlock(), which returns the finished calls' tasks
+ * once the lock is dropped, because a callback may run at once and call
+ * into the pool again. Sources dispatch in several contexts and are
+ * destroyed under the lock by any thread: each takes the lock through
+ * aio_process_executor_lock_for_source() and does nothing when it was
+ * destroyed while it waited. */
+
+typedef struct _AioProcessExecutor AioProcessExecutor;
+typedef struct _AioWorkerProcess   AioWorkerProcess;
+
+/* One call of aio_process_pool_call_async(), from submission to its task's
+ * return. */
+typedef struct
+{
+  gint                ref_count;       /* atomic */
+  GTask              *task;
+  char               *function;
+  GBytes             *frame;           /* until sent */
+  guint64             id;
+  AioProcessExecutor *executor;        /* owned, once accepted */
+  AioWorkerProcess   *worker;          /* while running */
+  GSource            *cancel_source;
+  GSource            *timeout_source;
+  gboolean            timed_out;
+  gboolean            cancelled;
+  GVariant           *result;          /* the outcome, once finished */
+  GError             *error;
+} AioProcessCall;
+
+/* What a worker reports to the executor that runs it; each hook runs with
+ * the executor's lock held.
+ *
+ * ready: the worker greeted (@call and @reply %NULL) or answered @call with
+ *   @reply; either way it can take a call now.
+ * gone: the worker was reaped, so how it ended is known; @call is the call
+ *   it was running, if any. It takes no call again. */
+typedef struct
+{
+  void (*ready) (AioWorkerProcess   *worker,
+                 AioProcessCall     *call,
+                 AioWireMessage     *reply,
+                 AioProcessExecutor *executor);
+  void (*gone)  (AioWorkerProcess   *worker,
+                 AioProcessCall     *call,
+                 AioProcessExecutor *executor);
+} AioWorkerProcessHooks;
+
+/* The parent's handle on one worker child. Its replies are always watched
+ * in the executor's context, which never waits on anyone, and also in its
+ * home: the context of the last caller that called from there, where the
+ * reply of its call then costs one wake-up, as on a plain pipe. Whichever
+ * takes the lock first reads. */
+struct _AioWorkerProcess
+{
+  gint                         ref_count;   /* atomic */
+  AioProcessExecutor          *executor;    /* owned: its lock and context */
+  const AioWorkerProcessHooks *hooks;
+  GSubprocess                 *process;
+  char                        *pid;         /* kept: GSubprocess forgets it once reaped */
+  int                          fd;
+  AioWireDecoder              *decoder;
+  GSource                     *reader;      /* in the executor's context */
+  GMainContext                *home;        /* NULL for the executor's context */
+  GSource                     *home_reader; /* in home */
+  GSource                     *writer;      /* in the executor's context, while a frame does not fit */
+  GBytes                      *outgoing;
+  gsize                        outgoing_sent;
+  AioProcessCall              *call;
+  GError                      *protocol_error;
+  guint                        calls_done;
+  gboolean                     is_ready;
+  gboolean                     is_gone;     /* takes no call again */
+};
+
+/* One started pool. Its thread spawns and reaps workers, runs timeouts and
+ * cancellations, and watches every reply; it ends once told to stop and
+ * every worker is reaped. */
+struct _AioProcessExecutor
+{
+  gint             ref_count;  /* atomic */
+  GMutex           lock;
+  AioExecutorPool *pool;       /* not owned: every call's task holds it */
+  GMainContext    *context;
+  GThread         *thread;     /* set once */
+  char           **argv;
+  guint            max_workers;
+  guint            timeout_ms;
+  guint            max_calls;
+
+  GQueue           queue;      /* AioProcessCall, waiting */
+  GPtrArray       *workers;    /* AioWorkerProcess not reaped yet, one reference each */
+  GQueue           finished;   /* AioProcessCall, returned once the lock is dropped */
+  gboolean         is_dispatch_posted;
+  gboolean         is_stopping;
+  gboolean         drains;
+};
+
+/* aio-process-executor.c */
+AioProcessExecutor *aio_process_executor_new             (AioExecutorPool     *pool,
+                                                          const char * const  *argv,
+                                                          guint                max_workers,
+                                                          guint                timeout_ms,
+                                                          guint                max_calls);
+AioProcessExecutor *aio_process_executor_ref             (AioProcessExecutor  *executor);
+void                aio_process_executor_unref           (AioProcessExecutor  *executor);
+void                aio_process_executor_stop            (AioProcessExecutor  *executor,
+                                                          gboolean             wait);
+GQueue              aio_process_executor_submit          (AioProcessExecutor  *executor,
+                                                          AioProcessCall      *call);
+void                aio_process_executor_lock            (AioProcessExecutor  *executor);
+gboolean            aio_process_executor_lock_for_source (AioProcessExecutor  *executor);
+void                aio_process_executor_unlock          (AioProcessExecutor  *executor);
+
+AioProcessCall     *aio_process_call_new                 (GTask               *task,
+                                                          const char          *function,
+                                                          GBytes              *frame,
+                                                          guint64              id);
+void                aio_process_call_unref               (AioProcessCall      *call);
+void                aio_process_calls_return             (GQueue              *calls);
+
+/* aio-worker-process.c */
+AioWorkerProcess   *aio_worker_process_spawn             (AioProcessExecutor          *executor,
+                                                          const AioWorkerProcessHooks *hooks,
+                                                          GError                     **error);
+void                aio_worker_process_unref             (AioWorkerProcess    *worker);
+void                aio_worker_process_start_call        (AioWorkerProcess    *worker,
+                                                          AioProcessCall      *call,
+                                                          GMainContext        *home);
+void                aio_worker_process_set_home          (AioWorkerProcess    *worker,
+                                                          GMainContext        *home);
+void                aio_worker_process_retire            (AioWorkerProcess    *worker,
+                                                          gboolean             kill);
+gboolean            aio_worker_process_never_served      (AioWorkerProcess    *worker);
+GError             *aio_worker_process_death_error       (AioWorkerProcess    *worker,
+                                                          const char          *function);
+GError             *aio_worker_process_startup_error     (AioWorkerProcess    *worker);
+
+G_END_DECLS

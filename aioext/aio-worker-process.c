@@ -1,0 +1,437 @@
+/* aio-worker-process.c: the parent's handle on one worker child: spawn,
+ * non-blocking I/O, reaping, and the words for its death
+ *
+ * The executor (aio-process-executor.c) gives a worker calls; the worker
+ * tells it, through the hooks it was spawned with, when it can take one
+ * (ready) and when it was reaped (gone). It never dispatches the queue.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#ifdef __linux__
+# include <sys/prctl.h>
+#endif
+
+#include <glib-unix.h>
+
+#include "aio-error.h"
+#include "aio-cancel-source-private.h"
+#include "aio-i18n-private.h"
+#include "aio-process-pool-private.h"
+#include "aio-worker.h"
+
+#define WORKER_FD          3
+#define READ_CHUNK_SIZE    (64 * 1024)
+
+static AioWorkerProcess *
+worker_ref (AioWorkerProcess *worker)
+{
+  g_atomic_int_inc (&worker->ref_count);
+
+  return worker;
+}
+
+void
+aio_worker_process_unref (AioWorkerProcess *worker)
+{
+  if (!g_atomic_int_dec_and_test (&worker->ref_count))
+    return;
+
+  g_assert (worker->call == NULL && worker->reader == NULL && worker->home_reader == NULL &&
+            worker->writer == NULL);
+  g_clear_pointer (&worker->outgoing, g_bytes_unref);
+  if (worker->fd >= 0)
+    close (worker->fd);
+  g_clear_object (&worker->process);
+  g_clear_pointer (&worker->decoder, aio_wire_decoder_free);
+  g_clear_error (&worker->protocol_error);
+  g_free (worker->pid);
+  aio_process_executor_unref (worker->executor);
+  g_free (worker);
+}
+
+/* Why the call of a worker that is gone failed, in the caller's words, when
+ * neither a timeout nor a cancellation killed it. */
+GError *
+aio_worker_process_death_error (AioWorkerProcess *worker,
+                                const char       *function)
+{
+  GSubprocess *process = worker->process;
+
+  if (worker->protocol_error != NULL)
+    return g_error_new (AIO_ERROR, AIO_ERROR_PROTOCOL,
+                        _("Worker process %s broke the protocol while running “%s”: %s"),
+                        worker->pid, function, worker->protocol_error->message);
+
+  if (g_subprocess_get_if_signaled (process))
+    {
+      int signal_number = g_subprocess_get_term_sig (process);
+
+      return g_error_new (AIO_ERROR, AIO_ERROR_WORKER_DIED,
+                          _("Worker process %s was killed by signal %d (%s) while running “%s”."),
+                          worker->pid, signal_number, g_strsignal (signal_number), function);
+    }
+
+  return g_error_new (AIO_ERROR, AIO_ERROR_WORKER_DIED,
+                      _("Worker process %s exited with status %d while running “%s”."),
+                      worker->pid, g_subprocess_get_exit_status (process), function);
+}
+
+GError *
+aio_worker_process_startup_error (AioWorkerProcess *worker)
+{
+  GSubprocess *process = worker->process;
+
+  if (worker->protocol_error != NULL)
+    return g_error_new (AIO_ERROR, AIO_ERROR_PROTOCOL,
+                        _("Worker process %s broke the protocol before it was ready: %s"),
+                        worker->pid, worker->protocol_error->message);
+
+  if (g_subprocess_get_if_signaled (process))
+    return g_error_new (AIO_ERROR, AIO_ERROR_WORKER_DIED,
+                        _("Worker process %s was killed by signal %d (%s) before it was ready."),
+                        worker->pid, g_subprocess_get_term_sig (process),
+                        g_strsignal (g_subprocess_get_term_sig (process)));
+
+  return g_error_new (AIO_ERROR, AIO_ERROR_WORKER_DIED,
+                      _("Worker process %s exited with status %d before it was ready; check the pool's worker command."),
+                      worker->pid, g_subprocess_get_exit_status (process));
+}
+
+/* Whether the worker left without ever being usable: it never greeted,
+ * or broke the protocol before it finished a single call. */
+gboolean
+aio_worker_process_never_served (AioWorkerProcess *worker)
+{
+  return !worker->is_ready || (worker->protocol_error != NULL && worker->calls_done == 0);
+}
+
+/* Every worker is watched from the moment it is spawned, so that one that
+ * dies idle is noticed even when no context reads its socket. */
+static void
+worker_reaped (GObject      *source_object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  AioWorkerProcess *worker = user_data;
+  AioProcessExecutor *executor = worker->executor;
+
+  aio_process_executor_lock (executor);
+  g_subprocess_wait_finish (worker->process, result, NULL);
+  aio_worker_process_retire (worker, FALSE);
+  worker->hooks->gone (worker, g_steal_pointer (&worker->call), executor);
+  aio_process_executor_unlock (executor);
+  aio_worker_process_unref (worker);
+}
+
+static gboolean worker_socket_ready (int fd, GIOCondition condition, gpointer user_data);
+
+static GSource *
+worker_watch (AioWorkerProcess *worker,
+              GMainContext     *context,
+              GIOCondition      condition)
+{
+  GSource *source = g_unix_fd_source_new (worker->fd, condition);
+
+  g_source_set_static_name (source, "[aioext] process pool worker");
+  /* GLib takes a blocked source's descriptor out of the poll and puts it
+   * back, waking its context twice per dispatch; the lock makes a
+   * recursive dispatch harmless. */
+  g_source_set_can_recurse (source, TRUE);
+  g_source_set_callback (source, G_SOURCE_FUNC (worker_socket_ready), worker_ref (worker),
+                         (GDestroyNotify) aio_worker_process_unref);
+  g_source_attach (source, context);
+
+  return source;
+}
+
+/* Makes @home the context where the worker's replies are watched besides
+ * the executor's; %NULL or the executor's context for none. */
+void
+aio_worker_process_set_home (AioWorkerProcess *worker,
+                             GMainContext     *home)
+{
+  if (home == worker->executor->context)
+    home = NULL;
+  if (home == worker->home)
+    return;
+
+  aio_source_drop (&worker->home_reader);
+  g_clear_pointer (&worker->home, g_main_context_unref);
+  if (home == NULL)
+    return;
+
+  worker->home = g_main_context_ref (home);
+  worker->home_reader = worker_watch (worker, home, G_IO_IN);
+}
+
+/* The worker takes no call again: it is told to exit by the end of its
+ * input (or killed when it cannot be trusted); its call, if any, fails once
+ * it is reaped and the exit status is known. */
+void
+aio_worker_process_retire (AioWorkerProcess *worker,
+                           gboolean          kill)
+{
+  if (kill)
+    g_subprocess_force_exit (worker->process);
+  if (worker->is_gone)
+    return;
+
+  worker->is_gone = TRUE;
+  shutdown (worker->fd, SHUT_WR);
+  aio_worker_process_set_home (worker, NULL);
+  aio_source_drop (&worker->reader);
+  aio_source_drop (&worker->writer);
+  g_clear_pointer (&worker->outgoing, g_bytes_unref);
+}
+
+static void
+worker_fail_protocol (AioWorkerProcess *worker,
+                      GError           *error)
+{
+  if (worker->protocol_error == NULL)
+    worker->protocol_error = error;
+  else
+    g_error_free (error);
+
+  aio_worker_process_retire (worker, TRUE);
+}
+
+/* Sends what is left of the outgoing frame without blocking; the rest waits
+ * for room in the socket, so that a worker that does not read cannot stall
+ * the pool. Returns FALSE when the worker cannot take it any more. */
+static gboolean
+worker_write (AioWorkerProcess *worker)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data (worker->outgoing, &size);
+
+  while (worker->outgoing_sent < size)
+    {
+      gssize sent = send (worker->fd, data + worker->outgoing_sent, size - worker->outgoing_sent,
+                          MSG_DONTWAIT | MSG_NOSIGNAL);
+
+      if (sent < 0 && errno == EINTR)
+        continue;
+      if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        {
+          if (worker->writer == NULL)
+            worker->writer = worker_watch (worker, worker->executor->context, G_IO_OUT);
+          return TRUE;
+        }
+      if (sent < 0)
+        return FALSE;
+      worker->outgoing_sent += sent;
+    }
+
+  g_clear_pointer (&worker->outgoing, g_bytes_unref);
+  aio_source_drop (&worker->writer);
+
+  return TRUE;
+}
+
+/* A worker that cannot take its call has died: the reap says how. */
+static void
+worker_send (AioWorkerProcess *worker)
+{
+  if (!worker_write (worker))
+    aio_worker_process_retire (worker, FALSE);
+}
+
+/* Gives the worker @call and starts writing it; @home as for
+ * aio_worker_process_set_home(). */
+void
+aio_worker_process_start_call (AioWorkerProcess *worker,
+                               AioProcessCall   *call,
+                               GMainContext     *home)
+{
+  worker->call = call;
+  aio_worker_process_set_home (worker, home);
+  worker->outgoing = g_steal_pointer (&call->frame);
+  worker->outgoing_sent = 0;
+  worker_send (worker);
+}
+
+static void
+worker_finish_call (AioWorkerProcess *worker,
+                    AioWireMessage   *reply)
+{
+  AioProcessCall *call = worker->call;
+
+  /* A reply before the whole call was sent answers a call not given yet. */
+  if (call == NULL || reply->call_id != call->id || worker->outgoing != NULL)
+    {
+      worker_fail_protocol (worker, g_error_new_literal (AIO_ERROR, AIO_ERROR_PROTOCOL,
+                                                         _("it answered a call it was not given")));
+      return;
+    }
+
+  worker->call = NULL;
+  worker->calls_done++;
+  worker->hooks->ready (worker, call, reply, worker->executor);
+}
+
+static void
+worker_handle (AioWorkerProcess *worker,
+               AioWireMessage   *message)
+{
+  switch (message->kind)
+    {
+    case AIO_WIRE_HELLO:
+      if (worker->is_ready || message->version != AIO_WIRE_VERSION)
+        worker_fail_protocol (worker, g_error_new (AIO_ERROR, AIO_ERROR_PROTOCOL,
+                                                   _("it greeted with protocol version %u, not %u"),
+                                                   message->version, AIO_WIRE_VERSION));
+      else
+        {
+          worker->is_ready = TRUE;
+          worker->hooks->ready (worker, NULL, NULL, worker->executor);
+        }
+      break;
+
+    case AIO_WIRE_RESULT:
+    case AIO_WIRE_ERROR:
+      worker_finish_call (worker, message);
+      break;
+
+    case AIO_WIRE_CALL:
+    default:
+      worker_fail_protocol (worker, g_error_new_literal (AIO_ERROR, AIO_ERROR_PROTOCOL,
+                                                         _("it sent a call to the pool")));
+    }
+}
+
+/* Returns FALSE once the worker is gone. */
+static gboolean
+worker_handle_messages (AioWorkerProcess *worker)
+{
+  AioWireMessage message;
+  GError *error = NULL;
+
+  while (!worker->is_gone && aio_wire_decoder_next (worker->decoder, &message, &error))
+    {
+      worker_handle (worker, &message);
+      aio_wire_message_clear (&message);
+    }
+  if (error != NULL)
+    worker_fail_protocol (worker, error);
+
+  return !worker->is_gone;
+}
+
+/* Reads what the socket holds, straight into the decoder, without
+ * blocking, and handles every whole message. */
+static void
+worker_read (AioWorkerProcess *worker)
+{
+  for (;;)
+    {
+      gsize room;
+      guint8 *buffer = aio_wire_decoder_get_buffer (worker->decoder, READ_CHUNK_SIZE, &room);
+      gssize length = recv (worker->fd, buffer, room, MSG_DONTWAIT);
+
+      if (length < 0 && errno == EINTR)
+        continue;
+      if (length < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return;
+      if (length <= 0)
+        {
+          /* End of file: the worker exited or was killed; the reap says how. */
+          aio_worker_process_retire (worker, FALSE);
+          return;
+        }
+
+      aio_wire_decoder_commit (worker->decoder, length);
+      if (!worker_handle_messages (worker) || (gsize) length < room)
+        return;
+    }
+}
+
+/* The one callback of the worker's readers and its writer. */
+static gboolean
+worker_socket_ready (int           fd,
+                     GIOCondition  condition,
+                     gpointer      user_data)
+{
+  AioWorkerProcess *worker = user_data;
+  AioProcessExecutor *executor = aio_process_executor_ref (worker->executor);
+
+  if (aio_process_executor_lock_for_source (executor))
+    {
+      if (g_main_current_source () == worker->writer)
+        worker_send (worker);
+      else
+        worker_read (worker);
+      aio_process_executor_unlock (executor);
+    }
+  aio_process_executor_unref (executor);
+
+  return G_SOURCE_CONTINUE;
+}
+
+#ifdef __linux__
+static void
+worker_child_setup (gpointer  user_data)
+{
+  /* Armed before exec: the worker dies with the pool's thread. */
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+#endif
+
+/* Starts a worker for @executor, from the executor's thread (so that it is
+ * watched there), under the executor's lock. */
+AioWorkerProcess *
+aio_worker_process_spawn (AioProcessExecutor           *executor,
+                          const AioWorkerProcessHooks  *hooks,
+                          GError                      **error)
+{
+  /* Workers read nothing from standard input: an empty pipe makes an
+   * interpreter started without a script exit at once instead of waiting
+   * on the terminal. */
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE);
+  g_autofree char *fd_text = g_strdup_printf ("%d", WORKER_FD);
+  AioWorkerProcess *worker;
+  int fds[2];
+
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   _("Could not create a socket for a worker process: %s"), g_strerror (saved_errno));
+      return NULL;
+    }
+
+  g_subprocess_launcher_take_fd (launcher, fds[1], WORKER_FD);
+  g_subprocess_launcher_setenv (launcher, AIO_WORKER_FD_VARIABLE, fd_text, TRUE);
+#ifdef __linux__
+  g_subprocess_launcher_set_child_setup (launcher, worker_child_setup, NULL, NULL);
+#endif
+
+  worker = g_new0 (AioWorkerProcess, 1);
+  worker->ref_count = 1;
+  worker->executor = aio_process_executor_ref (executor);
+  worker->hooks = hooks;
+  worker->fd = fds[0];
+  worker->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) executor->argv, error);
+  if (worker->process == NULL)
+    {
+      g_prefix_error (error, _("Could not start a worker process: "));
+      aio_worker_process_unref (worker);
+      return NULL;
+    }
+
+  g_output_stream_close (g_subprocess_get_stdin_pipe (worker->process), NULL, NULL);
+  worker->pid = g_strdup (g_subprocess_get_identifier (worker->process));
+  worker->decoder = aio_wire_decoder_new (AIO_WIRE_DEFAULT_MAX_SIZE);
+  worker->reader = worker_watch (worker, executor->context, G_IO_IN);
+  g_subprocess_wait_async (worker->process, NULL, worker_reaped, worker_ref (worker));
+
+  return worker;
+}
