@@ -445,6 +445,11 @@ call_encode (guint64     id,
  *
  * Runs @function in a worker process, starting one if none is idle and the
  * pool is not full, or queues the call (FIFO).
+ *
+ * A call that a worker would refuse fails with %AIO_ERROR_INVALID_ARGUMENT
+ * before any worker sees it: a function name longer than 256 bytes or not
+ * in UTF-8, or a call whose message (the name and the serialised
+ * arguments) takes more than 64 MiB.
  */
 void
 aio_process_pool_call_async (AioProcessPool      *self,
@@ -472,6 +477,15 @@ aio_process_pool_call_async (AioProcessPool      *self,
   g_task_set_source_tag (task, aio_process_pool_call_async);
   if (g_task_return_error_if_cancelled (task))
     {
+      g_object_unref (task);
+      return;
+    }
+
+  /* A call the worker would refuse is refused here, before any worker
+   * sees it: the worker could only die of it. */
+  if (!aio_wire_check_call (function, owned_arguments, &error))
+    {
+      g_task_return_error (task, error);
       g_object_unref (task);
       return;
     }

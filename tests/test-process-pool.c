@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
+
+#include <glib/gstdio.h>
 
 #include <aioext.h>
 
@@ -883,6 +886,84 @@ test_process_pool_idle_context_does_not_time_out_a_finished_call (void)
 }
 
 static void
+unmap_bytes (gpointer data)
+{
+  gsize *mapping = data;
+
+  munmap ((gpointer) mapping[0], mapping[1]);
+  g_free (mapping);
+}
+
+/* An `ay` of @size zero bytes that takes no memory: a sparse file, mapped. */
+static GVariant *
+new_sparse_bytestring (guint64 size)
+{
+  g_autofree char *path = NULL;
+  int fd = g_file_open_tmp ("aioext-sparse-XXXXXX", &path, NULL);
+  gpointer data;
+  gsize *mapping;
+
+  g_assert_cmpint (fd, >=, 0);
+  g_unlink (path);
+  g_assert_cmpint (ftruncate (fd, size), ==, 0);
+  data = mmap (NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  close (fd);
+  if (data == MAP_FAILED)
+    return NULL;
+
+  mapping = g_new (gsize, 2);
+  mapping[0] = (gsize) data;
+  mapping[1] = size;
+
+  return g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING,
+                                   g_bytes_new_with_free_func (data, size, unmap_bytes, mapping), TRUE);
+}
+
+static void
+assert_refused (AioProcessPool *pool,
+                const char     *function,
+                GVariant       *arguments,
+                const char     *limit,
+                const char     *size)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) value = call_sync (pool, function, arguments, &error);
+
+  g_assert_null (value);
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, limit));
+  g_assert_nonnull (strstr (error->message, size));
+  g_assert_false (aio_executor_pool_is_initialized (AIO_EXECUTOR_POOL (pool)));
+  g_assert_cmpuint (count_children (FALSE), ==, 0);
+}
+
+/* Every limit the worker enforces is checked before sending, whatever the
+ * size, and no worker is started (or killed) for it. */
+static void
+test_process_pool_limits_are_checked_before_sending (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  g_autofree char *long_name = g_strnfill (257, 'f');
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) sum = NULL;
+  GVariant *huge;
+
+  assert_refused (pool, long_name, g_variant_new_boolean (TRUE), "at most 256 bytes", "257 bytes");
+  assert_refused (pool, "add\xff", g_variant_new_boolean (TRUE), "UTF-8", "byte 4 of 4");
+  assert_refused (pool, "add", new_sparse_bytestring (64 * 1024 * 1024), "at most 67108864 bytes", "67108");
+
+  huge = new_sparse_bytestring (G_GUINT64_CONSTANT (4) * 1024 * 1024 * 1024 + 4096);
+  if (huge == NULL)
+    g_test_message ("no room for a 4 GiB mapping: that case was not tried");
+  else
+    assert_refused (pool, "add", huge, "at most 67108864 bytes", "4294971");
+
+  sum = call_sync (pool, "add", g_variant_new ("(ii)", 2, 3), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_variant_get_int32 (sum), ==, 5);
+}
+
+static void
 test_process_pool_default_is_sized_to_the_cpu_cores (void)
 {
   AioProcessPool *pool = aio_process_pool_get_default ();
@@ -1010,6 +1091,7 @@ main (int   argc,
   g_test_add_func ("/process-pool/call/idle-context-stalls-nobody", test_process_pool_idle_context_stalls_nobody);
   g_test_add_func ("/process-pool/call/idle-context-does-not-time-out-a-finished-call",
                    test_process_pool_idle_context_does_not_time_out_a_finished_call);
+  g_test_add_func ("/process-pool/limits/checked-before-sending", test_process_pool_limits_are_checked_before_sending);
   g_test_add_func ("/process-pool/default/is-sized-to-the-cpu-cores", test_process_pool_default_is_sized_to_the_cpu_cores);
 
   return g_test_run ();

@@ -102,6 +102,17 @@ def test_a_caller_that_leaves_stalls_nobody():
     pool.shutdown(True)
 
 
+def test_calls_a_worker_would_refuse_are_refused_before_sending():
+    pool = Aio.ProcessPool.new(1, WORKER)
+    error = expect_error(pool, 'f' * 300, GLib.Variant('b', True), Aio.error_quark(), Aio.Error.INVALID_ARGUMENT)
+    assert '300 bytes' in error.message and 'at most 256 bytes' in error.message, error.message
+    big = GLib.Variant.new_from_bytes(GLib.VariantType('ay'), GLib.Bytes(bytes(64 * 1024 * 1024)), True)
+    error = expect_error(pool, 'add', big, Aio.error_quark(), Aio.Error.INVALID_ARGUMENT)
+    assert 'at most 67108864 bytes' in error.message, error.message
+    assert not pool.is_initialized(), 'a worker was started for a call it would refuse'
+    assert call(pool, 'add', GLib.Variant('(ii)', (2, 3))).unpack() == 5
+
+
 def test_shutdown_then_calls_fail():
     pool = Aio.ProcessPool.new(1, WORKER)
     assert call(pool, 'add', GLib.Variant('(ii)', (1, 1))).unpack() == 2
