@@ -7,6 +7,9 @@
 
 #include "config.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "aio-error.h"
 #include "aio-executor-pool-private.h"
 #include "aio-i18n-private.h"
@@ -41,6 +44,8 @@ aio_process_executor_unref (AioProcessExecutor *executor)
   g_assert (g_queue_is_empty (&executor->queue) && g_queue_is_empty (&executor->finished));
   g_ptr_array_unref (executor->workers);
   g_strfreev (executor->argv);
+  if (executor->program_fd >= 0)
+    close (executor->program_fd);
   g_main_context_unref (executor->context);
   g_mutex_clear (&executor->lock);
   g_free (executor);
@@ -563,6 +568,7 @@ executor_run (gpointer  user_data)
 AioProcessExecutor *
 aio_process_executor_new (AioExecutorPool    *pool,
                           const char * const *argv,
+                          int                 program_fd,
                           guint               max_workers,
                           guint               timeout_ms,
                           guint               max_calls)
@@ -574,6 +580,8 @@ aio_process_executor_new (AioExecutorPool    *pool,
   executor->pool = pool;
   executor->context = g_main_context_new ();
   executor->argv = g_strdupv ((char **) argv);
+  /* Its own: the pool may be finalized while the executor winds down. */
+  executor->program_fd = program_fd >= 0 ? fcntl (program_fd, F_DUPFD_CLOEXEC, 0) : -1;
   executor->max_workers = max_workers;
   executor->timeout_ms = timeout_ms;
   executor->max_calls = max_calls;

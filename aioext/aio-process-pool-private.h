@@ -39,6 +39,15 @@ G_BEGIN_DECLS
  * aio_process_executor_lock_for_source() and does nothing when it was
  * destroyed while it waited. */
 
+/* The descriptors a worker child is given: its end of the pool's socket,
+ * and, when it runs the pool's own program, that program's running image,
+ * which it is started from (/proc/self/fd/4): the file it was started from
+ * may be gone or replaced, and under valgrind /proc/self/exe names
+ * valgrind's tool. */
+#define AIO_WORKER_SOCKET_FD   3
+#define AIO_WORKER_PROGRAM_FD  4
+#define AIO_WORKER_PROGRAM     "/proc/self/fd/4"
+
 typedef struct _AioProcessExecutor AioProcessExecutor;
 typedef struct _AioWorkerProcess   AioWorkerProcess;
 
@@ -117,6 +126,7 @@ struct _AioProcessExecutor
   GMainContext    *context;
   GThread         *thread;     /* set once */
   char           **argv;
+  int              program_fd; /* the running image, for argv AIO_WORKER_PROGRAM; else -1 */
   guint            max_workers;
   guint            timeout_ms;
   guint            max_calls;
@@ -132,6 +142,7 @@ struct _AioProcessExecutor
 /* aio-process-executor.c */
 AioProcessExecutor *aio_process_executor_new             (AioExecutorPool     *pool,
                                                           const char * const  *argv,
+                                                          int                  program_fd,
                                                           guint                max_workers,
                                                           guint                timeout_ms,
                                                           guint                max_calls);

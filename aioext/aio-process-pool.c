@@ -5,7 +5,9 @@
 
 #include "config.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include "aio-error.h"
 #include "aio-executor-pool-private.h"
@@ -90,6 +92,7 @@ struct _AioProcessPool
   AioExecutorPool     parent_instance;
 
   char              **worker_argv;
+  int                 program_fd;         /* see current_program_argv() */
   guint               call_timeout;       /* executor pool lock */
   guint               max_calls;          /* executor pool lock */
   AioProcessExecutor *executor;           /* executor pool lock; not a reference: its thread holds it until stopped */
@@ -119,8 +122,8 @@ aio_process_pool_start (AioExecutorPool *pool,
   AioProcessPool *self = AIO_PROCESS_POOL (pool);
 
   g_assert (self->executor == NULL);
-  self->executor = aio_process_executor_new (pool, (const char * const *) self->worker_argv, max_workers,
-                                             self->call_timeout, self->max_calls);
+  self->executor = aio_process_executor_new (pool, (const char * const *) self->worker_argv, self->program_fd,
+                                             max_workers, self->call_timeout, self->max_calls);
 }
 
 static void
@@ -140,6 +143,8 @@ aio_process_pool_finalize (GObject *object)
   AioProcessPool *self = AIO_PROCESS_POOL (object);
 
   g_strfreev (self->worker_argv);
+  if (self->program_fd >= 0)
+    close (self->program_fd);
 
   G_OBJECT_CLASS (aio_process_pool_parent_class)->finalize (object);
 }
@@ -263,13 +268,26 @@ aio_process_pool_class_init (AioProcessPoolClass *klass)
 static void
 aio_process_pool_init (AioProcessPool *self)
 {
+  self->program_fd = -1;
 }
 
+/* The running image itself, not the path it was started from: that file
+ * may be deleted or replaced while the program runs (a package upgrade),
+ * and a worker must speak the protocol of the program that started it.
+ * Workers start from a descriptor of the image (AIO_WORKER_PROGRAM);
+ * where /proc has none, from the path. */
 static char **
-current_program_argv (void)
+current_program_argv (int *program_fd)
 {
-  g_autofree char *path = g_file_read_link ("/proc/self/exe", NULL);
-  const char *argv[] = { path, NULL };
+  g_autofree char *path = NULL;
+  const char *argv[] = { AIO_WORKER_PROGRAM, NULL };
+
+  *program_fd = open ("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  if (*program_fd >= 0)
+    return g_strdupv ((char **) argv);
+
+  path = g_file_read_link ("/proc/self/exe", NULL);
+  argv[0] = path;
 
   return path != NULL ? g_strdupv ((char **) argv) : NULL;
 }
@@ -279,8 +297,11 @@ current_program_argv (void)
  * @max_workers: the most worker processes at once, at most %G_MAXINT; 0 for
  *   the number of CPU cores
  * @worker_argv: (array zero-terminated=1) (nullable): the command that
- *   starts a worker, or %NULL to re-execute the current program, which then
- *   must call aio_worker_run() when aio_worker_is_requested() says so
+ *   starts a worker, or %NULL to re-execute the current program (its running
+ *   image, through a descriptor of `/proc/self/exe`, so that deleting or
+ *   replacing the program's file while it runs does not change what
+ *   workers run), which
+ *   then must call aio_worker_run() when aio_worker_is_requested() says so
  *
  * Creates a process pool. No worker starts before the first call.
  *
@@ -296,7 +317,7 @@ aio_process_pool_new (guint               max_workers,
   g_return_val_if_fail (worker_argv == NULL || worker_argv[0] != NULL, NULL);
 
   self = g_object_new (AIO_TYPE_PROCESS_POOL, "max-workers", max_workers, NULL);
-  self->worker_argv = worker_argv != NULL ? g_strdupv ((char **) worker_argv) : current_program_argv ();
+  self->worker_argv = worker_argv != NULL ? g_strdupv ((char **) worker_argv) : current_program_argv (&self->program_fd);
 
   return self;
 }

@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -26,7 +27,6 @@
 #include "aio-process-pool-private.h"
 #include "aio-worker.h"
 
-#define WORKER_FD          3
 #define READ_CHUNK_SIZE    (64 * 1024)
 
 static AioWorkerProcess *
@@ -395,7 +395,7 @@ aio_worker_process_spawn (AioProcessExecutor           *executor,
    * interpreter started without a script exit at once instead of waiting
    * on the terminal. */
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE);
-  g_autofree char *fd_text = g_strdup_printf ("%d", WORKER_FD);
+  g_autofree char *fd_text = g_strdup_printf ("%d", AIO_WORKER_SOCKET_FD);
   AioWorkerProcess *worker;
   int fds[2];
 
@@ -408,7 +408,10 @@ aio_worker_process_spawn (AioProcessExecutor           *executor,
       return NULL;
     }
 
-  g_subprocess_launcher_take_fd (launcher, fds[1], WORKER_FD);
+  g_subprocess_launcher_take_fd (launcher, fds[1], AIO_WORKER_SOCKET_FD);
+  if (executor->program_fd >= 0)
+    g_subprocess_launcher_take_fd (launcher, fcntl (executor->program_fd, F_DUPFD_CLOEXEC, 0),
+                                   AIO_WORKER_PROGRAM_FD);
   g_subprocess_launcher_setenv (launcher, AIO_WORKER_FD_VARIABLE, fd_text, TRUE);
 #ifdef __linux__
   g_subprocess_launcher_set_child_setup (launcher, worker_child_setup, NULL, NULL);

@@ -1049,6 +1049,54 @@ test_process_pool_workers_die_with_the_parent (void)
   g_assert_false (process_exists (worker));
 }
 
+/* A copy of this program that deletes its own file while its pool runs,
+ * then needs a new worker: prints the sum the new worker computed. */
+G_GNUC_NORETURN static void
+run_deleted_program (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) died = NULL;
+  g_autoptr(GVariant) sum = call_sync (pool, "add", g_variant_new ("(ii)", 1, 1), &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (g_unlink (self), ==, 0);
+  died = call_sync (pool, "maybe_die", g_variant_new ("(uu)", 4, 0), &error);
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_WORKER_DIED);
+  g_clear_error (&error);
+  g_clear_pointer (&sum, g_variant_unref);
+  sum = call_sync (pool, "add", g_variant_new ("(ii)", 20, 22), &error);
+  g_assert_no_error (error);
+  g_print ("%d\n", g_variant_get_int32 (sum));
+  exit (0);
+}
+
+static void
+test_process_pool_default_command_survives_deleting_the_program (void)
+{
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *copy = g_strdup_printf ("%s-deleted-%d", self, getpid ());
+  g_autofree char *contents = NULL;
+  g_autofree char *output = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GSubprocess) program = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize length;
+
+  /* Beside this program, so that it finds the library the same way. */
+  g_assert_true (g_file_get_contents (self, &contents, &length, &error));
+  g_assert_true (g_file_set_contents_full (copy, contents, length, G_FILE_SET_CONTENTS_NONE, 0700, &error));
+  g_subprocess_launcher_setenv (launcher, "AIO_TEST_DELETED_PROGRAM", "1", TRUE);
+  program = g_subprocess_launcher_spawn (launcher, &error, copy, NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (program, NULL, NULL, &output, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (copy, G_FILE_TEST_EXISTS));
+  g_assert_true (g_subprocess_get_successful (program));
+  g_assert_cmpstr (output, ==, "42\n");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1064,6 +1112,8 @@ main (int   argc,
     }
   if (g_getenv ("AIO_TEST_DOOMED_PARENT") != NULL)
     run_doomed_parent ();
+  if (g_getenv ("AIO_TEST_DELETED_PROGRAM") != NULL)
+    run_deleted_program ();
 
 
   g_test_init (&argc, &argv, NULL);
@@ -1092,6 +1142,8 @@ main (int   argc,
   g_test_add_func ("/process-pool/call/idle-context-does-not-time-out-a-finished-call",
                    test_process_pool_idle_context_does_not_time_out_a_finished_call);
   g_test_add_func ("/process-pool/limits/checked-before-sending", test_process_pool_limits_are_checked_before_sending);
+  g_test_add_func ("/process-pool/default/command-survives-deleting-the-program",
+                   test_process_pool_default_command_survives_deleting_the_program);
   g_test_add_func ("/process-pool/default/is-sized-to-the-cpu-cores", test_process_pool_default_is_sized_to_the_cpu_cores);
 
   return g_test_run ();
