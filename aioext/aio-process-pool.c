@@ -59,6 +59,17 @@
  * there, watches the reply too, and whichever wakes first reads it, so a
  * round trip costs about what a plain pipe's does.
  *
+ * What a worker starts with: the pool's process's whole environment plus
+ * `AIO_WORKER_FD` (the descriptor of its end of the pool's socket, 3), its
+ * working folder, standard output and error; an empty standard input; no
+ * other descriptor but, for the default command, 4 (the running program it
+ * was started from); an empty signal mask and every signal at its default
+ * action, whatever the thread that started the pool blocked or the
+ * application ignores (SIGPIPE included); and, on Linux, SIGKILL when the
+ * pool's process dies. A death the pool could not observe, because this
+ * process ignores SIGCHLD or another part of it reaps children with
+ * waitpid(), is reported as such instead of as an exit with status 0.
+ *
  * The programs below are examples/cpu-bound.* of the sources, run by the test
  * suite; [the chapter on every class][aioext-languages-process-pool] tells what
  * each language gets. The Python and JavaScript versions start the worker

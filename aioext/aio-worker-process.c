@@ -56,6 +56,48 @@ aio_worker_process_unref (AioWorkerProcess *worker)
   g_free (worker);
 }
 
+static gboolean
+sigchld_is_ignored (void)
+{
+  struct sigaction action;
+
+  return sigaction (SIGCHLD, NULL, &action) == 0 &&
+         (action.sa_handler == SIG_IGN || (action.sa_flags & SA_NOCLDWAIT) != 0);
+}
+
+/* A worker is never told to leave while it runs a call or before it is
+ * ready, so an exit status of 0 there is suspect: it is also what GLib
+ * reports when it could not learn the status at all, because the system
+ * reaped the child for us (SIGCHLD ignored) or the application's own
+ * waitpid() took it. Such a death says so. */
+static GError *
+worker_unobserved_error (AioWorkerProcess *worker,
+                         const char       *function)
+{
+  if (sigchld_is_ignored ())
+    return function != NULL
+      ? g_error_new (AIO_ERROR, AIO_ERROR_WORKER_DIED,
+                     _("Worker process %s ended while running “%s”; how could not be observed, because this process ignores SIGCHLD."),
+                     worker->pid, function)
+      : g_error_new (AIO_ERROR, AIO_ERROR_WORKER_DIED,
+                     _("Worker process %s ended before it was ready; how could not be observed, because this process ignores SIGCHLD."),
+                     worker->pid);
+
+  return function != NULL
+    ? g_error_new (AIO_ERROR, AIO_ERROR_WORKER_DIED,
+                   _("Worker process %s ended while running “%s”, with status 0 or in a way that could not be observed (another part of the program may have reaped it with waitpid())."),
+                   worker->pid, function)
+    : g_error_new (AIO_ERROR, AIO_ERROR_WORKER_DIED,
+                   _("Worker process %s ended before it was ready, with status 0 or in a way that could not be observed (another part of the program may have reaped it with waitpid()); check the pool's worker command."),
+                   worker->pid);
+}
+
+static gboolean
+worker_exited_with_status_0 (AioWorkerProcess *worker)
+{
+  return g_subprocess_get_if_exited (worker->process) && g_subprocess_get_exit_status (worker->process) == 0;
+}
+
 /* Why the call of a worker that is gone failed, in the caller's words, when
  * neither a timeout nor a cancellation killed it. */
 GError *
@@ -78,6 +120,9 @@ aio_worker_process_death_error (AioWorkerProcess *worker,
                           worker->pid, signal_number, g_strsignal (signal_number), function);
     }
 
+  if (worker_exited_with_status_0 (worker))
+    return worker_unobserved_error (worker, function);
+
   return g_error_new (AIO_ERROR, AIO_ERROR_WORKER_DIED,
                       _("Worker process %s exited with status %d while running “%s”."),
                       worker->pid, g_subprocess_get_exit_status (process), function);
@@ -98,6 +143,9 @@ aio_worker_process_startup_error (AioWorkerProcess *worker)
                         _("Worker process %s was killed by signal %d (%s) before it was ready."),
                         worker->pid, g_subprocess_get_term_sig (process),
                         g_strsignal (g_subprocess_get_term_sig (process)));
+
+  if (worker_exited_with_status_0 (worker))
+    return worker_unobserved_error (worker, NULL);
 
   return g_error_new (AIO_ERROR, AIO_ERROR_WORKER_DIED,
                       _("Worker process %s exited with status %d before it was ready; check the pool's worker command."),
@@ -375,14 +423,28 @@ worker_socket_ready (int           fd,
   return G_SOURCE_CONTINUE;
 }
 
-#ifdef __linux__
+/* Runs in the child between fork and exec: async-signal-safe calls only. */
 static void
 worker_child_setup (gpointer  user_data)
 {
+  struct sigaction default_action = { .sa_handler = SIG_DFL };
+  sigset_t no_signals;
+
+  /* A worker starts as a program started from a shell would: the mask of
+   * whichever thread started the pool, and the signals the application
+   * ignores (SIGPIPE, which the pool itself ignores, among them), are not
+   * the worker's business. Handlers are reset by exec already. */
+  sigemptyset (&no_signals);
+  sigprocmask (SIG_SETMASK, &no_signals, NULL);
+  for (int signal_number = 1; signal_number < NSIG; signal_number++)
+    if (signal_number != SIGKILL && signal_number != SIGSTOP)
+      sigaction (signal_number, &default_action, NULL);
+
+#ifdef __linux__
   /* Armed before exec: the worker dies with the pool's thread. */
   prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
 #endif
+}
 
 /* Starts a worker for @executor, from the executor's thread (so that it is
  * watched there), under the executor's lock. */
@@ -413,9 +475,7 @@ aio_worker_process_spawn (AioProcessExecutor           *executor,
     g_subprocess_launcher_take_fd (launcher, fcntl (executor->program_fd, F_DUPFD_CLOEXEC, 0),
                                    AIO_WORKER_PROGRAM_FD);
   g_subprocess_launcher_setenv (launcher, AIO_WORKER_FD_VARIABLE, fd_text, TRUE);
-#ifdef __linux__
   g_subprocess_launcher_set_child_setup (launcher, worker_child_setup, NULL, NULL);
-#endif
 
   worker = g_new0 (AioWorkerProcess, 1);
   worker->ref_count = 1;

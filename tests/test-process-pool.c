@@ -7,6 +7,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -124,6 +125,19 @@ exit_after_answering (GVariant *arguments, GCancellable *cancellable, gpointer u
   return g_variant_new_boolean (TRUE);
 }
 
+/* (bb): whether SIGUSR1 is blocked and SIGUSR2 ignored in the worker. */
+static GVariant *
+signal_state (GVariant *arguments, GCancellable *cancellable, gpointer user_data, GError **error)
+{
+  struct sigaction action;
+  sigset_t blocked;
+
+  pthread_sigmask (SIG_BLOCK, NULL, &blocked);
+  sigaction (SIGUSR2, NULL, &action);
+
+  return g_variant_new ("(bb)", sigismember (&blocked, SIGUSR1) == 1, action.sa_handler == SIG_IGN);
+}
+
 static AioWorker *
 test_worker_new (void)
 {
@@ -137,6 +151,7 @@ test_worker_new (void)
   aio_worker_register (worker, "answer_another_call", NULL, answer_another_call, NULL, NULL);
   aio_worker_register (worker, "exit_after_answering", NULL, exit_after_answering, NULL, NULL);
   aio_worker_register (worker, "write_oversized_frame", NULL, write_oversized_frame, NULL, NULL);
+  aio_worker_register (worker, "signal_state", NULL, signal_state, NULL, NULL);
 
   return worker;
 }
@@ -963,6 +978,59 @@ test_process_pool_limits_are_checked_before_sending (void)
   g_assert_cmpint (g_variant_get_int32 (sum), ==, 5);
 }
 
+/* The pool's thread inherits the signal mask of the thread that starts the
+ * pool; its workers must not, nor the signals the application ignores. */
+static void
+test_process_pool_workers_start_with_default_signals (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) state = NULL;
+  struct sigaction ignore = { .sa_handler = SIG_IGN }, saved_action;
+  sigset_t usr1, saved_mask;
+  gboolean is_blocked, is_ignored;
+
+  sigemptyset (&usr1);
+  sigaddset (&usr1, SIGUSR1);
+  pthread_sigmask (SIG_BLOCK, &usr1, &saved_mask);
+  sigaction (SIGUSR2, &ignore, &saved_action);
+  state = call_sync (pool, "signal_state", g_variant_new_boolean (TRUE), &error);
+  pthread_sigmask (SIG_SETMASK, &saved_mask, NULL);
+  sigaction (SIGUSR2, &saved_action, NULL);
+
+  g_assert_no_error (error);
+  g_variant_get (state, "(bb)", &is_blocked, &is_ignored);
+  g_assert_false (is_blocked);
+  g_assert_false (is_ignored);
+}
+
+/* With SIGCHLD ignored the system reaps a worker before GLib can learn how
+ * it ended, and GLib reports status 0: the error must not claim that. */
+static void
+test_process_pool_unobserved_death_says_so (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) value = NULL;
+  struct sigaction ignore = { .sa_handler = SIG_IGN }, saved_action;
+
+  sigaction (SIGCHLD, &ignore, &saved_action);
+  value = call_sync (pool, "maybe_die", g_variant_new ("(uu)", 2, 0), &error);
+  g_assert_null (value);
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_WORKER_DIED);
+  g_assert_null (strstr (error->message, "status 0"));
+  g_assert_nonnull (strstr (error->message, "could not be observed"));
+  g_assert_nonnull (strstr (error->message, "SIGCHLD"));
+  g_clear_error (&error);
+
+  /* The pool goes on: a new worker answers. */
+  value = call_sync (pool, "maybe_die", g_variant_new ("(uu)", 0, 7), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_variant_get_uint32 (value), ==, 7);
+  aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);
+  sigaction (SIGCHLD, &saved_action, NULL);
+}
+
 static void
 test_process_pool_default_is_sized_to_the_cpu_cores (void)
 {
@@ -1144,6 +1212,8 @@ main (int   argc,
   g_test_add_func ("/process-pool/limits/checked-before-sending", test_process_pool_limits_are_checked_before_sending);
   g_test_add_func ("/process-pool/default/command-survives-deleting-the-program",
                    test_process_pool_default_command_survives_deleting_the_program);
+  g_test_add_func ("/process-pool/workers/start-with-default-signals", test_process_pool_workers_start_with_default_signals);
+  g_test_add_func ("/process-pool/crash/unobserved-death-says-so", test_process_pool_unobserved_death_says_so);
   g_test_add_func ("/process-pool/default/is-sized-to-the-cpu-cores", test_process_pool_default_is_sized_to_the_cpu_cores);
 
   return g_test_run ();

@@ -4,6 +4,7 @@ SPDX-License-Identifier: LGPL-2.1-or-later
 """
 
 import os
+import signal
 import threading
 
 import aiotap
@@ -111,6 +112,20 @@ def test_calls_a_worker_would_refuse_are_refused_before_sending():
     assert 'at most 67108864 bytes' in error.message, error.message
     assert not pool.is_initialized(), 'a worker was started for a call it would refuse'
     assert call(pool, 'add', GLib.Variant('(ii)', (2, 3))).unpack() == 5
+
+
+def test_a_death_the_pool_could_not_observe_says_so():
+    """With SIGCHLD ignored the system reaps workers itself and GLib reads
+    status 0: the error must say the death could not be observed."""
+    pool = Aio.ProcessPool.new(1, WORKER)
+    saved = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        error = expect_error(pool, 'die', GLib.Variant('b', True), Aio.error_quark(), Aio.Error.WORKER_DIED)
+        assert 'status 0' not in error.message and 'could not be observed' in error.message, error.message
+        assert call(pool, 'add', GLib.Variant('(ii)', (2, 2))).unpack() == 4
+        pool.shutdown(True)
+    finally:
+        signal.signal(signal.SIGCHLD, saved)
 
 
 def test_shutdown_then_calls_fail():
