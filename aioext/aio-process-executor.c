@@ -577,6 +577,7 @@ aio_process_executor_new (AioExecutorPool    *pool,
 
   executor->ref_count = 1;      /* its thread's */
   g_mutex_init (&executor->lock);
+  executor->pid = getpid ();
   executor->pool = pool;
   executor->context = g_main_context_new ();
   executor->argv = g_strdupv ((char **) argv);

@@ -122,6 +122,7 @@ struct _AioProcessExecutor
 {
   gint             ref_count;  /* atomic */
   GMutex           lock;
+  GPid             pid;        /* the process it runs in; set once */
   AioExecutorPool *pool;       /* not owned: every call's task holds it */
   GMainContext    *context;
   GThread         *thread;     /* set once */

@@ -59,6 +59,18 @@
  * there, watches the reply too, and whichever wakes first reads it, so a
  * round trip costs about what a plain pipe's does.
  *
+ * After fork(), a pool that was started before the fork works in the
+ * parent only: in the child every call fails with %AIO_ERROR_NOT_SUPPORTED,
+ * saying so, even after a shutdown and a new initialization. The child
+ * never touches the parent's thread or workers, and calls that were in
+ * flight at the fork complete in the parent only (their callbacks never
+ * run in the child). Starting afresh is not an option: GLib's own thread
+ * that watches child processes for #GSubprocess is not copied by fork(),
+ * so the child could never learn that a worker died. A program that forks
+ * to run another program (exec) is not concerned; as with any GLib
+ * program, fork while no other thread is inside the pool, since a lock
+ * held at the fork stays held in the child.
+ *
  * What a worker starts with: the pool's process's whole environment plus
  * `AIO_WORKER_FD` (the descriptor of its end of the pool's socket, 3), its
  * working folder, standard output and error; an empty standard input; no
@@ -107,6 +119,7 @@ struct _AioProcessPool
   guint               call_timeout;       /* executor pool lock */
   guint               max_calls;          /* executor pool lock */
   AioProcessExecutor *executor;           /* executor pool lock; not a reference: its thread holds it until stopped */
+  GPid                started_by;         /* executor pool lock: the process that first started it */
 };
 
 enum {
@@ -126,6 +139,16 @@ aio_process_pool_get_default_max_workers (AioExecutorPool *pool)
   return aio_get_cpu_cores ();
 }
 
+/* Whether this process was forked from the one that started the pool:
+ * fork() copied the pool, but not its thread, and the workers are the
+ * parent's; GLib's own worker thread, which watches child processes for
+ * GSubprocess, is not copied either, so no new worker could be reaped. */
+static gboolean
+aio_process_pool_is_forked (AioProcessPool *self)
+{
+  return self->started_by != 0 && self->started_by != getpid ();
+}
+
 static void
 aio_process_pool_start (AioExecutorPool *pool,
                         guint            max_workers)
@@ -133,8 +156,26 @@ aio_process_pool_start (AioExecutorPool *pool,
   AioProcessPool *self = AIO_PROCESS_POOL (pool);
 
   g_assert (self->executor == NULL);
+  if (aio_process_pool_is_forked (self))
+    return;
+
   self->executor = aio_process_executor_new (pool, (const char * const *) self->worker_argv, self->program_fd,
                                              max_workers, self->call_timeout, self->max_calls);
+  self->started_by = getpid ();
+}
+
+/* In a forked child, forgets the parent's executor without touching it:
+ * its memory is a copy whose lock a thread of the parent may have held at
+ * the fork, and freeing it would close sockets and reap processes that are
+ * the parent's. Its calls in flight end in the parent only. */
+static void
+aio_process_pool_forget_parent_executor (AioProcessPool *self)
+{
+  AioExecutorPool *pool = AIO_EXECUTOR_POOL (self);
+
+  self->executor = NULL;
+  aio_executor_pool_add_running (pool, -(int) aio_executor_pool_get_running (pool));
+  aio_executor_pool_add_queued (pool, -(int) aio_executor_pool_get_queued (pool));
 }
 
 static void
@@ -142,10 +183,19 @@ aio_process_pool_stop (AioExecutorPool *pool,
                        gboolean         wait)
 {
   AioProcessPool *self = AIO_PROCESS_POOL (pool);
-  AioProcessExecutor *executor = g_steal_pointer (&self->executor);
 
-  if (executor != NULL)
-    aio_process_executor_stop (executor, wait);
+  if (self->executor != NULL && aio_process_pool_is_forked (self))
+    aio_process_pool_forget_parent_executor (self);
+  if (self->executor != NULL)
+    aio_process_executor_stop (g_steal_pointer (&self->executor), wait);
+}
+
+static GError *
+aio_process_pool_forked_error (AioProcessPool *self)
+{
+  return g_error_new (AIO_ERROR, AIO_ERROR_NOT_SUPPORTED,
+                      _("This process pool was started in process %d, and this process (%d) is a copy of it made by fork(): the pool cannot run calls here, because its workers belong to the original process. Use the pool there, or start a new program in the copy."),
+                      (int) self->started_by, (int) getpid ());
 }
 
 static void
@@ -527,7 +577,12 @@ aio_process_pool_call_async (AioProcessPool      *self,
   call = aio_process_call_new (task, function, call_encode (id, function, owned_arguments), id);
 
   aio_executor_pool_lock (pool);
-  if (!aio_executor_pool_ensure_started (pool, &error))
+  if (aio_executor_pool_ensure_started (pool, &error) && aio_process_pool_is_forked (self))
+    {
+      aio_process_pool_forget_parent_executor (self);
+      error = aio_process_pool_forked_error (self);
+    }
+  if (error != NULL)
     {
       aio_executor_pool_unlock (pool);
       g_task_return_error (call->task, error);

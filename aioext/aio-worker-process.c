@@ -408,8 +408,16 @@ worker_socket_ready (int           fd,
                      gpointer      user_data)
 {
   AioWorkerProcess *worker = user_data;
-  AioProcessExecutor *executor = aio_process_executor_ref (worker->executor);
+  AioProcessExecutor *executor;
 
+  /* A copy of this source in a child forked from the pool's process (a
+   * caller's context is copied with the rest) would read the replies meant
+   * for the parent, and lock a lock that only a thread of the parent may
+   * hold: it leaves at once, touching nothing of the parent's. */
+  if (worker->executor->pid != getpid ())
+    return G_SOURCE_REMOVE;
+
+  executor = aio_process_executor_ref (worker->executor);
   if (aio_process_executor_lock_for_source (executor))
     {
       if (g_main_current_source () == worker->writer)

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -1031,6 +1032,78 @@ test_process_pool_unobserved_death_says_so (void)
   sigaction (SIGCHLD, &saved_action, NULL);
 }
 
+static gboolean
+set_true (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+
+  return G_SOURCE_REMOVE;
+}
+
+/* In the child: a call on the pool must be refused, saying why, and the
+ * child's main loop must leave the parent's worker alone while it answers
+ * the parent's call. Exits 0 when all is well. */
+G_GNUC_NORETURN static void
+run_forked_child (TestPool *pool)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) value = NULL;
+  gboolean is_over = FALSE;
+
+  alarm (20);
+  value = call_sync (pool, "sleep_then_pid", g_variant_new_uint32 (0), &error);
+  if (!g_error_matches (error, AIO_ERROR, AIO_ERROR_NOT_SUPPORTED) || strstr (error->message, "fork()") == NULL)
+    _exit (1);
+  g_clear_error (&error);
+
+  /* Spans the parent's reply, which must stay the parent's. */
+  g_timeout_add (600, set_true, &is_over);
+  while (!is_over)
+    g_main_context_iteration (NULL, TRUE);
+
+  aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);
+  aio_executor_pool_initialize (AIO_EXECUTOR_POOL (pool), 1);
+  value = call_sync (pool, "sleep_then_pid", g_variant_new_uint32 (0), &error);
+  _exit (g_error_matches (error, AIO_ERROR, AIO_ERROR_NOT_SUPPORTED) ? 0 : 2);
+}
+
+/* fork() after a pool started: the child's pool refuses every call, never
+ * touches the parent's workers, and the parent's calls are unharmed. */
+static void
+test_process_pool_fork_child_refuses_calls (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) worker = call_sync (pool, "sleep_then_pid", g_variant_new_uint32 (0), &error);
+  g_autoptr(GVariant) after = NULL;
+  Batch batch;
+  int status;
+  pid_t child;
+
+  g_assert_no_error (error);
+  batch_init (&batch, 1);
+  batch_call (&batch, 0, pool, "sleep_then_pid", g_variant_new_uint32 (300), NULL);
+  child = fork ();
+  g_assert_cmpint (child, >=, 0);
+  if (child == 0)
+    run_forked_child (pool);
+
+  batch_wait (&batch);
+  g_assert_no_error (batch_error (&batch, 0));
+  g_assert_cmpint (g_variant_get_int64 (g_ptr_array_index (batch.results, 0)), ==, g_variant_get_int64 (worker));
+  batch_clear (&batch);
+  g_assert_cmpint (waitpid (child, &status, 0), ==, child);
+  if (!WIFEXITED (status))
+    g_test_message ("child killed by signal %d", WTERMSIG (status));
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+
+  after = call_sync (pool, "sleep_then_pid", g_variant_new_uint32 (0), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_variant_get_int64 (after), ==, g_variant_get_int64 (worker));
+  g_assert_cmpuint (aio_executor_pool_get_running (AIO_EXECUTOR_POOL (pool)), ==, 0);
+}
+
 static void
 test_process_pool_default_is_sized_to_the_cpu_cores (void)
 {
@@ -1214,6 +1287,7 @@ main (int   argc,
                    test_process_pool_default_command_survives_deleting_the_program);
   g_test_add_func ("/process-pool/workers/start-with-default-signals", test_process_pool_workers_start_with_default_signals);
   g_test_add_func ("/process-pool/crash/unobserved-death-says-so", test_process_pool_unobserved_death_says_so);
+  g_test_add_func ("/process-pool/fork/child-refuses-calls", test_process_pool_fork_child_refuses_calls);
   g_test_add_func ("/process-pool/default/is-sized-to-the-cpu-cores", test_process_pool_default_is_sized_to_the_cpu_cores);
 
   return g_test_run ();

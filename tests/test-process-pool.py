@@ -128,6 +128,25 @@ def test_a_death_the_pool_could_not_observe_says_so():
         signal.signal(signal.SIGCHLD, saved)
 
 
+def test_a_forked_child_refuses_calls_and_leaves_the_parent_alone():
+    pool = Aio.ProcessPool.new(1, WORKER)
+    assert call(pool, 'add', GLib.Variant('(ii)', (1, 1))).unpack() == 2
+    child = os.fork()
+    if child == 0:
+        status = 1
+        try:
+            signal.alarm(20)
+            error = expect_error(pool, 'add', GLib.Variant('(ii)', (1, 2)), Aio.error_quark(),
+                                 Aio.Error.NOT_SUPPORTED)
+            status = 0 if 'fork()' in error.message else 2
+        finally:
+            os._exit(status)
+    _, status = os.waitpid(child, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+    assert call(pool, 'add', GLib.Variant('(ii)', (2, 3))).unpack() == 5
+    pool.shutdown(True)
+
+
 def test_shutdown_then_calls_fail():
     pool = Aio.ProcessPool.new(1, WORKER)
     assert call(pool, 'add', GLib.Variant('(ii)', (1, 1))).unpack() == 2
