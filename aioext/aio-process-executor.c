@@ -571,6 +571,7 @@ aio_process_executor_new (AioExecutorPool    *pool,
                           int                 program_fd,
                           guint               max_workers,
                           guint               timeout_ms,
+                          guint               startup_timeout_ms,
                           guint               max_calls)
 {
   AioProcessExecutor *executor = g_new0 (AioProcessExecutor, 1);
@@ -585,6 +586,7 @@ aio_process_executor_new (AioExecutorPool    *pool,
   executor->program_fd = program_fd >= 0 ? fcntl (program_fd, F_DUPFD_CLOEXEC, 0) : -1;
   executor->max_workers = max_workers;
   executor->timeout_ms = timeout_ms;
+  executor->startup_timeout_ms = startup_timeout_ms;
   executor->max_calls = max_calls;
   executor->workers = g_ptr_array_new ();
   executor->thread = g_thread_new ("aioext-process-pool", executor_run, executor);

@@ -106,6 +106,7 @@ struct _AioWorkerProcess
   GMainContext                *home;        /* NULL for the executor's context */
   GSource                     *home_reader; /* in home */
   GSource                     *writer;      /* in the executor's context, while a frame does not fit */
+  GSource                     *startup_timeout; /* in the executor's context, until it greets */
   GBytes                      *outgoing;
   gsize                        outgoing_sent;
   AioProcessCall              *call;
@@ -113,6 +114,7 @@ struct _AioWorkerProcess
   guint                        calls_done;
   gboolean                     is_ready;
   gboolean                     is_gone;     /* takes no call again */
+  gboolean                     startup_timed_out;
 };
 
 /* One started pool. Its thread spawns and reaps workers, runs timeouts and
@@ -130,6 +132,7 @@ struct _AioProcessExecutor
   int              program_fd; /* the running image, for argv AIO_WORKER_PROGRAM; else -1 */
   guint            max_workers;
   guint            timeout_ms;
+  guint            startup_timeout_ms;
   guint            max_calls;
 
   GQueue           queue;      /* AioProcessCall, waiting */
@@ -146,6 +149,7 @@ AioProcessExecutor *aio_process_executor_new             (AioExecutorPool     *p
                                                           int                  program_fd,
                                                           guint                max_workers,
                                                           guint                timeout_ms,
+                                                          guint                startup_timeout_ms,
                                                           guint                max_calls);
 AioProcessExecutor *aio_process_executor_ref             (AioProcessExecutor  *executor);
 void                aio_process_executor_unref           (AioProcessExecutor  *executor);

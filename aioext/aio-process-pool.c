@@ -41,7 +41,11 @@
  * replacement on demand and reaps every worker. With a call timeout, a
  * worker over its time is killed and the call fails with
  * %AIO_ERROR_TIMED_OUT; cancelling a running call kills its worker the same
- * way, while cancelling a queued call just removes it. Workers can be
+ * way, while cancelling a queued call just removes it. A new worker that does
+ * not become ready within #AioProcessPool:startup-timeout (30 seconds by
+ * default) is killed too, and the call it was started for fails with
+ * %AIO_ERROR_TIMED_OUT: a worker command that never greets cannot hold a
+ * call for ever. Workers can be
  * recycled after a number of calls. When the pool's process dies, its
  * workers die too. Like GIO's #GSocket, the pool ignores SIGPIPE in its
  * process (unless the program handles it), so that a worker that dies as it
@@ -117,6 +121,7 @@ struct _AioProcessPool
   char              **worker_argv;
   int                 program_fd;         /* see current_program_argv() */
   guint               call_timeout;       /* executor pool lock */
+  guint               startup_timeout;    /* executor pool lock */
   guint               max_calls;          /* executor pool lock */
   AioProcessExecutor *executor;           /* executor pool lock; not a reference: its thread holds it until stopped */
   GPid                started_by;         /* executor pool lock: the process that first started it */
@@ -125,11 +130,14 @@ struct _AioProcessPool
 enum {
   PROP_0,
   PROP_CALL_TIMEOUT,
+  PROP_STARTUP_TIMEOUT,
   PROP_MAX_CALLS_PER_WORKER,
   N_PROPS
 };
 
 static GParamSpec *properties[N_PROPS];
+
+#define AIO_PROCESS_POOL_DEFAULT_STARTUP_TIMEOUT 30000
 
 G_DEFINE_FINAL_TYPE (AioProcessPool, aio_process_pool, AIO_TYPE_EXECUTOR_POOL)
 
@@ -160,7 +168,8 @@ aio_process_pool_start (AioExecutorPool *pool,
     return;
 
   self->executor = aio_process_executor_new (pool, (const char * const *) self->worker_argv, self->program_fd,
-                                             max_workers, self->call_timeout, self->max_calls);
+                                             max_workers, self->call_timeout, self->startup_timeout,
+                                             self->max_calls);
   self->started_by = getpid ();
 }
 
@@ -236,6 +245,10 @@ aio_process_pool_get_property (GObject    *object,
       g_value_set_uint (value, aio_process_pool_get_call_timeout (self));
       break;
 
+    case PROP_STARTUP_TIMEOUT:
+      g_value_set_uint (value, aio_process_pool_get_startup_timeout (self));
+      break;
+
     case PROP_MAX_CALLS_PER_WORKER:
       g_value_set_uint (value, aio_process_pool_get_max_calls_per_worker (self));
       break;
@@ -257,6 +270,10 @@ aio_process_pool_set_property (GObject      *object,
     {
     case PROP_CALL_TIMEOUT:
       aio_process_pool_set_call_timeout (self, g_value_get_uint (value));
+      break;
+
+    case PROP_STARTUP_TIMEOUT:
+      aio_process_pool_set_startup_timeout (self, g_value_get_uint (value));
       break;
 
     case PROP_MAX_CALLS_PER_WORKER:
@@ -311,6 +328,22 @@ aio_process_pool_class_init (AioProcessPoolClass *klass)
                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   /**
+   * AioProcessPool:startup-timeout:
+   *
+   * How long a new worker may take to become ready (to start and greet the
+   * pool), in milliseconds, before it is killed and the call it was started
+   * for fails with %AIO_ERROR_TIMED_OUT; 0 for no limit. The default, 30
+   * seconds, leaves room for a slow interpreter on a loaded machine while
+   * making sure that a worker command that is not a worker at all cannot
+   * hold a call for ever. Applies from the next start of the pool.
+   */
+  properties[PROP_STARTUP_TIMEOUT] =
+    g_param_spec_uint ("startup-timeout", "Startup timeout",
+                       "How long a new worker may take to become ready, in ms; 0 for no limit",
+                       0, G_MAXUINT, AIO_PROCESS_POOL_DEFAULT_STARTUP_TIMEOUT,
+                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
    * AioProcessPool:max-calls-per-worker:
    *
    * How many calls a worker runs before it is replaced by a fresh one, so
@@ -330,6 +363,7 @@ static void
 aio_process_pool_init (AioProcessPool *self)
 {
   self->program_fd = -1;
+  self->startup_timeout = AIO_PROCESS_POOL_DEFAULT_STARTUP_TIMEOUT;
 }
 
 /* The running image itself, not the path it was started from: that file
@@ -409,6 +443,33 @@ aio_process_pool_get_default (void)
   return default_pool;
 }
 
+/* The settings apply from the next start of the pool, which reads them
+ * under the pool's lock. */
+static guint
+get_setting (AioProcessPool *self,
+             guint          *setting)
+{
+  guint value;
+
+  aio_executor_pool_lock (AIO_EXECUTOR_POOL (self));
+  value = *setting;
+  aio_executor_pool_unlock (AIO_EXECUTOR_POOL (self));
+
+  return value;
+}
+
+static void
+set_setting (AioProcessPool *self,
+             guint          *setting,
+             guint           value,
+             guint           prop_id)
+{
+  aio_executor_pool_lock (AIO_EXECUTOR_POOL (self));
+  *setting = value;
+  aio_executor_pool_unlock (AIO_EXECUTOR_POOL (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
+}
+
 /**
  * aio_process_pool_get_call_timeout:
  * @self: an #AioProcessPool
@@ -420,15 +481,9 @@ aio_process_pool_get_default (void)
 guint
 aio_process_pool_get_call_timeout (AioProcessPool *self)
 {
-  guint timeout;
-
   g_return_val_if_fail (AIO_IS_PROCESS_POOL (self), 0);
 
-  aio_executor_pool_lock (AIO_EXECUTOR_POOL (self));
-  timeout = self->call_timeout;
-  aio_executor_pool_unlock (AIO_EXECUTOR_POOL (self));
-
-  return timeout;
+  return get_setting (self, &self->call_timeout);
 }
 
 /**
@@ -444,10 +499,39 @@ aio_process_pool_set_call_timeout (AioProcessPool *self,
 {
   g_return_if_fail (AIO_IS_PROCESS_POOL (self));
 
-  aio_executor_pool_lock (AIO_EXECUTOR_POOL (self));
-  self->call_timeout = timeout_ms;
-  aio_executor_pool_unlock (AIO_EXECUTOR_POOL (self));
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CALL_TIMEOUT]);
+  set_setting (self, &self->call_timeout, timeout_ms, PROP_CALL_TIMEOUT);
+}
+
+/**
+ * aio_process_pool_get_startup_timeout:
+ * @self: an #AioProcessPool
+ *
+ * See #AioProcessPool:startup-timeout.
+ *
+ * Returns: the startup timeout in milliseconds, 0 for none
+ */
+guint
+aio_process_pool_get_startup_timeout (AioProcessPool *self)
+{
+  g_return_val_if_fail (AIO_IS_PROCESS_POOL (self), 0);
+
+  return get_setting (self, &self->startup_timeout);
+}
+
+/**
+ * aio_process_pool_set_startup_timeout:
+ * @self: an #AioProcessPool
+ * @timeout_ms: the startup timeout in milliseconds, 0 for none
+ *
+ * See #AioProcessPool:startup-timeout.
+ */
+void
+aio_process_pool_set_startup_timeout (AioProcessPool *self,
+                                      guint           timeout_ms)
+{
+  g_return_if_fail (AIO_IS_PROCESS_POOL (self));
+
+  set_setting (self, &self->startup_timeout, timeout_ms, PROP_STARTUP_TIMEOUT);
 }
 
 /**
@@ -461,15 +545,9 @@ aio_process_pool_set_call_timeout (AioProcessPool *self,
 guint
 aio_process_pool_get_max_calls_per_worker (AioProcessPool *self)
 {
-  guint max_calls;
-
   g_return_val_if_fail (AIO_IS_PROCESS_POOL (self), 0);
 
-  aio_executor_pool_lock (AIO_EXECUTOR_POOL (self));
-  max_calls = self->max_calls;
-  aio_executor_pool_unlock (AIO_EXECUTOR_POOL (self));
-
-  return max_calls;
+  return get_setting (self, &self->max_calls);
 }
 
 /**
@@ -485,10 +563,7 @@ aio_process_pool_set_max_calls_per_worker (AioProcessPool *self,
 {
   g_return_if_fail (AIO_IS_PROCESS_POOL (self));
 
-  aio_executor_pool_lock (AIO_EXECUTOR_POOL (self));
-  self->max_calls = max_calls;
-  aio_executor_pool_unlock (AIO_EXECUTOR_POOL (self));
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_CALLS_PER_WORKER]);
+  set_setting (self, &self->max_calls, max_calls, PROP_MAX_CALLS_PER_WORKER);
 }
 
 /* Call ids only need to differ between the calls one worker is given. */

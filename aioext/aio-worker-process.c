@@ -44,7 +44,7 @@ aio_worker_process_unref (AioWorkerProcess *worker)
     return;
 
   g_assert (worker->call == NULL && worker->reader == NULL && worker->home_reader == NULL &&
-            worker->writer == NULL);
+            worker->writer == NULL && worker->startup_timeout == NULL);
   g_clear_pointer (&worker->outgoing, g_bytes_unref);
   if (worker->fd >= 0)
     close (worker->fd);
@@ -132,6 +132,11 @@ GError *
 aio_worker_process_startup_error (AioWorkerProcess *worker)
 {
   GSubprocess *process = worker->process;
+
+  if (worker->startup_timed_out)
+    return g_error_new (AIO_ERROR, AIO_ERROR_TIMED_OUT,
+                        _("Worker process %s did not become ready within %u ms and was stopped; check the pool's worker command."),
+                        worker->pid, worker->executor->startup_timeout_ms);
 
   if (worker->protocol_error != NULL)
     return g_error_new (AIO_ERROR, AIO_ERROR_PROTOCOL,
@@ -236,6 +241,7 @@ aio_worker_process_retire (AioWorkerProcess *worker,
   aio_worker_process_set_home (worker, NULL);
   aio_source_drop (&worker->reader);
   aio_source_drop (&worker->writer);
+  aio_source_drop (&worker->startup_timeout);
   g_clear_pointer (&worker->outgoing, g_bytes_unref);
 }
 
@@ -339,6 +345,7 @@ worker_handle (AioWorkerProcess *worker,
       else
         {
           worker->is_ready = TRUE;
+          aio_source_drop (&worker->startup_timeout);
           worker->hooks->ready (worker, NULL, NULL, worker->executor);
         }
       break;
@@ -401,34 +408,81 @@ worker_read (AioWorkerProcess *worker)
     }
 }
 
+/* Runs @step for the worker's source now dispatching, under the lock,
+ * unless the source was destroyed meanwhile. Returns FALSE, touching
+ * nothing, in a child forked from the pool's process: a copy of the
+ * source there (a caller's context is copied with the rest) would read the
+ * replies meant for the parent, and lock a lock that only a thread of the
+ * parent may hold. */
+static gboolean
+worker_run_step (AioWorkerProcess *worker,
+                 void            (*step) (AioWorkerProcess *worker))
+{
+  AioProcessExecutor *executor;
+
+  if (worker->executor->pid != getpid ())
+    return FALSE;
+
+  executor = aio_process_executor_ref (worker->executor);
+  if (aio_process_executor_lock_for_source (executor))
+    {
+      step (worker);
+      aio_process_executor_unlock (executor);
+    }
+  aio_process_executor_unref (executor);
+
+  return TRUE;
+}
+
+static void
+worker_serve_socket (AioWorkerProcess *worker)
+{
+  if (g_main_current_source () == worker->writer)
+    worker_send (worker);
+  else
+    worker_read (worker);
+}
+
 /* The one callback of the worker's readers and its writer. */
 static gboolean
 worker_socket_ready (int           fd,
                      GIOCondition  condition,
                      gpointer      user_data)
 {
-  AioWorkerProcess *worker = user_data;
-  AioProcessExecutor *executor;
+  return worker_run_step (user_data, worker_serve_socket) ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
 
-  /* A copy of this source in a child forked from the pool's process (a
-   * caller's context is copied with the rest) would read the replies meant
-   * for the parent, and lock a lock that only a thread of the parent may
-   * hold: it leaves at once, touching nothing of the parent's. */
-  if (worker->executor->pid != getpid ())
-    return G_SOURCE_REMOVE;
+static void
+worker_stop_starting (AioWorkerProcess *worker)
+{
+  worker->startup_timed_out = TRUE;
+  aio_worker_process_retire (worker, TRUE);
+}
 
-  executor = aio_process_executor_ref (worker->executor);
-  if (aio_process_executor_lock_for_source (executor))
-    {
-      if (g_main_current_source () == worker->writer)
-        worker_send (worker);
-      else
-        worker_read (worker);
-      aio_process_executor_unlock (executor);
-    }
-  aio_process_executor_unref (executor);
+static gboolean
+worker_startup_timed_out (gpointer  user_data)
+{
+  worker_run_step (user_data, worker_stop_starting);
 
-  return G_SOURCE_CONTINUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* A worker command that never greets (one that is not a worker at all,
+ * or hangs while it loads) would hold the call it was started for until
+ * it exits, whatever the call timeout says. */
+static void
+worker_arm_startup_timeout (AioWorkerProcess *worker)
+{
+  guint timeout_ms = worker->executor->startup_timeout_ms;
+
+  if (timeout_ms == 0)
+    return;
+
+  worker->startup_timeout = g_timeout_source_new (timeout_ms);
+  g_source_set_static_name (worker->startup_timeout, "[aioext] process pool worker start");
+  g_source_set_callback (worker->startup_timeout, worker_startup_timed_out, worker_ref (worker),
+                         (GDestroyNotify) aio_worker_process_unref);
+  g_source_attach (worker->startup_timeout, worker->executor->context);
 }
 
 /* Runs in the child between fork and exec: async-signal-safe calls only. */
@@ -502,6 +556,7 @@ aio_worker_process_spawn (AioProcessExecutor           *executor,
   worker->pid = g_strdup (g_subprocess_get_identifier (worker->process));
   worker->decoder = aio_wire_decoder_new (AIO_WIRE_DEFAULT_MAX_SIZE);
   worker->reader = worker_watch (worker, executor->context, G_IO_IN);
+  worker_arm_startup_timeout (worker);
   g_subprocess_wait_async (worker->process, NULL, worker_reaped, worker_ref (worker));
 
   return worker;

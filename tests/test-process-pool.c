@@ -1104,6 +1104,30 @@ test_process_pool_fork_child_refuses_calls (void)
   g_assert_cmpuint (aio_executor_pool_get_running (AIO_EXECUTOR_POOL (pool)), ==, 0);
 }
 
+/* A worker command that never greets is killed after the startup timeout,
+ * and the call it was started for fails saying so. */
+static void
+test_process_pool_worker_that_never_greets_times_out (void)
+{
+  const char *argv[] = { "/bin/sleep", "30", NULL };
+  g_autoptr(TestPool) pool = aio_process_pool_new (1, argv);
+  Batch batch;
+  GError *error;
+
+  g_assert_cmpuint (aio_process_pool_get_startup_timeout (pool), ==, 30000);
+  aio_process_pool_set_startup_timeout (pool, 300);
+  batch_init (&batch, 1);
+  batch_call (&batch, 0, pool, "add", g_variant_new ("(ii)", 1, 2), NULL);
+  g_assert_true (batch_wait_at_most (&batch, 10));
+  error = batch_error (&batch, 0);
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_TIMED_OUT);
+  g_assert_nonnull (strstr (error->message, "did not become ready within 300 ms"));
+  batch_clear (&batch);
+
+  aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);
+  g_assert_cmpuint (count_children (FALSE), ==, 0);
+}
+
 static void
 test_process_pool_default_is_sized_to_the_cpu_cores (void)
 {
@@ -1288,6 +1312,7 @@ main (int   argc,
   g_test_add_func ("/process-pool/workers/start-with-default-signals", test_process_pool_workers_start_with_default_signals);
   g_test_add_func ("/process-pool/crash/unobserved-death-says-so", test_process_pool_unobserved_death_says_so);
   g_test_add_func ("/process-pool/fork/child-refuses-calls", test_process_pool_fork_child_refuses_calls);
+  g_test_add_func ("/process-pool/workers/never-greeting-times-out", test_process_pool_worker_that_never_greets_times_out);
   g_test_add_func ("/process-pool/default/is-sized-to-the-cpu-cores", test_process_pool_default_is_sized_to_the_cpu_cores);
 
   return g_test_run ();

@@ -51,4 +51,13 @@ test('a dead worker fails only its call', async () => {
     assertEqual((await pool.call_async('add', new GLib.Variant('(ii)', [2, 2]), null)).deepUnpack(), 4);
 });
 
+test('a worker that never greets is stopped after the startup timeout', async () => {
+    const pool = Aio.ProcessPool.new(1, ['/bin/sleep', '30']);
+    assertEqual(pool.startup_timeout, 30000);
+    pool.startup_timeout = 300;
+    const error = await expectError(pool, 'add', new GLib.Variant('(ii)', [1, 2]), Aio.Error, Aio.Error.TIMED_OUT);
+    assert(error.message.includes('did not become ready within 300 ms'), error.message);
+    pool.shutdown(true);
+});
+
 run();

@@ -147,6 +147,29 @@ def test_a_forked_child_refuses_calls_and_leaves_the_parent_alone():
     pool.shutdown(True)
 
 
+def test_a_worker_that_never_greets_is_stopped_after_the_startup_timeout():
+    pool = Aio.ProcessPool.new(1, ['/bin/sleep', '30'])
+    assert pool.props.startup_timeout == 30000
+    pool.props.startup_timeout = 300
+    loop = GLib.MainLoop()
+    outcome = []
+
+    def done(source, result):
+        try:
+            source.call_finish(result)
+        except GLib.Error as error:
+            outcome.append(error)
+        loop.quit()
+
+    pool.call_async('add', GLib.Variant('(ii)', (1, 2)), None, done)
+    GLib.timeout_add_seconds(10, loop.quit)
+    loop.run()
+    assert outcome, 'the call still waits for a worker that never greets'
+    assert outcome[0].matches(Aio.error_quark(), Aio.Error.TIMED_OUT), outcome[0].message
+    assert 'did not become ready within 300 ms' in outcome[0].message, outcome[0].message
+    pool.shutdown(True)
+
+
 def test_shutdown_then_calls_fail():
     pool = Aio.ProcessPool.new(1, WORKER)
     assert call(pool, 'add', GLib.Variant('(ii)', (1, 1))).unpack() == 2
