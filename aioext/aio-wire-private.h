@@ -41,6 +41,9 @@ GBytes         *aio_wire_encode          (const AioWireMessage *message);
 gboolean        aio_wire_check_call      (const char      *function,
                                           GVariant        *arguments,
                                           GError         **error);
+gboolean        aio_wire_check_result    (const char      *function,
+                                          GVariant        *result,
+                                          GError         **error);
 gboolean        aio_wire_parse           (GBytes          *payload,
                                           AioWireMessage  *message,
                                           GError         **error);

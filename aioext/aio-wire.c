@@ -223,6 +223,28 @@ aio_wire_check_call (const char  *function,
   return TRUE;
 }
 
+/* The same for the result of @function, which the pool would refuse (and
+ * which above 4 GiB no frame can hold): the worker answers with an error
+ * instead, and goes on. */
+gboolean
+aio_wire_check_result (const char  *function,
+                       GVariant    *result,
+                       GError     **error)
+{
+  gsize name_end, value_start;
+  gsize frame_size = call_or_result_frame_size (NULL, call_or_result_layout (NULL, result, &name_end, &value_start));
+
+  if (frame_size > AIO_WIRE_DEFAULT_MAX_SIZE)
+    {
+      g_set_error (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
+                   _("The result of “%s” takes %lu bytes; a worker can send results of at most %d bytes (64 MiB)."),
+                   function, (gulong) frame_size, AIO_WIRE_DEFAULT_MAX_SIZE);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
 static GBytes *
 encode_call_or_result (const AioWireMessage *message)
 {
