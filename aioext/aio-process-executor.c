@@ -42,6 +42,7 @@ aio_process_executor_unref (AioProcessExecutor *executor)
     return;
 
   g_assert (g_queue_is_empty (&executor->queue) && g_queue_is_empty (&executor->finished));
+  aio_source_drop (&executor->rescue);
   g_ptr_array_unref (executor->workers);
   g_strfreev (executor->argv);
   if (executor->program_fd >= 0)
@@ -267,12 +268,56 @@ call_timed_out (gpointer  user_data)
 
   if (aio_process_executor_lock_for_source (executor))
     {
-      call->timed_out = TRUE;
-      aio_worker_process_retire (call->worker, TRUE);
+      /* A reply that its caller's context has not read yet is a call that
+       * finished in time. */
+      aio_worker_process_read_waiting (call->worker);
+      if (call->worker != NULL)
+        {
+          call->timed_out = TRUE;
+          aio_worker_process_retire (call->worker, TRUE);
+        }
       aio_process_executor_unlock (executor);
     }
 
   return G_SOURCE_REMOVE;
+}
+
+/* Rescue */
+
+/* How often the executor looks for replies that a caller's context leaves
+ * unread; one is read here after two looks, so within twice this. Reading
+ * every reply here instead would wake this thread for each one, which
+ * costs the round trip about a third. */
+#define RESCUE_INTERVAL_MS 10
+
+static gboolean
+executor_rescue_replies (gpointer  user_data)
+{
+  AioProcessExecutor *executor = user_data;
+  gboolean is_needed = FALSE;
+
+  if (!aio_process_executor_lock_for_source (executor))
+    return G_SOURCE_REMOVE;
+
+  for (guint i = 0; i < executor->workers->len; i++)
+    is_needed |= aio_worker_process_rescue (g_ptr_array_index (executor->workers, i));
+  if (!is_needed)
+    aio_source_drop (&executor->rescue);
+  aio_process_executor_unlock (executor);
+
+  return is_needed ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+static void
+executor_arm_rescue (AioProcessExecutor *executor)
+{
+  if (executor->rescue != NULL)
+    return;
+
+  executor->rescue = g_timeout_source_new (RESCUE_INTERVAL_MS);
+  g_source_set_static_name (executor->rescue, "[aioext] process pool unread replies");
+  g_source_set_callback (executor->rescue, executor_rescue_replies, executor, NULL);
+  g_source_attach (executor->rescue, executor->context);
 }
 
 static void
@@ -289,10 +334,10 @@ call_arm_timeout (AioProcessCall *call)
 
 /* Dispatch */
 
-/* A call started from its caller's own context has its reply watched
- * there too: the reply then usually wakes only the caller, as on a plain
- * pipe. Any other call, and every call once the pool is stopping, is
- * watched by the executor's thread alone. */
+/* A call started from its caller's own context has its reply read there:
+ * the reply then wakes only the caller, as on a plain pipe; should that
+ * context not run, the rescue check reads it. Any other call, and every
+ * call once the pool is stopping, is read by the executor's thread. */
 static GMainContext *
 call_choose_home (AioProcessCall *call)
 {
@@ -309,12 +354,16 @@ executor_start_call (AioProcessExecutor *executor,
                      AioWorkerProcess   *worker,
                      AioProcessCall     *call)
 {
+  GMainContext *home = call_choose_home (call);
+
   call->worker = worker;
   aio_executor_pool_add_queued (executor->pool, -1);
   aio_executor_pool_add_running (executor->pool, 1);
   if (executor->timeout_ms > 0)
     call_arm_timeout (call);
-  aio_worker_process_start_call (worker, call, call_choose_home (call));
+  if (home != NULL)
+    executor_arm_rescue (executor);
+  aio_worker_process_start_call (worker, call, home);
 }
 
 /* An idle worker, preferably one whose replies are already watched in the
@@ -529,6 +578,7 @@ executor_begin_stop (gpointer  user_data)
   /* A caller may now wait for this thread: replies are read here only. */
   for (guint i = 0; i < executor->workers->len; i++)
     aio_worker_process_set_home (g_ptr_array_index (executor->workers, i), NULL);
+  aio_source_drop (&executor->rescue);
 
   executor_dispatch (executor);
   aio_process_executor_unlock (executor);

@@ -88,11 +88,11 @@ typedef struct
                  AioProcessExecutor *executor);
 } AioWorkerProcessHooks;
 
-/* The parent's handle on one worker child. Its replies are always watched
- * in the executor's context, which never waits on anyone, and also in its
+/* The parent's handle on one worker child. Its replies are read in its
  * home: the context of the last caller that called from there, where the
- * reply of its call then costs one wake-up, as on a plain pipe. Whichever
- * takes the lock first reads. */
+ * reply of its call then costs one wake-up, as on a plain pipe; else in the
+ * executor's context. A home that does not read a reply is caught by the
+ * executor's rescue check (aio_worker_process_rescue()). */
 struct _AioWorkerProcess
 {
   gint                         ref_count;   /* atomic */
@@ -102,9 +102,9 @@ struct _AioWorkerProcess
   char                        *pid;         /* kept: GSubprocess forgets it once reaped */
   int                          fd;
   AioWireDecoder              *decoder;
-  GSource                     *reader;      /* in the executor's context */
   GMainContext                *home;        /* NULL for the executor's context */
-  GSource                     *home_reader; /* in home */
+  GSource                     *reader;      /* in home, or the executor's context */
+  gboolean                     reply_waits; /* unread at the last rescue check */
   GSource                     *writer;      /* in the executor's context, while a frame does not fit */
   GSource                     *startup_timeout; /* in the executor's context, until it greets */
   GBytes                      *outgoing;
@@ -118,7 +118,8 @@ struct _AioWorkerProcess
 };
 
 /* One started pool. Its thread spawns and reaps workers, runs timeouts and
- * cancellations, and watches every reply; it ends once told to stop and
+ * cancellations, reads the replies no caller's context reads, and rescues
+ * those a caller's context leaves unread; it ends once told to stop and
  * every worker is reaped. */
 struct _AioProcessExecutor
 {
@@ -138,6 +139,7 @@ struct _AioProcessExecutor
   GQueue           queue;      /* AioProcessCall, waiting */
   GPtrArray       *workers;    /* AioWorkerProcess not reaped yet, one reference each */
   GQueue           finished;   /* AioProcessCall, returned once the lock is dropped */
+  GSource         *rescue;     /* while a call's reply is read in a caller's context */
   gboolean         is_dispatch_posted;
   gboolean         is_stopping;
   gboolean         drains;
@@ -178,6 +180,8 @@ void                aio_worker_process_start_call        (AioWorkerProcess    *w
                                                           GMainContext        *home);
 void                aio_worker_process_set_home          (AioWorkerProcess    *worker,
                                                           GMainContext        *home);
+gboolean            aio_worker_process_rescue            (AioWorkerProcess    *worker);
+void                aio_worker_process_read_waiting      (AioWorkerProcess    *worker);
 void                aio_worker_process_retire            (AioWorkerProcess    *worker,
                                                           gboolean             kill);
 gboolean            aio_worker_process_never_served      (AioWorkerProcess    *worker);

@@ -53,15 +53,15 @@
  *
  * Calls work from any thread and any main context, including the private
  * one of aio_job_run_sync(); each callback runs in its caller's context.
- * A call made while a worker is idle is written from the caller's thread.
- * The pool's own thread starts, watches and reaps the workers, runs
- * timeouts and cancellations, and watches every worker's replies: a
- * finished call frees its worker at once, whatever its caller's context
- * does, so a context that never runs again (a thread that called and
- * left) stalls no other caller; its callback runs when that context runs,
- * or is dropped with it. The caller's context, when the call came from
- * there, watches the reply too, and whichever wakes first reads it, so a
- * round trip costs about what a plain pipe's does.
+ * A call made while a worker is idle is written from the caller's thread,
+ * and its reply is read in the caller's context, so a round trip costs
+ * about what a plain pipe's does. The pool's own thread starts, watches
+ * and reaps the workers, runs timeouts and cancellations, reads every
+ * other reply, and checks every 10 ms for a reply that a caller's context
+ * leaves unread: a context that never runs again (a thread that called and
+ * left, a context nobody iterates) holds its worker for 20 ms at most and
+ * stalls no other caller, and a finished call is never reported as timed
+ * out. Its callback runs when that context runs, or is dropped with it.
  *
  * After fork(), a pool that was started before the fork works in the
  * parent only: in the child every call fails with %AIO_ERROR_NOT_SUPPORTED,

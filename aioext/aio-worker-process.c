@@ -43,8 +43,8 @@ aio_worker_process_unref (AioWorkerProcess *worker)
   if (!g_atomic_int_dec_and_test (&worker->ref_count))
     return;
 
-  g_assert (worker->call == NULL && worker->reader == NULL && worker->home_reader == NULL &&
-            worker->writer == NULL && worker->startup_timeout == NULL);
+  g_assert (worker->call == NULL && worker->reader == NULL && worker->writer == NULL &&
+            worker->startup_timeout == NULL);
   g_clear_pointer (&worker->outgoing, g_bytes_unref);
   if (worker->fd >= 0)
     close (worker->fd);
@@ -184,6 +184,7 @@ worker_reaped (GObject      *source_object,
 }
 
 static gboolean worker_socket_ready (int fd, GIOCondition condition, gpointer user_data);
+static void     worker_read         (AioWorkerProcess *worker);
 
 static GSource *
 worker_watch (AioWorkerProcess *worker,
@@ -204,24 +205,77 @@ worker_watch (AioWorkerProcess *worker,
   return source;
 }
 
-/* Makes @home the context where the worker's replies are watched besides
- * the executor's; %NULL or the executor's context for none. */
+static void
+worker_move_reader (AioWorkerProcess *worker,
+                    GMainContext     *home)
+{
+  aio_source_drop (&worker->reader);
+  g_clear_pointer (&worker->home, g_main_context_unref);
+  worker->home = home != NULL ? g_main_context_ref (home) : NULL;
+  worker->reply_waits = FALSE;
+  worker->reader = worker_watch (worker, home != NULL ? home : worker->executor->context, G_IO_IN);
+}
+
+/* Makes @home the context where the worker's replies are read; %NULL or
+ * the executor's context for the executor's. */
 void
 aio_worker_process_set_home (AioWorkerProcess *worker,
                              GMainContext     *home)
 {
   if (home == worker->executor->context)
     home = NULL;
-  if (home == worker->home)
+  if (home != worker->home && !worker->is_gone)
+    worker_move_reader (worker, home);
+}
+
+static gboolean
+worker_has_input (AioWorkerProcess *worker)
+{
+  char byte;
+
+  /* End of file counts: the executor then learns of the death at once. */
+  return recv (worker->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) >= 0;
+}
+
+/* Reads, in the executor's context, whatever the worker sent that its
+ * home did not read, and reads there from now on. */
+void
+aio_worker_process_read_waiting (AioWorkerProcess *worker)
+{
+  if (worker->is_gone)
     return;
 
-  aio_source_drop (&worker->home_reader);
-  g_clear_pointer (&worker->home, g_main_context_unref);
-  if (home == NULL)
-    return;
+  aio_worker_process_set_home (worker, NULL);
+  worker_read (worker);
+}
 
-  worker->home = g_main_context_ref (home);
-  worker->home_reader = worker_watch (worker, home, G_IO_IN);
+/* The executor's periodic check of a worker whose call is read in a
+ * caller's context: a reply still unread at two checks in a row means that
+ * context is not running (a thread that called and left, a context nobody
+ * iterates), and the worker must not wait for it: the executor reads the
+ * reply, which frees the worker; the callback runs when that context runs.
+ * Returns whether the worker still needs checking. */
+gboolean
+aio_worker_process_rescue (AioWorkerProcess *worker)
+{
+  if (worker->is_gone || worker->home == NULL || worker->call == NULL)
+    return FALSE;
+
+  if (!worker_has_input (worker))
+    {
+      worker->reply_waits = FALSE;
+      return TRUE;
+    }
+
+  if (!worker->reply_waits)
+    {
+      worker->reply_waits = TRUE;
+      return TRUE;
+    }
+
+  aio_worker_process_read_waiting (worker);
+
+  return FALSE;
 }
 
 /* The worker takes no call again: it is told to exit by the end of its
@@ -238,7 +292,7 @@ aio_worker_process_retire (AioWorkerProcess *worker,
 
   worker->is_gone = TRUE;
   shutdown (worker->fd, SHUT_WR);
-  aio_worker_process_set_home (worker, NULL);
+  g_clear_pointer (&worker->home, g_main_context_unref);
   aio_source_drop (&worker->reader);
   aio_source_drop (&worker->writer);
   aio_source_drop (&worker->startup_timeout);
@@ -403,6 +457,7 @@ worker_read (AioWorkerProcess *worker)
         }
 
       aio_wire_decoder_commit (worker->decoder, length);
+      worker->reply_waits = FALSE;
       if (!worker_handle_messages (worker) || (gsize) length < room)
         return;
     }
@@ -555,7 +610,7 @@ aio_worker_process_spawn (AioProcessExecutor           *executor,
   g_output_stream_close (g_subprocess_get_stdin_pipe (worker->process), NULL, NULL);
   worker->pid = g_strdup (g_subprocess_get_identifier (worker->process));
   worker->decoder = aio_wire_decoder_new (AIO_WIRE_DEFAULT_MAX_SIZE);
-  worker->reader = worker_watch (worker, executor->context, G_IO_IN);
+  worker_move_reader (worker, NULL);
   worker_arm_startup_timeout (worker);
   g_subprocess_wait_async (worker->process, NULL, worker_reaped, worker_ref (worker));
 
