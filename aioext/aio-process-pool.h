@@ -34,6 +34,11 @@ AIO_AVAILABLE_IN_1_0
 void            aio_process_pool_set_call_timeout         (AioProcessPool      *self,
                                                            guint                timeout_ms);
 AIO_AVAILABLE_IN_1_0
+guint           aio_process_pool_get_startup_timeout      (AioProcessPool      *self);
+AIO_AVAILABLE_IN_1_0
+void            aio_process_pool_set_startup_timeout      (AioProcessPool      *self,
+                                                           guint                timeout_ms);
+AIO_AVAILABLE_IN_1_0
 guint           aio_process_pool_get_max_calls_per_worker (AioProcessPool      *self);
 AIO_AVAILABLE_IN_1_0
 void            aio_process_pool_set_max_calls_per_worker (AioProcessPool      *self,

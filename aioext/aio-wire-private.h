@@ -38,6 +38,12 @@ typedef struct
 gboolean        aio_wire_is_normal       (GVariant        *value);
 void            aio_wire_message_clear   (AioWireMessage  *message);
 GBytes         *aio_wire_encode          (const AioWireMessage *message);
+gboolean        aio_wire_check_call      (const char      *function,
+                                          GVariant        *arguments,
+                                          GError         **error);
+gboolean        aio_wire_check_result    (const char      *function,
+                                          GVariant        *result,
+                                          GError         **error);
 gboolean        aio_wire_parse           (GBytes          *payload,
                                           AioWireMessage  *message,
                                           GError         **error);

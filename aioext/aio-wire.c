@@ -152,32 +152,117 @@ body_type_of (AioWireKind kind)
   return kind == AIO_WIRE_CALL ? "(tsv)" : "(tv)";
 }
 
+/* Where the parts of a CALL (with @function) or a RESULT (@function
+ * %NULL) go; returns the body's size. Sizes are 64-bit on every platform
+ * this runs on, so no payload a process can hold overflows them. */
+static gsize
+call_or_result_layout (const char *function,
+                       GVariant   *payload,
+                       gsize      *name_end,
+                       gsize      *value_start)
+{
+  gsize body_size;
+
+  *name_end = 0;
+  *value_start = sizeof (guint64);
+  if (function != NULL)
+    {
+      *name_end = *value_start + strlen (function) + 1;
+      *value_start = align8 (*name_end);
+    }
+  body_size = *value_start + g_variant_get_size (payload) + 1 + strlen (g_variant_get_type_string (payload));
+
+  return function != NULL ? with_one_offset (body_size) : body_size;
+}
+
+static gsize
+call_or_result_frame_size (const char *function,
+                           gsize       body_size)
+{
+  return ENVELOPE_SIZE + body_size + 1 + strlen (body_type_of (function != NULL ? AIO_WIRE_CALL : AIO_WIRE_RESULT));
+}
+
+/* Checks a call against every limit the worker enforces on what it reads
+ * (the name's length and encoding, the size of the frame), so that a call
+ * the worker would refuse is refused before it is sent: %FALSE with
+ * %AIO_ERROR_INVALID_ARGUMENT naming the limit and the size. */
+gboolean
+aio_wire_check_call (const char  *function,
+                     GVariant    *arguments,
+                     GError     **error)
+{
+  gsize name_length = strlen (function);
+  const char *invalid;
+  gsize name_end, value_start, frame_size;
+
+  if (name_length > MAX_FUNCTION_LENGTH)
+    {
+      g_set_error (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
+                   _("The function name is %lu bytes long; a worker takes names of at most %d bytes."),
+                   (gulong) name_length, MAX_FUNCTION_LENGTH);
+      return FALSE;
+    }
+
+  if (!g_utf8_validate (function, name_length, &invalid))
+    {
+      g_set_error (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
+                   _("The function name is not valid UTF-8 (byte %lu of %lu); a worker takes only UTF-8 names."),
+                   (gulong) (invalid - function) + 1, (gulong) name_length);
+      return FALSE;
+    }
+
+  frame_size = call_or_result_frame_size (function, call_or_result_layout (function, arguments, &name_end, &value_start));
+  if (frame_size > AIO_WIRE_DEFAULT_MAX_SIZE)
+    {
+      g_set_error (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
+                   _("The call of “%s” takes %lu bytes; a worker takes calls of at most %d bytes (64 MiB)."),
+                   function, (gulong) frame_size, AIO_WIRE_DEFAULT_MAX_SIZE);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* The same for the result of @function, which the pool would refuse (and
+ * which above 4 GiB no frame can hold): the worker answers with an error
+ * instead, and goes on. */
+gboolean
+aio_wire_check_result (const char  *function,
+                       GVariant    *result,
+                       GError     **error)
+{
+  gsize name_end, value_start;
+  gsize frame_size = call_or_result_frame_size (NULL, call_or_result_layout (NULL, result, &name_end, &value_start));
+
+  if (frame_size > AIO_WIRE_DEFAULT_MAX_SIZE)
+    {
+      g_set_error (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
+                   _("The result of “%s” takes %lu bytes; a worker can send results of at most %d bytes (64 MiB)."),
+                   function, (gulong) frame_size, AIO_WIRE_DEFAULT_MAX_SIZE);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
 static GBytes *
 encode_call_or_result (const AioWireMessage *message)
 {
   /* Sunk like g_variant_new() does with a `v`: callers hand floating ones. */
   g_autoptr(GVariant) payload = g_variant_ref_sink (message->payload);
+  const char *function = message->kind == AIO_WIRE_CALL ? message->function : NULL;
   const char *body_type = body_type_of (message->kind);
   const char *value_type = g_variant_get_type_string (payload);
   gsize value_size = g_variant_get_size (payload);
-  gsize name_end = 0;
-  gsize value_start = sizeof (guint64);
-  gsize body_size;
+  gsize name_end, value_start;
+  gsize body_size = call_or_result_layout (function, payload, &name_end, &value_start);
   guint8 *data;
   guint8 *body;
   GBytes *bytes;
 
-  if (message->kind == AIO_WIRE_CALL)
-    {
-      name_end = value_start + strlen (message->function) + 1;
-      value_start = align8 (name_end);
-    }
-  body_size = value_start + value_size + 1 + strlen (value_type);
-  if (message->kind == AIO_WIRE_CALL)
-    body_size = with_one_offset (body_size);
-  g_return_val_if_fail (ENVELOPE_SIZE + body_size + 1 + strlen (body_type) <= G_MAXUINT32, NULL);
+  g_return_val_if_fail (call_or_result_frame_size (function, body_size) <= G_MAXUINT32, NULL);
 
-  data = frame_new (ENVELOPE_SIZE + body_size + 1 + strlen (body_type), &bytes);
+  data = frame_new (call_or_result_frame_size (function, body_size), &bytes);
   memset (data, 0, ENVELOPE_SIZE);
   data[0] = message->kind;
   body = data + ENVELOPE_SIZE;

@@ -236,8 +236,14 @@ aio_worker_dispatch (AioWorker      *self,
     {
       /* Takes the reference given: sinking one that is not floating (a
        * binding's result, a value the function kept) would add another. */
-      reply->kind = AIO_WIRE_RESULT;
-      reply->payload = g_variant_take_ref (result);
+      result = g_variant_take_ref (result);
+      if (aio_wire_check_result (call->function, result, &reply->error))
+        {
+          reply->kind = AIO_WIRE_RESULT;
+          reply->payload = result;
+        }
+      else
+        g_variant_unref (result);
     }
 }
 

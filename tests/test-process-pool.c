@@ -7,11 +7,16 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <glib/gstdio.h>
 
 #include <aioext.h>
 
@@ -121,6 +126,28 @@ exit_after_answering (GVariant *arguments, GCancellable *cancellable, gpointer u
   return g_variant_new_boolean (TRUE);
 }
 
+static GVariant *new_sparse_bytestring (guint64 size);
+
+/* (t): a result of that many zero bytes, which takes no memory. */
+static GVariant *
+huge_result (GVariant *arguments, GCancellable *cancellable, gpointer user_data, GError **error)
+{
+  return new_sparse_bytestring (g_variant_get_uint64 (arguments));
+}
+
+/* (bb): whether SIGUSR1 is blocked and SIGUSR2 ignored in the worker. */
+static GVariant *
+signal_state (GVariant *arguments, GCancellable *cancellable, gpointer user_data, GError **error)
+{
+  struct sigaction action;
+  sigset_t blocked;
+
+  pthread_sigmask (SIG_BLOCK, NULL, &blocked);
+  sigaction (SIGUSR2, NULL, &action);
+
+  return g_variant_new ("(bb)", sigismember (&blocked, SIGUSR1) == 1, action.sa_handler == SIG_IGN);
+}
+
 static AioWorker *
 test_worker_new (void)
 {
@@ -134,6 +161,8 @@ test_worker_new (void)
   aio_worker_register (worker, "answer_another_call", NULL, answer_another_call, NULL, NULL);
   aio_worker_register (worker, "exit_after_answering", NULL, exit_after_answering, NULL, NULL);
   aio_worker_register (worker, "write_oversized_frame", NULL, write_oversized_frame, NULL, NULL);
+  aio_worker_register (worker, "signal_state", NULL, signal_state, NULL, NULL);
+  aio_worker_register (worker, "huge_result", G_VARIANT_TYPE_UINT64, huge_result, NULL, NULL);
 
   return worker;
 }
@@ -808,6 +837,395 @@ test_process_pool_serves_every_context (void)
   g_assert_cmpint (g_variant_get_int64 (after), ==, g_variant_get_int64 (before));
 }
 
+/* Waits at most @seconds; returns whether every call of @batch ended. */
+static gboolean
+batch_wait_at_most (Batch *batch,
+                    guint  seconds)
+{
+  gint64 deadline = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+
+  while (batch->pending > 0 && g_get_monotonic_time () < deadline)
+    {
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (1000);
+    }
+
+  return batch->pending == 0;
+}
+
+typedef struct
+{
+  AioProcessPool *pool;
+  GMainContext   *context;
+  guint           n_callbacks;
+  gboolean        ran_in_its_context;
+  GError         *error;
+} IdleCaller;
+
+static void
+idle_caller_done (GObject      *source_object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  IdleCaller *caller = user_data;
+  g_autoptr(GVariant) value = aio_process_pool_call_finish (AIO_PROCESS_POOL (source_object), result,
+                                                            &caller->error);
+
+  caller->n_callbacks++;
+  caller->ran_in_its_context = g_main_context_get_thread_default () == caller->context;
+}
+
+/* Calls from a context of its own, then leaves without iterating it. */
+static gpointer
+call_and_leave (gpointer user_data)
+{
+  IdleCaller *caller = user_data;
+
+  g_main_context_push_thread_default (caller->context);
+  aio_process_pool_call_async (caller->pool, "sleep_then_pid", g_variant_new_uint32 (0), NULL,
+                               idle_caller_done, caller);
+  g_main_context_pop_thread_default (caller->context);
+
+  return NULL;
+}
+
+/* A caller whose context never runs again must not hold the worker: the
+ * next caller gets it, and the first call's callback still runs once, in
+ * its own context, when that context runs at last. With a call timeout,
+ * the finished call is not reported as timed out. */
+static void
+check_idle_context_stalls_nobody (guint call_timeout_ms)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) warm = NULL;
+  IdleCaller caller = { pool, g_main_context_new (), 0, FALSE, NULL };
+  Batch batch;
+
+  aio_process_pool_set_call_timeout (pool, call_timeout_ms);
+  warm = call_sync (pool, "sleep_then_pid", g_variant_new_uint32 (0), &error);
+  g_assert_no_error (error);
+
+  g_thread_join (g_thread_new ("idle-caller", call_and_leave, &caller));
+  batch_init (&batch, 1);
+  batch_call (&batch, 0, pool, "sleep_then_pid", g_variant_new_uint32 (0), NULL);
+  g_assert_true (batch_wait_at_most (&batch, 10));
+  g_assert_no_error (batch_error (&batch, 0));
+  batch_clear (&batch);
+  g_usleep (2 * call_timeout_ms * 1000);
+
+  g_assert_cmpuint (caller.n_callbacks, ==, 0);
+  g_main_context_push_thread_default (caller.context);
+  while (caller.n_callbacks == 0)
+    g_main_context_iteration (caller.context, TRUE);
+  while (g_main_context_iteration (caller.context, FALSE))
+    ;
+  g_main_context_pop_thread_default (caller.context);
+  g_assert_cmpuint (caller.n_callbacks, ==, 1);
+  g_assert_true (caller.ran_in_its_context);
+  g_assert_no_error (caller.error);
+  g_main_context_unref (caller.context);
+}
+
+static void
+test_process_pool_idle_context_stalls_nobody (void)
+{
+  check_idle_context_stalls_nobody (0);
+}
+
+static void
+test_process_pool_idle_context_does_not_time_out_a_finished_call (void)
+{
+  check_idle_context_stalls_nobody (500);
+}
+
+static void
+unmap_bytes (gpointer data)
+{
+  gsize *mapping = data;
+
+  munmap ((gpointer) mapping[0], mapping[1]);
+  g_free (mapping);
+}
+
+/* An `ay` of @size zero bytes that takes no memory: a sparse file, mapped. */
+static GVariant *
+new_sparse_bytestring (guint64 size)
+{
+  g_autofree char *path = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  int fd = g_file_open_tmp ("aioext-sparse-XXXXXX", &path, NULL);
+  gpointer data;
+  gsize *mapping;
+
+  g_assert_cmpint (fd, >=, 0);
+  g_unlink (path);
+  g_assert_cmpint (ftruncate (fd, size), ==, 0);
+  data = mmap (NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  close (fd);
+  if (data == MAP_FAILED)
+    return NULL;
+
+  mapping = g_new (gsize, 2);
+  mapping[0] = (gsize) data;
+  mapping[1] = size;
+
+  bytes = g_bytes_new_with_free_func (data, size, unmap_bytes, mapping);
+
+  return g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, bytes, TRUE);
+}
+
+static void
+assert_refused (AioProcessPool *pool,
+                const char     *function,
+                GVariant       *arguments,
+                const char     *limit,
+                const char     *size)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) value = call_sync (pool, function, arguments, &error);
+
+  g_assert_null (value);
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, limit));
+  g_assert_nonnull (strstr (error->message, size));
+  g_assert_false (aio_executor_pool_is_initialized (AIO_EXECUTOR_POOL (pool)));
+  g_assert_cmpuint (count_children (FALSE), ==, 0);
+}
+
+/* Every limit the worker enforces is checked before sending, whatever the
+ * size, and no worker is started (or killed) for it. */
+static void
+test_process_pool_limits_are_checked_before_sending (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  g_autofree char *long_name = g_strnfill (257, 'f');
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) sum = NULL;
+  GVariant *huge;
+
+  assert_refused (pool, long_name, g_variant_new_boolean (TRUE), "at most 256 bytes", "257 bytes");
+  assert_refused (pool, "add\xff", g_variant_new_boolean (TRUE), "UTF-8", "byte 4 of 4");
+  assert_refused (pool, "add", new_sparse_bytestring (64 * 1024 * 1024), "at most 67108864 bytes", "67108");
+
+  huge = new_sparse_bytestring (G_GUINT64_CONSTANT (4) * 1024 * 1024 * 1024 + 4096);
+  if (huge == NULL)
+    g_test_message ("no room for a 4 GiB mapping: that case was not tried");
+  else
+    assert_refused (pool, "add", huge, "at most 67108864 bytes", "4294971");
+
+  sum = call_sync (pool, "add", g_variant_new ("(ii)", 2, 3), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_variant_get_int32 (sum), ==, 5);
+}
+
+/* A result the pool would refuse comes back as an error naming the limit
+ * and the size, and the worker goes on: no UB above 4 GiB either. */
+static void
+test_process_pool_worker_refuses_to_send_a_result_over_the_limit (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) before = call_sync (pool, "sleep_then_pid", g_variant_new_uint32 (0), &error);
+  g_autoptr(GVariant) after = NULL;
+  const guint64 sizes[] = { 64 * 1024 * 1024, G_GUINT64_CONSTANT (4) * 1024 * 1024 * 1024 + 4096 };
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autoptr(GVariant) value = call_sync (pool, "huge_result", g_variant_new_uint64 (sizes[i]), &error);
+
+      g_assert_null (value);
+      g_assert_error (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, "at most 67108864 bytes"));
+      g_clear_error (&error);
+    }
+
+  after = call_sync (pool, "sleep_then_pid", g_variant_new_uint32 (0), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_variant_get_int64 (after), ==, g_variant_get_int64 (before));
+}
+
+/* The pool's thread inherits the signal mask of the thread that starts the
+ * pool; its workers must not, nor the signals the application ignores. */
+static void
+test_process_pool_workers_start_with_default_signals (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) state = NULL;
+  struct sigaction ignore = { .sa_handler = SIG_IGN }, saved_action;
+  sigset_t usr1, saved_mask;
+  gboolean is_blocked, is_ignored;
+
+  sigemptyset (&usr1);
+  sigaddset (&usr1, SIGUSR1);
+  pthread_sigmask (SIG_BLOCK, &usr1, &saved_mask);
+  sigaction (SIGUSR2, &ignore, &saved_action);
+  state = call_sync (pool, "signal_state", g_variant_new_boolean (TRUE), &error);
+  pthread_sigmask (SIG_SETMASK, &saved_mask, NULL);
+  sigaction (SIGUSR2, &saved_action, NULL);
+
+  g_assert_no_error (error);
+  g_variant_get (state, "(bb)", &is_blocked, &is_ignored);
+  g_assert_false (is_blocked);
+  g_assert_false (is_ignored);
+}
+
+/* With SIGCHLD ignored the system reaps a worker before GLib can learn how
+ * it ended, and GLib reports status 0: the error must not claim that. */
+static void
+test_process_pool_unobserved_death_says_so (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) value = NULL;
+  struct sigaction ignore = { .sa_handler = SIG_IGN }, saved_action;
+
+  sigaction (SIGCHLD, &ignore, &saved_action);
+  value = call_sync (pool, "maybe_die", g_variant_new ("(uu)", 2, 0), &error);
+  g_assert_null (value);
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_WORKER_DIED);
+  g_assert_null (strstr (error->message, "status 0"));
+  /* Valgrind keeps the real disposition to itself: the kernel does not
+   * reap, and GLib learns the truth. */
+  if (g_getenv ("AIO_TEST_UNDER_VALGRIND") != NULL && strstr (error->message, "signal 9") != NULL)
+    g_test_message ("under valgrind the death was observed: %s", error->message);
+  else
+    {
+      g_assert_nonnull (strstr (error->message, "could not be observed"));
+      g_assert_nonnull (strstr (error->message, "SIGCHLD"));
+    }
+  g_clear_error (&error);
+
+  /* The pool goes on: a new worker answers. */
+  value = call_sync (pool, "maybe_die", g_variant_new ("(uu)", 0, 7), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_variant_get_uint32 (value), ==, 7);
+  aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);
+  sigaction (SIGCHLD, &saved_action, NULL);
+}
+
+static gboolean
+set_true (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Writes the child's verdict where the parent reads it: its exit status
+ * would not do under valgrind, which fails a child for the memory it
+ * leaves behind (the parent's pools, copied). */
+G_GNUC_NORETURN static void
+forked_child_exit (int         verdict_fd,
+                   const char *verdict)
+{
+  g_assert_cmpint (write (verdict_fd, verdict, 1), ==, 1);
+  _exit (0);
+}
+
+/* In the child: a call on the pool must be refused, saying why, and the
+ * child's main loop must leave the parent's worker alone while it answers
+ * the parent's call. Its verdict is "0" when all is well. */
+G_GNUC_NORETURN static void
+run_forked_child (TestPool *pool,
+                  int       verdict_fd)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) value = NULL;
+  gboolean is_over = FALSE;
+
+  alarm (20);
+  value = call_sync (pool, "sleep_then_pid", g_variant_new_uint32 (0), &error);
+  if (!g_error_matches (error, AIO_ERROR, AIO_ERROR_NOT_SUPPORTED) || strstr (error->message, "fork()") == NULL)
+    {
+      g_printerr ("the forked child's call ended with: %s\n", error != NULL ? error->message : "a result");
+      forked_child_exit (verdict_fd, "1");
+    }
+  g_clear_error (&error);
+
+  /* Spans the parent's reply, which must stay the parent's. */
+  g_timeout_add (600, set_true, &is_over);
+  while (!is_over)
+    g_main_context_iteration (NULL, TRUE);
+
+  aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);
+  aio_executor_pool_initialize (AIO_EXECUTOR_POOL (pool), 1);
+  value = call_sync (pool, "sleep_then_pid", g_variant_new_uint32 (0), &error);
+  forked_child_exit (verdict_fd, g_error_matches (error, AIO_ERROR, AIO_ERROR_NOT_SUPPORTED) ? "0" : "2");
+}
+
+/* fork() after a pool started: the child's pool refuses every call, never
+ * touches the parent's workers, and the parent's calls are unharmed. */
+static void
+test_process_pool_fork_child_refuses_calls (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) worker = call_sync (pool, "sleep_then_pid", g_variant_new_uint32 (0), &error);
+  g_autoptr(GVariant) after = NULL;
+  Batch batch;
+  int verdict[2];
+  char verdict_byte[1];
+  int status;
+  pid_t child;
+
+  g_assert_no_error (error);
+  /* The pool's thread may still be freeing the first call: a lock it holds
+   * at the fork (the AddressSanitizer allocator's, which unlike glibc's
+   * malloc does not prepare for fork) would stay held in the child. */
+  g_usleep (200 * 1000);
+  batch_init (&batch, 1);
+  batch_call (&batch, 0, pool, "sleep_then_pid", g_variant_new_uint32 (300), NULL);
+  g_assert_cmpint (pipe (verdict), ==, 0);
+  child = fork ();
+  g_assert_cmpint (child, >=, 0);
+  if (child == 0)
+    run_forked_child (pool, verdict[1]);
+
+  batch_wait (&batch);
+  g_assert_no_error (batch_error (&batch, 0));
+  g_assert_cmpint (g_variant_get_int64 (g_ptr_array_index (batch.results, 0)), ==, g_variant_get_int64 (worker));
+  batch_clear (&batch);
+  g_assert_cmpint (waitpid (child, &status, 0), ==, child);
+  if (WIFSIGNALED (status))
+    g_test_message ("child killed by signal %d", WTERMSIG (status));
+  close (verdict[1]);
+  g_assert_cmpint (read (verdict[0], verdict_byte, 1), ==, 1);
+  close (verdict[0]);
+  g_assert_cmpint (verdict_byte[0], ==, '0');
+
+  after = call_sync (pool, "sleep_then_pid", g_variant_new_uint32 (0), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_variant_get_int64 (after), ==, g_variant_get_int64 (worker));
+  g_assert_cmpuint (aio_executor_pool_get_running (AIO_EXECUTOR_POOL (pool)), ==, 0);
+}
+
+/* A worker command that never greets is killed after the startup timeout,
+ * and the call it was started for fails saying so. */
+static void
+test_process_pool_worker_that_never_greets_times_out (void)
+{
+  const char *argv[] = { "/bin/sleep", "30", NULL };
+  g_autoptr(TestPool) pool = aio_process_pool_new (1, argv);
+  Batch batch;
+  GError *error;
+
+  g_assert_cmpuint (aio_process_pool_get_startup_timeout (pool), ==, 30000);
+  aio_process_pool_set_startup_timeout (pool, 300);
+  batch_init (&batch, 1);
+  batch_call (&batch, 0, pool, "add", g_variant_new ("(ii)", 1, 2), NULL);
+  g_assert_true (batch_wait_at_most (&batch, 10));
+  error = batch_error (&batch, 0);
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_TIMED_OUT);
+  g_assert_nonnull (strstr (error->message, "did not become ready within 300 ms"));
+  batch_clear (&batch);
+
+  aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);
+  g_assert_cmpuint (count_children (FALSE), ==, 0);
+}
+
 static void
 test_process_pool_default_is_sized_to_the_cpu_cores (void)
 {
@@ -894,6 +1312,54 @@ test_process_pool_workers_die_with_the_parent (void)
   g_assert_false (process_exists (worker));
 }
 
+/* A copy of this program that deletes its own file while its pool runs,
+ * then needs a new worker: prints the sum the new worker computed. */
+G_GNUC_NORETURN static void
+run_deleted_program (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) died = NULL;
+  g_autoptr(GVariant) sum = call_sync (pool, "add", g_variant_new ("(ii)", 1, 1), &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (g_unlink (self), ==, 0);
+  died = call_sync (pool, "maybe_die", g_variant_new ("(uu)", 4, 0), &error);
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_WORKER_DIED);
+  g_clear_error (&error);
+  g_clear_pointer (&sum, g_variant_unref);
+  sum = call_sync (pool, "add", g_variant_new ("(ii)", 20, 22), &error);
+  g_assert_no_error (error);
+  g_print ("%d\n", g_variant_get_int32 (sum));
+  exit (0);
+}
+
+static void
+test_process_pool_default_command_survives_deleting_the_program (void)
+{
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *copy = g_strdup_printf ("%s-deleted-%d", self, getpid ());
+  g_autofree char *contents = NULL;
+  g_autofree char *output = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GSubprocess) program = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize length;
+
+  /* Beside this program, so that it finds the library the same way. */
+  g_assert_true (g_file_get_contents (self, &contents, &length, &error));
+  g_assert_true (g_file_set_contents_full (copy, contents, length, G_FILE_SET_CONTENTS_NONE, 0700, &error));
+  g_subprocess_launcher_setenv (launcher, "AIO_TEST_DELETED_PROGRAM", "1", TRUE);
+  program = g_subprocess_launcher_spawn (launcher, &error, copy, NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (program, NULL, NULL, &output, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (copy, G_FILE_TEST_EXISTS));
+  g_assert_true (g_subprocess_get_successful (program));
+  g_assert_cmpstr (output, ==, "42\n");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -909,6 +1375,8 @@ main (int   argc,
     }
   if (g_getenv ("AIO_TEST_DOOMED_PARENT") != NULL)
     run_doomed_parent ();
+  if (g_getenv ("AIO_TEST_DELETED_PROGRAM") != NULL)
+    run_deleted_program ();
 
 
   g_test_init (&argc, &argv, NULL);
@@ -935,6 +1403,18 @@ main (int   argc,
   g_test_add_func ("/process-pool/lifecycle/shutdown-waits-for-every-call", test_process_pool_shutdown_waits_for_every_call);
   g_test_add_func ("/process-pool/call/serves-every-context", test_process_pool_serves_every_context);
   g_test_add_func ("/process-pool/lifecycle/stop-keeps-the-context-alive", test_process_pool_stop_keeps_the_context_alive);
+  g_test_add_func ("/process-pool/call/idle-context-stalls-nobody", test_process_pool_idle_context_stalls_nobody);
+  g_test_add_func ("/process-pool/call/idle-context-does-not-time-out-a-finished-call",
+                   test_process_pool_idle_context_does_not_time_out_a_finished_call);
+  g_test_add_func ("/process-pool/limits/checked-before-sending", test_process_pool_limits_are_checked_before_sending);
+  g_test_add_func ("/process-pool/limits/result-over-the-limit-is-an-error",
+                   test_process_pool_worker_refuses_to_send_a_result_over_the_limit);
+  g_test_add_func ("/process-pool/default/command-survives-deleting-the-program",
+                   test_process_pool_default_command_survives_deleting_the_program);
+  g_test_add_func ("/process-pool/workers/start-with-default-signals", test_process_pool_workers_start_with_default_signals);
+  g_test_add_func ("/process-pool/crash/unobserved-death-says-so", test_process_pool_unobserved_death_says_so);
+  g_test_add_func ("/process-pool/fork/child-refuses-calls", test_process_pool_fork_child_refuses_calls);
+  g_test_add_func ("/process-pool/workers/never-greeting-times-out", test_process_pool_worker_that_never_greets_times_out);
   g_test_add_func ("/process-pool/default/is-sized-to-the-cpu-cores", test_process_pool_default_is_sized_to_the_cpu_cores);
 
   return g_test_run ();

@@ -64,4 +64,13 @@ test('initializing a busy pool lets its calls finish, and the new size applies a
     pool.shutdown(true);
 });
 
+test('a worker that never greets is stopped after the startup timeout', async () => {
+    const pool = Aio.ProcessPool.new(1, ['/bin/sleep', '30']);
+    assertEqual(pool.startup_timeout, 30000);
+    pool.startup_timeout = 300;
+    const error = await expectError(pool, 'add', new GLib.Variant('(ii)', [1, 2]), Aio.Error, Aio.Error.TIMED_OUT);
+    assert(error.message.includes('did not become ready within 300 ms'), error.message);
+    pool.shutdown(true);
+});
+
 run();
