@@ -203,7 +203,7 @@ static GError *
 aio_process_pool_forked_error (AioProcessPool *self)
 {
   return g_error_new (AIO_ERROR, AIO_ERROR_NOT_SUPPORTED,
-                      _("This process pool was started in process %d, and this process (%d) is a copy of it made by fork(): the pool cannot run calls here, because its workers belong to the original process. Use the pool there, or start a new program in the copy."),
+                      _("This process pool was started in process %d, and this process (%d) is a copy of it made by forking: the pool cannot run calls here, because its workers belong to the original process. Use the pool there, or start a new program in the copy."),
                       (int) self->started_by, (int) getpid ());
 }
 

@@ -85,10 +85,10 @@ worker_unobserved_error (AioWorkerProcess *worker,
 
   return function != NULL
     ? g_error_new (AIO_ERROR, AIO_ERROR_WORKER_DIED,
-                   _("Worker process %s ended while running “%s”, with status 0 or in a way that could not be observed (another part of the program may have reaped it with waitpid())."),
+                   _("Worker process %s ended while running “%s”, with status 0 or in a way that could not be observed (another part of the program may have collected its exit status)."),
                    worker->pid, function)
     : g_error_new (AIO_ERROR, AIO_ERROR_WORKER_DIED,
-                   _("Worker process %s ended before it was ready, with status 0 or in a way that could not be observed (another part of the program may have reaped it with waitpid()); check the pool's worker command."),
+                   _("Worker process %s ended before it was ready, with status 0 or in a way that could not be observed (another part of the program may have collected its exit status); check the pool's worker command."),
                    worker->pid);
 }
 
