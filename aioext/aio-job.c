@@ -138,6 +138,7 @@ struct _AioJob
   guint8          is_cancel_requested : 1;    /* lock: aio_job_cancel() was called */
   guint8          is_cancellable_shared : 1;  /* lock: aio_job_get_cancellable() */
   guint8          is_tracked : 1;             /* lock: by the aio_run() of its context */
+  guint8          is_cancellable_lazy : 1;    /* no cancellable made for the start */
   AioCompletion  *waiters;                    /* lock: TaskWaiter or AioJobWatch,
                                                * newest first */
 
@@ -145,6 +146,7 @@ struct _AioJob
   gpointer        func_data;
   GDestroyNotify  func_data_destroy;
   GCancellable   *cancellable;                /* lock: made when first needed */
+  AioJobCancelHook *cancel_hook;              /* lock: see aio_job_set_cancel_hook() */
   GMainContext   *context;                    /* where it was started */
 
   /* The outcome: written once, before has_returned is set, then read only.
@@ -302,6 +304,41 @@ aio_job_new (AioJobFunc     func,
   self->func_data_destroy = user_data_destroy;
 
   return self;
+}
+
+/* A job of the library whose function is called with no #GCancellable
+ * unless one was asked for before the start (aio_job_get_cancellable()):
+ * its work learns of aio_job_cancel() through aio_job_set_cancel_hook(),
+ * and asks for the cancellable only when it runs. A million queued calls
+ * then hold no cancellable and no signal handler each. */
+AioJob *
+aio_job_new_with_lazy_cancellable (AioJobFunc     func,
+                                   gpointer       user_data,
+                                   GDestroyNotify user_data_destroy)
+{
+  AioJob *self = aio_job_new (func, user_data, user_data_destroy);
+
+  self->is_cancellable_lazy = TRUE;
+
+  return self;
+}
+
+/* Sets (or, with %NULL, clears) the hook that aio_job_cancel() calls.
+ * Returns FALSE, setting nothing, when the job was cancelled already: the
+ * caller then cancels its work itself. */
+gboolean
+aio_job_set_cancel_hook (AioJob           *self,
+                         AioJobCancelHook *hook)
+{
+  gboolean is_cancelled;
+
+  aio_job_lock (self);
+  is_cancelled = hook != NULL && self->is_cancel_requested;
+  if (!is_cancelled)
+    self->cancel_hook = hook;
+  aio_job_unlock (self);
+
+  return !is_cancelled;
 }
 
 typedef struct
@@ -912,7 +949,7 @@ aio_job_start (AioJob *self)
                  (self->cancellable != NULL && g_cancellable_is_cancelled (self->cancellable));
   if (!is_cancelled && self->func != NULL)
     {
-      cancellable = aio_job_ensure_cancellable_locked (self);
+      cancellable = self->is_cancellable_lazy ? self->cancellable : aio_job_ensure_cancellable_locked (self);
       self->is_in_func = TRUE;
     }
   aio_job_unlock (self);
@@ -960,13 +997,20 @@ void
 aio_job_cancel (AioJob *self)
 {
   GCancellable *cancellable;
+  AioJobCancelHook *hook;
 
   g_return_if_fail (AIO_IS_JOB (self));
 
   aio_job_lock (self);
   self->is_cancel_requested = TRUE;
   cancellable = self->cancellable != NULL ? g_object_ref (self->cancellable) : NULL;
+  hook = self->cancel_hook;
+  if (hook != NULL)
+    hook->hold (hook);
   aio_job_unlock (self);
+
+  if (hook != NULL)
+    hook->cancel (hook);
 
   /* Outside the lock: the cancelled handlers may call back into the job. */
   if (cancellable != NULL)
