@@ -260,7 +260,10 @@ class ExecutorPool:
         self.pool.shutdown(bool(wait))
 
 
-THREAD_POOL = ExecutorPool(Aio.ThreadPool.get_default)
+# The default thread pool is one object for the life of the process (it
+# restarts lazily after a shutdown): looked up once, not once per call.
+_default_thread_pool = Aio.ThreadPool.get_default()
+THREAD_POOL = ExecutorPool(lambda: _default_thread_pool)
 
 _process_pool = None
 _process_pool_lock = threading.Lock()
@@ -366,10 +369,14 @@ def in_thread(function, *args, **kwargs):
     return value; an exception becomes its error (``Aio.Error.FAILED``,
     ``Type: text``); ``SystemExit`` and ``KeyboardInterrupt`` fail it too,
     and ``Aio.run()`` raises them again if that error ends the run."""
-    _check_callable('in_thread', function)
+    if not callable(function):
+        _check_callable('in_thread', function)
     # No empty dict per call when there are no keyword arguments: a
     # million queued calls are 64 MB lighter.
-    return Aio.ThreadPool.create_job(THREAD_POOL.pool, _thread_call, function, args, kwargs or None)
+    return _create_thread_job(_default_thread_pool, _thread_call, function, args, kwargs or None)
+
+
+_create_thread_job = Aio.ThreadPool.create_job
 
 
 def in_process(function, *args, **kwargs):
