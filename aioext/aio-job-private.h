@@ -58,5 +58,6 @@ AioJob   *aio_job_new_with_lazy_cancellable (AioJobFunc        func,
                                              GDestroyNotify    user_data_destroy);
 gboolean  aio_job_set_cancel_hook           (AioJob           *self,
                                              AioJobCancelHook *hook);
+GCancellable *aio_job_ensure_cancellable    (AioJob           *self);
 
 G_END_DECLS

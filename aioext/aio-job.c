@@ -666,6 +666,21 @@ aio_job_get_cancellable (AioJob *self)
   return cancellable;
 }
 
+/* The job's cancellable for work that runs now and lets go of it when it
+ * returns, before the job completes: unlike aio_job_get_cancellable(), the
+ * job may still hand it back at completion when nobody else kept it. */
+GCancellable *
+aio_job_ensure_cancellable (AioJob *self)
+{
+  GCancellable *cancellable;
+
+  aio_job_lock (self);
+  cancellable = aio_job_ensure_cancellable_locked (self);
+  aio_job_unlock (self);
+
+  return cancellable;
+}
+
 static void
 aio_job_notify_state (AioJob *self)
 {

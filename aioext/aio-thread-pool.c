@@ -243,14 +243,15 @@ thread_call_is_for_job (ThreadCall *call)
 }
 
 /* On the worker, as the call starts: a job's call asks its job for the
- * cancellable only now, made already cancelled if the job was. */
+ * cancellable only now, made already cancelled if the job was; the job
+ * lets go of it at completion unless someone kept it. */
 static GCancellable *
 thread_call_get_cancellable (ThreadCall *call)
 {
   if (call->cancellation == NULL)
     return NULL;
   if (thread_call_is_for_job (call))
-    return aio_job_get_cancellable (thread_call_get_job (call));
+    return aio_job_ensure_cancellable (thread_call_get_job (call));
 
   return call->cancellation->cancellable;
 }
