@@ -719,16 +719,20 @@ iterate_until_completed (AioJob *job)
     g_main_context_iteration (NULL, TRUE);
 }
 
-/* A queued job's call holds no cancellable: it learns of aio_job_cancel()
- * from the job itself, and still completes at once, never running. */
+/* Queues a job's call behind a blocked one and cancels it while it waits:
+ * through aio_job_cancel(), the job's cancel hook (a queued job's call
+ * holds no cancellable), or through the cancellable asked for before the
+ * start, which the call then listens to. Either way the call completes at
+ * once, while the only worker is still blocked, and never runs. */
 static void
-test_job_cancel_queued_call_never_runs (void)
+check_queued_job_cancelled (gboolean through_cancellable)
 {
   g_autoptr(AioThreadPool) pool = aio_thread_pool_new (1);
   Gate *gate = gate_new ();
   g_autoptr(AioJob) blocker = aio_thread_pool_create_job (pool, wait_at_gate, call_new (gate, 0, NULL), call_free);
   int frees = 0;
   g_autoptr(AioJob) queued = aio_thread_pool_create_job (pool, wait_at_gate, call_new (gate, 1, &frees), call_free);
+  GCancellable *cancellable = through_cancellable ? aio_job_get_cancellable (queued) : NULL;
   g_autoptr(GError) error = NULL;
 
   aio_job_start (blocker);
@@ -736,8 +740,10 @@ test_job_cancel_queued_call_never_runs (void)
   wait_for_running (gate, 1);
   g_assert_cmpuint (aio_executor_pool_get_queued (AIO_EXECUTOR_POOL (pool)), ==, 1);
 
-  aio_job_cancel (queued);
-  /* Completes while the only worker is still blocked. */
+  if (cancellable != NULL)
+    g_cancellable_cancel (cancellable);
+  else
+    aio_job_cancel (queued);
   iterate_until_completed (queued);
   g_assert_null (aio_job_propagate_value (queued, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -751,6 +757,18 @@ test_job_cancel_queued_call_never_runs (void)
   aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);
   g_assert_cmpint (gate->runs, ==, 1);
   gate_free (gate);
+}
+
+static void
+test_job_cancel_queued_call_never_runs (void)
+{
+  check_queued_job_cancelled (FALSE);
+}
+
+static void
+test_job_cancellable_asked_before_start (void)
+{
+  check_queued_job_cancelled (TRUE);
 }
 
 /* The running call gets the job's cancellable, made when it starts, and
@@ -772,34 +790,6 @@ test_job_cancel_running_call_sees_cancellable (void)
   g_assert_null (aio_job_propagate_value (job, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_true (g_cancellable_is_cancelled (aio_job_get_cancellable (job)));
-  gate_free (gate);
-}
-
-/* A cancellable asked for before the start is the one the call listens
- * to, and cancelling it cancels the queued call. */
-static void
-test_job_cancellable_asked_before_start (void)
-{
-  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (1);
-  Gate *gate = gate_new ();
-  g_autoptr(AioJob) blocker = aio_thread_pool_create_job (pool, wait_at_gate, call_new (gate, 0, NULL), call_free);
-  g_autoptr(AioJob) queued = aio_thread_pool_create_job (pool, wait_at_gate, call_new (gate, 1, NULL), call_free);
-  GCancellable *cancellable = aio_job_get_cancellable (queued);
-  g_autoptr(GError) error = NULL;
-
-  aio_job_start (blocker);
-  aio_job_start (queued);
-  wait_for_running (gate, 1);
-  g_cancellable_cancel (cancellable);
-  iterate_until_completed (queued);
-  g_assert_null (aio_job_propagate_value (queued, &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_false (aio_job_is_completed (blocker));
-
-  gate_open (gate);
-  iterate_until_completed (blocker);
-  aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);
-  g_assert_cmpint (gate->runs, ==, 1);
   gate_free (gate);
 }
 
