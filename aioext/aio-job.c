@@ -146,7 +146,6 @@ struct _AioJob
   gpointer        func_data;
   GDestroyNotify  func_data_destroy;
   GCancellable   *cancellable;                /* lock: made when first needed */
-  AioJobCancelHook *cancel_hook;              /* lock: see aio_job_set_cancel_hook() */
   GMainContext   *context;                    /* where it was started */
 
   /* The outcome: written once, before has_returned is set, then read only.
@@ -176,6 +175,12 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
+
+/* The cancel hook (aio_job_set_cancel_hook()) lives in the job's data, not
+ * in a field: only jobs whose work waits elsewhere have one, and a million
+ * held results must not grow by a pointer each. Read and written under the
+ * job's lock. */
+static GQuark cancel_hook_quark;
 
 G_DEFINE_FINAL_TYPE (AioJob, aio_job, G_TYPE_OBJECT)
 
@@ -257,6 +262,8 @@ aio_job_class_init (AioJobClass *klass)
   object_class->finalize = aio_job_finalize;
   object_class->get_property = aio_job_get_property;
 
+  cancel_hook_quark = g_quark_from_static_string ("aio-job-cancel-hook");
+
   /**
    * AioJob:state:
    *
@@ -335,7 +342,7 @@ aio_job_set_cancel_hook (AioJob           *self,
   aio_job_lock (self);
   is_cancelled = hook != NULL && self->is_cancel_requested;
   if (!is_cancelled)
-    self->cancel_hook = hook;
+    g_object_set_qdata (G_OBJECT (self), cancel_hook_quark, hook);
   aio_job_unlock (self);
 
   return !is_cancelled;
@@ -1019,7 +1026,7 @@ aio_job_cancel (AioJob *self)
   aio_job_lock (self);
   self->is_cancel_requested = TRUE;
   cancellable = self->cancellable != NULL ? g_object_ref (self->cancellable) : NULL;
-  hook = self->cancel_hook;
+  hook = self->is_cancellable_lazy ? g_object_get_qdata (G_OBJECT (self), cancel_hook_quark) : NULL;
   if (hook != NULL)
     hook->hold (hook);
   aio_job_unlock (self);
