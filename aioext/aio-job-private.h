@@ -41,4 +41,23 @@ void    aio_job_watch       (AioJob             *self,
                              AioCompletionQueue *queue,
                              AioCompletionFunc   func);
 
+/* How a job whose work waits elsewhere (a call queued on a thread pool)
+ * learns of aio_job_cancel() without a #GCancellable: @hold runs under the
+ * job's lock (a leaf: atomic operations only) and keeps the hook's owner
+ * alive; @cancel then runs outside it, on the cancelling thread, and lets
+ * go of that hold. */
+typedef struct _AioJobCancelHook AioJobCancelHook;
+struct _AioJobCancelHook
+{
+  void (*hold)   (AioJobCancelHook *hook);
+  void (*cancel) (AioJobCancelHook *hook);
+};
+
+AioJob   *aio_job_new_with_lazy_cancellable (AioJobFunc        func,
+                                             gpointer          user_data,
+                                             GDestroyNotify    user_data_destroy);
+gboolean  aio_job_set_cancel_hook           (AioJob           *self,
+                                             AioJobCancelHook *hook);
+GCancellable *aio_job_ensure_cancellable    (AioJob           *self);
+
 G_END_DECLS

@@ -138,6 +138,7 @@ struct _AioJob
   guint8          is_cancel_requested : 1;    /* lock: aio_job_cancel() was called */
   guint8          is_cancellable_shared : 1;  /* lock: aio_job_get_cancellable() */
   guint8          is_tracked : 1;             /* lock: by the aio_run() of its context */
+  guint8          is_cancellable_lazy : 1;    /* no cancellable made for the start */
   AioCompletion  *waiters;                    /* lock: TaskWaiter or AioJobWatch,
                                                * newest first */
 
@@ -176,6 +177,12 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
+
+/* The cancel hook (aio_job_set_cancel_hook()) lives in the job's data, not
+ * in a field: only jobs whose work waits elsewhere have one, and a million
+ * held results must not grow by a pointer each. Read and written under the
+ * job's lock. */
+static GQuark cancel_hook_quark;
 
 G_DEFINE_FINAL_TYPE (AioJob, aio_job, G_TYPE_OBJECT)
 
@@ -257,6 +264,8 @@ aio_job_class_init (AioJobClass *klass)
   object_class->finalize = aio_job_finalize;
   object_class->get_property = aio_job_get_property;
 
+  cancel_hook_quark = g_quark_from_static_string ("aio-job-cancel-hook");
+
   /**
    * AioJob:state:
    *
@@ -304,6 +313,41 @@ aio_job_new (AioJobFunc     func,
   self->func_data_destroy = user_data_destroy;
 
   return self;
+}
+
+/* A job of the library whose function is called with no #GCancellable
+ * unless one was asked for before the start (aio_job_get_cancellable()):
+ * its work learns of aio_job_cancel() through aio_job_set_cancel_hook(),
+ * and asks for the cancellable only when it runs. A million queued calls
+ * then hold no cancellable and no signal handler each. */
+AioJob *
+aio_job_new_with_lazy_cancellable (AioJobFunc     func,
+                                   gpointer       user_data,
+                                   GDestroyNotify user_data_destroy)
+{
+  AioJob *self = aio_job_new (func, user_data, user_data_destroy);
+
+  self->is_cancellable_lazy = TRUE;
+
+  return self;
+}
+
+/* Sets (or, with %NULL, clears) the hook that aio_job_cancel() calls.
+ * Returns FALSE, setting nothing, when the job was cancelled already: the
+ * caller then cancels its work itself. */
+gboolean
+aio_job_set_cancel_hook (AioJob           *self,
+                         AioJobCancelHook *hook)
+{
+  gboolean is_cancelled;
+
+  aio_job_lock (self);
+  is_cancelled = hook != NULL && self->is_cancel_requested;
+  if (!is_cancelled)
+    g_object_set_qdata (G_OBJECT (self), cancel_hook_quark, hook);
+  aio_job_unlock (self);
+
+  return !is_cancelled;
 }
 
 typedef struct
@@ -629,6 +673,21 @@ aio_job_get_cancellable (AioJob *self)
   return cancellable;
 }
 
+/* The job's cancellable for work that runs now and lets go of it when it
+ * returns, before the job completes: unlike aio_job_get_cancellable(), the
+ * job may still hand it back at completion when nobody else kept it. */
+GCancellable *
+aio_job_ensure_cancellable (AioJob *self)
+{
+  GCancellable *cancellable;
+
+  aio_job_lock (self);
+  cancellable = aio_job_ensure_cancellable_locked (self);
+  aio_job_unlock (self);
+
+  return cancellable;
+}
+
 static void
 aio_job_notify_state (AioJob *self)
 {
@@ -910,7 +969,7 @@ aio_job_invoke (AioJob *self)
                  (self->cancellable != NULL && g_cancellable_is_cancelled (self->cancellable));
   if (!is_cancelled && self->func != NULL)
     {
-      cancellable = aio_job_ensure_cancellable_locked (self);
+      cancellable = self->is_cancellable_lazy ? self->cancellable : aio_job_ensure_cancellable_locked (self);
       self->is_in_func = TRUE;
     }
   aio_job_unlock (self);
@@ -1036,13 +1095,20 @@ void
 aio_job_cancel (AioJob *self)
 {
   GCancellable *cancellable;
+  AioJobCancelHook *hook;
 
   g_return_if_fail (AIO_IS_JOB (self));
 
   aio_job_lock (self);
   self->is_cancel_requested = TRUE;
   cancellable = self->cancellable != NULL ? g_object_ref (self->cancellable) : NULL;
+  hook = self->is_cancellable_lazy ? g_object_get_qdata (G_OBJECT (self), cancel_hook_quark) : NULL;
+  if (hook != NULL)
+    hook->hold (hook);
   aio_job_unlock (self);
+
+  if (hook != NULL)
+    hook->cancel (hook);
 
   /* Outside the lock: the cancelled handlers may call back into the job. */
   if (cancellable != NULL)

@@ -10,6 +10,7 @@
 #include "aio-error.h"
 #include "aio-executor-pool-private.h"
 #include "aio-i18n-private.h"
+#include "aio-job-private.h"
 #include "aio-main.h"
 #include "aio-thread-executor-private.h"
 #include "aio-thread-result-private.h"
@@ -144,16 +145,20 @@ typedef enum
   CALL_DONE,
 } CallState;
 
-/* What only a call with a #GCancellable needs: the handler, and the
- * completion that hands the call back when it is cancelled while it waits,
- * when the call's own completion still links the executor's list. */
+/* What only a cancellable call needs: the completion that hands the call
+ * back when it is cancelled while it waits, when the call's own completion
+ * still links the executor's list, and how it learns of the cancellation:
+ * a handler on its #GCancellable, or, for the call of a job made by
+ * aio_thread_pool_create_job(), the job's cancel hook (no cancellable is
+ * made for a call that waits: see aio_job_new_with_lazy_cancellable()). */
 typedef struct
 {
-  AioCompletion  completion;
-  ThreadCall    *call;
-  GCancellable  *cancellable;
-  gulong         handler_id;
-  int            arrivals_left;  /* atomic: see call_cancellation_arrive() */
+  AioCompletion     completion;
+  ThreadCall       *call;
+  GCancellable     *cancellable;    /* NULL for a job's call */
+  gulong            handler_id;
+  AioJobCancelHook  job_hook;
+  int               arrivals_left;  /* atomic: see call_cancellation_arrive() */
 } CallCancellation;
 
 struct _ThreadCall
@@ -190,15 +195,27 @@ thread_call_has_value (ThreadCall *call)
 }
 
 static void
+call_cancellation_free (CallCancellation *cancellation)
+{
+  /* Waits for the handler when it runs on another thread right now. */
+  if (cancellation->handler_id != 0)
+    g_cancellable_disconnect (cancellation->cancellable, cancellation->handler_id);
+  g_clear_object (&cancellation->cancellable);
+  g_free (cancellation);
+}
+
+static void
 thread_call_free (ThreadCall *call)
 {
   /* Everything that must not be released on a worker thread (function
-   * data, cancellable, queue) was released when the call completed. */
+   * data, cancellable, queue) was released when the call completed; a
+   * job's call still has its cancellation, which holds none of them. */
   g_assert (call->func_data_destroy == NULL);
   if (thread_call_has_value (call))
     g_value_unset (&call->value);
   g_clear_error (&call->error);
   g_clear_object (&call->pool);
+  g_clear_pointer (&call->cancellation, call_cancellation_free);
   g_free (call);
 }
 
@@ -212,20 +229,54 @@ thread_call_release (ThreadCall *call)
     thread_call_free (call);
 }
 
-static void
-call_cancellation_free (CallCancellation *cancellation)
+/* A job's call is the one whose callback data is its job. */
+static inline AioJob *
+thread_call_get_job (ThreadCall *call)
 {
-  /* Waits for the handler when it runs on another thread right now. */
-  if (cancellation->handler_id != 0)
-    g_cancellable_disconnect (cancellation->cancellable, cancellation->handler_id);
-  g_object_unref (cancellation->cancellable);
-  g_free (cancellation);
+  return call->callback_data;
 }
 
-static inline GCancellable *
+static inline gboolean
+thread_call_is_for_job (ThreadCall *call)
+{
+  return call->cancellation != NULL && call->cancellation->cancellable == NULL;
+}
+
+/* On the worker, as the call starts: a job's call asks its job for the
+ * cancellable only now, made already cancelled if the job was; the job
+ * lets go of it at completion unless someone kept it. */
+static GCancellable *
 thread_call_get_cancellable (ThreadCall *call)
 {
-  return call->cancellation != NULL ? call->cancellation->cancellable : NULL;
+  if (call->cancellation == NULL)
+    return NULL;
+  if (thread_call_is_for_job (call))
+    return aio_job_ensure_cancellable (thread_call_get_job (call));
+
+  return call->cancellation->cancellable;
+}
+
+static CallCancellation *
+call_cancellation_new (ThreadCall *call)
+{
+  call->cancellation = g_new0 (CallCancellation, 1);
+  call->cancellation->call = call;
+  call->cancellation->arrivals_left = 2;
+
+  return call->cancellation;
+}
+
+static void call_cancellation_hold_for_job   (AioJobCancelHook *hook);
+static void call_cancellation_cancel_for_job (AioJobCancelHook *hook);
+
+/* A job's call learns of the job's cancellation through the job's hook. */
+static void
+call_cancellation_new_for_job (ThreadCall *call)
+{
+  CallCancellation *cancellation = call_cancellation_new (call);
+
+  cancellation->job_hook.hold = call_cancellation_hold_for_job;
+  cancellation->job_hook.cancel = call_cancellation_cancel_for_job;
 }
 
 static ThreadCall *
@@ -254,12 +305,7 @@ thread_call_new (AioThreadPool       *pool,
     .value = G_VALUE_INIT,
   };
   if (cancellable != NULL)
-    {
-      call->cancellation = g_new0 (CallCancellation, 1);
-      call->cancellation->call = call;
-      call->cancellation->cancellable = g_object_ref (cancellable);
-      call->cancellation->arrivals_left = 2;
-    }
+    call_cancellation_new (call)->cancellable = g_object_ref (cancellable);
 
   return call;
 }
@@ -271,9 +317,15 @@ thread_call_finish_in_context (ThreadCall *call)
 {
   AioCompletionQueue *queue = g_steal_pointer (&call->queue);
   GDestroyNotify destroy = g_steal_pointer (&call->func_data_destroy);
+  gboolean is_for_job = thread_call_is_for_job (call);
   AioThreadResult *result;
 
-  if (call->cancellation != NULL)
+  /* Before the callback, which may drop the last reference to the job: a
+   * job's call keeps its cancellation, hook included, until it is freed
+   * itself (see call_cancellation_hold_for_job()). */
+  if (is_for_job)
+    aio_job_set_cancel_hook (thread_call_get_job (call), NULL);
+  else if (call->cancellation != NULL)
     call_cancellation_free (g_steal_pointer (&call->cancellation));
   if (destroy != NULL)
     destroy (call->func_data);
@@ -284,9 +336,10 @@ thread_call_finish_in_context (ThreadCall *call)
     call->callback ((GObject *) call->pool, (GAsyncResult *) result, call->callback_data);
 
   /* A call cancelled in the queue may be released last by the worker that
-   * takes it off the list: never let that release the pool on one of the
-   * pool's own threads. */
-  if (g_atomic_int_get (&call->state) == CALL_CANCELLED)
+   * takes it off the list, and a job's call by a cancellation that took its
+   * hold before the hook was cleared, on any thread: never let that
+   * release the pool on one of the pool's own threads. */
+  if (is_for_job || g_atomic_int_get (&call->state) == CALL_CANCELLED)
     g_clear_object (&call->pool);
   g_object_unref (result);
   aio_completion_queue_unref (queue);
@@ -325,6 +378,31 @@ call_cancellation_arrive (CallCancellation *cancellation)
     aio_completion_queue_push (cancellation->call->queue, &cancellation->completion, call_cancellation_complete);
 }
 
+/* Cancels a call that still waits in the queue, given a hold on it
+ * (thread_call_hold()): the hold becomes the list's, which the worker that
+ * takes the call off it lets go of. Another state keeps the call as it is. */
+static void
+thread_call_cancel_queued (ThreadCall *call,
+                           GError     *error)
+{
+  if (!g_atomic_int_compare_and_exchange (&call->state, CALL_QUEUED, CALL_CANCELLED))
+    {
+      g_error_free (error);
+      thread_call_release (call);
+      return;
+    }
+
+  aio_executor_pool_add_queued ((AioExecutorPool *) call->pool, -1);
+  call->error = error;
+  call_cancellation_arrive (call->cancellation);
+}
+
+static inline void
+thread_call_hold (ThreadCall *call)
+{
+  g_atomic_int_inc (&call->holders);
+}
+
 static void
 thread_call_on_cancelled (GCancellable *cancellable,
                           gpointer      user_data)
@@ -335,17 +413,33 @@ thread_call_on_cancelled (GCancellable *cancellable,
   /* Held for the list before the call can be seen cancelled there. The
    * completion cannot release the call meanwhile: it disconnects this
    * handler first, which waits for it to return. */
-  g_atomic_int_inc (&call->holders);
-  if (!g_atomic_int_compare_and_exchange (&call->state, CALL_QUEUED, CALL_CANCELLED))
-    {
-      g_atomic_int_add (&call->holders, -1);
-      return;
-    }
-
-  aio_executor_pool_add_queued ((AioExecutorPool *) call->pool, -1);
+  thread_call_hold (call);
   g_cancellable_set_error_if_cancelled (cancellable, &error);
-  call->error = error;
-  call_cancellation_arrive (call->cancellation);
+  thread_call_cancel_queued (call, error);
+}
+
+static inline ThreadCall *
+call_for_job_hook (AioJobCancelHook *hook)
+{
+  return ((CallCancellation *) ((char *) hook - G_STRUCT_OFFSET (CallCancellation, job_hook)))->call;
+}
+
+/* The job's cancel hook, under the job's lock: the hold keeps the call,
+ * and with it the hook (a job's call frees its cancellation only with
+ * itself), alive until the cancellation below has looked at it, even when
+ * the call completes meanwhile. */
+static void
+call_cancellation_hold_for_job (AioJobCancelHook *hook)
+{
+  thread_call_hold (call_for_job_hook (hook));
+}
+
+static void
+call_cancellation_cancel_for_job (AioJobCancelHook *hook)
+{
+  thread_call_cancel_queued (call_for_job_hook (hook),
+                             g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                                  _("The call was cancelled.")));
 }
 
 /* On the worker thread. */
@@ -512,15 +606,39 @@ aio_thread_pool_submit (AioThreadPool  *self,
     {
       CallCancellation *cancellation = call->cancellation;
 
-      cancellation->handler_id = g_cancellable_connect (cancellation->cancellable,
-                                                        G_CALLBACK (thread_call_on_cancelled),
-                                                        call, NULL);
+      if (cancellation->cancellable != NULL)
+        cancellation->handler_id = g_cancellable_connect (cancellation->cancellable,
+                                                          G_CALLBACK (thread_call_on_cancelled),
+                                                          call, NULL);
+      else if (!aio_job_set_cancel_hook (thread_call_get_job (call), &cancellation->job_hook))
+        {
+          /* The job was cancelled before its call could listen. */
+          thread_call_hold (call);
+          call_cancellation_cancel_for_job (&cancellation->job_hook);
+        }
       call_cancellation_arrive (cancellation);
     }
   aio_thread_executor_push (executor, &call->completion, pool, queued);
   aio_executor_pool_unlock (pool);
 
   return TRUE;
+}
+
+/* Submits @call, or completes it at once with the reason it cannot run. */
+static void
+aio_thread_pool_start_call (AioThreadPool *self,
+                            ThreadCall    *call,
+                            GCancellable  *cancellable)
+{
+  GError *error = NULL;
+
+  if (!aio_binding_check_thread_func (call->func_data_destroy, &error) ||
+      g_cancellable_set_error_if_cancelled (cancellable, &error) ||
+      !aio_thread_pool_submit (self, call, &error))
+    {
+      g_atomic_int_set (&call->state, CALL_DONE);
+      thread_call_return_error (call, error);
+    }
 }
 
 /**
@@ -553,22 +671,13 @@ aio_thread_pool_run_async (AioThreadPool       *self,
                            GAsyncReadyCallback  callback,
                            gpointer             user_data)
 {
-  ThreadCall *call;
-  GError *error = NULL;
-
   g_return_if_fail (AIO_IS_THREAD_POOL (self));
   g_return_if_fail (func != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  call = thread_call_new (self, func, func_data, func_data_destroy, cancellable, callback, user_data);
-
-  if (!aio_binding_check_thread_func (func_data_destroy, &error) ||
-      g_cancellable_set_error_if_cancelled (cancellable, &error) ||
-      !aio_thread_pool_submit (self, call, &error))
-    {
-      g_atomic_int_set (&call->state, CALL_DONE);
-      thread_call_return_error (call, error);
-    }
+  aio_thread_pool_start_call (self, thread_call_new (self, func, func_data, func_data_destroy,
+                                                     cancellable, callback, user_data),
+                              cancellable);
 }
 
 /**
@@ -660,11 +769,17 @@ thread_job_start (AioJob       *job,
                 gpointer      user_data)
 {
   ThreadJob *thread_job = user_data;
+  ThreadCall *call;
 
   /* The job owns the data and frees it in its own context once completed,
    * which is after this call has completed. */
-  aio_thread_pool_run_async (thread_job->pool, thread_job->func, thread_job->func_data, NULL,
-                             cancellable, thread_job_done, g_object_ref (job));
+  call = thread_call_new (thread_job->pool, thread_job->func, thread_job->func_data, NULL,
+                          cancellable, thread_job_done, g_object_ref (job));
+  /* Without a cancellable asked for before the start, the call listens to
+   * the job itself, and asks for the cancellable only when it runs. */
+  if (cancellable == NULL)
+    call_cancellation_new_for_job (call);
+  aio_thread_pool_start_call (thread_job->pool, call, cancellable);
 }
 
 /**
@@ -678,7 +793,10 @@ thread_job_start (AioJob       *job,
  *
  * Wraps one call of @func on @self in an #AioJob: the call is submitted
  * when the job starts, the job's cancellable is the call's, and the job's
- * result is the value @func stores. From JavaScript the job fails with
+ * result is the value @func stores. While the call waits in the queue the
+ * job holds no #GCancellable (a million queued jobs are that much
+ * lighter): aio_job_cancel() still completes it at once, and @func gets
+ * the job's cancellable, made when the call starts running. From JavaScript the job fails with
  * %AIO_ERROR_NOT_SUPPORTED.
  *
  * Returns: (transfer full): a new pending job
@@ -708,5 +826,5 @@ aio_thread_pool_create_job (AioThreadPool  *self,
   thread_job->func_data = func_data;
   thread_job->func_data_destroy = func_data_destroy;
 
-  return aio_job_new (thread_job_start, thread_job, thread_job_free);
+  return aio_job_new_with_lazy_cancellable (thread_job_start, thread_job, thread_job_free);
 }

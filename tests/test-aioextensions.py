@@ -94,6 +94,58 @@ def test_generate_in_thread_carries_none():
     assert run(main()) == [1, None, 3]
 
 
+def test_generate_in_thread_forwards_athrow():
+    threads = []
+
+    def generator():
+        for number in range(3):
+            try:
+                yield number
+            except ValueError as error:
+                threads.append(threading.current_thread())
+                yield f'caught {error}'
+
+    async def main():
+        stream = generate_in_thread(generator)
+        first = await stream.__anext__()
+        caught = await stream.athrow(ValueError('nope'))
+        rest = [item async for item in stream]
+        return first, caught, rest
+
+    assert run(main()) == (0, 'caught nope', [1, 2])
+    assert threads and threads[0] is not threading.main_thread()
+
+
+def test_generate_in_thread_raises_what_the_generator_raises():
+    unhandled = KeyError('unhandled')
+
+    def generator():
+        yield 1
+        yield 2
+
+    def failing():
+        yield 1
+        raise ZeroDivisionError('no items left')
+
+    async def main():
+        stream = generate_in_thread(generator)
+        await stream.__anext__()
+        try:
+            await stream.athrow(unhandled)
+        except KeyError as error:
+            thrown_back = error
+        try:
+            async for _ in generate_in_thread(failing):
+                pass
+        except ZeroDivisionError as error:
+            raised = error
+        return thrown_back, raised
+
+    thrown_back, raised = run(main())
+    assert thrown_back is unhandled
+    assert str(raised) == 'no items left' and raised.__traceback__ is not None
+
+
 def test_rate_limited_example():
     # aioextensions' own test: 2 calls per second, 0.2 s apart: starts at
     # 0, 0.2, 1.0, 1.2, 2.0 s...

@@ -713,6 +713,153 @@ test_job_runs_a_thread_call (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
 }
 
+/* Iterates until @job has completed (its completion may be an idle source). */
+static void
+iterate_until_completed (AioJob *job)
+{
+  while (!aio_job_is_completed (job))
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* Queues a job's call behind a blocked one and cancels it while it waits:
+ * through aio_job_cancel(), the job's cancel hook (a queued job's call
+ * holds no cancellable), or through the cancellable asked for before the
+ * start, which the call then listens to. Either way the call completes at
+ * once, while the only worker is still blocked, and never runs. */
+static void
+check_queued_job_cancelled (gboolean through_cancellable)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (1);
+  Gate *gate = gate_new ();
+  g_autoptr(AioJob) blocker = aio_thread_pool_create_job (pool, wait_at_gate, call_new (gate, 0, NULL), call_free);
+  int frees = 0;
+  g_autoptr(AioJob) queued = aio_thread_pool_create_job (pool, wait_at_gate, call_new (gate, 1, &frees), call_free);
+  GCancellable *cancellable = through_cancellable ? aio_job_get_cancellable (queued) : NULL;
+  g_autoptr(GError) error = NULL;
+
+  aio_job_start (blocker);
+  aio_job_start (queued);
+  wait_for_running (gate, 1);
+  g_assert_cmpuint (aio_executor_pool_get_queued (AIO_EXECUTOR_POOL (pool)), ==, 1);
+
+  if (cancellable != NULL)
+    g_cancellable_cancel (cancellable);
+  else
+    aio_job_cancel (queued);
+  iterate_until_completed (queued);
+  g_assert_null (aio_job_propagate_value (queued, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_false (aio_job_is_completed (blocker));
+  g_assert_cmpint (frees, ==, 1);
+  g_assert_cmpuint (aio_executor_pool_get_queued (AIO_EXECUTOR_POOL (pool)), ==, 0);
+
+  gate_open (gate);
+  iterate_until_completed (blocker);
+  g_assert_cmpint (g_value_get_int (aio_job_propagate_value (blocker, NULL)), ==, 0);
+  aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);
+  g_assert_cmpint (gate->runs, ==, 1);
+  gate_free (gate);
+}
+
+static void
+test_job_cancel_queued_call_never_runs (void)
+{
+  check_queued_job_cancelled (FALSE);
+}
+
+static void
+test_job_cancellable_asked_before_start (void)
+{
+  check_queued_job_cancelled (TRUE);
+}
+
+/* The running call gets the job's cancellable, made when it starts, and
+ * sees aio_job_cancel() on it. */
+static void
+test_job_cancel_running_call_sees_cancellable (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (1);
+  Gate *gate = gate_new ();
+  g_autoptr(AioJob) job = aio_thread_pool_create_job (pool, wait_at_gate, call_new (gate, 0, NULL), call_free);
+  g_autoptr(GError) error = NULL;
+
+  aio_job_start (job);
+  wait_for_running (gate, 1);
+  aio_job_cancel (job);
+  iterate_until_completed (job);
+
+  g_assert_true (gate->saw_cancel);
+  g_assert_null (aio_job_propagate_value (job, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_true (g_cancellable_is_cancelled (aio_job_get_cancellable (job)));
+  gate_free (gate);
+}
+
+typedef struct
+{
+  AioJob **jobs;
+  guint    n_jobs;
+  int      started;   /* atomic: how many the main thread has started */
+} JobCanceller;
+
+static gpointer
+cancel_jobs_as_they_start (gpointer data)
+{
+  JobCanceller *canceller = data;
+
+  for (guint i = 0; i < canceller->n_jobs; i++)
+    {
+      while ((guint) g_atomic_int_get (&canceller->started) <= i)
+        g_thread_yield ();
+      aio_job_cancel (canceller->jobs[i]);
+    }
+
+  return NULL;
+}
+
+/* Cancellations from another thread race with the calls' queueing, running
+ * and completion: each job completes exactly once, with its value or as
+ * cancelled, and nothing is leaked or used after it was freed (the
+ * sanitizer builds run this too). */
+static void
+test_job_cancel_races_with_completion (void)
+{
+  enum { N_JOBS = 3000 };
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (2);
+  AioJob *jobs[N_JOBS];
+  JobCanceller canceller = { jobs, N_JOBS, 0 };
+  GThread *thread;
+  guint succeeded = 0, cancelled = 0;
+
+  for (guint i = 0; i < N_JOBS; i++)
+    jobs[i] = aio_thread_pool_create_job (pool, return_forty_two, NULL, NULL);
+  thread = g_thread_new ("canceller", cancel_jobs_as_they_start, &canceller);
+  for (guint i = 0; i < N_JOBS; i++)
+    {
+      aio_job_start (jobs[i]);
+      g_atomic_int_inc (&canceller.started);
+      g_main_context_iteration (NULL, FALSE);
+    }
+  g_thread_join (thread);
+
+  for (guint i = 0; i < N_JOBS; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      iterate_until_completed (jobs[i]);
+      if (aio_job_propagate_value (jobs[i], &error) != NULL)
+        succeeded++;
+      else
+        {
+          g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+          cancelled++;
+        }
+      g_object_unref (jobs[i]);
+    }
+  g_assert_cmpuint (succeeded + cancelled, ==, N_JOBS);
+  g_assert_cmpuint (aio_executor_pool_get_queued (AIO_EXECUTOR_POOL (pool)), ==, 0);
+}
+
 static void
 test_many_calls_all_complete (void)
 {
@@ -1193,6 +1340,12 @@ main (int   argc,
   g_test_add_func ("/thread-pool/finalize/with-calls-in-flight-completes-them", test_finalize_with_calls_in_flight);
   g_test_add_func ("/thread-pool/notify/counters-in-owner-context", test_counters_are_notified_in_owner_context);
   g_test_add_func ("/thread-pool/job/runs-a-thread-call", test_job_runs_a_thread_call);
+  g_test_add_func ("/thread-pool/job/cancel-queued-call-never-runs-and-completes-at-once",
+                   test_job_cancel_queued_call_never_runs);
+  g_test_add_func ("/thread-pool/job/cancel-running-call-sees-cancellable",
+                   test_job_cancel_running_call_sees_cancellable);
+  g_test_add_func ("/thread-pool/job/cancellable-asked-before-start", test_job_cancellable_asked_before_start);
+  g_test_add_func ("/thread-pool/job/cancel-races-with-completion", test_job_cancel_races_with_completion);
   g_test_add_func ("/thread-pool/batch/many-calls-all-complete", test_many_calls_all_complete);
   g_test_add_func ("/thread-pool/bad-input/foreign-pool-kind-is-a-programmer-error",
                    test_bad_input_foreign_pool_kind_is_a_programmer_error);

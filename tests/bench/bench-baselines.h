@@ -24,6 +24,8 @@
 
 #include <gio/gio.h>
 
+#include "bench-loop.h"
+
 /* /proc/self/status fields in bytes: VmHWM is the peak, VmRSS the current
  * size. */
 static inline gint64
@@ -159,13 +161,11 @@ bench_glib_batched_pool_ns (guint threads,
       call->batcher = &batcher;
       g_thread_pool_push (pool, call, NULL);
     }
-  while (batcher.done < calls)
-    g_main_context_iteration (NULL, TRUE);
+  BENCH_ITERATE_WHILE (batcher.done < calls);
   start = g_get_monotonic_time () - start;
 
   g_thread_pool_free (pool, FALSE, TRUE);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  bench_run_pending ();
   g_ptr_array_unref (batcher.finished);
   g_mutex_clear (&batcher.mutex);
 
@@ -215,8 +215,7 @@ bench_gtask_chunks_ns (guint n_items,
           g_task_return_int (task, base + i);
           g_object_unref (task);
         }
-      while (chunk.completed < size)
-        g_main_context_iteration (NULL, TRUE);
+      BENCH_ITERATE_WHILE (chunk.completed < size);
       for (guint i = 0; i < size; i++)
         sum += values[i];
     }
@@ -285,8 +284,7 @@ bench_glib_window_ns (guint n_operations,
   gint64 begin = g_get_monotonic_time ();
 
   bench_window_fill (&window);
-  while (window.completed < n_operations)
-    g_main_context_iteration (NULL, TRUE);
+  BENCH_ITERATE_WHILE (window.completed < n_operations);
   g_assert (window.sum == n_operations);
   begin = g_get_monotonic_time () - begin;
 
@@ -317,8 +315,7 @@ bench_held_gtask_bytes (guint n)
       g_task_return_int (task, i);
       g_object_unref (task);
     }
-  while (held->len < n)
-    g_main_context_iteration (NULL, TRUE);
+  BENCH_ITERATE_WHILE (held->len < n);
 
   return (double) (bench_status_bytes ("VmHWM:") - before) / n;
 }

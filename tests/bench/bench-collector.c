@@ -78,14 +78,6 @@ new_value_job (guint index)
 
 typedef AioJob *(*NewJobFunc) (guint index);
 
-static void
-store_result (GObject      *source_object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
 /* Collects every item of @collector, in order. */
 static GPtrArray *
 collect_all (AioCollector *collector)
@@ -93,9 +85,8 @@ collect_all (AioCollector *collector)
   g_autoptr(GAsyncResult) result = NULL;
   GPtrArray *results;
 
-  aio_collector_collect_async (collector, NULL, store_result, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
+  aio_collector_collect_async (collector, NULL, bench_store_result, &result);
+  bench_wait_for_result (&result);
   results = aio_collector_collect_finish (collector, result, NULL);
   g_assert (results != NULL);
 
@@ -255,8 +246,7 @@ stream_all (guint n)
                                                        AIO_COLLECTOR_POLICY_FAIL_FAST,
                                                        produce, &producer, NULL, NULL);
   aio_collector_next_async (consumer.collector, NULL, consumer_got, &consumer);
-  while (!consumer.is_done)
-    g_main_context_iteration (NULL, TRUE);
+  BENCH_ITERATE_WHILE (!consumer.is_done);
   g_assert (consumer.consumed == n);
   g_assert (consumer.sum == (gint64) n * (n - 1) / 2);
   g_object_unref (consumer.collector);

@@ -1,9 +1,9 @@
 /* bench-common.h: the helpers every aioext benchmark program shares
  *
  * Medians, the BENCH line that run-benchmarks.py parses, the per-item
- * clock and the resident set size (bench-report.h), the plain-GLib
- * baselines (bench-baselines.h) and the trivial operations built from
- * them. Included by the programs in tests/bench/.
+ * clock and the resident set size (bench-report.h), the main-loop waits
+ * (bench-loop.h), the plain-GLib baselines (bench-baselines.h) and the
+ * trivial operations built from them. Included by the programs in tests/bench/.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -13,6 +13,7 @@
 #include <aioext.h>
 
 #include "bench-report.h"
+#include "bench-loop.h"
 #include "bench-baselines.h"
 
 /* The least an AioJob can do: the figures then measure the machinery. */

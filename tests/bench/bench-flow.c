@@ -135,8 +135,7 @@ measure_semaphore_pairs (guint steps)
 
   ns = bench_ns_per_item (begin, steps);
   /* Emits the pending notify, which holds a reference. */
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  bench_run_pending ();
 
   return ns;
 }
@@ -173,8 +172,7 @@ run_chain (Chain *chain,
     aio_semaphore_acquire_async (chain->semaphore, 1, NULL, acquire_step, chain);
   else
     bench_task_start (&chain->remaining);
-  while (chain->remaining > 0)
-    g_main_context_iteration (NULL, TRUE);
+  BENCH_ITERATE_WHILE (chain->remaining > 0);
 
   return bench_ns_per_item (begin, steps);
 }
@@ -194,8 +192,7 @@ measure_acquire_chain (guint steps)
   Chain chain = { steps, semaphore };
   double ns = run_chain (&chain, steps);
 
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  bench_run_pending ();
 
   return ns;
 }
@@ -265,13 +262,11 @@ measure_semaphore_window (guint n_operations)
 
       aio_semaphore_run_job_async (semaphore, 1, job, NULL, semaphore_operation_done, &tally);
     }
-  while (tally.completed < n_operations)
-    g_main_context_iteration (NULL, TRUE);
+  BENCH_ITERATE_WHILE (tally.completed < n_operations);
   ns = bench_ns_per_item (begin, n_operations);
   g_assert (tally.sum == n_operations);
 
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  bench_run_pending ();
 
   return ns;
 }
@@ -289,14 +284,6 @@ produce_idle_operation (gpointer   user_data,
   return aio_job_new (start_idle_operation, NULL, NULL);
 }
 
-static void
-store_result (GObject      *source_object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
 /* The other bounded concurrency of aioext: a collector with 64 workers. */
 static double
 measure_collector_window (guint n_operations)
@@ -310,9 +297,8 @@ measure_collector_window (guint n_operations)
   g_autoptr(GPtrArray) results = NULL;
   gint64 sum = 0;
 
-  aio_collector_collect_async (collector, NULL, store_result, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
+  aio_collector_collect_async (collector, NULL, bench_store_result, &result);
+  bench_wait_for_result (&result);
   results = aio_collector_collect_finish (collector, result, NULL);
   for (guint i = 0; i < results->len; i++)
     sum += g_value_get_int (aio_job_propagate_value (results->pdata[i], NULL));
@@ -358,15 +344,13 @@ bench_waiter_memory (guint waiters)
   bench_report ("semaphore-queued-run-job-waiter-bytes", waiter_bytes, "B", task_bytes, 0);
 
   aio_semaphore_close (semaphore);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  bench_run_pending ();
   for (guint i = 0; i < waiters; i++)
     {
       g_task_return_boolean (tasks[i], TRUE);
       g_object_unref (tasks[i]);
     }
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  bench_run_pending ();
   g_free (tasks);
 }
 #endif
@@ -429,8 +413,7 @@ bench_rate_limiter (const char *name,
       call_records[i] = (Call) { &starts, i };
       aio_rate_limiter_acquire_async (limiter, NULL, record_start, &call_records[i]);
     }
-  while (starts.completed < calls)
-    g_main_context_iteration (NULL, TRUE);
+  BENCH_ITERATE_WHILE (starts.completed < calls);
   seconds = (g_get_monotonic_time () - begin) / 1e6;
 
   /* Each start, seen in its callback, against the earliest time the limit

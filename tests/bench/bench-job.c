@@ -94,8 +94,7 @@ time_chain (StartFunc start,
   gint64 begin = g_get_monotonic_time ();
 
   start (&chain);
-  while (chain.remaining > 0)
-    g_main_context_iteration (NULL, TRUE);
+  BENCH_ITERATE_WHILE (chain.remaining > 0);
 
   return bench_ns_per_item (begin, steps);
 }

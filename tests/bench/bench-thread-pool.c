@@ -66,8 +66,7 @@ aio_throughput_ns (guint threads)
 
   for (int i = 0; i < THROUGHPUT_CALLS; i++)
     aio_thread_pool_run_async (pool, trivial, NULL, NULL, NULL, count_call, &done);
-  while (done < THROUGHPUT_CALLS)
-    g_main_context_iteration (NULL, TRUE);
+  BENCH_ITERATE_WHILE (done < THROUGHPUT_CALLS);
 
   return bench_ns_per_item (start, THROUGHPUT_CALLS);
 }
@@ -130,8 +129,7 @@ aio_latency_ns (AioThreadPool *pool)
       int done = 0;
 
       aio_thread_pool_run_async (pool, trivial, NULL, NULL, NULL, count_call, &done);
-      while (!done)
-        g_main_context_iteration (NULL, TRUE);
+      BENCH_ITERATE_WHILE (!done);
     }
 
   return bench_ns_per_item (start, LATENCY_CALLS);

@@ -7,6 +7,8 @@ Usage: run-benchmarks.py [--build DIR] [--repeat N] [--chart PNG] [--only NAME[,
                          [--extra PROGRAM ...]
        run-benchmarks.py --from-log FILE --chart PNG   (redraw saved figures)
 
+The Python layer's benchmark (bench-python.py, beside this script) runs
+with the build's override and typelib when the build has introspection.
 --only keeps the programs whose name contains one of the NAMEs; --extra
 adds programs from elsewhere (tests/bench/libdex/run-libdex-comparison adds
 the libdex driver), repeated and summarised the same way.
@@ -58,19 +60,25 @@ def machine_description():
 
 
 def find_benchmarks(build, only):
+    """The build's benchmark programs, and the Python layer's (run from the
+    sources, beside this script) when the build has the typelib."""
     folder = os.path.join(build, 'tests', 'bench')
-    names = sorted(name for name in os.listdir(folder)
-                   if name.startswith('bench-') and os.access(os.path.join(folder, name), os.X_OK)
-                   and os.path.isfile(os.path.join(folder, name)))
+    programs = sorted(os.path.join(folder, name) for name in os.listdir(folder)
+                      if name.startswith('bench-') and os.access(os.path.join(folder, name), os.X_OK)
+                      and os.path.isfile(os.path.join(folder, name)))
+    if os.path.exists(os.path.join(build, 'aioext', 'Aio-1.0.typelib')):
+        programs.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'bench-python.py'))
     wanted = only.split(',') if only else ['']
-    return [os.path.join(folder, name) for name in names if any(word in name for word in wanted)]
+    return [program for program in programs if any(word in os.path.basename(program) for word in wanted)]
 
 
 def run_once(program, build):
     environment = dict(os.environ)
     environment['LD_LIBRARY_PATH'] = os.path.join(build, 'aioext')
     environment['GI_TYPELIB_PATH'] = os.path.join(build, 'aioext')
-    result = subprocess.run([program], capture_output=True, text=True, env=environment, check=False)
+    environment['PYTHONPATH'] = os.path.join(build, 'python')  # the override
+    command = ['/usr/bin/python3', program] if program.endswith('.py') else [program]
+    result = subprocess.run(command, capture_output=True, text=True, env=environment, check=False)
     if result.returncode != 0:
         sys.stderr.write(f'{os.path.basename(program)} failed ({result.returncode}):\n{result.stderr}\n')
     return [match.groupdict() for match in map(BENCH_LINE.match, result.stdout.splitlines()) if match]

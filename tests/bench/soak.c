@@ -336,8 +336,7 @@ main (int   argc,
   g_timeout_add_seconds (1, take_sample, NULL);
   g_timeout_add_seconds (seconds, stop, NULL);
   soak_fill ();
-  while (!soak.is_stopping || soak.in_flight > 0)
-    g_main_context_iteration (NULL, TRUE);
+  BENCH_ITERATE_WHILE (!soak.is_stopping || soak.in_flight > 0);
   take_sample (NULL);
 
   for (guint i = 0; i < soak.samples->len; i++)

@@ -264,7 +264,10 @@ class ExecutorPool:
         self.pool.shutdown(bool(wait))
 
 
-THREAD_POOL = ExecutorPool(Aio.ThreadPool.get_default)
+# The default thread pool is one object for the life of the process (it
+# restarts lazily after a shutdown): looked up once, not once per call.
+_default_thread_pool = Aio.ThreadPool.get_default()
+THREAD_POOL = ExecutorPool(lambda: _default_thread_pool)
 
 _process_pool = None
 _process_pool_lock = threading.Lock()
@@ -370,10 +373,14 @@ def in_thread(function, *args, **kwargs):
     return value; an exception becomes its error (``Aio.Error.FAILED``,
     ``Type: text``); ``SystemExit`` and ``KeyboardInterrupt`` fail it too,
     and ``Aio.run()`` raises them again if that error ends the run."""
-    _check_callable('in_thread', function)
+    if not callable(function):
+        _check_callable('in_thread', function)
     # No empty dict per call when there are no keyword arguments: a
     # million queued calls are 64 MB lighter.
-    return Aio.ThreadPool.create_job(THREAD_POOL.pool, _thread_call, function, args, kwargs or None)
+    return _create_thread_job(_default_thread_pool, _thread_call, function, args, kwargs or None)
+
+
+_create_thread_job = Aio.ThreadPool.create_job
 
 
 def in_process(function, *args, **kwargs):
@@ -409,26 +416,66 @@ class _Item:
         self.value = value
 
 
+class _Thrown:
+    """An exception given to ``athrow()``, on its way to the generator's
+    ``throw()`` on the pool thread."""
+    __slots__ = ('exception',)
+
+    def __init__(self, exception):
+        self.exception = exception
+
+
+class _Raised:
+    """An exception the generator raised on the pool thread, on its way to
+    be raised again, itself, where the async generator is awaited."""
+    __slots__ = ('exception',)
+
+    def __init__(self, exception):
+        self.exception = exception
+
+
+def _generator_step(state, generator_function, args, kwargs, sent):
+    """One step of ``generate_in_thread()``'s iterator, on the pool thread:
+    the next item, the answer to a sent value or to a thrown exception, or
+    ``None`` at the end of the stream. An exception of the generator's comes
+    back as a ``_Raised`` (``SystemExit`` and ``KeyboardInterrupt`` take the
+    pool's own way, see ``_thread_call()``)."""
+    thrown = sent.value if type(sent) is _Item and type(sent.value) is _Thrown else None
+    try:
+        if 'iterator' not in state:
+            state['iterator'] = iter(generator_function(*args, **kwargs))
+            return _Item(next(state['iterator']))
+        iterator = state['iterator']
+        if thrown is not None:
+            if not hasattr(iterator, 'throw'):
+                raise thrown.exception
+            return _Item(iterator.throw(thrown.exception))
+        if sent is None or not hasattr(iterator, 'send'):
+            return _Item(next(iterator))
+        return _Item(iterator.send(sent.value))
+    except StopIteration:
+        return None  # the end of the stream: no item
+    except Exception as exception:
+        return _Raised(exception)
+    except BaseException as exception:
+        if thrown is not None and exception is thrown.exception:
+            return _Raised(exception)
+        raise
+
+
 async def generate_in_thread(generator_function, *args, **kwargs):
     """Drives the blocking iterator ``generator_function(*args, **kwargs)``
     on a thread of ``THREAD_POOL``, one step per item, as an async
     generator: ``async for item in generate_in_thread(...)``; values sent
-    with ``asend()`` reach the generator's ``send()``. The iterator is made,
+    with ``asend()`` reach the generator's ``send()``, exceptions given to
+    ``athrow()`` its ``throw()``, and an exception the generator raises is
+    raised as it is where the item is awaited. The iterator is made,
     stepped and closed on the pool thread, never on the loop's."""
     _check_callable('generate_in_thread', generator_function)
     state = {}
 
     def step(cancellable, sent):
-        try:
-            if 'iterator' not in state:
-                state['iterator'] = iter(generator_function(*args, **kwargs))
-                return True, _Item(next(state['iterator']))
-            iterator = state['iterator']
-            if sent is None or not hasattr(iterator, 'send'):
-                return True, _Item(next(iterator))
-            return True, _Item(iterator.send(sent.value))
-        except StopIteration:
-            return True, None  # the end of the stream: no item
+        return True, _generator_step(state, generator_function, args, kwargs, sent)
 
     iterator = _override.ThreadIterator.new(THREAD_POOL.pool, step)
     sent = None
@@ -441,7 +488,14 @@ async def generate_in_thread(generator_function, *args, **kwargs):
                                         Aio.ThreadIterator.send_finish)
             if item is None:
                 return
-            sent = yield item.value
+            if type(item) is _Raised:
+                raise item.exception
+            try:
+                sent = yield item.value
+            except GeneratorExit:
+                raise
+            except BaseException as exception:  # noqa: B902: athrow() forwards any
+                sent = _Thrown(exception)
     finally:
         close = getattr(state.get('iterator'), 'close', None)
         if close is not None:

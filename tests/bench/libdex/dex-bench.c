@@ -39,13 +39,6 @@
 #define N_OPERATIONS     100000
 #define WINDOW           64
 
-static void
-run_until (const gboolean *is_done)
-{
-  while (!*is_done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
 /* Thread pool. */
 
 typedef struct
@@ -86,7 +79,7 @@ dex_thread_pool_ns (void)
 
       dex_future_disown (dex_future_then (fiber, count_value, &count, NULL));
     }
-  run_until (&count.is_done);
+  BENCH_ITERATE_WHILE (!count.is_done);
 
   return bench_ns_per_item (begin, THROUGHPUT_CALLS);
 }
@@ -142,7 +135,7 @@ dex_collect (guint base,
     dex_unref (futures[i]);
   g_free (futures);
   dex_future_disown (dex_future_then (all, read_set, &collected, NULL));
-  run_until (&collected.is_done);
+  BENCH_ITERATE_WHILE (!collected.is_done);
 
   return collected.sum;
 }
@@ -208,7 +201,7 @@ dex_held_bytes (guint n)
     dex_unref (futures[i]);
   g_free (futures);
   dex_future_disown (dex_future_then (dex_ref (all), note_resolved, &is_resolved, NULL));
-  run_until (&is_resolved);
+  BENCH_ITERATE_WHILE (!is_resolved);
   bytes = (double) (bench_status_bytes ("VmHWM:") - before) / n;
   dex_unref (all);
 
@@ -273,7 +266,7 @@ dex_window_ns (void)
   gint64 begin = g_get_monotonic_time ();
 
   window_fill (&window);
-  run_until (&window.is_done);
+  BENCH_ITERATE_WHILE (!window.is_done);
   g_assert (window.sum == N_OPERATIONS);
 
   return bench_ns_per_item (begin, N_OPERATIONS);
