@@ -58,6 +58,19 @@ gboolean aio_executor_pool_ensure_started      (AioExecutorPool  *self,
 void     aio_executor_pool_make_default        (AioExecutorPool  *self);
 int      aio_executor_pool_add_queued          (AioExecutorPool  *self,
                                                 int               delta);
+/* A function of a pool running on this thread (work of a pool may run work
+ * of another). Kept on the worker's stack between enter and leave. */
+typedef struct _AioPoolWork AioPoolWork;
+struct _AioPoolWork
+{
+  AioExecutorPool *pool;
+  AioPoolWork     *outer;
+  gboolean         waited_for_itself;
+};
+
+void     aio_executor_pool_enter_work          (AioExecutorPool  *self,
+                                                AioPoolWork      *work);
+GError  *aio_executor_pool_leave_work          (AioPoolWork      *work);
 int      aio_executor_pool_add_running         (AioExecutorPool  *self,
                                                 int               delta);
 

@@ -323,6 +323,52 @@ aio_executor_pool_init (AioExecutorPool *self)
                                          context != NULL ? context : g_main_context_default ());
 }
 
+static GPrivate running_work = G_PRIVATE_INIT (NULL);
+
+/* Called on a worker thread around a function of @self, so that the
+ * function cannot make the pool wait for the function itself. */
+void
+aio_executor_pool_enter_work (AioExecutorPool *self,
+                              AioPoolWork     *work)
+{
+  work->pool = self;
+  work->outer = g_private_get (&running_work);
+  work->waited_for_itself = FALSE;
+  g_private_set (&running_work, work);
+}
+
+/* Returns the error the function's call fails with when the function shut
+ * its own pool down asking to wait, or %NULL. */
+GError *
+aio_executor_pool_leave_work (AioPoolWork *work)
+{
+  g_private_set (&running_work, work->outer);
+  if (!work->waited_for_itself)
+    return NULL;
+
+  return g_error_new (AIO_ERROR, AIO_ERROR_NOT_SUPPORTED,
+                      _("A function running on the %s shut that pool down and asked to wait for its "
+                        "calls, its own call among them, which would never end; the pool was shut "
+                        "down without waiting. Shut the pool down from outside its own functions to "
+                        "wait for it."),
+                      G_OBJECT_TYPE_NAME (work->pool));
+}
+
+/* Whether this thread runs a function of @self, which a wait for @self's
+ * calls would wait for: the function's call is then marked to fail. */
+static gboolean
+aio_executor_pool_note_wait_for_itself (AioExecutorPool *self)
+{
+  for (AioPoolWork *work = g_private_get (&running_work); work != NULL; work = work->outer)
+    if (work->pool == self)
+      {
+        work->waited_for_itself = TRUE;
+        return TRUE;
+      }
+
+  return FALSE;
+}
+
 /**
  * aio_executor_pool_initialize:
  * @self: an #AioExecutorPool
@@ -369,6 +415,11 @@ aio_executor_pool_initialize (AioExecutorPool *self,
  * callbacks are still delivered later, by the main loop). Shutting down a
  * pool that is not initialized does nothing.
  *
+ * A function running on @self cannot wait for @self's calls, its own among
+ * them: called from one with @wait %TRUE, this shuts the pool down without
+ * waiting (queued calls still run) and the function's own call fails with
+ * %AIO_ERROR_NOT_SUPPORTED once it returns.
+ *
  * Afterwards calls fail with %AIO_ERROR_SHUT_DOWN until
  * aio_executor_pool_initialize() is called, except on a default instance,
  * which restarts lazily.
@@ -378,11 +429,16 @@ aio_executor_pool_shutdown (AioExecutorPool *self,
                             gboolean         wait)
 {
   AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
+  AioExecutorStop how = wait ? AIO_EXECUTOR_STOP_DRAIN_AND_WAIT : AIO_EXECUTOR_STOP_DISCARD;
 
   g_return_if_fail (AIO_IS_EXECUTOR_POOL (self));
 
+  /* The pool cannot wait for the function asking it to. */
+  if (wait && aio_executor_pool_note_wait_for_itself (self))
+    how = AIO_EXECUTOR_STOP_DRAIN;
+
   g_mutex_lock (&priv->mutex);
-  aio_executor_pool_stop_locked (self, wait ? AIO_EXECUTOR_STOP_DRAIN_AND_WAIT : AIO_EXECUTOR_STOP_DISCARD);
+  aio_executor_pool_stop_locked (self, how);
   priv->was_shut_down = TRUE;
   g_mutex_unlock (&priv->mutex);
 

@@ -447,8 +447,21 @@ static void
 thread_call_invoke (ThreadCall *call)
 {
   GError *error = NULL;
+  GError *misuse;
+  AioPoolWork work;
+  gboolean succeeded;
 
-  if (call->func (thread_call_get_cancellable (call), &call->value, call->func_data, &error))
+  aio_executor_pool_enter_work ((AioExecutorPool *) call->pool, &work);
+  succeeded = call->func (thread_call_get_cancellable (call), &call->value, call->func_data, &error);
+  misuse = aio_executor_pool_leave_work (&work);
+
+  if (G_UNLIKELY (misuse != NULL))
+    {
+      g_clear_error (&error);
+      succeeded = FALSE;
+      error = misuse;
+    }
+  if (succeeded)
     {
       if (G_UNLIKELY (error != NULL))
         {

@@ -130,5 +130,27 @@ def test_script_without_main_guard_is_told_so():
     assert 'result' not in output, output
 
 
+SHUTS_ITS_OWN_POOL_DOWN = '''
+from gi.repository import Aio, GLib
+from gi.repository.Aio import THREAD_POOL, in_thread, run
+
+try:
+    run(in_thread(lambda: THREAD_POOL.shutdown(wait=True)))
+except GLib.Error as error:
+    print('error', error.matches(Aio.error_quark(), Aio.Error.NOT_SUPPORTED), error.message, flush=True)
+'''
+
+
+def test_a_thread_function_that_shuts_its_pool_down_waiting_gets_an_error():
+    # Before: the pool waited for the function asking it to, for ever.
+    child = start_script(SHUTS_ITS_OWN_POOL_DOWN)
+    try:
+        output, errors = child.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        raise AssertionError('the pool waited for its own function')
+    assert output.startswith('error True ') and 'without waiting' in output, (output, errors)
+
+
 if __name__ == '__main__':
     aiotap.main(globals())

@@ -596,6 +596,43 @@ test_initialize_again_lets_old_calls_finish (void)
   gate_free (gate);
 }
 
+static gboolean
+shut_own_pool_down_waiting (GCancellable  *cancellable,
+                            GValue        *result,
+                            gpointer       data,
+                            GError       **error)
+{
+  aio_executor_pool_shutdown (data, TRUE);
+  g_value_init (result, G_TYPE_INT);
+  g_value_set_int (result, 1);
+  return TRUE;
+}
+
+/* A pool cannot wait for the function asking it to: before, this
+ * deadlocked (the trapped child ran into its time limit). */
+static void
+test_shutdown_waiting_from_own_function_fails_the_call (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(AioThreadPool) pool = aio_thread_pool_new (2);
+      Outcomes outcomes;
+
+      outcomes_init (&outcomes);
+      aio_thread_pool_run_async (pool, shut_own_pool_down_waiting, pool, NULL, NULL, note_outcome, &outcomes);
+      iterate_until (&outcomes.completed, 1);
+      g_assert_cmpint (outcomes.succeeded, ==, 0);
+      g_assert_error (outcomes.last_error, AIO_ERROR, AIO_ERROR_NOT_SUPPORTED);
+      g_assert_nonnull (strstr (outcomes.last_error->message, "without waiting"));
+      g_assert_false (aio_executor_pool_is_initialized (AIO_EXECUTOR_POOL (pool)));
+      outcomes_clear (&outcomes);
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 20 * G_USEC_PER_SEC * test_slowdown (), G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
 static void
 test_default_restarts_lazily_keeping_size (void)
 {
@@ -1335,6 +1372,8 @@ main (int   argc,
   g_test_add_func ("/thread-pool/shutdown/with-wait-drains", test_shutdown_with_wait_drains);
   g_test_add_func ("/thread-pool/shutdown/use-fails-until-initialized", test_shutdown_then_use_fails_until_initialized);
   g_test_add_func ("/thread-pool/initialize/again-lets-old-calls-finish", test_initialize_again_lets_old_calls_finish);
+  g_test_add_func ("/thread-pool/shutdown/waiting-from-own-function-fails-the-call",
+                   test_shutdown_waiting_from_own_function_fails_the_call);
   g_test_add_func ("/thread-pool/default/restarts-lazily-keeping-size", test_default_restarts_lazily_keeping_size);
   g_test_add_func ("/thread-pool/bad-input/null-func-is-a-programmer-error", test_bad_input_null_func_is_a_programmer_error);
   g_test_add_func ("/thread-pool/finalize/with-calls-in-flight-completes-them", test_finalize_with_calls_in_flight);
