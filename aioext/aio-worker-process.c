@@ -92,10 +92,19 @@ worker_unobserved_error (AioWorkerProcess *worker,
                    worker->pid);
 }
 
+/* With SIGCHLD ignored no status is real (GLib 2.74 reports 0, later ones
+ * warn that waitid() failed and make one up). */
 static gboolean
-worker_exited_with_status_0 (AioWorkerProcess *worker)
+worker_death_was_unobserved (AioWorkerProcess *worker)
 {
-  return g_subprocess_get_if_exited (worker->process) && g_subprocess_get_exit_status (worker->process) == 0;
+  GSubprocess *process = worker->process;
+
+  if (sigchld_is_ignored ())
+    return TRUE;
+  if (g_subprocess_get_if_signaled (process))
+    return FALSE;
+
+  return !g_subprocess_get_if_exited (process) || g_subprocess_get_exit_status (process) == 0;
 }
 
 /* Why the call of a worker that is gone failed, in the caller's words, when
@@ -111,6 +120,9 @@ aio_worker_process_death_error (AioWorkerProcess *worker,
                         _("Worker process %s broke the protocol while running “%s”: %s"),
                         worker->pid, function, worker->protocol_error->message);
 
+  if (worker_death_was_unobserved (worker))
+    return worker_unobserved_error (worker, function);
+
   if (g_subprocess_get_if_signaled (process))
     {
       int signal_number = g_subprocess_get_term_sig (process);
@@ -119,9 +131,6 @@ aio_worker_process_death_error (AioWorkerProcess *worker,
                           _("Worker process %s was killed by signal %d (%s) while running “%s”."),
                           worker->pid, signal_number, g_strsignal (signal_number), function);
     }
-
-  if (worker_exited_with_status_0 (worker))
-    return worker_unobserved_error (worker, function);
 
   return g_error_new (AIO_ERROR, AIO_ERROR_WORKER_DIED,
                       _("Worker process %s exited with status %d while running “%s”."),
@@ -143,14 +152,14 @@ aio_worker_process_startup_error (AioWorkerProcess *worker)
                         _("Worker process %s broke the protocol before it was ready: %s"),
                         worker->pid, worker->protocol_error->message);
 
+  if (worker_death_was_unobserved (worker))
+    return worker_unobserved_error (worker, NULL);
+
   if (g_subprocess_get_if_signaled (process))
     return g_error_new (AIO_ERROR, AIO_ERROR_WORKER_DIED,
                         _("Worker process %s was killed by signal %d (%s) before it was ready."),
                         worker->pid, g_subprocess_get_term_sig (process),
                         g_strsignal (g_subprocess_get_term_sig (process)));
-
-  if (worker_exited_with_status_0 (worker))
-    return worker_unobserved_error (worker, NULL);
 
   return g_error_new (AIO_ERROR, AIO_ERROR_WORKER_DIED,
                       _("Worker process %s exited with status %d before it was ready; check the pool's worker command."),

@@ -1072,8 +1072,20 @@ test_process_pool_workers_start_with_default_signals (void)
   g_assert_false (is_ignored);
 }
 
+/* GLib from 2.76 on warns when the system reaped a child it watched: that
+ * warning is what this test provokes, not a failure. */
+static gboolean
+tolerate_waitid_warning (const char     *log_domain,
+                         GLogLevelFlags  log_level,
+                         const char     *message,
+                         gpointer        user_data)
+{
+  return !(g_strcmp0 (log_domain, "GLib") == 0 && strstr (message, "waitid(") != NULL);
+}
+
 /* With SIGCHLD ignored the system reaps a worker before GLib can learn how
- * it ended, and GLib reports status 0: the error must not claim that. */
+ * it ended, and GLib reports status 0 (or, from 2.76 on, a status it made
+ * up): the error must say that it could not be observed. */
 static void
 test_process_pool_unobserved_death_says_so (void)
 {
@@ -1082,6 +1094,7 @@ test_process_pool_unobserved_death_says_so (void)
   g_autoptr(GVariant) value = NULL;
   struct sigaction ignore = { .sa_handler = SIG_IGN }, saved_action;
 
+  g_test_log_set_fatal_handler (tolerate_waitid_warning, NULL);
   sigaction (SIGCHLD, &ignore, &saved_action);
   value = call_sync (pool, "maybe_die", g_variant_new ("(uu)", 2, 0), &error);
   g_assert_null (value);
@@ -1104,6 +1117,7 @@ test_process_pool_unobserved_death_says_so (void)
   g_assert_cmpuint (g_variant_get_uint32 (value), ==, 7);
   aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);
   sigaction (SIGCHLD, &saved_action, NULL);
+  g_test_log_set_fatal_handler (NULL, NULL);
 }
 
 static gboolean
