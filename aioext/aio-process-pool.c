@@ -604,8 +604,8 @@ call_encode (guint64     id,
  * pool is not full, or queues the call (FIFO).
  *
  * A call that a worker would refuse fails with %AIO_ERROR_INVALID_ARGUMENT
- * before any worker sees it: a function name longer than 256 bytes or not
- * in UTF-8, or a call whose message (the name and the serialised
+ * before any worker sees it: a function name that is empty, longer than 256
+ * bytes or not in UTF-8, or a call whose message (the name and the serialised
  * arguments) takes more than 64 MiB.
  */
 void
@@ -625,7 +625,7 @@ aio_process_pool_call_async (AioProcessPool      *self,
   guint64 id;
 
   g_return_if_fail (AIO_IS_PROCESS_POOL (self));
-  g_return_if_fail (function != NULL && *function != '\0');
+  g_return_if_fail (function != NULL);
   g_return_if_fail (arguments != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
@@ -761,7 +761,7 @@ aio_process_pool_create_job (AioProcessPool *self,
   ProcessJob *process_job;
 
   g_return_val_if_fail (AIO_IS_PROCESS_POOL (self), NULL);
-  g_return_val_if_fail (function != NULL && *function != '\0', NULL);
+  g_return_val_if_fail (function != NULL, NULL);
   g_return_val_if_fail (arguments != NULL, NULL);
 
   process_job = g_new0 (ProcessJob, 1);

@@ -195,6 +195,13 @@ aio_wire_check_call (const char  *function,
   const char *invalid;
   gsize name_end, value_start, frame_size;
 
+  if (name_length == 0)
+    {
+      g_set_error_literal (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
+                           _("The function name is empty; a worker runs functions by name."));
+      return FALSE;
+    }
+
   if (name_length > MAX_FUNCTION_LENGTH)
     {
       g_set_error (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,

@@ -1004,6 +1004,7 @@ test_process_pool_limits_are_checked_before_sending (void)
   g_autoptr(GVariant) sum = NULL;
   GVariant *huge;
 
+  assert_refused (pool, "", g_variant_new_boolean (TRUE), "name is empty", "by name");
   assert_refused (pool, long_name, g_variant_new_boolean (TRUE), "at most 256 bytes", "257 bytes");
   assert_refused (pool, "add\xff", g_variant_new_boolean (TRUE), "UTF-8", "byte 4 of 4");
   assert_refused (pool, "add", new_sparse_bytestring (64 * 1024 * 1024), "at most 67108864 bytes", "67108");

@@ -29,6 +29,7 @@ test('await a call; worker errors arrive intact', async () => {
     const error = await expectError(pool, 'fail', new GLib.Variant('b', true), Gio.IOErrorEnum, Gio.IOErrorEnum.NOT_FOUND);
     assertEqual(error.message, 'no such file');
     await expectError(pool, 'missing', new GLib.Variant('b', true), Aio.Error, Aio.Error.UNKNOWN_FUNCTION);
+    await expectError(pool, '', new GLib.Variant('b', true), Aio.Error, Aio.Error.INVALID_ARGUMENT);
 });
 
 test('a JS exception in the worker crosses as an error, and the worker goes on', async () => {

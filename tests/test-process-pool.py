@@ -105,6 +105,8 @@ def test_a_caller_that_leaves_stalls_nobody():
 
 def test_calls_a_worker_would_refuse_are_refused_before_sending():
     pool = Aio.ProcessPool.new(1, WORKER)
+    error = expect_error(pool, '', GLib.Variant('b', True), Aio.error_quark(), Aio.Error.INVALID_ARGUMENT)
+    assert 'empty' in error.message, error.message
     error = expect_error(pool, 'f' * 300, GLib.Variant('b', True), Aio.error_quark(), Aio.Error.INVALID_ARGUMENT)
     assert '300 bytes' in error.message and 'at most 256 bytes' in error.message, error.message
     big = GLib.Variant.new_from_bytes(GLib.VariantType('ay'), GLib.Bytes(bytes(64 * 1024 * 1024)), True)
