@@ -41,4 +41,7 @@ void    aio_job_watch       (AioJob             *self,
                              AioCompletionQueue *queue,
                              AioCompletionFunc   func);
 
+/* A copy of a job's result for the dup_*_finish() functions, or %NULL. */
+GValue *aio_job_dup_outcome (const GValue *value);
+
 G_END_DECLS
