@@ -7,7 +7,9 @@
  * when the caller is done with it, and rejects
  * `unowned Value? v = Aio.run (new Aio.Job (...))` at compile time. The
  * C functions behind them stay reachable as *_borrowed (see
- * Aio-1.0.metadata).
+ * Aio-1.0.metadata). The async reads (`yield job.run ()`, `yield
+ * run_job (...)`) cannot have a body here; the metadata finishes them with
+ * C functions that return the copy.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */

@@ -60,4 +60,7 @@ gboolean  aio_job_set_cancel_hook           (AioJob           *self,
                                              AioJobCancelHook *hook);
 GCancellable *aio_job_ensure_cancellable    (AioJob           *self);
 
+/* A copy of a job's result for the dup_*_finish() functions, or %NULL. */
+GValue *aio_job_dup_outcome (const GValue *value);
+
 G_END_DECLS

@@ -119,7 +119,7 @@
  *     Value v = 42;
  *     job.return_value (v);
  * });
- * unowned Value? result = yield job.run (null);
+ * Value? result = yield job.run (null);
  * ]|
  */
 
@@ -1342,6 +1342,37 @@ aio_job_run_finish (AioJob        *self,
     return NULL;
 
   return aio_job_propagate_value (self, error);
+}
+
+/* The owned copy that the dup_*_finish() functions hand out: %NULL (an
+ * error was set) stays %NULL. */
+GValue *
+aio_job_dup_outcome (const GValue *value)
+{
+  return value != NULL ? g_boxed_copy (G_TYPE_VALUE, value) : NULL;
+}
+
+/**
+ * aio_job_dup_run_finish: (skip)
+ * @self: an #AioJob
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes aio_job_run_async() like aio_job_run_finish(), but returns a
+ * copy of the job's result that the caller owns, as
+ * g_task_propagate_value() does: it stays valid after @self is freed. The
+ * Vala binding finishes `yield job.run ()` with it; a C caller that keeps
+ * the job alive needs no copy.
+ *
+ * Returns: (transfer full) (nullable): a copy of the job's result, to free
+ *   with g_boxed_free() (%G_TYPE_VALUE), or %NULL with @error set
+ */
+GValue *
+aio_job_dup_run_finish (AioJob        *self,
+                        GAsyncResult  *result,
+                        GError       **error)
+{
+  return aio_job_dup_outcome (aio_job_run_finish (self, result, error));
 }
 
 /**

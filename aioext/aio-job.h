@@ -157,6 +157,10 @@ const GValue *aio_job_run_finish           (AioJob               *self,
                                             GAsyncResult         *result,
                                             GError              **error);
 AIO_AVAILABLE_IN_1_0
+GValue       *aio_job_dup_run_finish       (AioJob               *self,
+                                            GAsyncResult         *result,
+                                            GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+AIO_AVAILABLE_IN_1_0
 void          aio_job_wait_async           (AioJob               *self,
                                             GCancellable         *cancellable,
                                             GAsyncReadyCallback   callback,

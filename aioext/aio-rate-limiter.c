@@ -974,6 +974,28 @@ aio_rate_limiter_run_job_finish (AioRateLimiter  *self,
   return aio_job_propagate_value (waiter->base.job, error);
 }
 
+/**
+ * aio_rate_limiter_dup_run_job_finish: (skip)
+ * @self: an #AioRateLimiter
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes aio_rate_limiter_run_job_async() like aio_rate_limiter_run_job_finish(),
+ * but returns a copy of the job's result that the caller owns, as
+ * g_task_propagate_value() does: it stays valid after the job is freed.
+ * The Vala binding finishes `yield run_job (...)` with it.
+ *
+ * Returns: (transfer full) (nullable): a copy of the job's result, to free
+ *   with g_boxed_free() (%G_TYPE_VALUE), or %NULL with @error set
+ */
+GValue *
+aio_rate_limiter_dup_run_job_finish (AioRateLimiter *self,
+                                     GAsyncResult   *result,
+                                     GError        **error)
+{
+  return aio_job_dup_outcome (aio_rate_limiter_run_job_finish (self, result, error));
+}
+
 static void
 rate_limiter_guard_run (GObject             *owner,
                         guint                count,

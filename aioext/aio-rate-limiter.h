@@ -59,6 +59,10 @@ const GValue   *aio_rate_limiter_run_job_finish                (AioRateLimiter  
                                                                 GAsyncResult         *result,
                                                                 GError              **error);
 AIO_AVAILABLE_IN_1_0
+GValue         *aio_rate_limiter_dup_run_job_finish            (AioRateLimiter       *self,
+                                                                GAsyncResult         *result,
+                                                                GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+AIO_AVAILABLE_IN_1_0
 AioJob         *aio_rate_limiter_create_job                    (AioRateLimiter       *self,
                                                                 AioJob               *job) G_GNUC_WARN_UNUSED_RESULT;
 

@@ -907,6 +907,28 @@ aio_semaphore_run_job_finish (AioSemaphore  *self,
   return aio_job_propagate_value (waiter->job, error);
 }
 
+/**
+ * aio_semaphore_dup_run_job_finish: (skip)
+ * @self: an #AioSemaphore
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes aio_semaphore_run_job_async() like aio_semaphore_run_job_finish(),
+ * but returns a copy of the job's result that the caller owns, as
+ * g_task_propagate_value() does: it stays valid after the job is freed.
+ * The Vala binding finishes `yield run_job (...)` with it.
+ *
+ * Returns: (transfer full) (nullable): a copy of the job's result, to free
+ *   with g_boxed_free() (%G_TYPE_VALUE), or %NULL with @error set
+ */
+GValue *
+aio_semaphore_dup_run_job_finish (AioSemaphore *self,
+                                  GAsyncResult *result,
+                                  GError      **error)
+{
+  return aio_job_dup_outcome (aio_semaphore_run_job_finish (self, result, error));
+}
+
 static void
 semaphore_guard_run (GObject             *owner,
                      guint                count,

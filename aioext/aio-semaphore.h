@@ -69,6 +69,10 @@ const GValue *aio_semaphore_run_job_finish (AioSemaphore         *self,
                                             GAsyncResult         *result,
                                             GError              **error);
 AIO_AVAILABLE_IN_1_0
+GValue       *aio_semaphore_dup_run_job_finish (AioSemaphore    *self,
+                                                GAsyncResult    *result,
+                                                GError         **error) G_GNUC_WARN_UNUSED_RESULT;
+AIO_AVAILABLE_IN_1_0
 AioJob       *aio_semaphore_create_job     (AioSemaphore         *self,
                                             guint                 count,
                                             AioJob               *job) G_GNUC_WARN_UNUSED_RESULT;

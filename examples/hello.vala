@@ -11,7 +11,7 @@ async string greet () throws Error {
             return Source.REMOVE;
         });
     });
-    unowned Value? greeting = yield job.run (null);
+    Value? greeting = yield job.run (null);
     return greeting.get_string ();
 }
 

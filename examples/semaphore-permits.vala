@@ -49,7 +49,7 @@ class TransferQueue {
     }
 
     public async void transfer (Transfer transfer) throws Error {
-        unowned Value? name = yield semaphore.run_job (transfer.permits, transfer_job (transfer), null);
+        Value? name = yield semaphore.run_job (transfer.permits, transfer_job (transfer), null);
         print ("done  %s\n", name.get_string ());
     }
 }

@@ -44,7 +44,7 @@ static async void value_arrives_later () {
     var job = return_later ("later");
     assert (job.get_state () == Aio.JobState.PENDING);
     try {
-        unowned Value? result = yield job.run ();
+        Value? result = yield job.run ();
         assert (result.get_string () == "later");
     } catch (Error e) {
         assert_no_error (e);
@@ -72,7 +72,7 @@ static async void starts_lazily_and_once () {
     try {
         yield job.run (null);
         job.start ();
-        unowned Value? result = yield job.run (null);
+        Value? result = yield job.run (null);
         assert (result.get_int () == 42);
     } catch (Error e) {
         assert_no_error (e);
@@ -278,6 +278,35 @@ static void test_values_of_temporary_jobs_outlive_them () {
     }
 }
 
+static Aio.Job greet (string text) {
+    return new Aio.Job ((job, cancellable) => {
+        Value v = text;
+        job.return_value (v);
+    });
+}
+
+/* The first value is read after the second yield, when its temporary job
+ * is gone: `yield job.run ()` hands out an owned copy too (it used to be
+ * borrowed from the job, an invalid read under valgrind and ASan). */
+static async void join_two_greetings () {
+    try {
+        var text = "%s, %s".printf ((string) (yield greet ("hello").run ()),
+                                    (string) (yield greet ("world").run ()));
+        assert (text == "hello, world");
+    } catch (Error e) {
+        assert_no_error (e);
+    }
+}
+
+static void test_async_values_of_temporary_jobs_outlive_them () {
+    bool done = false;
+    join_two_greetings.begin ((obj, res) => {
+        join_two_greetings.end (res);
+        done = true;
+    });
+    iterate_until (() => done);
+}
+
 static void test_for_value_and_for_error_are_completed () {
     var succeeded = new Aio.Job.for_value (0.5);
     var failed = new Aio.Job.for_error (new Aio.Error.CLOSED ("closed"));
@@ -356,6 +385,7 @@ int main (string[] args) {
     Test.add_func ("/vala/job/schedule/starts-the-job-from-the-loop", test_schedule_starts_the_job_from_the_loop);
     Test.add_func ("/vala/job/wait/cancelled-leaves-the-job-running", test_cancelled_wait_leaves_the_job_running);
     Test.add_func ("/vala/job/value/of-a-temporary-job-outlives-it", test_values_of_temporary_jobs_outlive_them);
+    Test.add_func ("/vala/job/value/of-a-temporary-job-outlives-it-async", test_async_values_of_temporary_jobs_outlive_them);
     Test.add_func ("/vala/job/completed/for-value-and-error", test_for_value_and_for_error_are_completed);
     Test.add_func ("/vala/job/state/changes-are-notified", test_state_changes_are_notified);
     Test.add_func ("/vala/job/async-method/wraps-into-a-job", test_async_method_wraps_into_a_job);

@@ -78,11 +78,47 @@ static void test_run_job_and_try_acquire () {
     });
     limiter.run_job.begin (job, null, (obj, res) => {
         try {
-            unowned Value? result = limiter.run_job.end (res);
+            Value? result = limiter.run_job.end (res);
             assert (result.get_string () == "ran");
         } catch (Error e) {
             assert_no_error (e);
         }
+        loop.quit ();
+    });
+    loop.run ();
+}
+
+static Aio.Job greet (string text) {
+    return new Aio.Job ((job, cancellable) => {
+        Value v = text;
+        job.return_value (v);
+    });
+}
+
+/* The first value is read after the second yield, when its temporary job
+ * is gone: run_job hands out an owned copy (it used to be borrowed from
+ * the job, an invalid read under valgrind and ASan). */
+static async void join_two_greetings (Aio.RateLimiter limiter) {
+    try {
+        var text = "%s, %s".printf ((string) (yield limiter.run_job (greet ("hello"), null)),
+                                    (string) (yield limiter.run_job (greet ("world"), null)));
+        assert (text == "hello, world");
+    } catch (Error e) {
+        assert_no_error (e);
+    }
+}
+
+static void test_run_job_values_of_temporary_jobs_outlive_them () {
+    var loop = new MainLoop ();
+    Aio.RateLimiter limiter;
+    try {
+        limiter = new Aio.RateLimiter (2, 0.05, 0.0);
+    } catch (Error e) {
+        assert_no_error (e);
+        return;
+    }
+    join_two_greetings.begin (limiter, (obj, res) => {
+        join_two_greetings.end (res);
         loop.quit ();
     });
     loop.run ();
@@ -93,5 +129,6 @@ int main (string[] args) {
     Test.add_func ("/vala/rate-limiter/construct/invalid-parameters-throw", test_invalid_parameters_throw);
     Test.add_func ("/vala/rate-limiter/schedule/aioextensions-test-is-never-early", test_aioextensions_schedule);
     Test.add_func ("/vala/rate-limiter/run-job/and-try-acquire", test_run_job_and_try_acquire);
+    Test.add_func ("/vala/rate-limiter/run-job/value-of-a-temporary-job-outlives-it", test_run_job_values_of_temporary_jobs_outlive_them);
     return Test.run ();
 }

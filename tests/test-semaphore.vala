@@ -93,7 +93,7 @@ static void test_run_job_releases () {
     });
     semaphore.run_job.begin (1, job, null, (obj, res) => {
         try {
-            unowned Value? result = semaphore.run_job.end (res);
+            Value? result = semaphore.run_job.end (res);
             assert (result.get_int () == 5);
         } catch (Error e) {
             assert_no_error (e);
@@ -105,11 +105,43 @@ static void test_run_job_releases () {
     assert (semaphore.value == 1);
 }
 
+static Aio.Job greet (string text) {
+    return new Aio.Job ((job, cancellable) => {
+        Value v = text;
+        job.return_value (v);
+    });
+}
+
+/* The first value is read after the second yield, when its temporary job
+ * is gone: run_job hands out an owned copy (it used to be borrowed from
+ * the job, an invalid read under valgrind and ASan). */
+static async void join_two_greetings (Aio.Semaphore semaphore) {
+    try {
+        var text = "%s, %s".printf ((string) (yield semaphore.run_job (1, greet ("hello"), null)),
+                                    (string) (yield semaphore.run_job (1, greet ("world"), null)));
+        assert (text == "hello, world");
+    } catch (Error e) {
+        assert_no_error (e);
+    }
+}
+
+static void test_run_job_values_of_temporary_jobs_outlive_them () {
+    var loop = new MainLoop ();
+    var semaphore = new Aio.Semaphore (1);
+    join_two_greetings.begin (semaphore, (obj, res) => {
+        join_two_greetings.end (res);
+        loop.quit ();
+    });
+    run_until_done (loop);
+    assert (semaphore.value == 1);
+}
+
 int main (string[] args) {
     Test.init (ref args);
     Test.add_func ("/vala/semaphore/acquire-many/is-atomic-and-fifo", test_acquire_many_is_atomic_and_fifo);
     Test.add_func ("/vala/semaphore/close/and-bounded-release", test_close_and_bounded_release);
     Test.add_func ("/vala/semaphore/close/error-code", test_closed_error_code);
+    Test.add_func ("/vala/semaphore/run-job/value-of-a-temporary-job-outlives-it", test_run_job_values_of_temporary_jobs_outlive_them);
     Test.add_func ("/vala/semaphore/run-job/releases", test_run_job_releases);
     return Test.run ();
 }
