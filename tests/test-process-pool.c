@@ -868,9 +868,9 @@ idle_caller_done (GObject      *source_object,
                   gpointer      user_data)
 {
   IdleCaller *caller = user_data;
-  g_autoptr(GVariant) value = aio_process_pool_call_finish (AIO_PROCESS_POOL (source_object), result,
-                                                            &caller->error);
+  GVariant *value = aio_process_pool_call_finish (AIO_PROCESS_POOL (source_object), result, &caller->error);
 
+  g_clear_pointer (&value, g_variant_unref);
   caller->n_callbacks++;
   caller->ran_in_its_context = g_main_context_get_thread_default () == caller->context;
 }
