@@ -476,6 +476,19 @@ test_process_pool_workers_are_recycled (void)
   batch_clear (&batch);
 }
 
+/* Three calls that sleep @ms on a pool of one worker: one runs, two queue. */
+static void
+start_sleeps_until_one_runs (Batch    *batch,
+                             TestPool *pool,
+                             guint     ms)
+{
+  batch_init (batch, 3);
+  for (guint i = 0; i < 3; i++)
+    batch_call (batch, i, pool, "sleep_then_pid", g_variant_new_uint32 (ms), NULL);
+  while (aio_executor_pool_get_running (AIO_EXECUTOR_POOL (pool)) == 0)
+    g_main_context_iteration (NULL, TRUE);
+}
+
 static void
 test_process_pool_shutdown_and_initialize (void)
 {
@@ -485,11 +498,7 @@ test_process_pool_shutdown_and_initialize (void)
   g_autoptr(GVariant) again = NULL;
   Batch batch;
 
-  batch_init (&batch, 3);
-  for (guint i = 0; i < 3; i++)
-    batch_call (&batch, i, pool, "sleep_then_pid", g_variant_new_uint32 (300), NULL);
-  while (aio_executor_pool_get_running (executor_pool) == 0)
-    g_main_context_iteration (NULL, TRUE);
+  start_sleeps_until_one_runs (&batch, pool, 300);
   aio_executor_pool_shutdown (executor_pool, FALSE);
   batch_wait (&batch);
 
@@ -521,11 +530,7 @@ test_process_pool_initialize_again_lets_old_calls_finish (void)
   g_autoptr(GVariant) after = NULL;
   Batch batch;
 
-  batch_init (&batch, 3);
-  for (guint i = 0; i < 3; i++)
-    batch_call (&batch, i, pool, "sleep_then_pid", g_variant_new_uint32 (100), NULL);
-  while (aio_executor_pool_get_running (executor_pool) == 0)
-    g_main_context_iteration (NULL, TRUE);
+  start_sleeps_until_one_runs (&batch, pool, 100);
   aio_executor_pool_initialize (executor_pool, 2);
   g_assert_cmpuint (aio_executor_pool_get_max_workers (executor_pool), ==, 2);
   after = call_sync (pool, "add", g_variant_new ("(ii)", 1, 1), &error);
