@@ -20,6 +20,8 @@ void aio_context_deliver       (GMainContext   *context,
                                 GBoxedCopyFunc  data_ref,
                                 GDestroyNotify  data_unref);
 
+gboolean aio_context_push_unless_default (GMainContext *context);
+
 /* Called with a borrowed task, in the task's context. */
 typedef void (*AioTaskFunc) (GTask *task);
 

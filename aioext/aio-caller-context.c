@@ -14,6 +14,22 @@ typedef struct
   AioTaskFunc  func;
 } Invocation;
 
+/* Code run for a caller from a dispatch of @context must see @context as
+ * thread-default, also when it is iterated without being pushed: pushes
+ * it when it is not, and returns whether it did, so that the caller pops
+ * it again. */
+gboolean
+aio_context_push_unless_default (GMainContext *context)
+{
+  GMainContext *current = g_main_context_get_thread_default ();
+  gboolean must_push = context != (current != NULL ? current : g_main_context_default ());
+
+  if (must_push)
+    g_main_context_push_thread_default (context);
+
+  return must_push;
+}
+
 /* A job started for @task must see the task's context as thread-default,
  * also when that context is iterated without being pushed. */
 static void
@@ -21,13 +37,10 @@ aio_task_invoke (GTask       *task,
                  AioTaskFunc  func)
 {
   GMainContext *context = g_task_get_context (task);
-  GMainContext *current = g_main_context_get_thread_default ();
-  gboolean must_push = context != (current != NULL ? current : g_main_context_default ());
+  gboolean is_pushed = aio_context_push_unless_default (context);
 
-  if (must_push)
-    g_main_context_push_thread_default (context);
   func (task);
-  if (must_push)
+  if (is_pushed)
     g_main_context_pop_thread_default (context);
 }
 

@@ -90,8 +90,8 @@
  * the limiter implements #GInitable, so construct it with
  * aio_rate_limiter_new() or call g_initable_init() after g_object_new().
  *
- * Each waiter is one small record (80 bytes on 64-bit systems) in an
- * intrusive queue, plus its #GTask; only the waiter at the head has a
+ * Each waiter is one small record (144 bytes on 64-bit systems) in an
+ * intrusive queue, with no #GTask; only the waiter at the head has a
  * timer, and the limiter keeps at most one start time per call allowed in a
  * period. The timer is exact to the microsecond but a main context wakes
  * with millisecond granularity, so a call may start up to about a
@@ -110,7 +110,7 @@
  * ]|
  */
 
-/* The task data of every acquire and run-job task. */
+/* Every acquire and run-job call: the queue's record, and the limiter's. */
 typedef struct
 {
   AioWaiter base;
@@ -586,27 +586,6 @@ aio_rate_limiter_from_queue (AioWaitQueue *queue)
   return (AioRateLimiter *) ((guint8 *) queue - G_STRUCT_OFFSET (AioRateLimiter, queue));
 }
 
-static void
-waiter_free (gpointer data)
-{
-  Waiter *waiter = data;
-
-  g_assert (waiter->timer == NULL);
-  aio_waiter_clear (&waiter->base);
-  g_free (waiter);
-}
-
-static Waiter *
-waiter_new (GTask  *task,
-            AioJob *job)
-{
-  Waiter *waiter = g_new0 (Waiter, 1);
-
-  aio_waiter_init (&waiter->base, task, job, waiter_free);
-
-  return waiter;
-}
-
 static gboolean
 timer_dispatch (GSource     *source,
                 GSourceFunc  callback,
@@ -653,7 +632,7 @@ waiter_arm_timer_locked (Waiter *waiter,
       waiter->timer = g_source_new (&timer_funcs, sizeof (GSource));
       g_source_set_static_name (waiter->timer, "[aioext] rate limiter timer");
       g_source_set_ready_time (waiter->timer, wake_time);
-      g_task_attach_source (waiter->base.task, waiter->timer, waiter_on_timer);
+      aio_waiter_attach_source (&waiter->base, waiter->timer, waiter_on_timer);
     }
   else
     g_source_set_ready_time (waiter->timer, wake_time);
@@ -661,18 +640,19 @@ waiter_arm_timer_locked (Waiter *waiter,
 
 /* A call starts when its callback runs (or its job starts), and the limits
  * must hold for those moments, not for an earlier stamp. So a grant is
- * stamped only in a dispatch of the waiter's own context, where GTask
- * calls the callback right away: not inside acquire_async() (the
- * callback would run only after the caller's dispatch returns), not from
- * another caller's context (it would go through an idle there), and not in
- * the iteration the task was made in (GTask defers those to an idle). */
+ * stamped only in a dispatch of the waiter's own context, where the
+ * callback runs right away: not inside acquire_async() (the callback
+ * would run only after the caller's dispatch returns), not from another
+ * caller's context (it would go through an idle there), and not in the
+ * iteration the call was made in, so that every acquisition waits for the
+ * next iteration of its caller's context, as documented above. */
 static gboolean
 waiter_can_start_here (Waiter *waiter)
 {
   GSource *source = g_main_current_source ();
 
   return source != NULL &&
-         g_source_get_context (source) == g_task_get_context (waiter->base.task) &&
+         g_source_get_context (source) == waiter->base.context &&
          g_source_get_time (source) > waiter->queued_at;
 }
 
@@ -726,28 +706,25 @@ aio_rate_limiter_restamp (AioRateLimiter *self,
   aio_wait_queue_unlock (&self->queue);
 }
 
+/* Runs in the waiter's context, with the reference taken at the start. */
 static void
 waiter_on_job_completed (GObject      *source_object,
                          GAsyncResult *result,
                          gpointer      user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  AioWaiter *waiter = user_data;
   GError *error = NULL;
 
-  if (aio_job_run_finish (AIO_JOB (source_object), result, &error) == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_boolean (task, TRUE);
+  aio_job_run_finish (AIO_JOB (source_object), result, &error);
+  aio_waiter_return (waiter, error, TRUE);
+  aio_waiter_unref (waiter);
 }
 
-/* Runs in the task's context once its slot was taken. */
+/* Runs in the waiter's context once its slot was taken. */
 static void
-waiter_start_job (GTask *task)
+waiter_start_job (AioWaiter *waiter)
 {
-  Waiter *waiter = g_task_get_task_data (task);
-
-  aio_job_run_async (waiter->base.job, g_task_get_cancellable (task),
-                     waiter_on_job_completed, g_object_ref (task));
+  aio_job_run_async (waiter->job, waiter->cancellable, waiter_on_job_completed, aio_waiter_ref (waiter));
 }
 
 static void
@@ -762,14 +739,14 @@ static void
 rate_limiter_queue_grant (AioWaiter *base,
                           gboolean   may_start_here)
 {
-  AioRateLimiter *self = g_task_get_source_object (base->task);
+  AioRateLimiter *self = AIO_RATE_LIMITER (base->owner);
 
   rate_limiter_queue_leave (base);
   aio_source_drop (&base->cancel_source);
   if (base->job == NULL)
-    g_task_return_boolean (base->task, TRUE);
+    aio_waiter_return (base, NULL, TRUE);
   else
-    aio_task_run_in_context (base->task, TRUE, waiter_start_job);
+    aio_waiter_run_in_context (base, TRUE, waiter_start_job);
   aio_rate_limiter_restamp (self, ((Waiter *) base)->started_at);
 }
 
@@ -777,8 +754,8 @@ rate_limiter_queue_grant (AioWaiter *base,
 static gboolean
 waiter_on_timer (gpointer user_data)
 {
-  GTask *task = user_data;
-  AioRateLimiter *self = g_task_get_source_object (task);
+  AioWaiter *waiter = user_data;
+  AioRateLimiter *self = AIO_RATE_LIMITER (waiter->owner);
 
   /* Disarmed first: the wake re-arms it if the head must still wait, which
    * is also how a timer that fired early waits again. */
@@ -793,9 +770,9 @@ static gboolean
 waiter_on_cancelled (GCancellable *cancellable,
                      gpointer      user_data)
 {
-  AioRateLimiter *self = g_task_get_source_object (user_data);
+  AioWaiter *waiter = user_data;
 
-  aio_wait_queue_cancel (&self->queue, user_data);
+  aio_wait_queue_cancel (&AIO_RATE_LIMITER (waiter->owner)->queue, waiter);
 
   return G_SOURCE_REMOVE;
 }
@@ -818,10 +795,8 @@ static const AioWaitQueueClass rate_limiter_queue_class = {
  * head's timer wakes it, at once when its slot is free. */
 static void
 aio_rate_limiter_enqueue (AioRateLimiter *self,
-                          GTask          *task,
-                          AioJob         *job)
+                          Waiter         *waiter)
 {
-  Waiter *waiter = waiter_new (task, job);
   gint64 now;
 
   aio_wait_queue_lock (&self->queue);
@@ -833,19 +808,28 @@ aio_rate_limiter_enqueue (AioRateLimiter *self,
   aio_wait_queue_unlock (&self->queue);
 }
 
-/* Returns %FALSE, with @task failed, when the limiter's parameters are
- * invalid. */
-static gboolean
-aio_rate_limiter_accept (AioRateLimiter *self,
-                         GTask          *task)
+/* Queues a call made now; nothing here calls back at once, since this runs
+ * inside the caller's _async call. A slot taken is spent: a cancellation
+ * that races with its grant is too late. */
+static void
+aio_rate_limiter_start (AioRateLimiter      *self,
+                        AioJob              *job,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data,
+                        gpointer             source_tag)
 {
+  Waiter *waiter = (Waiter *) aio_waiter_new (sizeof (Waiter), self, job, cancellable,
+                                              callback, user_data, source_tag);
   GError *error = NULL;
 
-  if (aio_rate_limiter_ensure_initialized (self, &error))
-    return TRUE;
-
-  g_task_return_error (task, error);
-  return FALSE;
+  if (aio_waiter_is_cancelled (&waiter->base))
+    aio_waiter_return_cancelled (&waiter->base, _(rate_limiter_queue_class.cancelled_message), FALSE);
+  else if (!aio_rate_limiter_ensure_initialized (self, &error))
+    aio_waiter_return (&waiter->base, error, FALSE);
+  else
+    aio_rate_limiter_enqueue (self, waiter);
+  aio_waiter_unref (&waiter->base);
 }
 
 /**
@@ -868,20 +852,10 @@ aio_rate_limiter_acquire_async (AioRateLimiter      *self,
                                 GAsyncReadyCallback  callback,
                                 gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-
   g_return_if_fail (AIO_IS_RATE_LIMITER (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, aio_rate_limiter_acquire_async);
-  /* A slot taken is spent: a cancellation that races with it is too late. */
-  g_task_set_check_cancellable (task, FALSE);
-
-  if (g_task_return_error_if_cancelled (task) || !aio_rate_limiter_accept (self, task))
-    return;
-
-  aio_rate_limiter_enqueue (self, task, NULL);
+  aio_rate_limiter_start (self, NULL, cancellable, callback, user_data, aio_rate_limiter_acquire_async);
 }
 
 /**
@@ -899,11 +873,15 @@ aio_rate_limiter_acquire_finish (AioRateLimiter  *self,
                                  GAsyncResult    *result,
                                  GError         **error)
 {
-  g_return_val_if_fail (AIO_IS_RATE_LIMITER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == aio_rate_limiter_acquire_async, FALSE);
+  AioWaiter *waiter;
 
-  return g_task_propagate_boolean (G_TASK (result), error);
+  g_return_val_if_fail (AIO_IS_RATE_LIMITER (self), FALSE);
+  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), FALSE);
+
+  waiter = aio_waiter_from_result (result, self, aio_rate_limiter_acquire_async);
+  g_return_val_if_fail (waiter != NULL, FALSE);
+
+  return aio_waiter_propagate (waiter, error);
 }
 
 /**
@@ -928,20 +906,11 @@ aio_rate_limiter_run_job_async (AioRateLimiter      *self,
                                 GAsyncReadyCallback  callback,
                                 gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-
   g_return_if_fail (AIO_IS_RATE_LIMITER (self));
   g_return_if_fail (AIO_IS_JOB (job));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, aio_rate_limiter_run_job_async);
-  g_task_set_check_cancellable (task, FALSE);
-
-  if (g_task_return_error_if_cancelled (task) || !aio_rate_limiter_accept (self, task))
-    return;
-
-  aio_rate_limiter_enqueue (self, task, job);
+  aio_rate_limiter_start (self, job, cancellable, callback, user_data, aio_rate_limiter_run_job_async);
 }
 
 /**
@@ -960,18 +929,18 @@ aio_rate_limiter_run_job_finish (AioRateLimiter  *self,
                                  GAsyncResult    *result,
                                  GError         **error)
 {
-  Waiter *waiter;
+  AioWaiter *waiter;
 
   g_return_val_if_fail (AIO_IS_RATE_LIMITER (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == aio_rate_limiter_run_job_async, NULL);
+  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), NULL);
 
-  if (!g_task_propagate_boolean (G_TASK (result), error))
+  waiter = aio_waiter_from_result (result, self, aio_rate_limiter_run_job_async);
+  g_return_val_if_fail (waiter != NULL, NULL);
+
+  if (!aio_waiter_propagate (waiter, error))
     return NULL;
 
-  waiter = g_task_get_task_data (G_TASK (result));
-
-  return aio_job_propagate_value (waiter->base.job, error);
+  return aio_job_propagate_value (waiter->job, error);
 }
 
 /**

@@ -82,9 +82,10 @@
  * the context the semaphore was created in, coalesced: one notification per
  * main-loop iteration at most, after the change.
  *
- * A waiter is one small record (56 bytes on 64-bit systems) linked into an
- * intrusive queue, plus its #GTask: about 320 bytes of heap in all per
- * queued call, nothing else grows with the queue, and nothing polls.
+ * A waiter is one small record (120 bytes on 64-bit systems) linked into
+ * an intrusive queue, with no #GTask: about 130 bytes of heap in all per
+ * queued call, nothing else grows with the queue, and nothing polls. The
+ * #GAsyncResult its callback gets is made only when it is called back.
  *
  * |[<!-- language="C" -->
  * static AioSemaphore *downloads;  // aio_semaphore_new (4)
@@ -99,9 +100,8 @@
  * ]|
  */
 
-/* The task data of every queued acquisition and of every run-job call (an
- * acquisition granted at once needs none): the queue's own record, whose
- * count is the permits asked for. */
+/* Every call is the queue's own record, whose count is the permits asked
+ * for. */
 typedef AioWaiter Waiter;
 
 struct _AioSemaphore
@@ -412,26 +412,6 @@ aio_semaphore_from_queue (AioWaitQueue *queue)
   return (AioSemaphore *) ((guint8 *) queue - G_STRUCT_OFFSET (AioSemaphore, queue));
 }
 
-static void
-waiter_free (gpointer data)
-{
-  aio_waiter_clear (data);
-  g_free (data);
-}
-
-static Waiter *
-waiter_new (GTask  *task,
-            guint   count,
-            AioJob *job)
-{
-  Waiter *waiter = g_new0 (Waiter, 1);
-
-  aio_waiter_init (waiter, task, job, waiter_free);
-  waiter->count = count;
-
-  return waiter;
-}
-
 /* Strict FIFO: a large request at the head blocks the smaller ones behind it. */
 static gboolean
 semaphore_queue_fits (AioWaitQueue *queue,
@@ -447,8 +427,10 @@ semaphore_queue_take (AioWaitQueue *queue,
   aio_semaphore_from_queue (queue)->value -= waiter->count;
 }
 
-static void waiter_start_job (GTask *task);
+static void waiter_start_job (Waiter *waiter);
 
+/* A plain acquisition is called back at once when the grant is made in a
+ * dispatch of its context, as a GTask returned there would be. */
 static void
 semaphore_queue_grant (Waiter   *waiter,
                        gboolean  may_start_here)
@@ -456,10 +438,10 @@ semaphore_queue_grant (Waiter   *waiter,
   if (waiter->job == NULL)
     {
       aio_source_drop (&waiter->cancel_source);
-      g_task_return_boolean (waiter->task, TRUE);
+      aio_waiter_return (waiter, NULL, TRUE);
     }
   else
-    aio_task_run_in_context (waiter->task, may_start_here, waiter_start_job);
+    aio_waiter_run_in_context (waiter, may_start_here, waiter_start_job);
 }
 
 /* What a look at the queue changed, as properties to notify. */
@@ -477,18 +459,18 @@ semaphore_queue_cancel_granted (Waiter *waiter)
   if (waiter->state != AIO_WAITER_RUNNING || waiter->is_returned)
     return;
 
-  waiter->is_returned = TRUE;
   aio_job_cancel (waiter->job);
-  aio_task_return_cancelled (waiter->task, _("The semaphore acquisition was cancelled."));
+  aio_waiter_return_cancelled (waiter, _("The semaphore acquisition was cancelled."), TRUE);
 }
 
 static gboolean
 waiter_on_cancelled (GCancellable *cancellable,
                      gpointer      user_data)
 {
-  AioSemaphore *self = g_task_get_source_object (user_data);
+  Waiter *waiter = user_data;
+  AioSemaphore *self = AIO_SEMAPHORE (waiter->owner);
 
-  aio_semaphore_notify (self, changed_properties (aio_wait_queue_cancel (&self->queue, user_data)));
+  aio_semaphore_notify (self, changed_properties (aio_wait_queue_cancel (&self->queue, waiter)));
 
   return G_SOURCE_REMOVE;
 }
@@ -535,33 +517,29 @@ aio_semaphore_set_closed_error (GError **error)
                        _("The semaphore was closed, so it grants no more permits."));
 }
 
-/* Grants at once when nobody waits and the permits are free, or queues a
- * waiter. Returns FALSE with @error set when the request can never be met.
- * A plain acquisition granted at once needs no waiter record at all. */
+/* Grants at once when nobody waits and the permits are free, or queues
+ * @waiter. Returns FALSE with @error set when the request can never be met. */
 static gboolean
 aio_semaphore_enqueue (AioSemaphore  *self,
-                       GTask         *task,
-                       guint          count,
-                       AioJob        *job,
+                       Waiter        *waiter,
                        gboolean      *is_granted,
                        GError       **error)
 {
   gboolean is_closed;
 
-  if (!aio_semaphore_check_count (self, count, error))
+  if (!aio_semaphore_check_count (self, waiter->count, error))
     return FALSE;
 
   aio_wait_queue_lock (&self->queue);
   is_closed = self->queue.is_closed;
-  *is_granted = !is_closed && g_queue_is_empty (&self->queue.waiters) && count <= self->value;
+  *is_granted = !is_closed && g_queue_is_empty (&self->queue.waiters) && waiter->count <= self->value;
   if (*is_granted)
     {
-      self->value -= count;
-      if (job != NULL)
-        waiter_new (task, count, job)->state = AIO_WAITER_GRANTED;
+      self->value -= waiter->count;
+      waiter->state = AIO_WAITER_GRANTED;
     }
   else if (!is_closed)
-    aio_wait_queue_push_locked (&self->queue, waiter_new (task, count, job));
+    aio_wait_queue_push_locked (&self->queue, waiter);
   aio_wait_queue_unlock (&self->queue);
 
   if (is_closed)
@@ -575,25 +553,31 @@ aio_semaphore_enqueue (AioSemaphore  *self,
   return TRUE;
 }
 
-/* The task of an acquisition, or %NULL when it was cancelled before the
- * call (and so already completed). */
-static GTask *
-aio_semaphore_new_task (AioSemaphore        *self,
-                        GCancellable        *cancellable,
-                        GAsyncReadyCallback  callback,
-                        gpointer             user_data,
-                        gpointer             source_tag)
+/* Queues a call, or grants it at once; %FALSE when it already failed
+ * (cancelled before the call, or refused), its callback then pending. A
+ * grant that races with a cancellation is delivered as a success: the
+ * caller then holds the permits and must know it. Nothing here calls
+ * back at once: this runs inside the caller's _async call. */
+static gboolean
+aio_semaphore_start (AioSemaphore *self,
+                     Waiter       *waiter,
+                     gboolean     *is_granted)
 {
-  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  GError *error = NULL;
 
-  g_task_set_source_tag (task, source_tag);
-  /* A grant that races with a cancellation is delivered as a success: the
-   * caller then holds the permits and must know it. */
-  g_task_set_check_cancellable (task, FALSE);
-  if (g_task_return_error_if_cancelled (task))
-    g_clear_object (&task);
+  if (aio_waiter_is_cancelled (waiter))
+    {
+      aio_waiter_return_cancelled (waiter, _("The semaphore acquisition was cancelled."), FALSE);
+      return FALSE;
+    }
 
-  return task;
+  if (!aio_semaphore_enqueue (self, waiter, is_granted, &error))
+    {
+      aio_waiter_return (waiter, error, FALSE);
+      return FALSE;
+    }
+
+  return TRUE;
 }
 
 /**
@@ -623,21 +607,18 @@ aio_semaphore_acquire_async (AioSemaphore        *self,
                              GAsyncReadyCallback  callback,
                              gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  GError *error = NULL;
+  Waiter *waiter;
   gboolean is_granted;
 
   g_return_if_fail (AIO_IS_SEMAPHORE (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = aio_semaphore_new_task (self, cancellable, callback, user_data, aio_semaphore_acquire_async);
-  if (task == NULL)
-    return;
-
-  if (!aio_semaphore_enqueue (self, task, count, NULL, &is_granted, &error))
-    g_task_return_error (task, error);
-  else if (is_granted)
-    g_task_return_boolean (task, TRUE);
+  waiter = aio_waiter_new (sizeof (Waiter), self, NULL, cancellable, callback, user_data,
+                           aio_semaphore_acquire_async);
+  waiter->count = count;
+  if (aio_semaphore_start (self, waiter, &is_granted) && is_granted)
+    aio_waiter_return (waiter, NULL, FALSE);
+  aio_waiter_unref (waiter);
 }
 
 /**
@@ -655,11 +636,15 @@ aio_semaphore_acquire_finish (AioSemaphore  *self,
                               GAsyncResult  *result,
                               GError       **error)
 {
-  g_return_val_if_fail (AIO_IS_SEMAPHORE (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == aio_semaphore_acquire_async, FALSE);
+  Waiter *waiter;
 
-  return g_task_propagate_boolean (G_TASK (result), error);
+  g_return_val_if_fail (AIO_IS_SEMAPHORE (self), FALSE);
+  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), FALSE);
+
+  waiter = aio_waiter_from_result (result, self, aio_semaphore_acquire_async);
+  g_return_val_if_fail (waiter != NULL, FALSE);
+
+  return aio_waiter_propagate (waiter, error);
 }
 
 /**
@@ -774,14 +759,13 @@ aio_semaphore_close (AioSemaphore *self)
   g_error_free (error);
 }
 
-/* Runs in the task's context, from its completion queue. The job's outcome
- * is read in run_job_finish(). */
+/* Runs in the waiter's context, from its completion queue, with the
+ * watch's reference. The job's outcome is read in run_job_finish(). */
 static void
 waiter_on_job_completed (AioCompletion *completion)
 {
   Waiter *waiter = (Waiter *) ((guint8 *) completion - G_STRUCT_OFFSET (Waiter, watch));
-  g_autoptr(GTask) task = waiter->task;
-  AioSemaphore *self = g_task_get_source_object (task);
+  AioSemaphore *self = AIO_SEMAPHORE (waiter->owner);
 
   waiter->state = AIO_WAITER_DONE;
 
@@ -790,25 +774,24 @@ waiter_on_job_completed (AioCompletion *completion)
   aio_semaphore_put_back (self, waiter->count, TRUE, NULL);
 
   if (!waiter->is_returned)
-    {
-      waiter->is_returned = TRUE;
-      g_task_return_boolean (task, TRUE);
-    }
+    aio_waiter_return (waiter, NULL, TRUE);
+  aio_waiter_unref (waiter);
 }
 
-/* Runs in the task's context, holding the waiter's permits. */
+/* Runs in the waiter's context, holding its permits: at once from inside
+ * run_job_async() when they were free, so a cancellation seen here is
+ * called back later. */
 static void
-waiter_start_job (GTask *task)
+waiter_start_job (Waiter *waiter)
 {
-  AioSemaphore *self = g_task_get_source_object (task);
-  Waiter *waiter = g_task_get_task_data (task);
+  AioSemaphore *self = AIO_SEMAPHORE (waiter->owner);
 
-  if (g_cancellable_is_cancelled (g_task_get_cancellable (task)))
+  if (aio_waiter_is_cancelled (waiter))
     {
       waiter->state = AIO_WAITER_DONE;
       aio_source_drop (&waiter->cancel_source);
       aio_semaphore_put_back (self, waiter->count, TRUE, NULL);
-      aio_waiter_return_cancelled (&self->queue, waiter);
+      aio_waiter_return_cancelled (waiter, _("The semaphore acquisition was cancelled."), FALSE);
       return;
     }
 
@@ -818,7 +801,7 @@ waiter_start_job (GTask *task)
    * really completed, even when the caller stops waiting earlier. A watch,
    * not aio_job_run_async(): it saves a GTask and a main-loop dispatch per
    * job, which was half the cost of a queued job. */
-  g_object_ref (task);
+  aio_waiter_ref (waiter);
   aio_job_watch (waiter->job, &waiter->watch, aio_completion_queue_ref_thread_default (),
                  waiter_on_job_completed);
 }
@@ -852,29 +835,22 @@ aio_semaphore_run_job_async (AioSemaphore        *self,
                              GAsyncReadyCallback  callback,
                              gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  GError *error = NULL;
+  Waiter *waiter;
   gboolean is_granted;
 
   g_return_if_fail (AIO_IS_SEMAPHORE (self));
   g_return_if_fail (AIO_IS_JOB (job));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = aio_semaphore_new_task (self, cancellable, callback, user_data, aio_semaphore_run_job_async);
-  if (task == NULL)
-    return;
-
-  if (!aio_semaphore_enqueue (self, task, count, job, &is_granted, &error))
+  waiter = aio_waiter_new (sizeof (Waiter), self, job, cancellable, callback, user_data,
+                           aio_semaphore_run_job_async);
+  waiter->count = count;
+  if (aio_semaphore_start (self, waiter, &is_granted) && is_granted)
     {
-      g_task_return_error (task, error);
-      return;
+      aio_waiter_watch_cancellable (&self->queue, waiter);
+      aio_waiter_run_in_context (waiter, TRUE, waiter_start_job);
     }
-
-  if (is_granted)
-    {
-      aio_waiter_watch_cancellable (&self->queue, g_task_get_task_data (task));
-      aio_task_run_in_context (task, TRUE, waiter_start_job);
-    }
+  aio_waiter_unref (waiter);
 }
 
 /**
@@ -896,13 +872,13 @@ aio_semaphore_run_job_finish (AioSemaphore  *self,
   Waiter *waiter;
 
   g_return_val_if_fail (AIO_IS_SEMAPHORE (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == aio_semaphore_run_job_async, NULL);
+  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), NULL);
 
-  if (!g_task_propagate_boolean (G_TASK (result), error))
+  waiter = aio_waiter_from_result (result, self, aio_semaphore_run_job_async);
+  g_return_val_if_fail (waiter != NULL, NULL);
+
+  if (!aio_waiter_propagate (waiter, error))
     return NULL;
-
-  waiter = g_task_get_task_data (G_TASK (result));
 
   return aio_job_propagate_value (waiter->job, error);
 }

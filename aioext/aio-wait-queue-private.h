@@ -20,26 +20,40 @@ typedef enum
   AIO_WAITER_DONE,        /* failed, cancelled, or handed its grant on */
 } AioWaiterState;
 
-/* The part of a waiter that the queue reads, first in the owner's own
- * record, which is the task data of every queued call. The link is the
- * record's own, so queueing allocates nothing more; once granted, the
- * waiter leaves the queue for good and its owner may reuse the link's room
- * for a job watch. */
-typedef struct
+typedef struct _AioWaiter AioWaiter;
+
+/* A step run in the waiter's context (see aio_waiter_run_in_context()). */
+typedef void (*AioWaiterFunc) (AioWaiter *waiter);
+
+/* One queued call: a plain record, not a GTask, because a million of them
+ * may wait in a queue. Its callback gets an AioThreadResult made only when
+ * the outcome is handed back. The link is the record's own, so queueing
+ * allocates nothing more; once granted, the waiter leaves the queue for
+ * good and its owner may reuse the link's room for a job watch. An owner
+ * that needs more puts this first in a record of its own. */
+struct _AioWaiter
 {
   union
   {
-    GList       link;         /* while queued: in the queue, data = the task */
+    GList       link;         /* while queued: in the queue */
     AioJobWatch watch;        /* after: the owner's */
   };
-  GTask        *task;         /* the task that owns this record */
-  GSource      *cancel_source;/* fires in the task's context */
-  AioJob       *job;          /* run-job waiters only */
-  guint         count;        /* what it asks for, in the owner's unit */
-  guint8        state;        /* an AioWaiterState: the queue's lock while
-                               * queued, then only the task's context */
-  guint8        is_returned;  /* the task's context only */
-} AioWaiter;
+  GObject             *owner;         /* a reference: the semaphore or limiter */
+  GAsyncReadyCallback  callback;
+  gpointer             user_data;
+  gpointer             source_tag;
+  GMainContext        *context;       /* the caller's, a reference */
+  GCancellable        *cancellable;   /* nullable, a reference */
+  GSource             *cancel_source; /* fires in the waiter's context */
+  AioJob              *job;           /* run-job waiters only */
+  GError              *error;         /* the outcome, once returned */
+  AioWaiterFunc        step;          /* what runs next in its context */
+  gint                 ref_count;
+  guint                count;         /* what it asks for, in the owner's unit */
+  guint8               state;         /* an AioWaiterState: the queue's lock while
+                                       * queued, then only the waiter's context */
+  guint8               is_returned;   /* the waiter's context only */
+};
 
 typedef struct _AioWaitQueue AioWaitQueue;
 
@@ -59,13 +73,13 @@ typedef struct
   /* Under the lock: takes what the head waiter asked for. */
   void        (*take)           (AioWaitQueue *queue,
                                  AioWaiter    *waiter);
-  /* Outside the lock: hands @waiter the grant it was taken for, with a
-   * reference on its task of its own. */
+  /* Outside the lock: hands @waiter the grant it was taken for; the
+   * caller holds a reference on @waiter of its own. */
   void        (*grant)          (AioWaiter    *waiter,
                                  gboolean      may_start_here);
   /* Outside the lock, optional: @waiter left the queue without a grant. */
   void        (*leave)          (AioWaiter    *waiter);
-  /* In the task's context, optional: @waiter was cancelled after its grant. */
+  /* In the waiter's context, optional: @waiter was cancelled after its grant. */
   void        (*cancel_granted) (AioWaiter    *waiter);
   /* The owner's cancel handler, which calls aio_wait_queue_cancel() and
    * returns G_SOURCE_REMOVE. */
@@ -82,7 +96,7 @@ struct _AioWaitQueue
   /* See "The lock order" (docs/reference/architecture.xml). It guards the
    * owner's own state too. */
   GMutex                   mutex;
-  GQueue                   waiters;     /* AioWaiter.link, one task ref each */
+  GQueue                   waiters;     /* AioWaiter.link, one reference each */
   gboolean                 is_closed;
   const AioWaitQueueClass *klass;
 };
@@ -93,15 +107,35 @@ void     aio_wait_queue_clear      (AioWaitQueue            *queue);
 guint    aio_wait_queue_get_length (AioWaitQueue            *queue);
 gboolean aio_wait_queue_is_closed  (AioWaitQueue            *queue);
 
-void     aio_waiter_init           (AioWaiter               *waiter,
-                                    GTask                   *task,
-                                    AioJob                  *job,
-                                    GDestroyNotify           free_func);
-void     aio_waiter_clear          (AioWaiter               *waiter);
-void     aio_waiter_watch_cancellable (AioWaitQueue         *queue,
-                                       AioWaiter            *waiter);
-void     aio_waiter_return_cancelled  (AioWaitQueue         *queue,
-                                       AioWaiter            *waiter);
+AioWaiter *aio_waiter_new            (gsize                 size,
+                                     gpointer              owner,
+                                     AioJob               *job,
+                                     GCancellable         *cancellable,
+                                     GAsyncReadyCallback   callback,
+                                     gpointer              user_data,
+                                     gpointer              source_tag);
+AioWaiter *aio_waiter_ref            (AioWaiter            *waiter);
+void       aio_waiter_unref          (AioWaiter            *waiter);
+gboolean   aio_waiter_is_cancelled   (AioWaiter            *waiter);
+void       aio_waiter_attach_source  (AioWaiter            *waiter,
+                                      GSource              *source,
+                                      GSourceFunc           func);
+void       aio_waiter_run_in_context (AioWaiter            *waiter,
+                                      gboolean              may_run_here,
+                                      AioWaiterFunc         func);
+void       aio_waiter_return         (AioWaiter            *waiter,
+                                      GError               *error,
+                                      gboolean              may_run_here);
+void       aio_waiter_return_cancelled (AioWaiter          *waiter,
+                                        const char         *message,
+                                        gboolean            may_run_here);
+AioWaiter *aio_waiter_from_result    (GAsyncResult         *result,
+                                      gpointer              owner,
+                                      gpointer              source_tag);
+gboolean   aio_waiter_propagate      (AioWaiter            *waiter,
+                                      GError              **error);
+void       aio_waiter_watch_cancellable (AioWaitQueue      *queue,
+                                         AioWaiter         *waiter);
 
 void     aio_wait_queue_push_locked (AioWaitQueue           *queue,
                                      AioWaiter              *waiter);
@@ -110,7 +144,7 @@ AioWaitQueueChanges aio_wait_queue_wake            (AioWaitQueue *queue,
 AioWaitQueueChanges aio_wait_queue_unlock_and_wake (AioWaitQueue *queue,
                                                     gboolean      may_start_here);
 AioWaitQueueChanges aio_wait_queue_cancel          (AioWaitQueue *queue,
-                                                    GTask        *task);
+                                                    AioWaiter    *waiter);
 AioWaitQueueChanges aio_wait_queue_close           (AioWaitQueue *queue,
                                                     const GError *error);
 

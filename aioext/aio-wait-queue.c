@@ -9,6 +9,7 @@
 #include "aio-caller-context-private.h"
 #include "aio-cancel-source-private.h"
 #include "aio-i18n-private.h"
+#include "aio-thread-result-private.h"
 #include "aio-wait-queue-private.h"
 
 /* A waiter is served strictly in FIFO order: the head is granted when its
@@ -23,8 +24,18 @@
  * that finds the waiter granted is too late (the caller then holds the
  * grant and must know it); a grant never goes to a waiter whose
  * cancellable is cancelled, even when its cancel source has not run yet,
- * so that a waiter whose context is busy cannot block the queue. Tasks
- * and callbacks are handled outside the lock only. */
+ * so that a waiter whose context is busy cannot block the queue. Outcomes
+ * and callbacks are handled outside the lock only.
+ *
+ * A waiter is a plain reference-counted record, not a GTask: the queue,
+ * a pending step in its context, its cancel source and the result handed
+ * to its callback each hold a reference. Its callback runs by the one
+ * rule of aio_context_deliver(): at once when the outcome is settled in a
+ * dispatch of the waiter's own context (and the caller may run it there),
+ * else from an idle source in that context. Unlike a GTask, it is not held
+ * back another main-loop iteration when it was created in the current
+ * one: a waiter's outcome is never settled inside its own _async call
+ * with may_run_here set. */
 
 void
 aio_wait_queue_init (AioWaitQueue            *queue,
@@ -35,8 +46,8 @@ aio_wait_queue_init (AioWaitQueue            *queue,
   queue->klass = klass;
 }
 
-/* Every queued waiter's task holds a reference on the owner, so an owner
- * being finalized has none. */
+/* Every queued waiter holds a reference on the owner, so an owner being
+ * finalized has none. */
 void
 aio_wait_queue_clear (AioWaitQueue *queue)
 {
@@ -68,33 +79,178 @@ aio_wait_queue_is_closed (AioWaitQueue *queue)
   return is_closed;
 }
 
-/* Makes @waiter the task data of @task; @free_func frees the owner's
- * record and must call aio_waiter_clear(). */
-void
-aio_waiter_init (AioWaiter      *waiter,
-                 GTask          *task,
-                 AioJob         *job,
-                 GDestroyNotify  free_func)
+/* A record of @size bytes (an owner's record starts with the waiter)
+ * for a call made now, in the caller's thread-default context. */
+AioWaiter *
+aio_waiter_new (gsize                size,
+                gpointer             owner,
+                AioJob              *job,
+                GCancellable        *cancellable,
+                GAsyncReadyCallback  callback,
+                gpointer             user_data,
+                gpointer             source_tag)
 {
-  waiter->link.data = task;
-  waiter->task = task;
-  waiter->state = AIO_WAITER_QUEUED;
+  AioWaiter *waiter = g_malloc0 (size);
+
+  g_assert (size >= sizeof (AioWaiter));
+
+  waiter->ref_count = 1;
+  waiter->owner = g_object_ref (owner);
   waiter->job = job != NULL ? g_object_ref (job) : NULL;
-  g_task_set_task_data (task, waiter, free_func);
+  waiter->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
+  waiter->callback = callback;
+  waiter->user_data = user_data;
+  waiter->source_tag = source_tag;
+  waiter->context = g_main_context_ref_thread_default ();
+  waiter->state = AIO_WAITER_QUEUED;
+
+  return waiter;
 }
 
-void
-aio_waiter_clear (AioWaiter *waiter)
+AioWaiter *
+aio_waiter_ref (AioWaiter *waiter)
 {
+  g_atomic_int_inc (&waiter->ref_count);
+
+  return waiter;
+}
+
+/* The last reference may go on any thread, as a GTask's may. */
+void
+aio_waiter_unref (AioWaiter *waiter)
+{
+  if (!g_atomic_int_dec_and_test (&waiter->ref_count))
+    return;
+
   g_assert (waiter->cancel_source == NULL);
   g_clear_object (&waiter->job);
+  g_clear_object (&waiter->cancellable);
+  g_clear_error (&waiter->error);
+  g_main_context_unref (waiter->context);
+  g_object_unref (waiter->owner);
+  g_free (waiter);
 }
 
-void
-aio_waiter_return_cancelled (AioWaitQueue *queue,
-                             AioWaiter    *waiter)
+gboolean
+aio_waiter_is_cancelled (AioWaiter *waiter)
 {
-  aio_task_return_cancelled (waiter->task, _(queue->klass->cancelled_message));
+  return g_cancellable_is_cancelled (waiter->cancellable);
+}
+
+/* Attaches @source to the waiter's context; @func gets the waiter, on
+ * which the source holds a reference. */
+void
+aio_waiter_attach_source (AioWaiter   *waiter,
+                          GSource     *source,
+                          GSourceFunc  func)
+{
+  g_source_set_callback (source, func, aio_waiter_ref (waiter), (GDestroyNotify) aio_waiter_unref);
+  g_source_attach (source, waiter->context);
+}
+
+static gboolean
+aio_waiter_run_step (gpointer data)
+{
+  AioWaiter *waiter = data;
+  gboolean is_pushed = aio_context_push_unless_default (waiter->context);
+
+  waiter->step (waiter);
+  if (is_pushed)
+    g_main_context_pop_thread_default (waiter->context);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs @func in the waiter's context, as aio_context_deliver() says, with
+ * that context thread-default. One step is pending at a time. */
+void
+aio_waiter_run_in_context (AioWaiter     *waiter,
+                           gboolean       may_run_here,
+                           AioWaiterFunc  func)
+{
+  waiter->step = func;
+  aio_context_deliver (waiter->context, G_PRIORITY_DEFAULT, may_run_here,
+                       "[aioext] waiter step in caller context", aio_waiter_run_step,
+                       waiter, (GBoxedCopyFunc) aio_waiter_ref, (GDestroyNotify) aio_waiter_unref);
+}
+
+/* The result made here holds a reference on the record, so that a
+ * callback may keep it and finish it later. */
+static void
+aio_waiter_call_back (AioWaiter *waiter)
+{
+  AioThreadResult *result = aio_thread_result_new (waiter->owner, waiter->source_tag, waiter->user_data,
+                                                   aio_waiter_ref (waiter),
+                                                   (GDestroyNotify) aio_waiter_unref);
+
+  if (waiter->callback != NULL)
+    waiter->callback (waiter->owner, G_ASYNC_RESULT (result), waiter->user_data);
+  g_object_unref (result);
+}
+
+/* Settles the call's outcome (@error, or success when %NULL) and calls it
+ * back, exactly once. */
+void
+aio_waiter_return (AioWaiter *waiter,
+                   GError    *error,
+                   gboolean   may_run_here)
+{
+  g_assert (!waiter->is_returned);
+
+  waiter->is_returned = TRUE;
+  waiter->error = error;
+  aio_waiter_run_in_context (waiter, may_run_here, aio_waiter_call_back);
+}
+
+/* Fails with the cancellable's own error, or a G_IO_ERROR_CANCELLED with
+ * @message when the waiter was failed for a cancellation seen elsewhere. */
+void
+aio_waiter_return_cancelled (AioWaiter  *waiter,
+                             const char *message,
+                             gboolean    may_run_here)
+{
+  GError *error = NULL;
+
+  if (!g_cancellable_set_error_if_cancelled (waiter->cancellable, &error))
+    g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_CANCELLED, message);
+  aio_waiter_return (waiter, error, may_run_here);
+}
+
+/* The waiter behind a result that @owner's call tagged @source_tag handed
+ * to its callback, or %NULL for any other result. */
+AioWaiter *
+aio_waiter_from_result (GAsyncResult *result,
+                        gpointer      owner,
+                        gpointer      source_tag)
+{
+  AioWaiter *waiter;
+
+  if (!AIO_IS_THREAD_RESULT (result) || !g_async_result_is_tagged (result, source_tag))
+    return NULL;
+
+  waiter = aio_thread_result_get_call (AIO_THREAD_RESULT (result));
+
+  return waiter->owner == owner ? waiter : NULL;
+}
+
+/* The outcome, as a GTask propagates it, except that a result may be
+ * finished more than once. */
+gboolean
+aio_waiter_propagate (AioWaiter  *waiter,
+                      GError    **error)
+{
+  if (waiter->error == NULL)
+    return TRUE;
+
+  g_propagate_error (error, g_error_copy (waiter->error));
+  return FALSE;
+}
+
+static void
+aio_waiter_fail_cancelled (AioWaitQueue *queue,
+                           AioWaiter    *waiter)
+{
+  aio_waiter_return_cancelled (waiter, _(queue->klass->cancelled_message), TRUE);
 }
 
 /* Watched under the lock when queued: a cancellation that comes later
@@ -103,23 +259,22 @@ void
 aio_waiter_watch_cancellable (AioWaitQueue *queue,
                               AioWaiter    *waiter)
 {
-  GCancellable *cancellable = g_task_get_cancellable (waiter->task);
-
-  if (cancellable == NULL)
+  if (waiter->cancellable == NULL)
     return;
 
-  waiter->cancel_source = aio_cancel_source_new (cancellable);
+  waiter->cancel_source = aio_cancel_source_new (waiter->cancellable);
   g_source_set_static_name (waiter->cancel_source, queue->klass->cancel_source_name);
-  g_task_attach_source (waiter->task, waiter->cancel_source, queue->klass->on_cancelled);
+  aio_waiter_attach_source (waiter, waiter->cancel_source, queue->klass->on_cancelled);
 }
 
-/* Under the lock; the queue takes a reference on the task. */
+/* Under the lock; the queue takes a reference on the waiter. */
 void
 aio_wait_queue_push_locked (AioWaitQueue *queue,
                             AioWaiter    *waiter)
 {
+  waiter->link.data = waiter;
   g_queue_push_tail_link (&queue->waiters, &waiter->link);
-  g_object_ref (waiter->task);
+  aio_waiter_ref (waiter);
   aio_waiter_watch_cancellable (queue, waiter);
 }
 
@@ -149,7 +304,7 @@ aio_wait_queue_collect_locked (AioWaitQueue *queue,
     {
       AioWaiter *waiter = (AioWaiter *) link;
 
-      if (g_cancellable_is_cancelled (g_task_get_cancellable (waiter->task)))
+      if (aio_waiter_is_cancelled (waiter))
         {
           aio_wait_queue_unlink_locked (queue, waiter, AIO_WAITER_DONE, cancelled);
           continue;
@@ -165,23 +320,21 @@ aio_wait_queue_collect_locked (AioWaitQueue *queue,
     }
 }
 
-/* A waiter that leaves without its grant: its sources go, its task fails
- * with @error (or as cancelled), and the queue's reference goes. */
+/* A waiter that leaves without its grant: its sources go, it fails with
+ * @error (or as cancelled), and the queue's reference goes. */
 static void
 aio_wait_queue_fail (AioWaitQueue *queue,
                      AioWaiter    *waiter,
                      const GError *error)
 {
-  GTask *task = waiter->task;
-
   aio_source_drop (&waiter->cancel_source);
   if (queue->klass->leave != NULL)
     queue->klass->leave (waiter);
   if (error != NULL)
-    g_task_return_error (task, g_error_copy (error));
+    aio_waiter_return (waiter, g_error_copy (error), TRUE);
   else
-    aio_waiter_return_cancelled (queue, waiter);
-  g_object_unref (task);
+    aio_waiter_fail_cancelled (queue, waiter);
+  aio_waiter_unref (waiter);
 }
 
 /* Outside the lock. */
@@ -204,10 +357,8 @@ aio_wait_queue_deliver (AioWaitQueue *queue,
 
   while ((link = g_queue_pop_head_link (granted)) != NULL)
     {
-      GTask *task = ((AioWaiter *) link)->task;
-
       queue->klass->grant ((AioWaiter *) link, may_start_here);
-      g_object_unref (task);
+      aio_waiter_unref ((AioWaiter *) link);
     }
 
   return changes;
@@ -259,9 +410,8 @@ aio_wait_queue_wake (AioWaitQueue *queue,
  * served; a granted one is the owner's to handle. */
 AioWaitQueueChanges
 aio_wait_queue_cancel (AioWaitQueue *queue,
-                       GTask        *task)
+                       AioWaiter    *waiter)
 {
-  AioWaiter *waiter = g_task_get_task_data (task);
   GQueue granted = G_QUEUE_INIT;
   GQueue cancelled = G_QUEUE_INIT;
   AioWaitQueueChanges changes;

@@ -13,8 +13,8 @@
  *   of 64 GTasks, each returned from an idle source, the next started from
  *   each completion
  * - queued-run-job-waiter-bytes: heap bytes per waiter queued on a
- *   semaphore (its 56-byte waiter record, its GTask and what the GTask
- *   holds) vs one bare GTask (glibc only)
+ *   semaphore (its waiter record and whatever it holds) vs one bare GTask
+ *   (glibc only)
  * - rate-limiter: 10,000 calls at 1,000 calls per second, through a
  *   limiter of 1 call per millisecond and one of 1,000 calls per second;
  *   lateness of each start against the earliest time the limit allowed it
