@@ -713,6 +713,127 @@ test_properties_are_notified_in_owner_context (void)
   outcome_clear (&outcome);
 }
 
+/* A waiter granted in a dispatch of its own context is called back there
+ * and then, even in the iteration it was queued in: a GTask held such a
+ * callback back for another iteration of the loop. */
+typedef struct
+{
+  AioSemaphore *semaphore;
+  Outcome       outcome;
+  gboolean      was_called_back_in_release;
+} SameIteration;
+
+static gboolean
+acquire_and_release_in_one_dispatch (gpointer user_data)
+{
+  SameIteration *same = user_data;
+
+  acquire (same->semaphore, 1, &same->outcome);
+  g_assert_false (same->outcome.is_done);
+  g_assert_true (aio_semaphore_release (same->semaphore, 1, NULL));
+  same->was_called_back_in_release = same->outcome.is_done;
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_grant_in_queueing_iteration_calls_back_in_it (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (0);
+  SameIteration same = { semaphore, { 0 }, FALSE };
+
+  g_idle_add (acquire_and_release_in_one_dispatch, &same);
+  wait_for (&same.outcome);
+  g_assert_true (same.was_called_back_in_release);
+  g_assert_true (same.outcome.is_ok);
+  g_assert_true (same.outcome.context == NULL || same.outcome.context == g_main_context_default ());
+  outcome_clear (&same.outcome);
+}
+
+static void
+keep_result (GObject      *source_object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  GAsyncResult **kept = user_data;
+
+  *kept = g_object_ref (result);
+}
+
+static void
+wait_for_result (GAsyncResult **kept)
+{
+  while (*kept == NULL)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* The result a callback gets may be kept and finished later, after the
+ * semaphore's own references are gone, and finished only by the function
+ * of its own call on its own semaphore. */
+static void
+test_result_is_finished_later_and_only_by_its_own_call (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (1);
+  g_autoptr(AioSemaphore) other = aio_semaphore_new (1);
+  g_autoptr(AioJob) job = NULL;
+  g_autoptr(GAsyncResult) acquired = NULL;
+  g_autoptr(GAsyncResult) ran = NULL;
+  g_autoptr(GError) error = NULL;
+  const GValue *value;
+  GValue expected = G_VALUE_INIT;
+
+  g_value_init (&expected, G_TYPE_INT);
+  g_value_set_int (&expected, 42);
+  job = aio_job_new_for_value (&expected);
+
+  aio_semaphore_acquire_async (semaphore, 1, NULL, keep_result, &acquired);
+  wait_for_result (&acquired);
+  g_assert_true (aio_semaphore_release (semaphore, 1, NULL));
+  aio_semaphore_run_job_async (semaphore, 1, job, NULL, keep_result, &ran);
+  g_clear_object (&job);
+  wait_for_result (&ran);
+  drain ();
+
+  g_assert_true (aio_semaphore_acquire_finish (semaphore, acquired, &error));
+  g_assert_no_error (error);
+  value = aio_semaphore_run_job_finish (semaphore, ran, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_value_get_int (value), ==, 42);
+
+  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*waiter != NULL*");
+  g_assert_false (aio_semaphore_acquire_finish (other, acquired, NULL));
+  g_test_assert_expected_messages ();
+  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*waiter != NULL*");
+  g_assert_false (aio_semaphore_acquire_finish (semaphore, ran, NULL));
+  g_test_assert_expected_messages ();
+  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*waiter != NULL*");
+  g_assert_null (aio_semaphore_run_job_finish (semaphore, acquired, NULL));
+  g_test_assert_expected_messages ();
+  g_value_unset (&expected);
+}
+
+/* A waiter whose context is iterated without being pushed still sees it
+ * as thread-default in its callback, as with a GTask. */
+static void
+test_callback_sees_its_context_as_thread_default (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (0);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  Outcome outcome = { 0 };
+
+  g_main_context_push_thread_default (context);
+  acquire (semaphore, 1, &outcome);
+  g_main_context_pop_thread_default (context);
+
+  g_assert_true (aio_semaphore_release (semaphore, 1, NULL));
+  while (!outcome.is_done)
+    g_main_context_iteration (context, TRUE);
+  g_assert_true (outcome.is_ok);
+  g_assert_true (outcome.context == context);
+  outcome_clear (&outcome);
+  drain ();
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -738,6 +859,12 @@ main (int   argc,
   g_test_add_func ("/semaphore/contexts/waiter-called-in-own-context", test_waiter_is_called_in_its_own_context);
   g_test_add_func ("/semaphore/contexts/threads-share-one-semaphore", test_threads_share_one_semaphore);
   g_test_add_func ("/semaphore/properties/notified-in-owner-context", test_properties_are_notified_in_owner_context);
+  g_test_add_func ("/semaphore/acquire/grant-in-queueing-iteration-calls-back-in-it",
+                   test_grant_in_queueing_iteration_calls_back_in_it);
+  g_test_add_func ("/semaphore/finish/result-is-finished-later-and-only-by-its-own-call",
+                   test_result_is_finished_later_and_only_by_its_own_call);
+  g_test_add_func ("/semaphore/contexts/callback-sees-its-context-as-thread-default",
+                   test_callback_sees_its_context_as_thread_default);
 
   return g_test_run ();
 }
