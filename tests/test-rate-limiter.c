@@ -611,6 +611,41 @@ test_job_bursts_in_threads_with_cancellations_hold_at_job_starts (void)
   run_bursts_in_threads_with_cancellations (TRUE);
 }
 
+static void
+keep_result (GObject      *source_object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  GAsyncResult **kept = user_data;
+
+  *kept = g_object_ref (result);
+}
+
+/* A result may be kept and finished after the callback, and only by the
+ * finish function of its own call on its own limiter. */
+static void
+test_result_is_finished_later_and_only_by_its_own_call (void)
+{
+  g_autoptr(AioRateLimiter) limiter = aio_rate_limiter_new (10, 1.0, 0.0, NULL);
+  g_autoptr(AioRateLimiter) other = aio_rate_limiter_new (10, 1.0, 0.0, NULL);
+  g_autoptr(GAsyncResult) acquired = NULL;
+  g_autoptr(GError) error = NULL;
+
+  aio_rate_limiter_acquire_async (limiter, NULL, keep_result, &acquired);
+  while (acquired == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_assert_true (aio_rate_limiter_acquire_finish (limiter, acquired, &error));
+  g_assert_no_error (error);
+
+  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*waiter != NULL*");
+  g_assert_false (aio_rate_limiter_acquire_finish (other, acquired, NULL));
+  g_test_assert_expected_messages ();
+  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*waiter != NULL*");
+  g_assert_null (aio_rate_limiter_run_job_finish (limiter, acquired, NULL));
+  g_test_assert_expected_messages ();
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -625,6 +660,8 @@ main (int   argc,
   g_test_add_func ("/rate-limiter/try-acquire/takes-a-free-slot-only", test_try_acquire_takes_a_free_slot_only);
   g_test_add_func ("/rate-limiter/cancel/frees-the-place", test_cancel_frees_the_place);
   g_test_add_func ("/rate-limiter/run-job/waits-for-a-slot", test_run_job_waits_for_a_slot);
+  g_test_add_func ("/rate-limiter/finish/result-is-finished-later-and-only-by-its-own-call",
+                   test_result_is_finished_later_and_only_by_its_own_call);
   g_test_add_func ("/rate-limiter/contexts/one-limit-each-callback-in-own-context", test_shared_across_contexts);
   g_test_add_func ("/rate-limiter/contexts/reusable-across-main-loops", test_reusable_across_main_loops);
   g_test_add_func ("/rate-limiter/burst/one-dispatch-holds-at-callbacks", test_burst_from_one_dispatch_holds_at_callbacks);
