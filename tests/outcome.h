@@ -49,3 +49,21 @@ wait_for (Outcome *outcome)
   while (!outcome->is_done)
     g_main_context_iteration (NULL, TRUE);
 }
+
+/* A callback that keeps its result, to finish it later. */
+static inline void
+keep_result (GObject      *source_object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  GAsyncResult **kept = user_data;
+
+  *kept = g_object_ref (result);
+}
+
+static inline void
+wait_for_result (GAsyncResult **kept)
+{
+  while (*kept == NULL)
+    g_main_context_iteration (NULL, TRUE);
+}

@@ -611,16 +611,6 @@ test_job_bursts_in_threads_with_cancellations_hold_at_job_starts (void)
   run_bursts_in_threads_with_cancellations (TRUE);
 }
 
-static void
-keep_result (GObject      *source_object,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  GAsyncResult **kept = user_data;
-
-  *kept = g_object_ref (result);
-}
-
 /* A result may be kept and finished after the callback, and only by the
  * finish function of its own call on its own limiter. */
 static void
@@ -632,8 +622,7 @@ test_result_is_finished_later_and_only_by_its_own_call (void)
   g_autoptr(GError) error = NULL;
 
   aio_rate_limiter_acquire_async (limiter, NULL, keep_result, &acquired);
-  while (acquired == NULL)
-    g_main_context_iteration (NULL, TRUE);
+  wait_for_result (&acquired);
 
   g_assert_true (aio_rate_limiter_acquire_finish (limiter, acquired, &error));
   g_assert_no_error (error);

@@ -750,23 +750,6 @@ test_grant_in_queueing_iteration_calls_back_in_it (void)
   outcome_clear (&same.outcome);
 }
 
-static void
-keep_result (GObject      *source_object,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  GAsyncResult **kept = user_data;
-
-  *kept = g_object_ref (result);
-}
-
-static void
-wait_for_result (GAsyncResult **kept)
-{
-  while (*kept == NULL)
-    g_main_context_iteration (NULL, TRUE);
-}
-
 /* The result a callback gets may be kept and finished later, after the
  * semaphore's own references are gone, and finished only by the function
  * of its own call on its own semaphore. */
