@@ -178,8 +178,8 @@ struct _ThreadCall
   AioThreadPool       *pool;
   union
   {
-    GAsyncReadyCallback  ready;   /* aio_thread_pool_run_async(), jobs */
-    AioThreadDoneFunc    done;    /* aio_thread_pool_submit() */
+    GAsyncReadyCallback  ready;   /* aio_thread_pool_run_async() */
+    AioThreadDoneFunc    done;    /* aio_thread_pool_submit(), jobs */
   }                    callback;
   gpointer             callback_data;
   AioThreadFunc        func;
@@ -354,8 +354,8 @@ thread_call_may_be_released_elsewhere (ThreadCall *call)
   return thread_call_is_for_job (call) || g_atomic_int_get (&call->state) == CALL_CANCELLED;
 }
 
-/* Hands back a call of aio_thread_pool_run_async() or of a job: a
- * #GAsyncResult made for the callback, which may keep it. */
+/* Hands back a call of aio_thread_pool_run_async(): a #GAsyncResult made
+ * for the callback, which may keep it. */
 static void
 thread_call_complete (AioCompletion *completion)
 {
@@ -374,8 +374,8 @@ thread_call_complete (AioCompletion *completion)
   aio_completion_queue_unref (queue);
 }
 
-/* Hands back a call of aio_thread_pool_submit(): the outcome itself, with
- * no object made for it. */
+/* Hands back a call of aio_thread_pool_submit() or of a job: the outcome
+ * itself, with no object made for it. */
 static void
 thread_call_complete_directly (AioCompletion *completion)
 {
@@ -868,23 +868,20 @@ thread_job_free (gpointer data)
   g_free (thread_job);
 }
 
+/* A job's call is handed back directly: the job keeps the outcome itself,
+ * and a GAsyncResult and a copy of the value made for it only to be read
+ * at once would double what a trivial job costs. */
 static void
-thread_job_done (GObject      *source_object,
-               GAsyncResult *result,
-               gpointer      user_data)
+thread_job_done (GValue       *value,
+                 const GError *error,
+                 gpointer      user_data)
 {
   g_autoptr(AioJob) job = user_data;
-  GError *error = NULL;
-  GValue *value = aio_thread_pool_run_finish (AIO_THREAD_POOL (source_object), result, &error);
 
-  if (value == NULL)
-    {
-      aio_job_return_error (job, error);
-      return;
-    }
-
-  aio_job_return_value (job, value);
-  g_boxed_free (G_TYPE_VALUE, value);
+  if (error != NULL)
+    aio_job_return_error (job, g_error_copy (error));
+  else
+    aio_job_return_value (job, G_VALUE_TYPE (value) != G_TYPE_INVALID ? value : NULL);
 }
 
 static void
@@ -898,8 +895,8 @@ thread_job_start (AioJob       *job,
   /* The job owns the data and frees it in its own context once completed,
    * which is after this call has completed. */
   call = thread_call_new (thread_job->pool, thread_job->func, thread_job->func_data, NULL,
-                          cancellable, thread_call_complete, g_object_ref (job));
-  call->callback.ready = thread_job_done;
+                          cancellable, thread_call_complete_directly, g_object_ref (job));
+  call->callback.done = thread_job_done;
   /* Without a cancellable asked for before the start, the call listens to
    * the job itself, and asks for the cancellable only when it runs. */
   if (cancellable == NULL)
