@@ -59,20 +59,6 @@ count_call (GObject      *source_object,
   g_boxed_free (G_TYPE_VALUE, value);
 }
 
-static double
-aio_throughput_ns (guint threads)
-{
-  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (threads);
-  int done = 0;
-  gint64 start = g_get_monotonic_time ();
-
-  for (int i = 0; i < THROUGHPUT_CALLS; i++)
-    aio_thread_pool_run_async (pool, trivial, NULL, NULL, NULL, count_call, &done);
-  BENCH_ITERATE_WHILE (done < THROUGHPUT_CALLS);
-
-  return bench_ns_per_item (start, THROUGHPUT_CALLS);
-}
-
 static void
 count_done (GValue       *value,
             const GError *error,
@@ -81,15 +67,23 @@ count_done (GValue       *value,
   *(int *) user_data += g_value_get_int (value);
 }
 
+/* Through aio_thread_pool_run_async() and run_finish(), or, when
+ * @is_direct, through the C fast path aio_thread_pool_submit(). */
 static double
-aio_submit_throughput_ns (guint threads)
+aio_throughput_ns (guint    threads,
+                   gboolean is_direct)
 {
   g_autoptr(AioThreadPool) pool = aio_thread_pool_new (threads);
   int done = 0;
   gint64 start = g_get_monotonic_time ();
 
   for (int i = 0; i < THROUGHPUT_CALLS; i++)
-    aio_thread_pool_submit (pool, trivial, NULL, NULL, NULL, count_done, &done);
+    {
+      if (is_direct)
+        aio_thread_pool_submit (pool, trivial, NULL, NULL, NULL, count_done, &done);
+      else
+        aio_thread_pool_run_async (pool, trivial, NULL, NULL, NULL, count_call, &done);
+    }
   BENCH_ITERATE_WHILE (done < THROUGHPUT_CALLS);
 
   return bench_ns_per_item (start, THROUGHPUT_CALLS);
@@ -102,8 +96,6 @@ glib_batched_throughput_ns (guint threads)
 {
   return bench_glib_batched_pool_ns (threads, THROUGHPUT_CALLS);
 }
-
-typedef double (*ThreadsFunc) (guint threads);
 
 typedef struct
 {
@@ -125,8 +117,8 @@ report_in_turns (guint       threads,
   for (int run = 0; run < RUNS; run++)
     {
       theirs[run] = glib_batched_throughput_ns (threads);
-      run_async[run] = aio_throughput_ns (threads);
-      submit[run] = aio_submit_throughput_ns (threads);
+      run_async[run] = aio_throughput_ns (threads, FALSE);
+      submit[run] = aio_throughput_ns (threads, TRUE);
     }
   medians.run_async = bench_median (run_async, RUNS);
   medians.submit = bench_median (submit, RUNS);
