@@ -124,7 +124,7 @@
  * From C, aio_thread_pool_submit() makes the same calls and hands the
  * value and error straight to a function of yours, without the
  * #GAsyncResult object that aio_thread_pool_run_async() makes for each
- * call: about half of what a trivial call costs the main thread.
+ * call: most of what a trivial call costs the main thread.
  */
 
 /* One call: the record that waits in the executor's queue, runs on a

@@ -1649,17 +1649,27 @@ run_until_cancelled_briefly (GCancellable  *cancellable,
                              gpointer       user_data,
                              GError       **error)
 {
-  for (int i = 0; i < 50 && !g_cancellable_is_cancelled (cancellable); i++)
+  for (int i = 0; i < 5 && !g_cancellable_is_cancelled (cancellable); i++)
     g_thread_yield ();
   return !g_cancellable_set_error_if_cancelled (cancellable, error);
 }
 
+/* Cancels calls in a random order while the workers go through them, so
+ * that some are cancelled in the queue, some while they run, some once they
+ * have finished; then cancels them all. */
 static gpointer
 cancel_all (gpointer data)
 {
   GCancellable **cancellables = data;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7);
 
-  for (int i = N_RACING_CALLS - 1; i >= 0; i--)
+  for (int i = 0; i < N_RACING_CALLS; i++)
+    {
+      g_cancellable_cancel (cancellables[g_rand_int_range (rand, 0, N_RACING_CALLS)]);
+      if (i % 4 == 0)
+        g_thread_yield ();
+    }
+  for (int i = 0; i < N_RACING_CALLS; i++)
     g_cancellable_cancel (cancellables[i]);
   return NULL;
 }
@@ -1679,7 +1689,6 @@ test_submit_done_runs_exactly_once_under_cancellation (void)
       aio_thread_pool_submit (pool, run_until_cancelled_briefly, NULL, NULL, cancellables[i],
                               count_done, &done_counts[i]);
     }
-  /* Cancels from the last, while the first run and the rest wait. */
   canceller = g_thread_new ("canceller", cancel_all, cancellables);
   while (completed < N_RACING_CALLS)
     {
