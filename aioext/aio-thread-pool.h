@@ -54,7 +54,7 @@ typedef gboolean (*AioThreadFunc) (GCancellable  *cancellable,
  *   %G_VALUE_INIT.
  * @error: (nullable): why the call failed, owned by the pool; %NULL when
  *   it succeeded
- * @user_data: the data given with the function
+ * @user_data: the data given to aio_thread_pool_submit() for this function
  *
  * Receives the outcome of a call made with aio_thread_pool_submit(), in
  * the caller's thread-default main context.
