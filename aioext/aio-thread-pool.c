@@ -120,6 +120,11 @@
  *
  * JavaScript cannot run on a worker thread: from GJS, aio_thread_pool_run_async()
  * completes at once with %AIO_ERROR_NOT_SUPPORTED and the function never runs.
+ *
+ * From C, aio_thread_pool_submit() makes the same calls and hands the
+ * value and error straight to a function of yours, without the
+ * #GAsyncResult object that aio_thread_pool_run_async() makes for each
+ * call: most of what a trivial call costs the main thread.
  */
 
 /* One call: the record that waits in the executor's queue, runs on a
@@ -165,11 +170,17 @@ struct _ThreadCall
 {
   /* While the call waits, this completion's link chains the executor's
    * queue: the call is handed back through it only after a worker took it
-   * off the queue, or else through its CallCancellation. */
+   * off the queue, or else through its CallCancellation. Its function is
+   * set when the call is made and never changes: it says which of the
+   * callbacks below the call has (there is no room for a field that would). */
   AioCompletion        completion;
   AioCompletionQueue  *queue;
   AioThreadPool       *pool;
-  GAsyncReadyCallback  callback;
+  union
+  {
+    GAsyncReadyCallback  ready;   /* aio_thread_pool_run_async() */
+    AioThreadDoneFunc    done;    /* aio_thread_pool_submit(), jobs */
+  }                    callback;
   gpointer             callback_data;
   AioThreadFunc        func;
   gpointer             func_data;
@@ -279,23 +290,25 @@ call_cancellation_new_for_job (ThreadCall *call)
   cancellation->job_hook.cancel = call_cancellation_cancel_for_job;
 }
 
+/* @deliver hands the call back in the caller's context, with the callback
+ * that the caller stores in the call's callback union. */
 static ThreadCall *
-thread_call_new (AioThreadPool       *pool,
-                 AioThreadFunc        func,
-                 gpointer             func_data,
-                 GDestroyNotify       func_data_destroy,
-                 GCancellable        *cancellable,
-                 GAsyncReadyCallback  callback,
-                 gpointer             callback_data)
+thread_call_new (AioThreadPool     *pool,
+                 AioThreadFunc      func,
+                 gpointer           func_data,
+                 GDestroyNotify     func_data_destroy,
+                 GCancellable      *cancellable,
+                 AioCompletionFunc  deliver,
+                 gpointer           callback_data)
 {
   /* g_new() rather than g_new0(): glibc's calloc() bypasses its
    * per-thread cache. */
   ThreadCall *call = g_new (ThreadCall, 1);
 
   *call = (ThreadCall) {
+    .completion.func = deliver,
     .queue = aio_completion_queue_ref_thread_default (),
     .pool = g_object_ref (pool),
-    .callback = callback,
     .callback_data = callback_data,
     .func = func,
     .func_data = func_data,
@@ -310,51 +323,89 @@ thread_call_new (AioThreadPool       *pool,
   return call;
 }
 
-/* Runs in the caller's context, once per call: releases what must be
- * released there, then calls back. */
-static void
-thread_call_finish_in_context (ThreadCall *call)
+/* Runs in the caller's context, once per call, before the callback:
+ * releases what must be released there. Returns the call's reference on
+ * its completion queue, to drop after the callback. */
+static AioCompletionQueue *
+thread_call_release_in_context (ThreadCall *call)
 {
-  AioCompletionQueue *queue = g_steal_pointer (&call->queue);
   GDestroyNotify destroy = g_steal_pointer (&call->func_data_destroy);
-  gboolean is_for_job = thread_call_is_for_job (call);
-  AioThreadResult *result;
 
   /* Before the callback, which may drop the last reference to the job: a
    * job's call keeps its cancellation, hook included, until it is freed
    * itself (see call_cancellation_hold_for_job()). */
-  if (is_for_job)
+  if (thread_call_is_for_job (call))
     aio_job_set_cancel_hook (thread_call_get_job (call), NULL);
   else if (call->cancellation != NULL)
     call_cancellation_free (g_steal_pointer (&call->cancellation));
   if (destroy != NULL)
     destroy (call->func_data);
 
+  return g_steal_pointer (&call->queue);
+}
+
+/* A call cancelled in the queue may be released last by the worker that
+ * takes it off the list, and a job's call by a cancellation that took its
+ * hold before the hook was cleared, on any thread: never let that release
+ * the pool on one of the pool's own threads. */
+static inline gboolean
+thread_call_may_be_released_elsewhere (ThreadCall *call)
+{
+  return thread_call_is_for_job (call) || g_atomic_int_get (&call->state) == CALL_CANCELLED;
+}
+
+/* Hands back a call of aio_thread_pool_run_async(): a #GAsyncResult made
+ * for the callback, which may keep it. */
+static void
+thread_call_complete (AioCompletion *completion)
+{
+  ThreadCall *call = (ThreadCall *) completion;
+  AioCompletionQueue *queue = thread_call_release_in_context (call);
+  AioThreadResult *result;
+
   result = aio_thread_result_new ((GObject *) call->pool, aio_thread_pool_run_async,
                                   call->callback_data, call, (GDestroyNotify) thread_call_release);
-  if (call->callback != NULL)
-    call->callback ((GObject *) call->pool, (GAsyncResult *) result, call->callback_data);
+  if (call->callback.ready != NULL)
+    call->callback.ready ((GObject *) call->pool, (GAsyncResult *) result, call->callback_data);
 
-  /* A call cancelled in the queue may be released last by the worker that
-   * takes it off the list, and a job's call by a cancellation that took its
-   * hold before the hook was cleared, on any thread: never let that
-   * release the pool on one of the pool's own threads. */
-  if (is_for_job || g_atomic_int_get (&call->state) == CALL_CANCELLED)
+  if (thread_call_may_be_released_elsewhere (call))
     g_clear_object (&call->pool);
   g_object_unref (result);
   aio_completion_queue_unref (queue);
 }
 
+/* Hands back a call of aio_thread_pool_submit() or of a job: the outcome
+ * itself, with no object made for it. */
 static void
-thread_call_complete (AioCompletion *completion)
+thread_call_complete_directly (AioCompletion *completion)
 {
-  thread_call_finish_in_context ((ThreadCall *) completion);
+  ThreadCall *call = (ThreadCall *) completion;
+  AioCompletionQueue *queue = thread_call_release_in_context (call);
+
+  if (call->callback.done != NULL)
+    call->callback.done (call->error == NULL ? &call->value : NULL, call->error, call->callback_data);
+
+  if (thread_call_may_be_released_elsewhere (call))
+    g_clear_object (&call->pool);
+  thread_call_release (call);
+  aio_completion_queue_unref (queue);
 }
 
+/* Hands the call back the way it was made for. */
+static inline void
+thread_call_push (ThreadCall *call)
+{
+  aio_completion_queue_push (call->queue, &call->completion, call->completion.func);
+}
+
+/* The call's own completion may still link the executor's queue, which
+ * its function does not touch. */
 static void
 call_cancellation_complete (AioCompletion *completion)
 {
-  thread_call_finish_in_context (((CallCancellation *) completion)->call);
+  ThreadCall *call = ((CallCancellation *) completion)->call;
+
+  call->completion.func (&call->completion);
 }
 
 static void
@@ -362,11 +413,11 @@ thread_call_return_error (ThreadCall *call,
                           GError     *error)
 {
   call->error = error;
-  aio_completion_queue_push (call->queue, &call->completion, thread_call_complete);
+  thread_call_push (call);
 }
 
 /* The handler of a cancellation can run before g_cancellable_connect() has
- * returned its id to aio_thread_pool_submit(): on another thread, or at
+ * returned its id to aio_thread_pool_enqueue(): on another thread, or at
  * once when the cancellable was already cancelled. The completion frees the
  * cancellation, id included, in the caller's context, which another thread
  * may be running, so it is pushed by whichever arrives second: the handler
@@ -512,7 +563,7 @@ aio_thread_pool_run_call (AioCompletion *item,
     }
   g_atomic_int_set (&call->state, CALL_DONE);
 
-  aio_completion_queue_push (call->queue, &call->completion, thread_call_complete);
+  thread_call_push (call);
 }
 
 static guint
@@ -598,7 +649,7 @@ aio_thread_pool_get_default (void)
 /* Hands the call to a worker. Returns FALSE with @error set when the pool
  * is shut down. */
 static gboolean
-aio_thread_pool_submit (AioThreadPool  *self,
+aio_thread_pool_enqueue (AioThreadPool  *self,
                         ThreadCall     *call,
                         GError        **error)
 {
@@ -647,7 +698,7 @@ aio_thread_pool_start_call (AioThreadPool *self,
 
   if (!aio_binding_check_thread_func (call->func_data_destroy, &error) ||
       g_cancellable_set_error_if_cancelled (cancellable, &error) ||
-      !aio_thread_pool_submit (self, call, &error))
+      !aio_thread_pool_enqueue (self, call, &error))
     {
       g_atomic_int_set (&call->state, CALL_DONE);
       thread_call_return_error (call, error);
@@ -688,9 +739,11 @@ aio_thread_pool_run_async (AioThreadPool       *self,
   g_return_if_fail (func != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  aio_thread_pool_start_call (self, thread_call_new (self, func, func_data, func_data_destroy,
-                                                     cancellable, callback, user_data),
-                              cancellable);
+  ThreadCall *call = thread_call_new (self, func, func_data, func_data_destroy, cancellable,
+                                      thread_call_complete, user_data);
+
+  call->callback.ready = callback;
+  aio_thread_pool_start_call (self, call, cancellable);
 }
 
 /**
@@ -738,6 +791,64 @@ aio_thread_pool_run_finish (AioThreadPool  *self,
   return value;
 }
 
+/**
+ * aio_thread_pool_submit: (skip)
+ * @self: an #AioThreadPool
+ * @func: the blocking function to run on a worker thread
+ * @func_data: data for @func
+ * @func_data_destroy: (nullable): frees @func_data once the call has
+ *   completed, in the caller's thread-default main context
+ * @cancellable: (nullable): a #GCancellable
+ * @done: (nullable): called with the outcome
+ * @user_data: data for @done
+ *
+ * Runs @func on a worker thread of @self as aio_thread_pool_run_async()
+ * does, and calls @done with the outcome itself instead of a
+ * #GAsyncResult: the C fast path for many small calls, which makes no
+ * object per call. Everything else is as for aio_thread_pool_run_async():
+ * @done is called exactly once, in the caller's thread-default main
+ * context, never from inside this call, after @func_data_destroy; the same
+ * errors (%AIO_ERROR_SHUT_DOWN, %G_IO_ERROR_CANCELLED when @cancellable is
+ * cancelled before @func starts, which then never runs); the same order
+ * and batching.
+ *
+ * |[<!-- language="C" -->
+ * static void
+ * on_checksum (GValue *value, const GError *error, gpointer user_data)
+ * {
+ *   if (error != NULL)
+ *     g_warning ("No checksum: %s", error->message);
+ *   else
+ *     g_print ("%s\n", g_value_get_string (value));
+ * }
+ *
+ * aio_thread_pool_submit (pool, checksum_file, g_strdup (path), g_free,
+ *                         NULL, on_checksum, NULL);
+ * ]|
+ *
+ * Bindings use aio_thread_pool_run_async(), which offers the same calls.
+ */
+void
+aio_thread_pool_submit (AioThreadPool     *self,
+                        AioThreadFunc      func,
+                        gpointer           func_data,
+                        GDestroyNotify     func_data_destroy,
+                        GCancellable      *cancellable,
+                        AioThreadDoneFunc  done,
+                        gpointer           user_data)
+{
+  ThreadCall *call;
+
+  g_return_if_fail (AIO_IS_THREAD_POOL (self));
+  g_return_if_fail (func != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  call = thread_call_new (self, func, func_data, func_data_destroy, cancellable,
+                          thread_call_complete_directly, user_data);
+  call->callback.done = done;
+  aio_thread_pool_start_call (self, call, cancellable);
+}
+
 typedef struct
 {
   AioThreadPool  *pool;
@@ -757,23 +868,20 @@ thread_job_free (gpointer data)
   g_free (thread_job);
 }
 
+/* A job's call is handed back directly: the job keeps the outcome itself,
+ * and a GAsyncResult and a copy of the value made for it only to be read
+ * at once would double what a trivial job costs. */
 static void
-thread_job_done (GObject      *source_object,
-               GAsyncResult *result,
-               gpointer      user_data)
+thread_job_done (GValue       *value,
+                 const GError *error,
+                 gpointer      user_data)
 {
   g_autoptr(AioJob) job = user_data;
-  GError *error = NULL;
-  GValue *value = aio_thread_pool_run_finish (AIO_THREAD_POOL (source_object), result, &error);
 
-  if (value == NULL)
-    {
-      aio_job_return_error (job, error);
-      return;
-    }
-
-  aio_job_return_value (job, value);
-  g_boxed_free (G_TYPE_VALUE, value);
+  if (error != NULL)
+    aio_job_return_error (job, g_error_copy (error));
+  else
+    aio_job_return_value (job, G_VALUE_TYPE (value) != G_TYPE_INVALID ? value : NULL);
 }
 
 static void
@@ -787,7 +895,8 @@ thread_job_start (AioJob       *job,
   /* The job owns the data and frees it in its own context once completed,
    * which is after this call has completed. */
   call = thread_call_new (thread_job->pool, thread_job->func, thread_job->func_data, NULL,
-                          cancellable, thread_job_done, g_object_ref (job));
+                          cancellable, thread_call_complete_directly, g_object_ref (job));
+  call->callback.done = thread_job_done;
   /* Without a cancellable asked for before the start, the call listens to
    * the job itself, and asks for the cancellable only when it runs. */
   if (cancellable == NULL)

@@ -45,6 +45,24 @@ typedef gboolean (*AioThreadFunc) (GCancellable  *cancellable,
                                    gpointer       user_data,
                                    GError       **error);
 
+/**
+ * AioThreadDoneFunc: (skip)
+ * @value: (nullable): the value the function stored, unset (its
+ *   G_VALUE_TYPE() is %G_TYPE_INVALID) when it stored none; %NULL when the
+ *   call failed. The pool unsets it after this function returns; to keep
+ *   it without a copy, move it: copy the struct and set @value to
+ *   %G_VALUE_INIT.
+ * @error: (nullable): why the call failed, owned by the pool; %NULL when
+ *   it succeeded
+ * @user_data: the data given to aio_thread_pool_submit() for this function
+ *
+ * Receives the outcome of a call made with aio_thread_pool_submit(), in
+ * the caller's thread-default main context.
+ */
+typedef void (*AioThreadDoneFunc) (GValue        *value,
+                                   const GError  *error,
+                                   gpointer       user_data);
+
 AIO_AVAILABLE_IN_1_0
 AioThreadPool *aio_thread_pool_new         (guint                max_workers) G_GNUC_WARN_UNUSED_RESULT;
 AIO_AVAILABLE_IN_1_0
@@ -62,6 +80,15 @@ AIO_AVAILABLE_IN_1_0
 GValue        *aio_thread_pool_run_finish  (AioThreadPool       *self,
                                             GAsyncResult        *result,
                                             GError             **error) G_GNUC_WARN_UNUSED_RESULT;
+
+AIO_AVAILABLE_IN_1_0
+void           aio_thread_pool_submit      (AioThreadPool       *self,
+                                            AioThreadFunc        func,
+                                            gpointer             func_data,
+                                            GDestroyNotify       func_data_destroy,
+                                            GCancellable        *cancellable,
+                                            AioThreadDoneFunc    done,
+                                            gpointer             user_data);
 
 AIO_AVAILABLE_IN_1_0
 AioJob        *aio_thread_pool_create_job  (AioThreadPool       *self,

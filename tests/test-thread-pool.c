@@ -1352,6 +1352,365 @@ test_cancel_during_connect_hands_back_after_it (void)
   gate_free (gate);
 }
 
+/* aio_thread_pool_submit(): the C fast path. Its outcomes are noted as
+ * note_outcome() notes run_async's, plus the order against the data's
+ * release, the context it ran in and, per call, how often it ran. */
+typedef struct
+{
+  Outcomes      outcomes;
+  int           frees_at_done;   /* the free count seen by the last done */
+  int          *frees;
+  GMainContext *context;         /* the last done's thread-default context */
+} SubmitOutcomes;
+
+static void
+submit_outcomes_init (SubmitOutcomes *submitted,
+                      int            *frees)
+{
+  memset (submitted, 0, sizeof *submitted);
+  outcomes_init (&submitted->outcomes);
+  submitted->frees = frees;
+}
+
+static void
+note_done (GValue       *value,
+           const GError *error,
+           gpointer      user_data)
+{
+  SubmitOutcomes *submitted = user_data;
+  Outcomes *outcomes = &submitted->outcomes;
+
+  /* Exactly one of the two. */
+  g_assert_true ((value == NULL) != (error == NULL));
+  outcomes->completed++;
+  outcomes->callback_thread = g_thread_self ();
+  submitted->context = g_main_context_get_thread_default ();
+  if (submitted->frees != NULL)
+    submitted->frees_at_done = *submitted->frees;
+  if (error != NULL)
+    {
+      g_clear_error (&outcomes->last_error);
+      outcomes->last_error = g_error_copy (error);
+      return;
+    }
+
+  outcomes->succeeded++;
+  if (G_VALUE_HOLDS_INT (value))
+    {
+      int number = g_value_get_int (value);
+
+      g_array_append_val (outcomes->numbers, number);
+    }
+}
+
+static void
+test_submit_returns_value_in_callers_context (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (2);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  Gate *gate = gate_new ();
+  SubmitOutcomes submitted;
+  int frees = 0;
+
+  submit_outcomes_init (&submitted, &frees);
+  gate_open (gate);
+  g_main_context_push_thread_default (context);
+  aio_thread_pool_submit (pool, wait_at_gate, call_new (gate, 42, &frees), call_free, NULL,
+                          note_done, &submitted);
+  /* Never called back from inside the submitting call. */
+  g_assert_cmpint (submitted.outcomes.completed, ==, 0);
+  while (submitted.outcomes.completed < 1)
+    g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
+
+  g_assert_cmpint (submitted.outcomes.succeeded, ==, 1);
+  g_assert_cmpint (g_array_index (submitted.outcomes.numbers, int, 0), ==, 42);
+  g_assert_true (submitted.outcomes.callback_thread == g_thread_self ());
+  g_assert_true (submitted.context == context);
+  /* The data is released first, in the same context. */
+  g_assert_cmpint (submitted.frees_at_done, ==, 1);
+  outcomes_clear (&submitted.outcomes);
+  gate_free (gate);
+}
+
+static void
+test_submit_error_is_propagated (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (1);
+  SubmitOutcomes submitted;
+
+  submit_outcomes_init (&submitted, NULL);
+  aio_thread_pool_submit (pool, fail_not_found, NULL, NULL, NULL, note_done, &submitted);
+  iterate_until (&submitted.outcomes.completed, 1);
+  g_assert_error (submitted.outcomes.last_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+
+  /* A silent FALSE is never a result. */
+  aio_thread_pool_submit (pool, fail_silently, NULL, NULL, NULL, note_done, &submitted);
+  iterate_until (&submitted.outcomes.completed, 2);
+  g_assert_error (submitted.outcomes.last_error, AIO_ERROR, AIO_ERROR_FAILED);
+  g_assert_cmpint (submitted.outcomes.succeeded, ==, 0);
+  outcomes_clear (&submitted.outcomes);
+}
+
+static void
+expect_unset_value (GValue       *value,
+                    const GError *error,
+                    gpointer      user_data)
+{
+  g_assert_no_error (error);
+  g_assert_nonnull (value);
+  g_assert_false (G_IS_VALUE (value));
+  (*(int *) user_data)++;
+}
+
+static gboolean
+return_string (GCancellable  *cancellable,
+               GValue        *result,
+               gpointer       user_data,
+               GError       **error)
+{
+  g_value_init (result, G_TYPE_STRING);
+  g_value_set_string (result, user_data);
+  return TRUE;
+}
+
+/* Takes the value over without a copy, as the documentation allows. */
+static void
+move_value (GValue       *value,
+            const GError *error,
+            gpointer      user_data)
+{
+  GValue *kept = user_data;
+
+  g_assert_no_error (error);
+  *kept = *value;
+  *value = (GValue) G_VALUE_INIT;
+}
+
+static void
+test_submit_without_result_or_moved_result (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (1);
+  GValue kept = G_VALUE_INIT;
+  int completed = 0;
+
+  aio_thread_pool_submit (pool, return_nothing, NULL, NULL, NULL, expect_unset_value, &completed);
+  iterate_until (&completed, 1);
+
+  aio_thread_pool_submit (pool, return_string, "moved", NULL, NULL, move_value, &kept);
+  while (!G_IS_VALUE (&kept))
+    g_main_context_iteration (NULL, TRUE);
+  /* Not freed by the pool: valgrind and ASan would see it. */
+  g_assert_cmpstr (g_value_get_string (&kept), ==, "moved");
+  g_value_unset (&kept);
+
+  /* Without a done function the call still runs and is released. */
+  aio_thread_pool_submit (pool, return_forty_two, NULL, NULL, NULL, NULL, NULL);
+  aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);
+}
+
+static void
+test_submit_cancel_before_start_never_runs (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (1);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  Gate *gate = gate_new ();
+  SubmitOutcomes submitted;
+  int frees = 0;
+
+  submit_outcomes_init (&submitted, &frees);
+  g_cancellable_cancel (cancellable);
+  aio_thread_pool_submit (pool, wait_at_gate, call_new (gate, 0, &frees), call_free, cancellable,
+                          note_done, &submitted);
+  g_assert_cmpint (submitted.outcomes.completed, ==, 0);
+  iterate_until (&submitted.outcomes.completed, 1);
+
+  g_assert_error (submitted.outcomes.last_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (gate->runs, ==, 0);
+  g_assert_cmpint (submitted.frees_at_done, ==, 1);
+  outcomes_clear (&submitted.outcomes);
+  gate_free (gate);
+}
+
+static void
+test_submit_cancel_queued_call_completes_at_once (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (1);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  Gate *gate = gate_new ();
+  SubmitOutcomes blocker, queued;
+  int frees = 0;
+
+  submit_outcomes_init (&blocker, &frees);
+  submit_outcomes_init (&queued, &frees);
+  aio_thread_pool_submit (pool, wait_at_gate, call_new (gate, 0, &frees), call_free, NULL,
+                          note_done, &blocker);
+  aio_thread_pool_submit (pool, wait_at_gate, call_new (gate, 1, &frees), call_free, cancellable,
+                          note_done, &queued);
+  wait_for_running (gate, 1);
+
+  g_cancellable_cancel (cancellable);
+  /* Completes while the only worker is still blocked. */
+  iterate_until (&queued.outcomes.completed, 1);
+  g_assert_error (queued.outcomes.last_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (blocker.outcomes.completed, ==, 0);
+  g_assert_cmpint (frees, ==, 1);
+  g_assert_cmpuint (aio_executor_pool_get_queued (AIO_EXECUTOR_POOL (pool)), ==, 0);
+
+  gate_open (gate);
+  iterate_until (&blocker.outcomes.completed, 1);
+  g_assert_cmpint (blocker.outcomes.succeeded, ==, 1);
+  /* Let the worker take the cancelled call off the queue and drop it. */
+  aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);
+  g_assert_cmpint (gate->runs, ==, 1);
+  g_assert_cmpint (frees, ==, 2);
+  g_assert_cmpint (queued.outcomes.completed, ==, 1);
+
+  outcomes_clear (&blocker.outcomes);
+  outcomes_clear (&queued.outcomes);
+  gate_free (gate);
+}
+
+static void
+test_submit_cancel_running_call_sees_cancellable (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (1);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  Gate *gate = gate_new ();
+  SubmitOutcomes submitted;
+
+  submit_outcomes_init (&submitted, NULL);
+  aio_thread_pool_submit (pool, wait_at_gate, call_new (gate, 0, NULL), call_free, cancellable,
+                          note_done, &submitted);
+  wait_for_running (gate, 1);
+  g_cancellable_cancel (cancellable);
+  iterate_until (&submitted.outcomes.completed, 1);
+
+  g_assert_true (gate->saw_cancel);
+  g_assert_error (submitted.outcomes.last_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  outcomes_clear (&submitted.outcomes);
+  gate_free (gate);
+}
+
+static void
+test_submit_shutdown_fails_queued_calls (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (1);
+  Gate *gate = gate_new ();
+  SubmitOutcomes running, queued, after;
+  int frees = 0;
+
+  submit_outcomes_init (&running, &frees);
+  submit_outcomes_init (&queued, &frees);
+  submit_outcomes_init (&after, &frees);
+  aio_thread_pool_submit (pool, wait_at_gate, call_new (gate, 0, &frees), call_free, NULL,
+                          note_done, &running);
+  for (int i = 1; i <= 3; i++)
+    aio_thread_pool_submit (pool, wait_at_gate, call_new (gate, i, &frees), call_free, NULL,
+                            note_done, &queued);
+  wait_for_running (gate, 1);
+
+  aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), FALSE);
+  aio_thread_pool_submit (pool, wait_at_gate, call_new (gate, 4, &frees), call_free, NULL,
+                          note_done, &after);
+  g_assert_cmpint (after.outcomes.completed, ==, 0);
+  gate_open (gate);
+  iterate_until (&running.outcomes.completed, 1);
+  iterate_until (&queued.outcomes.completed, 3);
+  iterate_until (&after.outcomes.completed, 1);
+
+  /* The running call finished; the queued ones and the late one never ran. */
+  g_assert_cmpint (running.outcomes.succeeded, ==, 1);
+  g_assert_cmpint (queued.outcomes.succeeded, ==, 0);
+  g_assert_error (queued.outcomes.last_error, AIO_ERROR, AIO_ERROR_SHUT_DOWN);
+  g_assert_error (after.outcomes.last_error, AIO_ERROR, AIO_ERROR_SHUT_DOWN);
+  g_assert_cmpint (gate->runs, ==, 1);
+  g_assert_cmpint (frees, ==, 5);
+  outcomes_clear (&running.outcomes);
+  outcomes_clear (&queued.outcomes);
+  outcomes_clear (&after.outcomes);
+  gate_free (gate);
+}
+
+#define N_RACING_CALLS 2000
+
+/* Each racing call counts its own done calls. */
+static void
+count_done (GValue       *value,
+            const GError *error,
+            gpointer      user_data)
+{
+  (*(int *) user_data)++;
+}
+
+static gboolean
+run_until_cancelled_briefly (GCancellable  *cancellable,
+                             GValue        *result,
+                             gpointer       user_data,
+                             GError       **error)
+{
+  for (int i = 0; i < 5 && !g_cancellable_is_cancelled (cancellable); i++)
+    g_thread_yield ();
+  return !g_cancellable_set_error_if_cancelled (cancellable, error);
+}
+
+/* Cancels calls in a random order while the workers go through them, so
+ * that some are cancelled in the queue, some while they run, some once they
+ * have finished; then cancels them all. */
+static gpointer
+cancel_all (gpointer data)
+{
+  GCancellable **cancellables = data;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7);
+
+  for (int i = 0; i < N_RACING_CALLS; i++)
+    {
+      g_cancellable_cancel (cancellables[g_rand_int_range (rand, 0, N_RACING_CALLS)]);
+      if (i % 4 == 0)
+        g_thread_yield ();
+    }
+  for (int i = 0; i < N_RACING_CALLS; i++)
+    g_cancellable_cancel (cancellables[i]);
+  return NULL;
+}
+
+static void
+test_submit_done_runs_exactly_once_under_cancellation (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (4);
+  GCancellable *cancellables[N_RACING_CALLS];
+  int *done_counts = g_new0 (int, N_RACING_CALLS);
+  int completed = 0;
+  GThread *canceller;
+
+  for (int i = 0; i < N_RACING_CALLS; i++)
+    {
+      cancellables[i] = g_cancellable_new ();
+      aio_thread_pool_submit (pool, run_until_cancelled_briefly, NULL, NULL, cancellables[i],
+                              count_done, &done_counts[i]);
+    }
+  canceller = g_thread_new ("canceller", cancel_all, cancellables);
+  while (completed < N_RACING_CALLS)
+    {
+      g_main_context_iteration (NULL, TRUE);
+      completed = 0;
+      for (int i = 0; i < N_RACING_CALLS; i++)
+        completed += done_counts[i] > 0;
+    }
+  g_thread_join (canceller);
+  aio_executor_pool_shutdown (AIO_EXECUTOR_POOL (pool), TRUE);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+
+  for (int i = 0; i < N_RACING_CALLS; i++)
+    {
+      g_assert_cmpint (done_counts[i], ==, 1);
+      g_object_unref (cancellables[i]);
+    }
+  g_assert_cmpuint (aio_executor_pool_get_queued (AIO_EXECUTOR_POOL (pool)), ==, 0);
+  g_free (done_counts);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1399,6 +1758,19 @@ main (int   argc,
                    test_completion_wakeup_keeps_the_context_alive);
   g_test_add_func ("/thread-pool/race/cancel-during-connect-hands-back-after-it",
                    test_cancel_during_connect_hands_back_after_it);
+
+  g_test_add_func ("/thread-pool/submit/returns-value-in-callers-context-after-freeing-data",
+                   test_submit_returns_value_in_callers_context);
+  g_test_add_func ("/thread-pool/submit/error-is-propagated-never-silent", test_submit_error_is_propagated);
+  g_test_add_func ("/thread-pool/submit/no-result-is-unset-and-a-result-can-be-moved",
+                   test_submit_without_result_or_moved_result);
+  g_test_add_func ("/thread-pool/submit/already-cancelled-never-runs", test_submit_cancel_before_start_never_runs);
+  g_test_add_func ("/thread-pool/submit/cancel-queued-call-completes-at-once",
+                   test_submit_cancel_queued_call_completes_at_once);
+  g_test_add_func ("/thread-pool/submit/running-call-sees-cancellable", test_submit_cancel_running_call_sees_cancellable);
+  g_test_add_func ("/thread-pool/submit/shutdown-fails-queued-calls", test_submit_shutdown_fails_queued_calls);
+  g_test_add_func ("/thread-pool/submit/done-runs-exactly-once-under-cancellation",
+                   test_submit_done_runs_exactly_once_under_cancellation);
 
   return g_test_run ();
 }

@@ -185,6 +185,21 @@ def test_thread_job_runs_with_aio_run():
     assert Aio.run(job) == 'from a thread'
 
 
+def test_thread_job_keeps_the_error_and_an_empty_result():
+    def work(cancellable):
+        raise GLib.Error.new_literal(Gio.io_error_quark(), 'gone', Gio.IOErrorEnum.NOT_FOUND)
+
+    pool = Aio.ThreadPool.new(2)
+    try:
+        Aio.run(pool.create_job(work))
+    except GLib.Error as error:
+        assert error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.NOT_FOUND)
+        assert error.message == 'gone'
+    else:
+        raise AssertionError('no error raised')
+    assert Aio.run(pool.create_job(lambda c: (True, None))) is None
+
+
 def test_io_demo_five_sleeps_overlap():
     pool = Aio.ThreadPool.get_default()
     done = []

@@ -5,7 +5,9 @@
  *               against a GLib GThreadPool of as many threads whose workers
  *               hand results back to the main context in batches (target:
  *               ratio <= 1.2 at 1 and 2 threads; 20 threads no slower per
- *               call than 1);
+ *               call than 1); each through aio_thread_pool_run_async()
+ *               (a GAsyncResult per call) and through the C fast path
+ *               aio_thread_pool_submit(), against the same baseline runs;
  *   latency:    one call, submit to callback, pool idle, against the bare
  *               handoff to another thread and back over eventfds (both
  *               sides sleep, as an idle pool does) and by spinning;
@@ -57,15 +59,31 @@ count_call (GObject      *source_object,
   g_boxed_free (G_TYPE_VALUE, value);
 }
 
+static void
+count_done (GValue       *value,
+            const GError *error,
+            gpointer      user_data)
+{
+  *(int *) user_data += g_value_get_int (value);
+}
+
+/* Through aio_thread_pool_run_async() and run_finish(), or, when
+ * @is_direct, through the C fast path aio_thread_pool_submit(). */
 static double
-aio_throughput_ns (guint threads)
+aio_throughput_ns (guint    threads,
+                   gboolean is_direct)
 {
   g_autoptr(AioThreadPool) pool = aio_thread_pool_new (threads);
   int done = 0;
   gint64 start = g_get_monotonic_time ();
 
   for (int i = 0; i < THROUGHPUT_CALLS; i++)
-    aio_thread_pool_run_async (pool, trivial, NULL, NULL, NULL, count_call, &done);
+    {
+      if (is_direct)
+        aio_thread_pool_submit (pool, trivial, NULL, NULL, NULL, count_done, &done);
+      else
+        aio_thread_pool_run_async (pool, trivial, NULL, NULL, NULL, count_call, &done);
+    }
   BENCH_ITERATE_WHILE (done < THROUGHPUT_CALLS);
 
   return bench_ns_per_item (start, THROUGHPUT_CALLS);
@@ -79,42 +97,51 @@ glib_batched_throughput_ns (guint threads)
   return bench_glib_batched_pool_ns (threads, THROUGHPUT_CALLS);
 }
 
-typedef double (*ThreadsFunc) (guint threads);
-
-/* Ours and the baseline in turns, so that both see the same moments of a
- * shared machine; returns our median. */
-static double
-report_in_turns (const char  *name,
-                 ThreadsFunc  ours_ns,
-                 ThreadsFunc  theirs_ns,
-                 guint        threads)
+typedef struct
 {
-  double ours[RUNS], theirs[RUNS], median;
+  double run_async;
+  double submit;
+} Medians;
+
+/* Both of ours and the baseline in turns, so that all three see the same
+ * moments of a shared machine; reports both against the same baseline
+ * runs and returns our medians. */
+static Medians
+report_in_turns (guint       threads,
+                 const char *run_async_name,
+                 const char *submit_name)
+{
+  double run_async[RUNS], submit[RUNS], theirs[RUNS];
+  Medians medians;
 
   for (int run = 0; run < RUNS; run++)
     {
-      theirs[run] = theirs_ns (threads);
-      ours[run] = ours_ns (threads);
+      theirs[run] = glib_batched_throughput_ns (threads);
+      run_async[run] = aio_throughput_ns (threads, FALSE);
+      submit[run] = aio_throughput_ns (threads, TRUE);
     }
-  median = bench_median (ours, RUNS);
-  bench_report (name, median, "ns", bench_median (theirs, RUNS), 1);
+  medians.run_async = bench_median (run_async, RUNS);
+  medians.submit = bench_median (submit, RUNS);
+  bench_report (run_async_name, medians.run_async, "ns", bench_median (theirs, RUNS), 1);
+  bench_report (submit_name, medians.submit, "ns", bench_median (theirs, RUNS), 1);
 
-  return median;
+  return medians;
 }
 
 static void
 bench_throughput (void)
 {
-  double one, twenty;
+  Medians one, twenty;
 
-  one = report_in_turns ("thread-pool-100k-calls-1-thread-per-call-vs-glib-batched",
-                         aio_throughput_ns, glib_batched_throughput_ns, 1);
-  report_in_turns ("thread-pool-100k-calls-2-threads-per-call-vs-glib-batched",
-                   aio_throughput_ns, glib_batched_throughput_ns, 2);
-  twenty = report_in_turns ("thread-pool-100k-calls-20-threads-per-call-vs-glib-batched",
-                            aio_throughput_ns, glib_batched_throughput_ns, 20);
+  one = report_in_turns (1, "thread-pool-100k-calls-1-thread-per-call-vs-glib-batched",
+                         "thread-pool-100k-submits-1-thread-per-call-vs-glib-batched");
+  report_in_turns (2, "thread-pool-100k-calls-2-threads-per-call-vs-glib-batched",
+                   "thread-pool-100k-submits-2-threads-per-call-vs-glib-batched");
+  twenty = report_in_turns (20, "thread-pool-100k-calls-20-threads-per-call-vs-glib-batched",
+                            "thread-pool-100k-submits-20-threads-per-call-vs-glib-batched");
   /* Flat: 20 threads cost no more per call than one. */
-  bench_report ("thread-pool-100k-calls-20-threads-vs-1-thread", twenty, "ns", one, 1);
+  bench_report ("thread-pool-100k-calls-20-threads-vs-1-thread", twenty.run_async, "ns", one.run_async, 1);
+  bench_report ("thread-pool-100k-submits-20-threads-vs-1-thread", twenty.submit, "ns", one.submit, 1);
 }
 
 /* Latency: one call, submit to callback, with the pool idle. */
