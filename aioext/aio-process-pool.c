@@ -56,12 +56,14 @@
  * A call made while a worker is idle is written from the caller's thread,
  * and its reply is read in the caller's context, so a round trip costs
  * about what a plain pipe's does. The pool's own thread starts, watches
- * and reaps the workers, runs timeouts and cancellations, reads every
- * other reply, and checks every 10 ms for a reply that a caller's context
- * leaves unread: a context that never runs again (a thread that called and
- * left, a context nobody iterates) holds its worker for 20 ms at most and
- * stalls no other caller, and a finished call is never reported as timed
- * out. Its callback runs when that context runs, or is dropped with it.
+ * and reaps the workers, runs timeouts and cancellations, and reads every
+ * other reply; it also takes over the reading of a caller's replies
+ * whenever a call waits for a worker, a call times out or is cancelled, or
+ * the pool stops. So a context that never runs again (a thread that called
+ * and left, a context nobody iterates) stalls no other caller, and a
+ * finished call is never reported as timed out, while a call that merely
+ * runs long costs the pool's thread no wake-up at all. The callback runs
+ * when its context runs, or is dropped with it.
  *
  * After fork(), a pool that was started before the fork works in the
  * parent only: in the child every call fails with %AIO_ERROR_NOT_SUPPORTED,

@@ -221,7 +221,6 @@ worker_move_reader (AioWorkerProcess *worker,
   aio_source_drop (&worker->reader);
   g_clear_pointer (&worker->home, g_main_context_unref);
   worker->home = home != NULL ? g_main_context_ref (home) : NULL;
-  worker->reply_waits = FALSE;
   worker->reader = worker_watch (worker, home != NULL ? home : worker->executor->context, G_IO_IN);
 }
 
@@ -237,15 +236,6 @@ aio_worker_process_set_home (AioWorkerProcess *worker,
     worker_move_reader (worker, home);
 }
 
-static gboolean
-worker_has_input (AioWorkerProcess *worker)
-{
-  char byte;
-
-  /* End of file counts: the executor then learns of the death at once. */
-  return recv (worker->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) >= 0;
-}
-
 /* Reads, in the executor's context, whatever the worker sent that its
  * home did not read, and reads there from now on. */
 void
@@ -256,35 +246,6 @@ aio_worker_process_read_waiting (AioWorkerProcess *worker)
 
   aio_worker_process_set_home (worker, NULL);
   worker_read (worker);
-}
-
-/* The executor's periodic check of a worker whose call is read in a
- * caller's context: a reply still unread at two checks in a row means that
- * context is not running (a thread that called and left, a context nobody
- * iterates), and the worker must not wait for it: the executor reads the
- * reply, which frees the worker; the callback runs when that context runs.
- * Returns whether the worker still needs checking. */
-gboolean
-aio_worker_process_rescue (AioWorkerProcess *worker)
-{
-  if (worker->is_gone || worker->home == NULL || worker->call == NULL)
-    return FALSE;
-
-  if (!worker_has_input (worker))
-    {
-      worker->reply_waits = FALSE;
-      return TRUE;
-    }
-
-  if (!worker->reply_waits)
-    {
-      worker->reply_waits = TRUE;
-      return TRUE;
-    }
-
-  aio_worker_process_read_waiting (worker);
-
-  return FALSE;
 }
 
 /* The worker takes no call again: it is told to exit by the end of its
@@ -466,7 +427,6 @@ worker_read (AioWorkerProcess *worker)
         }
 
       aio_wire_decoder_commit (worker->decoder, length);
-      worker->reply_waits = FALSE;
       if (!worker_handle_messages (worker) || (gsize) length < room)
         return;
     }

@@ -862,6 +862,7 @@ typedef struct
 {
   AioProcessPool *pool;
   GMainContext   *context;
+  guint           sleep_ms;
   guint           n_callbacks;
   gboolean        ran_in_its_context;
   GError         *error;
@@ -887,7 +888,7 @@ call_and_leave (gpointer user_data)
   IdleCaller *caller = user_data;
 
   g_main_context_push_thread_default (caller->context);
-  aio_process_pool_call_async (caller->pool, "sleep_then_pid", g_variant_new_uint32 (0), NULL,
+  aio_process_pool_call_async (caller->pool, "sleep_then_pid", g_variant_new_uint32 (caller->sleep_ms), NULL,
                                idle_caller_done, caller);
   g_main_context_pop_thread_default (caller->context);
 
@@ -897,14 +898,16 @@ call_and_leave (gpointer user_data)
 /* A caller whose context never runs again must not hold the worker: the
  * next caller gets it, and the first call's callback still runs once, in
  * its own context, when that context runs at last. With a call timeout,
- * the finished call is not reported as timed out. */
+ * the finished call is not reported as timed out. The first call runs for
+ * @sleep_ms, so that its reply may come before or after the next call. */
 static void
-check_idle_context_stalls_nobody (guint call_timeout_ms)
+check_idle_context_stalls_nobody (guint call_timeout_ms,
+                                  guint sleep_ms)
 {
   g_autoptr(TestPool) pool = new_pool (1);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) warm = NULL;
-  IdleCaller caller = { pool, g_main_context_new (), 0, FALSE, NULL };
+  IdleCaller caller = { pool, g_main_context_new (), sleep_ms, 0, FALSE, NULL };
   Batch batch;
 
   aio_process_pool_set_call_timeout (pool, call_timeout_ms);
@@ -935,13 +938,98 @@ check_idle_context_stalls_nobody (guint call_timeout_ms)
 static void
 test_process_pool_idle_context_stalls_nobody (void)
 {
-  check_idle_context_stalls_nobody (0);
+  check_idle_context_stalls_nobody (0, 0);
+}
+
+/* The next call is made while the first still runs: the reply that the
+ * first caller's context will not read arrives later, and the pool's
+ * thread must be watching for it by then. */
+static void
+test_process_pool_idle_context_stalls_nobody_with_a_later_reply (void)
+{
+  check_idle_context_stalls_nobody (0, 300);
 }
 
 static void
 test_process_pool_idle_context_does_not_time_out_a_finished_call (void)
 {
-  check_idle_context_stalls_nobody (500);
+  check_idle_context_stalls_nobody (500, 0);
+}
+
+/* How often each thread of a process pool ("aioext-procpool") has been
+ * switched out so far, by thread id; NULL where /proc cannot tell. A thread
+ * that sleeps in poll() is switched out once per wake-up. */
+static GHashTable *
+pool_thread_switches (void)
+{
+  g_autoptr(GHashTable) switches = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GDir) tasks = g_dir_open ("/proc/self/task", 0, NULL);
+  const char *tid;
+
+  if (tasks == NULL)
+    return NULL;
+
+  while ((tid = g_dir_read_name (tasks)) != NULL)
+    {
+      g_autofree char *comm_path = g_build_filename ("/proc/self/task", tid, "comm", NULL);
+      g_autofree char *status_path = g_build_filename ("/proc/self/task", tid, "status", NULL);
+      g_autofree char *comm = NULL;
+      g_autofree char *status = NULL;
+      const char *voluntary, *involuntary;
+
+      if (!g_file_get_contents (comm_path, &comm, NULL, NULL) || !g_str_equal (comm, "aioext-procpool\n") ||
+          !g_file_get_contents (status_path, &status, NULL, NULL))
+        continue;
+
+      voluntary = strstr (status, "\nvoluntary_ctxt_switches:");
+      involuntary = strstr (status, "\nnonvoluntary_ctxt_switches:");
+      if (voluntary == NULL || involuntary == NULL)
+        return NULL;
+      g_hash_table_insert (switches, g_strdup (tid),
+                           GSIZE_TO_POINTER (strtoul (strchr (voluntary, ':') + 1, NULL, 10) +
+                                             strtoul (strchr (involuntary, ':') + 1, NULL, 10)));
+    }
+
+  return g_steal_pointer (&switches);
+}
+
+/* While a call runs and its reply is read in the caller's context, the
+ * pool's thread has nothing to do, and sleeps: it used to wake every 10 ms
+ * to look for a reply left unread. */
+static void
+test_process_pool_running_call_leaves_the_pool_thread_asleep (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) warm = call_sync (pool, "sleep_then_pid", g_variant_new_uint32 (0), &error);
+  g_autoptr(GVariant) slept = NULL;
+  g_autoptr(GHashTable) before = pool_thread_switches ();
+  g_autoptr(GHashTable) after = NULL;
+  GHashTableIter iter;
+  gpointer tid, count, count_after;
+  gsize woken = 0;
+
+  g_assert_no_error (error);
+  if (before == NULL)
+    {
+      g_test_skip ("/proc does not count this system's context switches per thread");
+      return;
+    }
+  g_assert_cmpuint (g_hash_table_size (before), >=, 1);
+
+  slept = call_sync (pool, "sleep_then_pid", g_variant_new_uint32 (500), &error);
+  g_assert_no_error (error);
+  after = pool_thread_switches ();
+  g_assert_nonnull (after);
+
+  g_hash_table_iter_init (&iter, before);
+  while (g_hash_table_iter_next (&iter, &tid, &count))
+    if (g_hash_table_lookup_extended (after, tid, NULL, &count_after))
+      woken += GPOINTER_TO_SIZE (count_after) - GPOINTER_TO_SIZE (count);
+  g_test_message ("the pool thread was switched out %" G_GSIZE_FORMAT " times", woken);
+  /* Not 0: a loaded machine may preempt it once or twice. The 10 ms check
+   * woke it about 50 times. */
+  g_assert_cmpuint (woken, <, 10);
 }
 
 static void
@@ -1417,8 +1505,12 @@ main (int   argc,
   g_test_add_func ("/process-pool/call/serves-every-context", test_process_pool_serves_every_context);
   g_test_add_func ("/process-pool/lifecycle/stop-keeps-the-context-alive", test_process_pool_stop_keeps_the_context_alive);
   g_test_add_func ("/process-pool/call/idle-context-stalls-nobody", test_process_pool_idle_context_stalls_nobody);
+  g_test_add_func ("/process-pool/call/idle-context-stalls-nobody-with-a-later-reply",
+                   test_process_pool_idle_context_stalls_nobody_with_a_later_reply);
   g_test_add_func ("/process-pool/call/idle-context-does-not-time-out-a-finished-call",
                    test_process_pool_idle_context_does_not_time_out_a_finished_call);
+  g_test_add_func ("/process-pool/call/running-call-leaves-the-pool-thread-asleep",
+                   test_process_pool_running_call_leaves_the_pool_thread_asleep);
   g_test_add_func ("/process-pool/limits/checked-before-sending", test_process_pool_limits_are_checked_before_sending);
   g_test_add_func ("/process-pool/limits/result-over-the-limit-is-an-error",
                    test_process_pool_worker_refuses_to_send_a_result_over_the_limit);
