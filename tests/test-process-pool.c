@@ -863,6 +863,7 @@ typedef struct
   AioProcessPool *pool;
   GMainContext   *context;
   guint           sleep_ms;
+  GCancellable   *cancellable;
   guint           n_callbacks;
   gboolean        ran_in_its_context;
   GError         *error;
@@ -888,11 +889,26 @@ call_and_leave (gpointer user_data)
   IdleCaller *caller = user_data;
 
   g_main_context_push_thread_default (caller->context);
-  aio_process_pool_call_async (caller->pool, "sleep_then_pid", g_variant_new_uint32 (caller->sleep_ms), NULL,
-                               idle_caller_done, caller);
+  aio_process_pool_call_async (caller->pool, "sleep_then_pid", g_variant_new_uint32 (caller->sleep_ms),
+                               caller->cancellable, idle_caller_done, caller);
   g_main_context_pop_thread_default (caller->context);
 
   return NULL;
+}
+
+/* Runs the caller's context at last, until its one callback ran, and
+ * checks that it ran once, there. */
+static void
+idle_caller_run_its_context (IdleCaller *caller)
+{
+  g_main_context_push_thread_default (caller->context);
+  while (caller->n_callbacks == 0)
+    g_main_context_iteration (caller->context, TRUE);
+  while (g_main_context_iteration (caller->context, FALSE))
+    ;
+  g_main_context_pop_thread_default (caller->context);
+  g_assert_cmpuint (caller->n_callbacks, ==, 1);
+  g_assert_true (caller->ran_in_its_context);
 }
 
 /* A caller whose context never runs again must not hold the worker: the
@@ -907,7 +923,7 @@ check_idle_context_stalls_nobody (guint call_timeout_ms,
   g_autoptr(TestPool) pool = new_pool (1);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) warm = NULL;
-  IdleCaller caller = { pool, g_main_context_new (), sleep_ms, 0, FALSE, NULL };
+  IdleCaller caller = { .pool = pool, .context = g_main_context_new (), .sleep_ms = sleep_ms };
   Batch batch;
 
   aio_process_pool_set_call_timeout (pool, call_timeout_ms);
@@ -923,14 +939,7 @@ check_idle_context_stalls_nobody (guint call_timeout_ms,
   g_usleep (2 * call_timeout_ms * 1000);
 
   g_assert_cmpuint (caller.n_callbacks, ==, 0);
-  g_main_context_push_thread_default (caller.context);
-  while (caller.n_callbacks == 0)
-    g_main_context_iteration (caller.context, TRUE);
-  while (g_main_context_iteration (caller.context, FALSE))
-    ;
-  g_main_context_pop_thread_default (caller.context);
-  g_assert_cmpuint (caller.n_callbacks, ==, 1);
-  g_assert_true (caller.ran_in_its_context);
+  idle_caller_run_its_context (&caller);
   g_assert_no_error (caller.error);
   g_main_context_unref (caller.context);
 }
@@ -954,6 +963,35 @@ static void
 test_process_pool_idle_context_does_not_time_out_a_finished_call (void)
 {
   check_idle_context_stalls_nobody (500, 0);
+}
+
+/* A call cancelled after its worker answered, while its caller's context
+ * has not read the answer, has finished: its worker is not killed for it.
+ * The caller still learns that it cancelled the call. */
+static void
+test_process_pool_cancelling_an_answered_call_keeps_its_worker (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) before = call_sync (pool, "sleep_then_pid", g_variant_new_uint32 (0), &error);
+  g_autoptr(GVariant) after = NULL;
+  IdleCaller caller = { .pool = pool, .context = g_main_context_new (), .cancellable = cancellable };
+
+  g_assert_no_error (error);
+  g_thread_join (g_thread_new ("idle-caller", call_and_leave, &caller));
+  /* Time for the worker to answer; nobody reads the answer. */
+  g_usleep (200 * 1000);
+  g_cancellable_cancel (cancellable);
+
+  idle_caller_run_its_context (&caller);
+  g_assert_error (caller.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&caller.error);
+  g_main_context_unref (caller.context);
+
+  after = call_sync (pool, "sleep_then_pid", g_variant_new_uint32 (0), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_variant_get_int64 (after), ==, g_variant_get_int64 (before));
 }
 
 /* How often each thread of a process pool ("aioext-procpool") has been
@@ -1509,6 +1547,8 @@ main (int   argc,
                    test_process_pool_idle_context_stalls_nobody_with_a_later_reply);
   g_test_add_func ("/process-pool/call/idle-context-does-not-time-out-a-finished-call",
                    test_process_pool_idle_context_does_not_time_out_a_finished_call);
+  g_test_add_func ("/process-pool/cancel/answered-call-keeps-its-worker",
+                   test_process_pool_cancelling_an_answered_call_keeps_its_worker);
   g_test_add_func ("/process-pool/call/running-call-leaves-the-pool-thread-asleep",
                    test_process_pool_running_call_leaves_the_pool_thread_asleep);
   g_test_add_func ("/process-pool/limits/checked-before-sending", test_process_pool_limits_are_checked_before_sending);
