@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "aio-error.h"
@@ -18,6 +19,40 @@
 #include "aio-process-pool-private.h"
 
 static void executor_dispatch (AioProcessExecutor *executor);
+
+/* This process's id, kept: getpid() is a system call, and the pool asks on
+ * every call and every reply whether it runs in a copy made by fork(). A
+ * child of fork() learns its own id from the handler below before it runs
+ * anything else. (A child made with a raw clone() or _Fork(), which run no
+ * fork handlers, must not use the pool; none could: see the process pool's
+ * overview.) */
+static int current_pid;   /* atomic; 0 until first asked */
+
+static void
+note_fork_child (void)
+{
+  g_atomic_int_set (&current_pid, getpid ());
+}
+
+GPid
+aio_process_current_pid (void)
+{
+  static gsize is_watching_forks;
+  int pid = g_atomic_int_get (&current_pid);
+
+  if (G_LIKELY (pid != 0))
+    return pid;
+
+  if (g_once_init_enter (&is_watching_forks))
+    {
+      pthread_atfork (NULL, NULL, note_fork_child);
+      g_once_init_leave (&is_watching_forks, 1);
+    }
+  pid = getpid ();
+  g_atomic_int_set (&current_pid, pid);
+
+  return pid;
+}
 
 static GMainContext *
 current_context (void)
@@ -616,7 +651,7 @@ aio_process_executor_new (AioExecutorPool    *pool,
 
   executor->ref_count = 1;      /* its thread's */
   g_mutex_init (&executor->lock);
-  executor->pid = getpid ();
+  executor->pid = aio_process_current_pid ();
   executor->pool = pool;
   executor->context = g_main_context_new ();
   executor->argv = g_strdupv ((char **) argv);

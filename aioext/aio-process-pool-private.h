@@ -145,6 +145,7 @@ struct _AioProcessExecutor
 };
 
 /* aio-process-executor.c */
+GPid                aio_process_current_pid              (void);
 AioProcessExecutor *aio_process_executor_new             (AioExecutorPool     *pool,
                                                           const char * const  *argv,
                                                           int                  program_fd,

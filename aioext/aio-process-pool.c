@@ -156,7 +156,7 @@ aio_process_pool_get_default_max_workers (AioExecutorPool *pool)
 static gboolean
 aio_process_pool_is_forked (AioProcessPool *self)
 {
-  return self->started_by != 0 && self->started_by != getpid ();
+  return self->started_by != 0 && self->started_by != aio_process_current_pid ();
 }
 
 static void
@@ -172,7 +172,7 @@ aio_process_pool_start (AioExecutorPool *pool,
   self->executor = aio_process_executor_new (pool, (const char * const *) self->worker_argv, self->program_fd,
                                              max_workers, self->call_timeout, self->startup_timeout,
                                              self->max_calls);
-  self->started_by = getpid ();
+  self->started_by = aio_process_current_pid ();
 }
 
 /* In a forked child, forgets the parent's executor without touching it:

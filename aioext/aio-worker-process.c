@@ -444,7 +444,7 @@ worker_run_step (AioWorkerProcess *worker,
 {
   AioProcessExecutor *executor;
 
-  if (worker->executor->pid != getpid ())
+  if (worker->executor->pid != aio_process_current_pid ())
     return FALSE;
 
   executor = aio_process_executor_ref (worker->executor);
