@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "aio-error.h"
@@ -94,18 +95,20 @@ aio_process_executor_lock (AioProcessExecutor *executor)
 
 /* Calls */
 
+/* Takes @frame's pieces. */
 AioProcessCall *
-aio_process_call_new (GTask      *task,
-                      const char *function,
-                      GBytes     *frame,
-                      guint64     id)
+aio_process_call_new (GTask        *task,
+                      const char   *function,
+                      AioWireFrame *frame,
+                      guint64       id)
 {
   AioProcessCall *call = g_new0 (AioProcessCall, 1);
 
   call->ref_count = 1;
   call->task = task;
   call->function = g_strdup (function);
-  call->frame = frame;
+  call->frame = *frame;
+  memset (frame, 0, sizeof *frame);
   call->id = id;
 
   return call;
@@ -128,7 +131,7 @@ aio_process_call_unref (AioProcessCall *call)
   g_assert (call->cancel_source == NULL && call->timeout_source == NULL);
   g_clear_object (&call->task);
   g_free (call->function);
-  g_clear_pointer (&call->frame, g_bytes_unref);
+  aio_wire_frame_clear (&call->frame);
   g_clear_pointer (&call->result, g_variant_unref);
   g_clear_error (&call->error);
   g_clear_pointer (&call->executor, aio_process_executor_unref);

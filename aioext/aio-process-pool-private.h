@@ -58,7 +58,7 @@ typedef struct
   gint                ref_count;       /* atomic */
   GTask              *task;
   char               *function;
-  GBytes             *frame;           /* until sent */
+  AioWireFrame        frame;           /* until sent */
   guint64             id;
   AioProcessExecutor *executor;        /* owned, once accepted */
   AioWorkerProcess   *worker;          /* while running */
@@ -107,7 +107,7 @@ struct _AioWorkerProcess
   GSource                     *reader;      /* in home, or the executor's context */
   GSource                     *writer;      /* in the executor's context, while a frame does not fit */
   GSource                     *startup_timeout; /* in the executor's context, until it greets */
-  GBytes                      *outgoing;
+  AioWireFrame                 outgoing;    /* n_pieces 0: nothing to send */
   gsize                        outgoing_sent;
   AioProcessCall              *call;
   GError                      *protocol_error;
@@ -165,7 +165,7 @@ void                aio_process_executor_unlock          (AioProcessExecutor  *e
 
 AioProcessCall     *aio_process_call_new                 (GTask               *task,
                                                           const char          *function,
-                                                          GBytes              *frame,
+                                                          AioWireFrame        *frame,
                                                           guint64              id);
 void                aio_process_call_unref               (AioProcessCall      *call);
 void                aio_process_calls_return             (GQueue              *calls);

@@ -577,10 +577,11 @@ call_id_next (void)
   return (guint64) (gsize) g_atomic_pointer_add (&last_call_id, 1) + 1;
 }
 
-static GBytes *
-call_encode (guint64     id,
-             const char *function,
-             GVariant   *arguments)
+static void
+call_encode (guint64       id,
+             const char   *function,
+             GVariant     *arguments,
+             AioWireFrame *frame)
 {
   AioWireMessage message = {
     .kind = AIO_WIRE_CALL,
@@ -589,7 +590,7 @@ call_encode (guint64     id,
     .payload = arguments,
   };
 
-  return aio_wire_encode (&message);
+  aio_wire_encode_frame (&message, frame);
 }
 
 /**
@@ -623,6 +624,7 @@ aio_process_pool_call_async (AioProcessPool      *self,
   GError *error = NULL;
   GQueue finished;
   AioProcessCall *call;
+  AioWireFrame frame;
   GTask *task;
   guint64 id;
 
@@ -651,7 +653,8 @@ aio_process_pool_call_async (AioProcessPool      *self,
 
   /* Encoded here, outside every lock: a large argument takes a while. */
   id = call_id_next ();
-  call = aio_process_call_new (task, function, call_encode (id, function, owned_arguments), id);
+  call_encode (id, function, owned_arguments, &frame);
+  call = aio_process_call_new (task, function, &frame, id);
 
   aio_executor_pool_lock (pool);
   if (aio_executor_pool_ensure_started (pool, &error) && aio_process_pool_is_forked (self))

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -45,7 +46,7 @@ aio_worker_process_unref (AioWorkerProcess *worker)
 
   g_assert (worker->call == NULL && worker->reader == NULL && worker->writer == NULL &&
             worker->startup_timeout == NULL);
-  g_clear_pointer (&worker->outgoing, g_bytes_unref);
+  aio_wire_frame_clear (&worker->outgoing);
   if (worker->fd >= 0)
     close (worker->fd);
   g_clear_object (&worker->process);
@@ -266,7 +267,7 @@ aio_worker_process_retire (AioWorkerProcess *worker,
   aio_source_drop (&worker->reader);
   aio_source_drop (&worker->writer);
   aio_source_drop (&worker->startup_timeout);
-  g_clear_pointer (&worker->outgoing, g_bytes_unref);
+  aio_wire_frame_clear (&worker->outgoing);
 }
 
 static void
@@ -287,13 +288,13 @@ worker_fail_protocol (AioWorkerProcess *worker,
 static gboolean
 worker_write (AioWorkerProcess *worker)
 {
-  gsize size;
-  const guint8 *data = g_bytes_get_data (worker->outgoing, &size);
+  struct iovec vectors[AIO_WIRE_FRAME_MAX_PIECES];
+  guint n_vectors;
 
-  while (worker->outgoing_sent < size)
+  while ((n_vectors = aio_wire_frame_get_unsent (&worker->outgoing, worker->outgoing_sent, vectors)) > 0)
     {
-      gssize sent = send (worker->fd, data + worker->outgoing_sent, size - worker->outgoing_sent,
-                          MSG_DONTWAIT | MSG_NOSIGNAL);
+      struct msghdr message = { .msg_iov = vectors, .msg_iovlen = n_vectors };
+      gssize sent = sendmsg (worker->fd, &message, MSG_DONTWAIT | MSG_NOSIGNAL);
 
       if (sent < 0 && errno == EINTR)
         continue;
@@ -308,7 +309,7 @@ worker_write (AioWorkerProcess *worker)
       worker->outgoing_sent += sent;
     }
 
-  g_clear_pointer (&worker->outgoing, g_bytes_unref);
+  aio_wire_frame_clear (&worker->outgoing);
   aio_source_drop (&worker->writer);
 
   return TRUE;
@@ -331,7 +332,8 @@ aio_worker_process_start_call (AioWorkerProcess *worker,
 {
   worker->call = call;
   aio_worker_process_set_home (worker, home);
-  worker->outgoing = g_steal_pointer (&call->frame);
+  worker->outgoing = call->frame;
+  memset (&call->frame, 0, sizeof call->frame);
   worker->outgoing_sent = 0;
   worker_send (worker);
 }
@@ -343,7 +345,7 @@ worker_finish_call (AioWorkerProcess *worker,
   AioProcessCall *call = worker->call;
 
   /* A reply before the whole call was sent answers a call not given yet. */
-  if (call == NULL || reply->call_id != call->id || worker->outgoing != NULL)
+  if (call == NULL || reply->call_id != call->id || worker->outgoing.n_pieces > 0)
     {
       worker_fail_protocol (worker, g_error_new_literal (AIO_ERROR, AIO_ERROR_PROTOCOL,
                                                          _("it answered a call it was not given")));

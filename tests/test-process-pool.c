@@ -47,6 +47,12 @@ sleep_then_pid (GVariant *arguments, GCancellable *cancellable, gpointer user_da
 }
 
 static GVariant *
+echo (GVariant *arguments, GCancellable *cancellable, gpointer user_data, GError **error)
+{
+  return g_variant_ref (arguments);
+}
+
+static GVariant *
 fail (GVariant *arguments, GCancellable *cancellable, gpointer user_data, GError **error)
 {
   g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no such file");
@@ -156,6 +162,7 @@ test_worker_new (void)
   aio_worker_register (worker, "add", G_VARIANT_TYPE ("(ii)"), add, NULL, NULL);
   aio_worker_register (worker, "sleep_then_pid", G_VARIANT_TYPE_UINT32, sleep_then_pid, NULL, NULL);
   aio_worker_register (worker, "fail", NULL, fail, NULL, NULL);
+  aio_worker_register (worker, "echo", NULL, echo, NULL, NULL);
   aio_worker_register (worker, "maybe_die", G_VARIANT_TYPE ("(uu)"), maybe_die, NULL, NULL);
   aio_worker_register (worker, "write_garbage", NULL, write_garbage, NULL, NULL);
   aio_worker_register (worker, "answer_another_call", NULL, answer_another_call, NULL, NULL);
@@ -343,6 +350,42 @@ count_distinct_pids (Batch *batch)
     }
 
   return g_hash_table_size (pids);
+}
+
+/* Arguments and results larger than the socket holds are written in
+ * parts, from the caller's thread and then the pool's, and a large one
+ * from its own bytes (in pieces): every byte arrives, in order, both ways,
+ * also around the size where a payload starts being sent in pieces. */
+static void
+test_process_pool_large_values_arrive_intact (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  const gsize sizes[] = { 64 * 1024 - 1, 64 * 1024, 3 * 1024 * 1024 + 5 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autofree guint8 *data = g_malloc (sizes[i]);
+      g_autoptr(GVariant) arguments = NULL;
+      g_autoptr(GVariant) result = NULL;
+      g_autoptr(GVariant) bytes = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *end = NULL;
+      gconstpointer echoed;
+      gsize echoed_size;
+
+      for (gsize j = 0; j < sizes[i]; j++)
+        data[j] = (guint8) (j * 7 + j / 251);
+      arguments = g_variant_ref_sink (g_variant_new ("(@ays)",
+                                                     g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, data, sizes[i], 1),
+                                                     "end"));
+      result = call_sync (pool, "echo", arguments, &error);
+      g_assert_no_error (error);
+      /* Not g_variant_equal(): it prints untrusted values to compare them. */
+      g_variant_get (result, "(@ays)", &bytes, &end);
+      echoed = g_variant_get_fixed_array (bytes, &echoed_size, 1);
+      g_assert_cmpmem (echoed, echoed_size, data, sizes[i]);
+      g_assert_cmpstr (end, ==, "end");
+    }
 }
 
 static void
@@ -1521,6 +1564,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/process-pool/call/results-and-errors-arrive-intact", test_process_pool_results_and_errors_arrive_intact);
+  g_test_add_func ("/process-pool/call/large-values-arrive-intact", test_process_pool_large_values_arrive_intact);
   g_test_add_func ("/process-pool/workers/start-lazily-up-to-max", test_process_pool_workers_start_lazily_up_to_max);
   g_test_add_func ("/process-pool/crash/fails-only-that-call", test_process_pool_crash_fails_only_that_call);
   g_test_add_func ("/process-pool/untrusted/garbage-fails-the-call", test_process_pool_garbage_fails_the_call_and_replaces_the_worker);
