@@ -1082,15 +1082,17 @@ test_process_pool_running_call_leaves_the_pool_thread_asleep (void)
 {
   g_autoptr(TestPool) pool = new_pool (1);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) warm = call_sync (pool, "sleep_then_pid", g_variant_new_uint32 (0), &error);
+  g_autoptr(GVariant) warm = NULL;
   g_autoptr(GVariant) slept = NULL;
-  g_autoptr(GHashTable) before = pool_thread_switches ();
+  g_autoptr(GHashTable) before = NULL;
   g_autoptr(GHashTable) after = NULL;
   GHashTableIter iter;
   gpointer tid, count, count_after;
   gsize woken = 0;
 
+  warm = call_sync (pool, "sleep_then_pid", g_variant_new_uint32 (0), &error);
   g_assert_no_error (error);
+  before = pool_thread_switches ();
   if (before == NULL)
     {
       g_test_skip ("/proc does not count this system's context switches per thread");
