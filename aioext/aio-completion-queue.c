@@ -234,6 +234,16 @@ aio_completion_queue_unref (AioCompletionQueue *queue)
     g_main_context_unref (queue->context);
 }
 
+/* Whether this thread is dispatching a source of @context: then it owns
+ * @context. Lock-free: the current source is the thread's own. */
+static gboolean
+is_dispatching_in (GMainContext *context)
+{
+  GSource *source = g_main_current_source ();
+
+  return source != NULL && g_source_get_context (source) == context;
+}
+
 /* Safe from any thread. @func runs later in the queue's context, in push
  * order among completions pushed from one thread. The completion's record
  * must stay alive until then. */
@@ -263,8 +273,12 @@ aio_completion_queue_push (AioCompletionQueue *queue,
   /* Only the push that finds the stack empty wakes the context; the
    * context sees the stack in its next prepare or check. Waking it takes
    * no lock, unlike making the source ready, which would have every
-   * worker contend for the context's lock with the loop itself. */
-  if (head == NULL)
+   * worker contend for the context's lock with the loop itself. A thread
+   * that is dispatching one of the context's sources prepares the context
+   * again before it polls, so it need not wake it: that write, and the
+   * read that acknowledges it, cost a process pool's round trip two of its
+   * few system calls. */
+  if (head == NULL && !is_dispatching_in (context))
     g_main_context_wakeup (context);
   if (context != NULL)
     g_main_context_unref (context);

@@ -8,6 +8,8 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "aio-error.h"
@@ -18,6 +20,40 @@
 #include "aio-process-pool-private.h"
 
 static void executor_dispatch (AioProcessExecutor *executor);
+
+/* This process's id, kept: getpid() is a system call, and the pool asks on
+ * every call and every reply whether it runs in a copy made by fork(). A
+ * child of fork() learns its own id from the handler below before it runs
+ * anything else. (A child made with a raw clone() or _Fork(), which run no
+ * fork handlers, must not use the pool; none could: see the process pool's
+ * overview.) */
+static int current_pid;   /* atomic; 0 until first asked */
+
+static void
+note_fork_child (void)
+{
+  g_atomic_int_set (&current_pid, getpid ());
+}
+
+GPid
+aio_process_current_pid (void)
+{
+  static gsize is_watching_forks;
+  int pid = g_atomic_int_get (&current_pid);
+
+  if (G_LIKELY (pid != 0))
+    return pid;
+
+  if (g_once_init_enter (&is_watching_forks))
+    {
+      pthread_atfork (NULL, NULL, note_fork_child);
+      g_once_init_leave (&is_watching_forks, 1);
+    }
+  pid = getpid ();
+  g_atomic_int_set (&current_pid, pid);
+
+  return pid;
+}
 
 static GMainContext *
 current_context (void)
@@ -42,7 +78,6 @@ aio_process_executor_unref (AioProcessExecutor *executor)
     return;
 
   g_assert (g_queue_is_empty (&executor->queue) && g_queue_is_empty (&executor->finished));
-  aio_source_drop (&executor->rescue);
   g_ptr_array_unref (executor->workers);
   g_strfreev (executor->argv);
   if (executor->program_fd >= 0)
@@ -60,18 +95,20 @@ aio_process_executor_lock (AioProcessExecutor *executor)
 
 /* Calls */
 
+/* Takes @frame's pieces. */
 AioProcessCall *
-aio_process_call_new (GTask      *task,
-                      const char *function,
-                      GBytes     *frame,
-                      guint64     id)
+aio_process_call_new (GTask        *task,
+                      const char   *function,
+                      AioWireFrame *frame,
+                      guint64       id)
 {
   AioProcessCall *call = g_new0 (AioProcessCall, 1);
 
   call->ref_count = 1;
   call->task = task;
   call->function = g_strdup (function);
-  call->frame = frame;
+  call->frame = *frame;
+  memset (frame, 0, sizeof *frame);
   call->id = id;
 
   return call;
@@ -94,7 +131,7 @@ aio_process_call_unref (AioProcessCall *call)
   g_assert (call->cancel_source == NULL && call->timeout_source == NULL);
   g_clear_object (&call->task);
   g_free (call->function);
-  g_clear_pointer (&call->frame, g_bytes_unref);
+  aio_wire_frame_clear (&call->frame);
   g_clear_pointer (&call->result, g_variant_unref);
   g_clear_error (&call->error);
   g_clear_pointer (&call->executor, aio_process_executor_unref);
@@ -282,44 +319,6 @@ call_timed_out (gpointer  user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Rescue */
-
-/* How often the executor looks for replies that a caller's context leaves
- * unread; one is read here after two looks, so within twice this. Reading
- * every reply here instead would wake this thread for each one, which
- * costs the round trip about a third. */
-#define RESCUE_INTERVAL_MS 10
-
-static gboolean
-executor_rescue_replies (gpointer  user_data)
-{
-  AioProcessExecutor *executor = user_data;
-  gboolean is_needed = FALSE;
-
-  if (!aio_process_executor_lock_for_source (executor))
-    return G_SOURCE_REMOVE;
-
-  for (guint i = 0; i < executor->workers->len; i++)
-    is_needed |= aio_worker_process_rescue (g_ptr_array_index (executor->workers, i));
-  if (!is_needed)
-    aio_source_drop (&executor->rescue);
-  aio_process_executor_unlock (executor);
-
-  return is_needed ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
-}
-
-static void
-executor_arm_rescue (AioProcessExecutor *executor)
-{
-  if (executor->rescue != NULL)
-    return;
-
-  executor->rescue = g_timeout_source_new (RESCUE_INTERVAL_MS);
-  g_source_set_static_name (executor->rescue, "[aioext] process pool unread replies");
-  g_source_set_callback (executor->rescue, executor_rescue_replies, executor, NULL);
-  g_source_attach (executor->rescue, executor->context);
-}
-
 static void
 call_arm_timeout (AioProcessCall *call)
 {
@@ -335,25 +334,27 @@ call_arm_timeout (AioProcessCall *call)
 /* Dispatch */
 
 /* A call started from its caller's own context has its reply read there:
- * the reply then wakes only the caller, as on a plain pipe; should that
- * context not run, the rescue check reads it. Any other call, and every
+ * the reply then wakes only the caller, as on a plain pipe. Any other call,
+ * a call that others wait behind (see executor_claim_replies()), and every
  * call once the pool is stopping, is read by the executor's thread. */
 static GMainContext *
 call_choose_home (AioProcessCall *call)
 {
+  AioProcessExecutor *executor = call->executor;
   GMainContext *context = g_task_get_context (call->task);
 
-  if (call->executor->is_stopping || context != current_context ())
+  if (executor->is_stopping || !g_queue_is_empty (&executor->queue) || context != current_context ())
     return NULL;
 
   return context;
 }
 
+/* Gives the call at the head of the queue to @worker. */
 static void
-executor_start_call (AioProcessExecutor *executor,
-                     AioWorkerProcess   *worker,
-                     AioProcessCall     *call)
+executor_start_next_call (AioProcessExecutor *executor,
+                          AioWorkerProcess   *worker)
 {
+  AioProcessCall *call = g_queue_pop_head (&executor->queue);
   GMainContext *home = call_choose_home (call);
 
   call->worker = worker;
@@ -361,8 +362,6 @@ executor_start_call (AioProcessExecutor *executor,
   aio_executor_pool_add_running (executor->pool, 1);
   if (executor->timeout_ms > 0)
     call_arm_timeout (call);
-  if (home != NULL)
-    executor_arm_rescue (executor);
   aio_worker_process_start_call (worker, call, home);
 }
 
@@ -457,6 +456,24 @@ executor_spawn_worker (AioProcessExecutor  *executor,
   return TRUE;
 }
 
+/* Calls wait and every worker is busy: the replies that callers' contexts
+ * would read are read by the executor's thread from now on, so that a
+ * context that does not run (a thread that called and left, a context
+ * nobody iterates, one busy elsewhere) holds no worker that a waiting call
+ * needs. Nothing is polled: the executor's context watches those sockets
+ * from now on, and reads a reply that is already waiting at once. */
+static void
+executor_claim_replies (AioProcessExecutor *executor)
+{
+  for (guint i = 0; i < executor->workers->len; i++)
+    {
+      AioWorkerProcess *worker = g_ptr_array_index (executor->workers, i);
+
+      if (worker->call != NULL)
+        aio_worker_process_set_home (worker, NULL);
+    }
+}
+
 static void
 executor_retire_every_worker (AioProcessExecutor *executor)
 {
@@ -478,12 +495,17 @@ executor_dispatch (AioProcessExecutor *executor)
 
       if (idle != NULL)
         {
-          executor_start_call (executor, idle, g_queue_pop_head (&executor->queue));
+          executor_start_next_call (executor, idle);
           continue;
         }
 
-      if (n_starting >= executor->queue.length || n_serving >= executor->max_workers)
+      if (n_starting >= executor->queue.length)
         break;
+      if (n_serving >= executor->max_workers)
+        {
+          executor_claim_replies (executor);
+          break;
+        }
 
       if (!g_main_context_is_owner (executor->context))
         {
@@ -517,8 +539,14 @@ call_cancelled (GCancellable *cancellable,
 
   if (call->worker != NULL)
     {
-      call->cancelled = TRUE;
-      aio_worker_process_retire (call->worker, TRUE);
+      /* A reply that its caller's context has not read yet is a call that
+       * finished before it was cancelled: its worker lives on. */
+      aio_worker_process_read_waiting (call->worker);
+      if (call->worker != NULL)
+        {
+          call->cancelled = TRUE;
+          aio_worker_process_retire (call->worker, TRUE);
+        }
     }
   else
     {
@@ -576,9 +604,7 @@ executor_begin_stop (gpointer  user_data)
                                                 _("The process pool was shut down before the call ran.")));
 
   /* A caller may now wait for this thread: replies are read here only. */
-  for (guint i = 0; i < executor->workers->len; i++)
-    aio_worker_process_set_home (g_ptr_array_index (executor->workers, i), NULL);
-  aio_source_drop (&executor->rescue);
+  executor_claim_replies (executor);
 
   executor_dispatch (executor);
   aio_process_executor_unlock (executor);
@@ -628,7 +654,7 @@ aio_process_executor_new (AioExecutorPool    *pool,
 
   executor->ref_count = 1;      /* its thread's */
   g_mutex_init (&executor->lock);
-  executor->pid = getpid ();
+  executor->pid = aio_process_current_pid ();
   executor->pool = pool;
   executor->context = g_main_context_new ();
   executor->argv = g_strdupv ((char **) argv);
@@ -639,7 +665,8 @@ aio_process_executor_new (AioExecutorPool    *pool,
   executor->startup_timeout_ms = startup_timeout_ms;
   executor->max_calls = max_calls;
   executor->workers = g_ptr_array_new ();
-  executor->thread = g_thread_new ("aioext-process-pool", executor_run, executor);
+  /* At most 15 bytes, or the system keeps the thread nameless. */
+  executor->thread = g_thread_new ("aioext-procpool", executor_run, executor);
 
   return executor;
 }

@@ -58,7 +58,7 @@ typedef struct
   gint                ref_count;       /* atomic */
   GTask              *task;
   char               *function;
-  GBytes             *frame;           /* until sent */
+  AioWireFrame        frame;           /* until sent */
   guint64             id;
   AioProcessExecutor *executor;        /* owned, once accepted */
   AioWorkerProcess   *worker;          /* while running */
@@ -91,8 +91,9 @@ typedef struct
 /* The parent's handle on one worker child. Its replies are read in its
  * home: the context of the last caller that called from there, where the
  * reply of its call then costs one wake-up, as on a plain pipe; else in the
- * executor's context. A home that does not read a reply is caught by the
- * executor's rescue check (aio_worker_process_rescue()). */
+ * executor's context. The executor takes a worker's replies back when a
+ * waiting call needs the worker, a timeout or a cancellation fires, or the
+ * pool stops, so a home that does not run holds nobody up. */
 struct _AioWorkerProcess
 {
   gint                         ref_count;   /* atomic */
@@ -104,10 +105,9 @@ struct _AioWorkerProcess
   AioWireDecoder              *decoder;
   GMainContext                *home;        /* NULL for the executor's context */
   GSource                     *reader;      /* in home, or the executor's context */
-  gboolean                     reply_waits; /* unread at the last rescue check */
   GSource                     *writer;      /* in the executor's context, while a frame does not fit */
   GSource                     *startup_timeout; /* in the executor's context, until it greets */
-  GBytes                      *outgoing;
+  AioWireFrame                 outgoing;    /* n_pieces 0: nothing to send */
   gsize                        outgoing_sent;
   AioProcessCall              *call;
   GError                      *protocol_error;
@@ -118,9 +118,9 @@ struct _AioWorkerProcess
 };
 
 /* One started pool. Its thread spawns and reaps workers, runs timeouts and
- * cancellations, reads the replies no caller's context reads, and rescues
- * those a caller's context leaves unread; it ends once told to stop and
- * every worker is reaped. */
+ * cancellations, and reads the replies no caller's context reads (those of
+ * calls made from elsewhere, and those it takes back); it ends once told to
+ * stop and every worker is reaped. */
 struct _AioProcessExecutor
 {
   gint             ref_count;  /* atomic */
@@ -139,13 +139,13 @@ struct _AioProcessExecutor
   GQueue           queue;      /* AioProcessCall, waiting */
   GPtrArray       *workers;    /* AioWorkerProcess not reaped yet, one reference each */
   GQueue           finished;   /* AioProcessCall, returned once the lock is dropped */
-  GSource         *rescue;     /* while a call's reply is read in a caller's context */
   gboolean         is_dispatch_posted;
   gboolean         is_stopping;
   gboolean         drains;
 };
 
 /* aio-process-executor.c */
+GPid                aio_process_current_pid              (void);
 AioProcessExecutor *aio_process_executor_new             (AioExecutorPool     *pool,
                                                           const char * const  *argv,
                                                           int                  program_fd,
@@ -165,7 +165,7 @@ void                aio_process_executor_unlock          (AioProcessExecutor  *e
 
 AioProcessCall     *aio_process_call_new                 (GTask               *task,
                                                           const char          *function,
-                                                          GBytes              *frame,
+                                                          AioWireFrame        *frame,
                                                           guint64              id);
 void                aio_process_call_unref               (AioProcessCall      *call);
 void                aio_process_calls_return             (GQueue              *calls);
@@ -180,7 +180,6 @@ void                aio_worker_process_start_call        (AioWorkerProcess    *w
                                                           GMainContext        *home);
 void                aio_worker_process_set_home          (AioWorkerProcess    *worker,
                                                           GMainContext        *home);
-gboolean            aio_worker_process_rescue            (AioWorkerProcess    *worker);
 void                aio_worker_process_read_waiting      (AioWorkerProcess    *worker);
 void                aio_worker_process_retire            (AioWorkerProcess    *worker,
                                                           gboolean             kill);

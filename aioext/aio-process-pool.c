@@ -56,12 +56,14 @@
  * A call made while a worker is idle is written from the caller's thread,
  * and its reply is read in the caller's context, so a round trip costs
  * about what a plain pipe's does. The pool's own thread starts, watches
- * and reaps the workers, runs timeouts and cancellations, reads every
- * other reply, and checks every 10 ms for a reply that a caller's context
- * leaves unread: a context that never runs again (a thread that called and
- * left, a context nobody iterates) holds its worker for 20 ms at most and
- * stalls no other caller, and a finished call is never reported as timed
- * out. Its callback runs when that context runs, or is dropped with it.
+ * and reaps the workers, runs timeouts and cancellations, and reads every
+ * other reply; it also takes over the reading of a caller's replies
+ * whenever a call waits for a worker, a call times out or is cancelled, or
+ * the pool stops. So a context that never runs again (a thread that called
+ * and left, a context nobody iterates) stalls no other caller, and a
+ * finished call is never reported as timed out, while a call that merely
+ * runs long costs the pool's thread no wake-up at all. The callback runs
+ * when its context runs, or is dropped with it.
  *
  * After fork(), a pool that was started before the fork works in the
  * parent only: in the child every call fails with %AIO_ERROR_NOT_SUPPORTED,
@@ -154,7 +156,7 @@ aio_process_pool_get_default_max_workers (AioExecutorPool *pool)
 static gboolean
 aio_process_pool_is_forked (AioProcessPool *self)
 {
-  return self->started_by != 0 && self->started_by != getpid ();
+  return self->started_by != 0 && self->started_by != aio_process_current_pid ();
 }
 
 static void
@@ -170,7 +172,7 @@ aio_process_pool_start (AioExecutorPool *pool,
   self->executor = aio_process_executor_new (pool, (const char * const *) self->worker_argv, self->program_fd,
                                              max_workers, self->call_timeout, self->startup_timeout,
                                              self->max_calls);
-  self->started_by = getpid ();
+  self->started_by = aio_process_current_pid ();
 }
 
 /* In a forked child, forgets the parent's executor without touching it:
@@ -575,10 +577,11 @@ call_id_next (void)
   return (guint64) (gsize) g_atomic_pointer_add (&last_call_id, 1) + 1;
 }
 
-static GBytes *
-call_encode (guint64     id,
-             const char *function,
-             GVariant   *arguments)
+static void
+call_encode (guint64       id,
+             const char   *function,
+             GVariant     *arguments,
+             AioWireFrame *frame)
 {
   AioWireMessage message = {
     .kind = AIO_WIRE_CALL,
@@ -587,7 +590,7 @@ call_encode (guint64     id,
     .payload = arguments,
   };
 
-  return aio_wire_encode (&message);
+  aio_wire_encode_frame (&message, frame);
 }
 
 /**
@@ -621,6 +624,7 @@ aio_process_pool_call_async (AioProcessPool      *self,
   GError *error = NULL;
   GQueue finished;
   AioProcessCall *call;
+  AioWireFrame frame;
   GTask *task;
   guint64 id;
 
@@ -649,7 +653,8 @@ aio_process_pool_call_async (AioProcessPool      *self,
 
   /* Encoded here, outside every lock: a large argument takes a while. */
   id = call_id_next ();
-  call = aio_process_call_new (task, function, call_encode (id, function, owned_arguments), id);
+  call_encode (id, function, owned_arguments, &frame);
+  call = aio_process_call_new (task, function, &frame, id);
 
   aio_executor_pool_lock (pool);
   if (aio_executor_pool_ensure_started (pool, &error) && aio_process_pool_is_forked (self))

@@ -8,6 +8,8 @@
 
 #pragma once
 
+#include <sys/uio.h>
+
 #include <glib.h>
 
 G_BEGIN_DECLS
@@ -35,9 +37,25 @@ typedef struct
   GError      *error;      /* ERROR: the worker's error, domain and all */
 } AioWireMessage;
 
+/* A frame in the pieces it is written in, one after the other: one, or
+ * three when a large payload is sent from its own bytes. */
+#define AIO_WIRE_FRAME_MAX_PIECES 3
+
+typedef struct
+{
+  GBytes *pieces[AIO_WIRE_FRAME_MAX_PIECES];
+  guint   n_pieces;
+} AioWireFrame;
+
 gboolean        aio_wire_is_normal       (GVariant        *value);
 void            aio_wire_message_clear   (AioWireMessage  *message);
+void            aio_wire_encode_frame    (const AioWireMessage *message,
+                                          AioWireFrame    *frame);
 GBytes         *aio_wire_encode          (const AioWireMessage *message);
+void            aio_wire_frame_clear     (AioWireFrame    *frame);
+guint           aio_wire_frame_get_unsent (const AioWireFrame *frame,
+                                           gsize               sent,
+                                           struct iovec        vectors[AIO_WIRE_FRAME_MAX_PIECES]);
 gboolean        aio_wire_check_call      (const char      *function,
                                           GVariant        *arguments,
                                           GError         **error);
@@ -66,5 +84,6 @@ gboolean        aio_wire_decoder_next    (AioWireDecoder  *decoder,
 gsize           aio_wire_decoder_pending (AioWireDecoder  *decoder);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AioWireDecoder, aio_wire_decoder_free)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (AioWireFrame, aio_wire_frame_clear)
 
 G_END_DECLS

@@ -83,16 +83,19 @@ free_frame (gpointer frame)
   g_free ((guint8 *) frame - (PAYLOAD_OFFSET - AIO_WIRE_HEADER_SIZE));
 }
 
+/* A frame announcing @size bytes of payload, of which the first @filled
+ * are allocated here: the rest, if any, is sent from other pieces. */
 static guint8 *
-frame_new (gsize   size,
+frame_new (gsize    size,
+           gsize    filled,
            GBytes **bytes)
 {
-  guint8 *buffer = g_malloc (PAYLOAD_OFFSET + size);
+  guint8 *buffer = g_malloc (PAYLOAD_OFFSET + filled);
   guint8 *frame = buffer + PAYLOAD_OFFSET - AIO_WIRE_HEADER_SIZE;
   guint32 size_le = GUINT32_TO_LE ((guint32) size);
 
   memcpy (frame, &size_le, AIO_WIRE_HEADER_SIZE);
-  *bytes = g_bytes_new_with_free_func (frame, AIO_WIRE_HEADER_SIZE + size, free_frame, frame);
+  *bytes = g_bytes_new_with_free_func (frame, AIO_WIRE_HEADER_SIZE + filled, free_frame, frame);
 
   return buffer + PAYLOAD_OFFSET;
 }
@@ -252,66 +255,176 @@ aio_wire_check_result (const char  *function,
   return TRUE;
 }
 
-static GBytes *
-encode_call_or_result (const AioWireMessage *message)
+/* Writes what comes before the payload's bytes into @data, which starts at
+ * the envelope: the kind, the call id and, for a CALL, the function name
+ * and the zeros that align the payload. */
+static void
+write_head (guint8               *data,
+            const AioWireMessage *message,
+            gsize                 name_end,
+            gsize                 value_start)
 {
-  /* Sunk like g_variant_new() does with a `v`: callers hand floating ones. */
-  g_autoptr(GVariant) payload = g_variant_ref_sink (message->payload);
-  const char *function = message->kind == AIO_WIRE_CALL ? message->function : NULL;
-  const char *body_type = body_type_of (message->kind);
-  const char *value_type = g_variant_get_type_string (payload);
-  gsize value_size = g_variant_get_size (payload);
-  gsize name_end, value_start;
-  gsize body_size = call_or_result_layout (function, payload, &name_end, &value_start);
-  guint8 *data;
-  guint8 *body;
-  GBytes *bytes;
+  guint8 *body = data + ENVELOPE_SIZE;
 
-  g_return_val_if_fail (call_or_result_frame_size (function, body_size) <= G_MAXUINT32, NULL);
-
-  data = frame_new (call_or_result_frame_size (function, body_size), &bytes);
   memset (data, 0, ENVELOPE_SIZE);
   data[0] = message->kind;
-  body = data + ENVELOPE_SIZE;
   memcpy (body, &message->call_id, sizeof (guint64));
+  if (message->kind == AIO_WIRE_CALL)
+    {
+      memcpy (body + sizeof (guint64), message->function, name_end - sizeof (guint64));
+      memset (body + name_end, 0, value_start - name_end);
+    }
+}
+
+/* Writes what comes after the payload's bytes into @tail, and returns its
+ * size: NUL, the payload's type, for a CALL the end of the name as a
+ * framing offset, then NUL and the body's type. */
+static gsize
+write_tail (guint8               *tail,
+            const AioWireMessage *message,
+            gsize                 body_size,
+            gsize                 name_end)
+{
+  const char *value_type = g_variant_get_type_string (message->payload);
+  const char *body_type = body_type_of (message->kind);
+  gsize length = 0;
+
+  tail[length++] = '\0';
+  memcpy (tail + length, value_type, strlen (value_type));
+  length += strlen (value_type);
   if (message->kind == AIO_WIRE_CALL)
     {
       guint64 offset_le = GUINT64_TO_LE (name_end);
 
-      memcpy (body + sizeof (guint64), message->function, name_end - sizeof (guint64));
-      memset (body + name_end, 0, value_start - name_end);
-      memcpy (body + body_size - offset_size_in (body_size), &offset_le, offset_size_in (body_size));
+      memcpy (tail + length, &offset_le, offset_size_in (body_size));
+      length += offset_size_in (body_size);
     }
-  g_variant_store (payload, body + value_start);
-  body[value_start + value_size] = '\0';
-  memcpy (body + value_start + value_size + 1, value_type, strlen (value_type));
-  body[body_size] = '\0';
-  memcpy (body + body_size + 1, body_type, strlen (body_type));
+  tail[length++] = '\0';
+  memcpy (tail + length, body_type, strlen (body_type));
 
-  return bytes;
+  return length + strlen (body_type);
 }
 
-/* One frame: the payload size as a little-endian guint32, then the payload,
- * a serialised `(yv)` GVariant, written once, straight into the frame:
- * g_variant_store() wants an aligned destination, so the header goes into
- * the last bytes of an aligned prefix. */
-GBytes *
-aio_wire_encode (const AioWireMessage *message)
+/* Payloads from this size on are sent from their own bytes, in a frame of
+ * three pieces, rather than copied into the frame: copying 1 MiB cost more
+ * than a system call per piece. */
+#define LARGE_PAYLOAD_SIZE (64 * 1024)
+
+static void
+encode_call_or_result (const AioWireMessage *message,
+                       AioWireFrame         *frame)
+{
+  /* Sunk like g_variant_new() does with a `v`: callers hand floating ones. */
+  g_autoptr(GVariant) payload = g_variant_ref_sink (message->payload);
+  const char *function = message->kind == AIO_WIRE_CALL ? message->function : NULL;
+  gsize value_size = g_variant_get_size (payload);
+  gsize name_end, value_start;
+  gsize body_size = call_or_result_layout (function, payload, &name_end, &value_start);
+  gsize frame_size = call_or_result_frame_size (function, body_size);
+  gsize tail_size = frame_size - ENVELOPE_SIZE - value_start - value_size;
+  guint8 *data;
+
+  g_return_if_fail (frame_size <= G_MAXUINT32);
+
+  if (value_size < LARGE_PAYLOAD_SIZE)
+    {
+      data = frame_new (frame_size, frame_size, &frame->pieces[0]);
+      write_head (data, message, name_end, value_start);
+      g_variant_store (payload, data + ENVELOPE_SIZE + value_start);
+      write_tail (data + ENVELOPE_SIZE + value_start + value_size, message, body_size, name_end);
+      frame->n_pieces = 1;
+      return;
+    }
+
+  data = frame_new (frame_size, ENVELOPE_SIZE + value_start, &frame->pieces[0]);
+  write_head (data, message, name_end, value_start);
+  frame->pieces[1] = g_variant_get_data_as_bytes (payload);
+  data = g_malloc (tail_size);
+  write_tail (data, message, body_size, name_end);
+  frame->pieces[2] = g_bytes_new_take (data, tail_size);
+  frame->n_pieces = 3;
+}
+
+/* Encodes @message into @frame, to be written piece after piece: the
+ * payload size as a little-endian guint32, then the payload, a serialised
+ * `(yv)` GVariant, written straight into the frame (g_variant_store() wants
+ * an aligned destination, so the header goes into the last bytes of an
+ * aligned prefix), except a large payload's own bytes, which are a piece of
+ * their own. */
+void
+aio_wire_encode_frame (const AioWireMessage *message,
+                       AioWireFrame         *frame)
 {
   g_autoptr(GVariant) variant = NULL;
-  GBytes *bytes;
   gsize size;
 
+  memset (frame, 0, sizeof *frame);
   if (message->kind == AIO_WIRE_CALL || message->kind == AIO_WIRE_RESULT)
-    return encode_call_or_result (message);
+    {
+      encode_call_or_result (message, frame);
+      return;
+    }
 
   variant = g_variant_ref_sink (g_variant_new ("(y@v)", (guchar) message->kind,
                                                g_variant_new_variant (aio_wire_body (message))));
   size = g_variant_get_size (variant);
-  g_return_val_if_fail (size <= G_MAXUINT32, NULL);
-  g_variant_store (variant, frame_new (size, &bytes));
+  g_return_if_fail (size <= G_MAXUINT32);
+  g_variant_store (variant, frame_new (size, size, &frame->pieces[0]));
+  frame->n_pieces = 1;
+}
 
-  return bytes;
+/* The same frame in one piece. */
+GBytes *
+aio_wire_encode (const AioWireMessage *message)
+{
+  g_auto(AioWireFrame) frame = { 0 };
+  GByteArray *joined;
+
+  aio_wire_encode_frame (message, &frame);
+  if (frame.n_pieces <= 1)
+    return frame.n_pieces == 1 ? g_bytes_ref (frame.pieces[0]) : NULL;
+
+  joined = g_byte_array_new ();
+  for (guint i = 0; i < frame.n_pieces; i++)
+    g_byte_array_append (joined, g_bytes_get_data (frame.pieces[i], NULL), g_bytes_get_size (frame.pieces[i]));
+
+  return g_byte_array_free_to_bytes (joined);
+}
+
+void
+aio_wire_frame_clear (AioWireFrame *frame)
+{
+  for (guint i = 0; i < frame->n_pieces; i++)
+    g_clear_pointer (&frame->pieces[i], g_bytes_unref);
+  frame->n_pieces = 0;
+}
+
+/* Fills @vectors with what is left of @frame after its first @sent bytes;
+ * returns how many, 0 once it was all sent. */
+guint
+aio_wire_frame_get_unsent (const AioWireFrame *frame,
+                           gsize               sent,
+                           struct iovec        vectors[AIO_WIRE_FRAME_MAX_PIECES])
+{
+  guint n_vectors = 0;
+
+  for (guint i = 0; i < frame->n_pieces; i++)
+    {
+      gsize size;
+      const guint8 *data = g_bytes_get_data (frame->pieces[i], &size);
+
+      if (sent >= size)
+        {
+          sent -= size;
+          continue;
+        }
+      vectors[n_vectors].iov_base = (guint8 *) data + sent;
+      vectors[n_vectors].iov_len = size - sent;
+      n_vectors++;
+      sent = 0;
+    }
+
+  return n_vectors;
 }
 
 static gboolean

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -45,7 +46,7 @@ aio_worker_process_unref (AioWorkerProcess *worker)
 
   g_assert (worker->call == NULL && worker->reader == NULL && worker->writer == NULL &&
             worker->startup_timeout == NULL);
-  g_clear_pointer (&worker->outgoing, g_bytes_unref);
+  aio_wire_frame_clear (&worker->outgoing);
   if (worker->fd >= 0)
     close (worker->fd);
   g_clear_object (&worker->process);
@@ -221,7 +222,6 @@ worker_move_reader (AioWorkerProcess *worker,
   aio_source_drop (&worker->reader);
   g_clear_pointer (&worker->home, g_main_context_unref);
   worker->home = home != NULL ? g_main_context_ref (home) : NULL;
-  worker->reply_waits = FALSE;
   worker->reader = worker_watch (worker, home != NULL ? home : worker->executor->context, G_IO_IN);
 }
 
@@ -237,15 +237,6 @@ aio_worker_process_set_home (AioWorkerProcess *worker,
     worker_move_reader (worker, home);
 }
 
-static gboolean
-worker_has_input (AioWorkerProcess *worker)
-{
-  char byte;
-
-  /* End of file counts: the executor then learns of the death at once. */
-  return recv (worker->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) >= 0;
-}
-
 /* Reads, in the executor's context, whatever the worker sent that its
  * home did not read, and reads there from now on. */
 void
@@ -256,35 +247,6 @@ aio_worker_process_read_waiting (AioWorkerProcess *worker)
 
   aio_worker_process_set_home (worker, NULL);
   worker_read (worker);
-}
-
-/* The executor's periodic check of a worker whose call is read in a
- * caller's context: a reply still unread at two checks in a row means that
- * context is not running (a thread that called and left, a context nobody
- * iterates), and the worker must not wait for it: the executor reads the
- * reply, which frees the worker; the callback runs when that context runs.
- * Returns whether the worker still needs checking. */
-gboolean
-aio_worker_process_rescue (AioWorkerProcess *worker)
-{
-  if (worker->is_gone || worker->home == NULL || worker->call == NULL)
-    return FALSE;
-
-  if (!worker_has_input (worker))
-    {
-      worker->reply_waits = FALSE;
-      return TRUE;
-    }
-
-  if (!worker->reply_waits)
-    {
-      worker->reply_waits = TRUE;
-      return TRUE;
-    }
-
-  aio_worker_process_read_waiting (worker);
-
-  return FALSE;
 }
 
 /* The worker takes no call again: it is told to exit by the end of its
@@ -305,7 +267,7 @@ aio_worker_process_retire (AioWorkerProcess *worker,
   aio_source_drop (&worker->reader);
   aio_source_drop (&worker->writer);
   aio_source_drop (&worker->startup_timeout);
-  g_clear_pointer (&worker->outgoing, g_bytes_unref);
+  aio_wire_frame_clear (&worker->outgoing);
 }
 
 static void
@@ -326,13 +288,13 @@ worker_fail_protocol (AioWorkerProcess *worker,
 static gboolean
 worker_write (AioWorkerProcess *worker)
 {
-  gsize size;
-  const guint8 *data = g_bytes_get_data (worker->outgoing, &size);
+  struct iovec vectors[AIO_WIRE_FRAME_MAX_PIECES];
+  guint n_vectors;
 
-  while (worker->outgoing_sent < size)
+  while ((n_vectors = aio_wire_frame_get_unsent (&worker->outgoing, worker->outgoing_sent, vectors)) > 0)
     {
-      gssize sent = send (worker->fd, data + worker->outgoing_sent, size - worker->outgoing_sent,
-                          MSG_DONTWAIT | MSG_NOSIGNAL);
+      struct msghdr message = { .msg_iov = vectors, .msg_iovlen = n_vectors };
+      gssize sent = sendmsg (worker->fd, &message, MSG_DONTWAIT | MSG_NOSIGNAL);
 
       if (sent < 0 && errno == EINTR)
         continue;
@@ -347,7 +309,7 @@ worker_write (AioWorkerProcess *worker)
       worker->outgoing_sent += sent;
     }
 
-  g_clear_pointer (&worker->outgoing, g_bytes_unref);
+  aio_wire_frame_clear (&worker->outgoing);
   aio_source_drop (&worker->writer);
 
   return TRUE;
@@ -370,7 +332,8 @@ aio_worker_process_start_call (AioWorkerProcess *worker,
 {
   worker->call = call;
   aio_worker_process_set_home (worker, home);
-  worker->outgoing = g_steal_pointer (&call->frame);
+  worker->outgoing = call->frame;
+  memset (&call->frame, 0, sizeof call->frame);
   worker->outgoing_sent = 0;
   worker_send (worker);
 }
@@ -382,7 +345,7 @@ worker_finish_call (AioWorkerProcess *worker,
   AioProcessCall *call = worker->call;
 
   /* A reply before the whole call was sent answers a call not given yet. */
-  if (call == NULL || reply->call_id != call->id || worker->outgoing != NULL)
+  if (call == NULL || reply->call_id != call->id || worker->outgoing.n_pieces > 0)
     {
       worker_fail_protocol (worker, g_error_new_literal (AIO_ERROR, AIO_ERROR_PROTOCOL,
                                                          _("it answered a call it was not given")));
@@ -466,7 +429,6 @@ worker_read (AioWorkerProcess *worker)
         }
 
       aio_wire_decoder_commit (worker->decoder, length);
-      worker->reply_waits = FALSE;
       if (!worker_handle_messages (worker) || (gsize) length < room)
         return;
     }
@@ -484,7 +446,7 @@ worker_run_step (AioWorkerProcess *worker,
 {
   AioProcessExecutor *executor;
 
-  if (worker->executor->pid != getpid ())
+  if (worker->executor->pid != aio_process_current_pid ())
     return FALSE;
 
   executor = aio_process_executor_ref (worker->executor);

@@ -312,16 +312,26 @@ channel_write_all (Channel       *channel,
   return TRUE;
 }
 
+/* A large result is written from its own bytes, without a copy into the
+ * frame (see aio_wire_encode_frame()). */
 static gboolean
 aio_worker_send (Channel               *channel,
                  const AioWireMessage  *message,
                  GError               **error)
 {
-  g_autoptr(GBytes) frame = aio_wire_encode (message);
-  gsize size;
-  const guint8 *data = g_bytes_get_data (frame, &size);
+  g_auto(AioWireFrame) frame = { 0 };
 
-  return channel_write_all (channel, data, size, error);
+  aio_wire_encode_frame (message, &frame);
+  for (guint i = 0; i < frame.n_pieces; i++)
+    {
+      gsize size;
+      const guint8 *data = g_bytes_get_data (frame.pieces[i], &size);
+
+      if (!channel_write_all (channel, data, size, error))
+        return FALSE;
+    }
+
+  return TRUE;
 }
 
 static gboolean

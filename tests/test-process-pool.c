@@ -47,6 +47,12 @@ sleep_then_pid (GVariant *arguments, GCancellable *cancellable, gpointer user_da
 }
 
 static GVariant *
+echo (GVariant *arguments, GCancellable *cancellable, gpointer user_data, GError **error)
+{
+  return g_variant_ref (arguments);
+}
+
+static GVariant *
 fail (GVariant *arguments, GCancellable *cancellable, gpointer user_data, GError **error)
 {
   g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no such file");
@@ -156,6 +162,7 @@ test_worker_new (void)
   aio_worker_register (worker, "add", G_VARIANT_TYPE ("(ii)"), add, NULL, NULL);
   aio_worker_register (worker, "sleep_then_pid", G_VARIANT_TYPE_UINT32, sleep_then_pid, NULL, NULL);
   aio_worker_register (worker, "fail", NULL, fail, NULL, NULL);
+  aio_worker_register (worker, "echo", NULL, echo, NULL, NULL);
   aio_worker_register (worker, "maybe_die", G_VARIANT_TYPE ("(uu)"), maybe_die, NULL, NULL);
   aio_worker_register (worker, "write_garbage", NULL, write_garbage, NULL, NULL);
   aio_worker_register (worker, "answer_another_call", NULL, answer_another_call, NULL, NULL);
@@ -343,6 +350,42 @@ count_distinct_pids (Batch *batch)
     }
 
   return g_hash_table_size (pids);
+}
+
+/* Arguments and results larger than the socket holds are written in
+ * parts, from the caller's thread and then the pool's, and a large one
+ * from its own bytes (in pieces): every byte arrives, in order, both ways,
+ * also around the size where a payload starts being sent in pieces. */
+static void
+test_process_pool_large_values_arrive_intact (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  const gsize sizes[] = { 64 * 1024 - 1, 64 * 1024, 3 * 1024 * 1024 + 5 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autofree guint8 *data = g_malloc (sizes[i]);
+      g_autoptr(GVariant) arguments = NULL;
+      g_autoptr(GVariant) result = NULL;
+      g_autoptr(GVariant) bytes = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *end = NULL;
+      gconstpointer echoed;
+      gsize echoed_size;
+
+      for (gsize j = 0; j < sizes[i]; j++)
+        data[j] = (guint8) (j * 7 + j / 251);
+      arguments = g_variant_ref_sink (g_variant_new ("(@ays)",
+                                                     g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, data, sizes[i], 1),
+                                                     "end"));
+      result = call_sync (pool, "echo", arguments, &error);
+      g_assert_no_error (error);
+      /* Not g_variant_equal(): it prints untrusted values to compare them. */
+      g_variant_get (result, "(@ays)", &bytes, &end);
+      echoed = g_variant_get_fixed_array (bytes, &echoed_size, 1);
+      g_assert_cmpmem (echoed, echoed_size, data, sizes[i]);
+      g_assert_cmpstr (end, ==, "end");
+    }
 }
 
 static void
@@ -862,6 +905,8 @@ typedef struct
 {
   AioProcessPool *pool;
   GMainContext   *context;
+  guint           sleep_ms;
+  GCancellable   *cancellable;
   guint           n_callbacks;
   gboolean        ran_in_its_context;
   GError         *error;
@@ -887,24 +932,41 @@ call_and_leave (gpointer user_data)
   IdleCaller *caller = user_data;
 
   g_main_context_push_thread_default (caller->context);
-  aio_process_pool_call_async (caller->pool, "sleep_then_pid", g_variant_new_uint32 (0), NULL,
-                               idle_caller_done, caller);
+  aio_process_pool_call_async (caller->pool, "sleep_then_pid", g_variant_new_uint32 (caller->sleep_ms),
+                               caller->cancellable, idle_caller_done, caller);
   g_main_context_pop_thread_default (caller->context);
 
   return NULL;
 }
 
+/* Runs the caller's context at last, until its one callback ran, and
+ * checks that it ran once, there. */
+static void
+idle_caller_run_its_context (IdleCaller *caller)
+{
+  g_main_context_push_thread_default (caller->context);
+  while (caller->n_callbacks == 0)
+    g_main_context_iteration (caller->context, TRUE);
+  while (g_main_context_iteration (caller->context, FALSE))
+    ;
+  g_main_context_pop_thread_default (caller->context);
+  g_assert_cmpuint (caller->n_callbacks, ==, 1);
+  g_assert_true (caller->ran_in_its_context);
+}
+
 /* A caller whose context never runs again must not hold the worker: the
  * next caller gets it, and the first call's callback still runs once, in
  * its own context, when that context runs at last. With a call timeout,
- * the finished call is not reported as timed out. */
+ * the finished call is not reported as timed out. The first call runs for
+ * @sleep_ms, so that its reply may come before or after the next call. */
 static void
-check_idle_context_stalls_nobody (guint call_timeout_ms)
+check_idle_context_stalls_nobody (guint call_timeout_ms,
+                                  guint sleep_ms)
 {
   g_autoptr(TestPool) pool = new_pool (1);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) warm = NULL;
-  IdleCaller caller = { pool, g_main_context_new (), 0, FALSE, NULL };
+  IdleCaller caller = { .pool = pool, .context = g_main_context_new (), .sleep_ms = sleep_ms };
   Batch batch;
 
   aio_process_pool_set_call_timeout (pool, call_timeout_ms);
@@ -920,14 +982,7 @@ check_idle_context_stalls_nobody (guint call_timeout_ms)
   g_usleep (2 * call_timeout_ms * 1000);
 
   g_assert_cmpuint (caller.n_callbacks, ==, 0);
-  g_main_context_push_thread_default (caller.context);
-  while (caller.n_callbacks == 0)
-    g_main_context_iteration (caller.context, TRUE);
-  while (g_main_context_iteration (caller.context, FALSE))
-    ;
-  g_main_context_pop_thread_default (caller.context);
-  g_assert_cmpuint (caller.n_callbacks, ==, 1);
-  g_assert_true (caller.ran_in_its_context);
+  idle_caller_run_its_context (&caller);
   g_assert_no_error (caller.error);
   g_main_context_unref (caller.context);
 }
@@ -935,13 +990,129 @@ check_idle_context_stalls_nobody (guint call_timeout_ms)
 static void
 test_process_pool_idle_context_stalls_nobody (void)
 {
-  check_idle_context_stalls_nobody (0);
+  check_idle_context_stalls_nobody (0, 0);
+}
+
+/* The next call is made while the first still runs: the reply that the
+ * first caller's context will not read arrives later, and the pool's
+ * thread must be watching for it by then. */
+static void
+test_process_pool_idle_context_stalls_nobody_with_a_later_reply (void)
+{
+  check_idle_context_stalls_nobody (0, 300);
 }
 
 static void
 test_process_pool_idle_context_does_not_time_out_a_finished_call (void)
 {
-  check_idle_context_stalls_nobody (500);
+  check_idle_context_stalls_nobody (500, 0);
+}
+
+/* A call cancelled after its worker answered, while its caller's context
+ * has not read the answer, has finished: its worker is not killed for it.
+ * The caller still learns that it cancelled the call. */
+static void
+test_process_pool_cancelling_an_answered_call_keeps_its_worker (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) before = call_sync (pool, "sleep_then_pid", g_variant_new_uint32 (0), &error);
+  g_autoptr(GVariant) after = NULL;
+  IdleCaller caller = { .pool = pool, .context = g_main_context_new (), .cancellable = cancellable };
+
+  g_assert_no_error (error);
+  g_thread_join (g_thread_new ("idle-caller", call_and_leave, &caller));
+  /* Time for the worker to answer; nobody reads the answer. */
+  g_usleep (200 * 1000);
+  g_cancellable_cancel (cancellable);
+
+  idle_caller_run_its_context (&caller);
+  g_assert_error (caller.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&caller.error);
+  g_main_context_unref (caller.context);
+
+  after = call_sync (pool, "sleep_then_pid", g_variant_new_uint32 (0), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_variant_get_int64 (after), ==, g_variant_get_int64 (before));
+}
+
+/* How often each thread of a process pool ("aioext-procpool") has been
+ * switched out so far, by thread id; NULL where /proc cannot tell. A thread
+ * that sleeps in poll() is switched out once per wake-up. */
+static GHashTable *
+pool_thread_switches (void)
+{
+  g_autoptr(GHashTable) switches = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GDir) tasks = g_dir_open ("/proc/self/task", 0, NULL);
+  const char *tid;
+
+  if (tasks == NULL)
+    return NULL;
+
+  while ((tid = g_dir_read_name (tasks)) != NULL)
+    {
+      g_autofree char *comm_path = g_build_filename ("/proc/self/task", tid, "comm", NULL);
+      g_autofree char *status_path = g_build_filename ("/proc/self/task", tid, "status", NULL);
+      g_autofree char *comm = NULL;
+      g_autofree char *status = NULL;
+      const char *voluntary, *involuntary;
+
+      if (!g_file_get_contents (comm_path, &comm, NULL, NULL) || !g_str_equal (comm, "aioext-procpool\n") ||
+          !g_file_get_contents (status_path, &status, NULL, NULL))
+        continue;
+
+      voluntary = strstr (status, "\nvoluntary_ctxt_switches:");
+      involuntary = strstr (status, "\nnonvoluntary_ctxt_switches:");
+      if (voluntary == NULL || involuntary == NULL)
+        return NULL;
+      g_hash_table_insert (switches, g_strdup (tid),
+                           GSIZE_TO_POINTER (strtoul (strchr (voluntary, ':') + 1, NULL, 10) +
+                                             strtoul (strchr (involuntary, ':') + 1, NULL, 10)));
+    }
+
+  return g_steal_pointer (&switches);
+}
+
+/* While a call runs and its reply is read in the caller's context, the
+ * pool's thread has nothing to do, and sleeps: it used to wake every 10 ms
+ * to look for a reply left unread. */
+static void
+test_process_pool_running_call_leaves_the_pool_thread_asleep (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) warm = NULL;
+  g_autoptr(GVariant) slept = NULL;
+  g_autoptr(GHashTable) before = NULL;
+  g_autoptr(GHashTable) after = NULL;
+  GHashTableIter iter;
+  gpointer tid, count, count_after;
+  gsize woken = 0;
+
+  warm = call_sync (pool, "sleep_then_pid", g_variant_new_uint32 (0), &error);
+  g_assert_no_error (error);
+  before = pool_thread_switches ();
+  if (before == NULL)
+    {
+      g_test_skip ("/proc does not count this system's context switches per thread");
+      return;
+    }
+  g_assert_cmpuint (g_hash_table_size (before), >=, 1);
+
+  slept = call_sync (pool, "sleep_then_pid", g_variant_new_uint32 (500), &error);
+  g_assert_no_error (error);
+  after = pool_thread_switches ();
+  g_assert_nonnull (after);
+
+  g_hash_table_iter_init (&iter, before);
+  while (g_hash_table_iter_next (&iter, &tid, &count))
+    if (g_hash_table_lookup_extended (after, tid, NULL, &count_after))
+      woken += GPOINTER_TO_SIZE (count_after) - GPOINTER_TO_SIZE (count);
+  g_test_message ("the pool thread was switched out %" G_GSIZE_FORMAT " times", woken);
+  /* Not 0: a loaded machine may preempt it once or twice. The 10 ms check
+   * woke it about 50 times. */
+  g_assert_cmpuint (woken, <, 10);
 }
 
 static void
@@ -1395,6 +1566,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/process-pool/call/results-and-errors-arrive-intact", test_process_pool_results_and_errors_arrive_intact);
+  g_test_add_func ("/process-pool/call/large-values-arrive-intact", test_process_pool_large_values_arrive_intact);
   g_test_add_func ("/process-pool/workers/start-lazily-up-to-max", test_process_pool_workers_start_lazily_up_to_max);
   g_test_add_func ("/process-pool/crash/fails-only-that-call", test_process_pool_crash_fails_only_that_call);
   g_test_add_func ("/process-pool/untrusted/garbage-fails-the-call", test_process_pool_garbage_fails_the_call_and_replaces_the_worker);
@@ -1417,8 +1589,14 @@ main (int   argc,
   g_test_add_func ("/process-pool/call/serves-every-context", test_process_pool_serves_every_context);
   g_test_add_func ("/process-pool/lifecycle/stop-keeps-the-context-alive", test_process_pool_stop_keeps_the_context_alive);
   g_test_add_func ("/process-pool/call/idle-context-stalls-nobody", test_process_pool_idle_context_stalls_nobody);
+  g_test_add_func ("/process-pool/call/idle-context-stalls-nobody-with-a-later-reply",
+                   test_process_pool_idle_context_stalls_nobody_with_a_later_reply);
   g_test_add_func ("/process-pool/call/idle-context-does-not-time-out-a-finished-call",
                    test_process_pool_idle_context_does_not_time_out_a_finished_call);
+  g_test_add_func ("/process-pool/cancel/answered-call-keeps-its-worker",
+                   test_process_pool_cancelling_an_answered_call_keeps_its_worker);
+  g_test_add_func ("/process-pool/call/running-call-leaves-the-pool-thread-asleep",
+                   test_process_pool_running_call_leaves_the_pool_thread_asleep);
   g_test_add_func ("/process-pool/limits/checked-before-sending", test_process_pool_limits_are_checked_before_sending);
   g_test_add_func ("/process-pool/limits/result-over-the-limit-is-an-error",
                    test_process_pool_worker_refuses_to_send_a_result_over_the_limit);

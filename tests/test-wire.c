@@ -304,6 +304,39 @@ check_layout_matches_glib (AioWireKind  kind,
   aio_wire_message_clear (&decoded);
 }
 
+/* A large payload is not copied into its frame: the frame's middle piece
+ * is the payload's own bytes, and the pieces, written one after the other
+ * from any point, make the same frame as aio_wire_encode(). */
+static void
+test_wire_large_payload_is_sent_from_its_own_bytes (void)
+{
+  g_autofree guint8 *blob = g_malloc0 (1024 * 1024);
+  g_autoptr(GVariant) payload = g_variant_ref_sink (g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, blob,
+                                                                               1024 * 1024, 1));
+  AioWireMessage message = { .kind = AIO_WIRE_CALL, .call_id = 7, .function = (char *) "echo", .payload = payload };
+  g_autoptr(GBytes) whole = aio_wire_encode (&message);
+  g_auto(AioWireFrame) frame = { 0 };
+  gsize whole_size;
+  const guint8 *whole_data = g_bytes_get_data (whole, &whole_size);
+  gsize offsets[] = { 0, 1, 39, 40, 41, whole_size / 2, whole_size - 9, whole_size - 1, whole_size };
+
+  aio_wire_encode_frame (&message, &frame);
+  g_assert_cmpuint (frame.n_pieces, ==, 3);
+  g_assert_true (g_bytes_get_data (frame.pieces[1], NULL) == g_variant_get_data (payload));
+
+  for (guint i = 0; i < G_N_ELEMENTS (offsets); i++)
+    {
+      struct iovec vectors[AIO_WIRE_FRAME_MAX_PIECES];
+      guint n_vectors = aio_wire_frame_get_unsent (&frame, offsets[i], vectors);
+      g_autoptr(GByteArray) rest = g_byte_array_new ();
+
+      for (guint j = 0; j < n_vectors; j++)
+        g_byte_array_append (rest, vectors[j].iov_base, vectors[j].iov_len);
+      g_assert_cmpmem (rest->data, rest->len, whole_data + offsets[i], whole_size - offsets[i]);
+      g_assert_cmpuint (n_vectors == 0, ==, offsets[i] == whole_size);
+    }
+}
+
 static void
 test_wire_call_and_result_layouts_are_glib_normal_form (void)
 {
@@ -451,6 +484,8 @@ main (int   argc,
   g_test_add_func ("/wire/every-kind/round-trips", test_wire_every_kind_round_trips);
   g_test_add_func ("/wire/frames/split-anywhere-are-reassembled", test_wire_frames_split_anywhere_are_reassembled);
   g_test_add_func ("/wire/frames/large-payload-round-trips", test_wire_large_payload_round_trips);
+  g_test_add_func ("/wire/frames/large-payload-is-sent-from-its-own-bytes",
+                   test_wire_large_payload_is_sent_from_its_own_bytes);
   g_test_add_func ("/wire/frames/oversized-and-empty-are-rejected", test_wire_oversized_and_empty_frames_are_rejected);
   g_test_add_func ("/wire/messages/non-canonical-empty-tuple-is-rejected", test_wire_non_canonical_empty_tuple_is_rejected);
   g_test_add_func ("/wire/messages/unknown-error-domains-are-bounded", test_wire_unknown_error_domains_are_bounded);
