@@ -158,7 +158,7 @@ class Job(Aio.Job):
         needed) and returns its value or raises its error; cancelling the
         awaiting task cancels the job. Needs an asyncio loop that runs the
         GLib main context: the one ``Aio.run()`` sets up."""
-        return _aioextensions.wait_for_job(self).__await__()
+        return _aioextensions.wait_for_job(self)
 
     def return_value(self, value):
         Aio.Job.return_value(self, _to_gvalue(value))

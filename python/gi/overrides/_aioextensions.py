@@ -179,10 +179,12 @@ def run_decorator(function):
 
 # -- awaiting jobs -----------------------------------------------------------
 
-async def wait_for_job(job):
+def wait_for_job(job):
     """``await job``: the job's value, or its error raised; cancelling the
     awaiting task cancels the job (no GCancellable per await: this is the
-    path of every ``await in_thread(...)``)."""
+    path of every ``await in_thread(...)``). A generator that is the job's
+    ``__await__()`` itself, not a coroutine around it: one object and one
+    frame fewer per await."""
     loop = _aio_loop.running_glib_loop()
     future = loop.create_future()
 
@@ -190,16 +192,22 @@ async def wait_for_job(job):
         if future.cancelled():
             return
         try:
-            future.set_result(_override._from_gvalue(Aio.Job.run_finish(source, result)))
+            value = _from_gvalue(_run_finish(source, result))
         except GLib.Error as error:
-            future.set_exception(error)
+            _aio_loop.settle(loop, future.set_exception, error)
+        else:
+            _aio_loop.settle(loop, future.set_result, value)
 
     job.run_async(None, done)
     try:
-        return await future
+        return (yield from future)
     except asyncio.CancelledError:
         job.cancel()
         raise
+
+
+_run_finish = Aio.Job.run_finish
+_from_gvalue = _override._from_gvalue
 
 
 def _await_gio(start, finish):
@@ -213,9 +221,11 @@ def _await_gio(start, finish):
         if future.cancelled():
             return
         try:
-            future.set_result(finish(source, result))
+            value = finish(source, result)
         except GLib.Error as error:
-            future.set_exception(error)
+            _aio_loop.settle(loop, future.set_exception, error)
+        else:
+            _aio_loop.settle(loop, future.set_result, value)
 
     start(cancellable, done)
     return _cancelling(future, cancellable)
