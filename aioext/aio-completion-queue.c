@@ -234,6 +234,18 @@ aio_completion_queue_unref (AioCompletionQueue *queue)
     g_main_context_unref (queue->context);
 }
 
+/* Whether this thread is dispatching a source of the queue's context: it
+ * then goes through the context's prepare and check before it polls again,
+ * and sees the new completion there without being woken (as
+ * g_source_attach() skips the wake-up on the context's owner thread). */
+static gboolean
+aio_completion_queue_is_dispatching (AioCompletionQueue *queue)
+{
+  GSource *current = g_main_current_source ();
+
+  return current != NULL && g_source_get_context (current) == queue->context;
+}
+
 /* Safe from any thread. @func runs later in the queue's context, in push
  * order among completions pushed from one thread. The completion's record
  * must stay alive until then. */
@@ -264,7 +276,7 @@ aio_completion_queue_push (AioCompletionQueue *queue,
    * context sees the stack in its next prepare or check. Waking it takes
    * no lock, unlike making the source ready, which would have every
    * worker contend for the context's lock with the loop itself. */
-  if (head == NULL)
+  if (head == NULL && !aio_completion_queue_is_dispatching (queue))
     g_main_context_wakeup (context);
   if (context != NULL)
     g_main_context_unref (context);
