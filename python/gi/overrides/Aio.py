@@ -164,7 +164,7 @@ class Job(Aio.Job):
         Aio.Job.return_value(self, _to_gvalue(value))
 
     def start(self):
-        Aio.Job.start(self)
+        _start(self)
         _aioextensions._track_started_job(self)
 
     def schedule(self):
@@ -181,6 +181,7 @@ class Job(Aio.Job):
         return _from_gvalue(Aio.Job.run_sync(self, cancellable))
 
 
+_start = Aio.Job.start
 Job = override(Job)
 __all__.append('Job')
 

@@ -84,20 +84,33 @@ def _recursive_run_error():
     return errors[0]
 
 
+class _LetGo:
+    """A started job that the end of a run cancels without waiting for."""
+    __slots__ = ('job',)
+
+    def __init__(self, job):
+        self.job = job
+
+
 def _track_started_job(job, must_finish=True):
     """Remembers a job started from Python during Aio.run(), which cancels
     it if it is still running when the run ends, as aio_run() does, and
     waits for it unless ``must_finish`` is false: a job of ``schedule()``
-    is let go once cancelled, as asyncio lets go of a cancelled task."""
+    is let go once cancelled, as asyncio lets go of a cancelled task. The
+    list holds the job itself, no pair: a million queued calls are 56 MB
+    lighter."""
     jobs = getattr(_run_state, 'started_jobs', None)
     if jobs is not None and not job.is_completed():
-        jobs.append((job, must_finish))
+        jobs.append(job if must_finish else _LetGo(job))
 
 
 def _cancel_started_jobs(loop):
     jobs = _run_state.started_jobs
     while jobs:
-        job, must_finish = jobs.pop()
+        job = jobs.pop()
+        must_finish = type(job) is not _LetGo
+        if not must_finish:
+            job = job.job
         if job.is_completed():
             continue
         job.cancel()
