@@ -138,12 +138,38 @@ else:
 
 def settle(loop, setter, value):
     """Completes a future of ``loop`` from a GLib callback on the loop's
-    thread: ``setter(value)``; on gbulb the task waiting for it goes on
-    right away, in this dispatch, instead of one loop iteration later."""
+    thread: ``setter(value)``; the task waiting for it goes on right away,
+    in this dispatch, instead of one loop iteration later."""
     if type(loop) is _GbulbLoop:
         loop.settle(setter, value)
+    elif _gi_events is not None and isinstance(loop, _gi_events.GLibEventLoop):
+        _settle_on_gi_events(loop, setter, value)
     else:
         setter(value)
+
+
+def _settle_on_gi_events(loop, setter, value):
+    """PyGObject 3.50+'s loop runs asyncio's ready queue from a GSource of
+    its own, written in Python, whose prepare and check run on every
+    iteration: running what the result made ready here saves an iteration
+    and its Python calls. Not while that source dispatches, nor inside a
+    task (a callback that came synchronously from code of the loop)."""
+    setter(value)
+    source = getattr(getattr(loop, '_selector', None), '_source', None)
+    ready = getattr(loop, '_ready', None)
+    if ready is None or getattr(source, '_dispatching', True) or _current_task(loop) is not None:
+        return
+    # As the end of asyncio's _run_once(): what is ready now, in order.
+    source._dispatching = True
+    try:
+        for _ in range(len(ready)):
+            if not ready:
+                break
+            handle = ready.popleft()
+            if not handle._cancelled:
+                handle._run()
+    finally:
+        source._dispatching = False
 
 
 def has_glib_loop():
