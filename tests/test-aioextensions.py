@@ -377,6 +377,36 @@ def test_acquire_many_is_atomic():
     assert order == ['a', 'b']
 
 
+def test_a_task_that_keeps_yielding_lets_glib_sources_run():
+    # Aio.run()'s loop runs what is ready in batches, as asyncio's own
+    # loop does: a task yielding in a loop never starves GLib sources of
+    # its priority (callbacks run at GLib's default priority, as gbulb's).
+    fired = []
+    GLib.timeout_add(1, lambda: fired.append(True) and False)
+
+    async def main():
+        for spins in range(100_000):
+            if fired:
+                return spins
+            await asyncio.sleep(0)
+        raise AssertionError('the GLib timeout never fired')
+
+    run(main())
+
+
+def test_callbacks_and_awaited_jobs_keep_their_order():
+    async def main():
+        loop = asyncio.get_running_loop()
+        order = []
+        for number in range(3):
+            loop.call_soon(order.append, number)
+        assert await in_thread(lambda: 'done') == 'done'
+        order.append('after')
+        return order
+
+    assert run(main()) == [0, 1, 2, 'after']
+
+
 def test_resolve_awaited_out_of_order():
     async def do(number):
         await asyncio.sleep(0.01)

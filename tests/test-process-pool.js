@@ -32,16 +32,15 @@ test('await a call; worker errors arrive intact', async () => {
     await expectError(pool, '', new GLib.Variant('b', true), Aio.Error, Aio.Error.INVALID_ARGUMENT);
 });
 
-test('a JS exception in the worker crosses as an error, and the worker goes on', async () => {
+test('a JS exception in the worker crosses as an error with its stack, and the worker goes on', async () => {
     const pool = Aio.ProcessPool.new(1, WORKER);
-    try {
-        await pool.call_async('crash', new GLib.Variant('b', true), null);
-        throw new Error('no error');
-    } catch (e) {
-        // GJS sends it as a GError of its own JS error domain and turns it
-        // back into a JS Error here, message and all.
-        assert(e.message.includes('a JavaScript exception'), `${e}`);
-    }
+    const error = await expectError(pool, 'crash', new GLib.Variant('b', true), Aio.Error, Aio.Error.FAILED);
+    // As from a Python worker: "Name: message", a blank line, then the
+    // detail the caller cannot get otherwise, the worker's stack.
+    const [first, detail] = error.message.split('\n\n', 2);
+    assertEqual(first, 'Error: a JavaScript exception');
+    assert(detail !== undefined && detail.includes('throwAJavaScriptException@') && detail.includes('worker.js:'),
+        `the stack is missing: ${error.message}`);
     assertEqual((await pool.call_async('add', new GLib.Variant('(ii)', [1, 2]), null)).deepUnpack(), 3);
 });
 

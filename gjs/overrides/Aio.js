@@ -11,6 +11,11 @@
 // "Name: message" (a GLib.Error keeps its own domain, code and message);
 // JavaScript code that reads the outcome gets the exception itself back.
 //
+// A function of an Aio.Worker (a worker process of an Aio.ProcessPool) that
+// throws fails its call with Aio.Error.FAILED, "Name: message", a blank line
+// and the exception's stack: the caller is in another process and cannot
+// see the stack otherwise (a Python worker sends its traceback the same way).
+//
 // GJS loads this file for `import Aio from 'gi://Aio'` from any
 // `overrides` folder on its search path: $(datadir)/gjs-1.0 once
 // installed, GJS_PATH in the build tree.
@@ -32,10 +37,14 @@ function _init() {
     const {return_value: returnValue, return_error: returnError,
         return_error_literal: returnErrorLiteral} = Job.prototype;
 
-    function toGError(exception) {
+    function toGError(exception, withStack = false) {
         if (exception instanceof GLib.Error)
             return exception;
-        const message = exception instanceof Error ? `${exception.name}: ${exception.message}` : String(exception);
+        let message = exception instanceof Error ? `${exception.name}: ${exception.message}` : String(exception);
+        const stack = withStack && exception instanceof Error && typeof exception.stack === 'string'
+            ? exception.stack.trimEnd() : '';
+        if (stack !== '')
+            message += `\n\n${stack}`;
         return new GLib.Error(Aio.Error, Aio.Error.FAILED, message);
     }
 
@@ -113,6 +122,21 @@ function _init() {
             }
         };
     }
+    // A worker function's exception crosses to the pool's process with its
+    // stack (GJS would send the message only, in a domain of its own).
+    const register = Aio.Worker.prototype.register;
+    Aio.Worker.prototype.register = function (name, argumentType, func) {
+        if (typeof func !== 'function')
+            return register.call(this, name, argumentType, func);  // GJS reports it
+        return register.call(this, name, argumentType, (...args) => {
+            try {
+                return func(...args);
+            } catch (exception) {
+                throw toGError(exception, true);
+            }
+        });
+    };
+
     const run = Aio.run;
     Aio.run = job => {
         try {

@@ -15,9 +15,11 @@ worker.register('add', new GLib.VariantType('(ii)'), args => {
 worker.register('fail', null, () => {
     throw new GLib.Error(Gio.IOErrorEnum, Gio.IOErrorEnum.NOT_FOUND, 'no such file');
 });
-worker.register('crash', null, () => {
+// Named, so that the stack the caller gets shows where it was thrown.
+function throwAJavaScriptException() {
     throw new Error('a JavaScript exception');
-});
+}
+worker.register('crash', null, () => throwAJavaScriptException());
 worker.register('die', null, () => System.exit(3));
 worker.register('sleep', new GLib.VariantType('u'), args => {
     GLib.usleep(args.deepUnpack() * 1000);

@@ -158,13 +158,13 @@ class Job(Aio.Job):
         needed) and returns its value or raises its error; cancelling the
         awaiting task cancels the job. Needs an asyncio loop that runs the
         GLib main context: the one ``Aio.run()`` sets up."""
-        return _aioextensions.wait_for_job(self).__await__()
+        return _aioextensions.wait_for_job(self)
 
     def return_value(self, value):
         Aio.Job.return_value(self, _to_gvalue(value))
 
     def start(self):
-        Aio.Job.start(self)
+        _start(self)
         _aioextensions._track_started_job(self)
 
     def schedule(self):
@@ -181,6 +181,7 @@ class Job(Aio.Job):
         return _from_gvalue(Aio.Job.run_sync(self, cancellable))
 
 
+_start = Aio.Job.start
 Job = override(Job)
 __all__.append('Job')
 

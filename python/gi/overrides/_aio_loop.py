@@ -15,6 +15,7 @@ install.
 """
 
 import asyncio
+import collections
 import signal
 import threading
 
@@ -41,6 +42,136 @@ NO_GLIB_LOOP = (
     'or later (gi.events), or the gbulb package (Debian: apt install python3-gbulb)')
 
 
+_current_task = asyncio.current_task
+
+if _gbulb_events is not None:
+    class _GbulbLoop(_gbulb_events.GLibEventLoop):
+        """gbulb's loop with asyncio's own kind of ready queue.
+
+        gbulb makes a GLib idle source for every ``call_soon()``, and a
+        task that a GLib callback wakes runs one main-context iteration
+        later. Here ``call_soon()`` from the loop's thread appends to one
+        queue that one idle source drains, and ``settle()`` lets a GLib
+        callback that completes a future run the task waiting for it in the
+        same dispatch: an ``await`` of aioext work costs one wake-up of the
+        loop, not two. ``call_soon_threadsafe()`` stays gbulb's (a source
+        per call, which any thread may attach).
+        """
+
+        def __init__(self, context):
+            super().__init__(context=context)
+            self._ready_handles = collections.deque()
+            self._ready_source = None
+            self._settling = False
+            self._running_ready = False
+
+        def call_soon(self, callback, *args, context=None):
+            # As asyncio's own loop: the check only in debug mode (gbulb's
+            # check of the callback costs more than the rest of the call).
+            if self._debug:
+                self._check_not_coroutine(callback, 'call_soon')
+            handle = asyncio.Handle(callback, args, self, context)
+            self._ready_handles.append(handle)
+            if self._ready_source is None and not self._settling:
+                self._attach_ready_source()
+            return handle
+
+        def call_soon_threadsafe(self, callback, *args, context=None):
+            return _gbulb_events.GLibEventLoop.call_soon(self, callback, *args, context=context)
+
+        def settle(self, setter, value):
+            """``setter(value)`` (a future's ``set_result`` or
+            ``set_exception``), then the callbacks it made ready, at once:
+            unless the GLib callback came synchronously from code of this
+            loop (a task releasing a semaphore that another task waits
+            for), which must end first."""
+            if self._running_ready or _current_task(self) is not None:
+                setter(value)
+                return
+            self._settling = True
+            try:
+                setter(value)
+            finally:
+                self._settling = False
+            self._run_ready()
+
+        def _attach_ready_source(self):
+            source = GLib.Idle()
+            source.set_priority(GLib.PRIORITY_DEFAULT)  # as gbulb's call_soon()
+            source.set_callback(self._drain)
+            source.attach(self._context)
+            self._ready_source = source
+
+        def _run_ready(self):
+            # Only what was ready when it began, as asyncio's loop does, so
+            # that a task yielding in a loop still lets GLib sources run.
+            ready = self._ready_handles
+            outer, self._running_ready = self._running_ready, True
+            try:
+                for _ in range(len(ready)):
+                    if not ready:  # drained by a nested main-context iteration
+                        break
+                    handle = ready.popleft()
+                    if not handle._cancelled:
+                        handle._run()
+            finally:
+                self._running_ready = outer
+            if ready and self._ready_source is None:
+                self._attach_ready_source()
+
+        def _drain(self, *unused):
+            self._run_ready()
+            if self._ready_handles:
+                return GLib.SOURCE_CONTINUE
+            self._ready_source = None
+            return GLib.SOURCE_REMOVE
+
+        def close(self):
+            if self._ready_source is not None:
+                self._ready_source.destroy()
+                self._ready_source = None
+            self._ready_handles.clear()
+            super().close()
+else:
+    _GbulbLoop = None
+
+
+def settle(loop, setter, value):
+    """Completes a future of ``loop`` from a GLib callback on the loop's
+    thread: ``setter(value)``; the task waiting for it goes on right away,
+    in this dispatch, instead of one loop iteration later."""
+    if type(loop) is _GbulbLoop:
+        loop.settle(setter, value)
+    elif _gi_events is not None and isinstance(loop, _gi_events.GLibEventLoop):
+        _settle_on_gi_events(loop, setter, value)
+    else:
+        setter(value)
+
+
+def _settle_on_gi_events(loop, setter, value):
+    """PyGObject 3.50+'s loop runs asyncio's ready queue from a GSource of
+    its own, written in Python, whose prepare and check run on every
+    iteration: running what the result made ready here saves an iteration
+    and its Python calls. Not while that source dispatches, nor inside a
+    task (a callback that came synchronously from code of the loop)."""
+    setter(value)
+    source = getattr(getattr(loop, '_selector', None), '_source', None)
+    ready = getattr(loop, '_ready', None)
+    if ready is None or getattr(source, '_dispatching', True) or _current_task(loop) is not None:
+        return
+    # As the end of asyncio's _run_once(): what is ready now, in order.
+    source._dispatching = True
+    try:
+        for _ in range(len(ready)):
+            if not ready:
+                break
+            handle = ready.popleft()
+            if not handle._cancelled:
+                handle._run()
+    finally:
+        source._dispatching = False
+
+
 def has_glib_loop():
     """Whether this PyGObject can run asyncio on the GLib main loop."""
     return _gi_events is not None or _gbulb_events is not None
@@ -58,7 +189,7 @@ def running_glib_loop():
     """The running asyncio loop of this thread; ``RuntimeError`` saying
     what to do when it cannot run aioext work."""
     loop = asyncio.get_running_loop()
-    if not runs_glib(loop):
+    if type(loop) is not _GbulbLoop and not runs_glib(loop):
         raise RuntimeError(NOT_ON_GLIB)
     return loop
 
@@ -92,7 +223,7 @@ class _LoopSession:
         if _gi_events is not None:
             self.loop = self._new_gi_events_loop()
         else:
-            self.loop = _gbulb_events.GLibEventLoop(context=self._context)
+            self.loop = _GbulbLoop(self._context)
             self.loop._policy = _gbulb_events.GLibEventLoopPolicy()
             asyncio.set_event_loop(self.loop)
 

@@ -84,20 +84,33 @@ def _recursive_run_error():
     return errors[0]
 
 
+class _LetGo:
+    """A started job that the end of a run cancels without waiting for."""
+    __slots__ = ('job',)
+
+    def __init__(self, job):
+        self.job = job
+
+
 def _track_started_job(job, must_finish=True):
     """Remembers a job started from Python during Aio.run(), which cancels
     it if it is still running when the run ends, as aio_run() does, and
     waits for it unless ``must_finish`` is false: a job of ``schedule()``
-    is let go once cancelled, as asyncio lets go of a cancelled task."""
+    is let go once cancelled, as asyncio lets go of a cancelled task. The
+    list holds the job itself, no pair: a million queued calls are 56 MB
+    lighter."""
     jobs = getattr(_run_state, 'started_jobs', None)
     if jobs is not None and not job.is_completed():
-        jobs.append((job, must_finish))
+        jobs.append(job if must_finish else _LetGo(job))
 
 
 def _cancel_started_jobs(loop):
     jobs = _run_state.started_jobs
     while jobs:
-        job, must_finish = jobs.pop()
+        job = jobs.pop()
+        must_finish = type(job) is not _LetGo
+        if not must_finish:
+            job = job.job
         if job.is_completed():
             continue
         job.cancel()
@@ -179,10 +192,12 @@ def run_decorator(function):
 
 # -- awaiting jobs -----------------------------------------------------------
 
-async def wait_for_job(job):
+def wait_for_job(job):
     """``await job``: the job's value, or its error raised; cancelling the
     awaiting task cancels the job (no GCancellable per await: this is the
-    path of every ``await in_thread(...)``)."""
+    path of every ``await in_thread(...)``). A generator that is the job's
+    ``__await__()`` itself, not a coroutine around it: one object and one
+    frame fewer per await."""
     loop = _aio_loop.running_glib_loop()
     future = loop.create_future()
 
@@ -190,16 +205,22 @@ async def wait_for_job(job):
         if future.cancelled():
             return
         try:
-            future.set_result(_override._from_gvalue(Aio.Job.run_finish(source, result)))
+            value = _from_gvalue(_run_finish(source, result))
         except GLib.Error as error:
-            future.set_exception(error)
+            _aio_loop.settle(loop, future.set_exception, error)
+        else:
+            _aio_loop.settle(loop, future.set_result, value)
 
     job.run_async(None, done)
     try:
-        return await future
+        return (yield from future)
     except asyncio.CancelledError:
         job.cancel()
         raise
+
+
+_run_finish = Aio.Job.run_finish
+_from_gvalue = _override._from_gvalue
 
 
 def _await_gio(start, finish):
@@ -213,9 +234,11 @@ def _await_gio(start, finish):
         if future.cancelled():
             return
         try:
-            future.set_result(finish(source, result))
+            value = finish(source, result)
         except GLib.Error as error:
-            future.set_exception(error)
+            _aio_loop.settle(loop, future.set_exception, error)
+        else:
+            _aio_loop.settle(loop, future.set_result, value)
 
     start(cancellable, done)
     return _cancelling(future, cancellable)
