@@ -1,6 +1,4 @@
-/* aio-caller-context-private.h: handing work to the context that owns it,
- * and running a GTask's next step in the context of the caller who
- * started it
+/* aio-caller-context-private.h: handing work to the context that owns it
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -21,14 +19,5 @@ void aio_context_deliver       (GMainContext   *context,
                                 GDestroyNotify  data_unref);
 
 gboolean aio_context_push_unless_default (GMainContext *context);
-
-/* Called with a borrowed task, in the task's context. */
-typedef void (*AioTaskFunc) (GTask *task);
-
-void aio_task_run_in_context   (GTask       *task,
-                                gboolean     may_run_here,
-                                AioTaskFunc  func);
-void aio_task_return_cancelled (GTask       *task,
-                                const char  *message);
 
 G_END_DECLS

@@ -1,5 +1,4 @@
-/* aio-caller-context.c: handing work to the context that owns it, and
- * running a GTask's next step in the context of the caller who started it
+/* aio-caller-context.c: handing work to the context that owns it
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -7,12 +6,6 @@
 #include "config.h"
 
 #include "aio-caller-context-private.h"
-
-typedef struct
-{
-  GTask       *task;
-  AioTaskFunc  func;
-} Invocation;
 
 /* Code run for a caller from a dispatch of @context must see @context as
  * thread-default, also when it is iterated without being pushed: pushes
@@ -28,20 +21,6 @@ aio_context_push_unless_default (GMainContext *context)
     g_main_context_push_thread_default (context);
 
   return must_push;
-}
-
-/* A job started for @task must see the task's context as thread-default,
- * also when that context is iterated without being pushed. */
-static void
-aio_task_invoke (GTask       *task,
-                 AioTaskFunc  func)
-{
-  GMainContext *context = g_task_get_context (task);
-  gboolean is_pushed = aio_context_push_unless_default (context);
-
-  func (task);
-  if (is_pushed)
-    g_main_context_pop_thread_default (context);
 }
 
 /* The one rule for handing work to the context that owns it, kept here
@@ -79,60 +58,4 @@ aio_context_deliver (GMainContext   *context,
   g_source_set_callback (source, func, data_ref != NULL ? data_ref (data) : data, data_unref);
   g_source_attach (source, context);
   g_source_unref (source);
-}
-
-static gboolean
-aio_task_invoke_in_context (gpointer user_data)
-{
-  Invocation *invocation = user_data;
-
-  aio_task_invoke (invocation->task, invocation->func);
-
-  return G_SOURCE_REMOVE;
-}
-
-static gpointer
-invocation_copy (gpointer data)
-{
-  Invocation *invocation = data;
-  Invocation *copy = g_new (Invocation, 1);
-
-  copy->task = g_object_ref (invocation->task);
-  copy->func = invocation->func;
-
-  return copy;
-}
-
-static void
-invocation_free (gpointer data)
-{
-  Invocation *invocation = data;
-
-  g_object_unref (invocation->task);
-  g_free (invocation);
-}
-
-/* Runs @func in @task's context, as aio_context_deliver() says. */
-void
-aio_task_run_in_context (GTask       *task,
-                         gboolean     may_run_here,
-                         AioTaskFunc  func)
-{
-  Invocation invocation = { task, func };
-
-  aio_context_deliver (g_task_get_context (task), g_task_get_priority (task), may_run_here,
-                       "[aioext] start in caller context", aio_task_invoke_in_context,
-                       &invocation, invocation_copy, invocation_free);
-}
-/* Returns the cancellable's own error, or a G_IO_ERROR_CANCELLED with
- * @message when the task was failed for a cancellation seen elsewhere. */
-void
-aio_task_return_cancelled (GTask      *task,
-                           const char *message)
-{
-  GError *error = NULL;
-
-  if (!g_cancellable_set_error_if_cancelled (g_task_get_cancellable (task), &error))
-    g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_CANCELLED, message);
-  g_task_return_error (task, error);
 }
