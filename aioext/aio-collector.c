@@ -1529,8 +1529,10 @@ aio_collector_next_async (AioCollector        *self,
       !self->is_finished &&
       !g_cancellable_set_error_if_cancelled (cancellable, &error))
     {
-      aio_collector_queue_waiter (self, cancellable, callback, user_data);
+      /* Started first: the wait's cancel watch belongs to the context the
+       * collector runs in. */
       aio_collector_ensure_started (self);
+      aio_collector_queue_waiter (self, cancellable, callback, user_data);
       aio_collector_wake (self);
       return;
     }
