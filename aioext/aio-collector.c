@@ -140,14 +140,17 @@
  * results are handed out before a wide window has been filled. */
 #define START_BATCH 128
 
-/* How many items one dispatch of the pump hands to aio_collector_next_async()
- * callers at most. A consumer that asks for the next item from its callback
- * is served in the same dispatch, so a wide window of finished items would
- * otherwise go out in one go with nothing else running meanwhile. Past the
- * cap the pump comes back at idle priority: first every source of a higher
- * priority (a GTK app's layout and drawing) and the idles already queued
- * run. */
-#define DELIVERY_BATCH 256
+/* How many items, and how much time, one dispatch of the pump spends on
+ * aio_collector_next_async() callers at most (the clock is read every
+ * DELIVERY_CLOCK_STEP items). A consumer that asks for the next item from
+ * its callback is served in the same dispatch, so a wide window of finished
+ * items would otherwise go out in one go with nothing else running
+ * meanwhile. Past the cap the pump comes back at idle priority: first every
+ * source of a higher priority (a GTK app's layout and drawing) and the
+ * idles already queued run. 4 ms is a quarter of a 60 Hz frame. */
+#define DELIVERY_BATCH      256
+#define DELIVERY_CLOCK_STEP 32
+#define DELIVERY_BUDGET_US  4000
 
 /* One input item from the moment it starts until it is handed out. A running
  * slot is also its job's watch: when the collector goes away first, @owner
@@ -197,6 +200,7 @@ struct _AioCollector
   GPtrArray          *results;
   GQueue              next_waiters;         /* NextWaiter, in call order */
   guint               deliveries_left;      /* in this pump dispatch */
+  gint64              dispatch_began;       /* monotonic, in microseconds */
 
   /* The failure, with the input index it belongs to: items before it can
    * still be handed out. */
@@ -647,6 +651,9 @@ aio_collector_hand_out (AioCollector *self,
 
   self->deliveries_left--;
   next_waiter_complete (aio_collector_pop_waiter (self), job, NULL);
+  if (self->deliveries_left % DELIVERY_CLOCK_STEP == 0 &&
+      g_get_monotonic_time () - self->dispatch_began > DELIVERY_BUDGET_US)
+    self->deliveries_left = 0;
 }
 
 /* Ends the collection: the collect task or the first next waiter gets
@@ -723,6 +730,7 @@ aio_collector_pump_dispatch (GSource     *source,
   if (g_source_get_priority (source) != G_PRIORITY_DEFAULT)
     g_source_set_priority (source, G_PRIORITY_DEFAULT);
   self->deliveries_left = DELIVERY_BATCH;
+  self->dispatch_began = g_get_monotonic_time ();
 
   /* Jobs start, and report back, in the collector's context even when a
    * loop runs it without making it the thread-default one. */
@@ -1509,9 +1517,9 @@ aio_collector_collect_finish (AioCollector  *self,
  * context. A consumer that calls this again from @callback is served in the
  * same pass of the collector over its finished items, right after @callback
  * returns, so a stream read one item at a time costs no main-loop iteration
- * per item. After a few hundred items in one pass the collector lets the
- * other sources of its main context run (a GTK app's drawing included) and
- * then goes on.
+ * per item. After 256 items or 4 ms in one pass the collector lets the
+ * other sources of its main context run, down to the idle priority (a GTK
+ * app's layout and drawing included), and then goes on.
  */
 void
 aio_collector_next_async (AioCollector        *self,
