@@ -837,13 +837,13 @@ aio_collector_dispose (GObject *object)
     }
   self->n_running = 0;
 
-  /* The collection ends as cancelled. Next waiters hold references, so
-   * only g_object_run_dispose() gets here with some queued: the pump stays
-   * to call them back, in the collector's context, as it would after
+  /* The collection ends as cancelled. Consumers hold references, so only
+   * g_object_run_dispose() gets here with some waiting: the pump stays to
+   * call them back, in the collector's context, as it would after
    * aio_collector_cancel(); the last reference's dispose destroys it. */
   if (self->is_started)
     aio_collector_cancel (self);
-  if (self->pump != NULL && g_queue_is_empty (&self->next_waiters))
+  if (self->pump != NULL && !aio_collector_has_consumer (self))
     {
       g_source_destroy (self->pump);
       g_clear_pointer (&self->pump, g_source_unref);

@@ -1306,6 +1306,29 @@ test_next_dispose_with_queued_waits (void)
     g_clear_object (&results[i]);
 }
 
+/* The same for a collection waited for as a whole. */
+static void
+test_dispose_during_collect_reports_cancelled (void)
+{
+  Stats stats = { 0 };
+  Producer producer = { .stats = &stats, .delay_ms = 10000 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AioCollector) collector = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+
+  collector = aio_collector_new_for_producer (2, 0, AIO_COLLECTOR_POLICY_SETTLE_ALL,
+                                              produce, &producer, NULL, &error);
+  aio_collector_collect_async (collector, NULL, store_result, &result);
+  while (stats.running < 2)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_object_run_dispose (G_OBJECT (collector));
+  g_assert_null (result);
+  g_assert_null (aio_collector_collect_finish (collector, wait_for_result (&result), &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (stats.running, ==, 0);
+}
+
 /* next_finish() refuses a result that is not its own. */
 static void
 test_next_finish_refuses_a_foreign_result (void)
@@ -1380,6 +1403,8 @@ main (int   argc,
   g_test_add_func ("/collector/next/pending-wait-keeps-the-collector",
                    test_next_pending_wait_keeps_the_collector);
   g_test_add_func ("/collector/next/dispose-with-queued-waits", test_next_dispose_with_queued_waits);
+  g_test_add_func ("/collector/cancel/dispose-during-collect-reports-cancelled",
+                   test_dispose_during_collect_reports_cancelled);
   g_test_add_func ("/collector/next/finish-refuses-a-foreign-result", test_next_finish_refuses_a_foreign_result);
   g_test_add_func ("/collector/progress/notify-in-owner-context",
                    test_progress_properties_notify_in_owner_context);
