@@ -199,6 +199,8 @@ struct _AioCollector
   GTask              *collect_task;
   GPtrArray          *results;
   GQueue              next_waiters;         /* NextWaiter, in call order */
+  gboolean            is_held_by_waiters;   /* one reference while any wait */
+  gpointer            spare_waiter;         /* a freed NextWaiter, reused */
   guint               deliveries_left;      /* in this pump dispatch */
   gint64              dispatch_began;       /* monotonic, in microseconds */
 
@@ -315,7 +317,7 @@ aio_collector_mark_dirty (AioCollector *self,
 typedef struct
 {
   GList                link;           /* in next_waiters */
-  AioCollector        *collector;      /* held, as a GTask holds its source object */
+  AioCollector        *collector;      /* kept alive while it waits: see is_held_by_waiters */
   GAsyncReadyCallback  callback;
   gpointer             user_data;
   GSource             *cancel_watch;
@@ -323,6 +325,10 @@ typedef struct
   GError              *error;
 } NextWaiter;
 
+/* The result's release function. The result holds the collector, so it is
+ * alive here. A consumer asks again from its callback, before this runs:
+ * one spare record makes a stream allocate none. The result may be let go
+ * in any thread, hence the exchange. */
 static void
 next_waiter_free (gpointer data)
 {
@@ -330,8 +336,44 @@ next_waiter_free (gpointer data)
 
   g_clear_object (&waiter->job);
   g_clear_error (&waiter->error);
-  g_object_unref (waiter->collector);
-  g_free (waiter);
+  if (!g_atomic_pointer_compare_and_exchange (&waiter->collector->spare_waiter, NULL, waiter))
+    g_free (waiter);
+}
+
+static NextWaiter *
+next_waiter_new (AioCollector *self)
+{
+  NextWaiter *waiter = g_atomic_pointer_exchange (&self->spare_waiter, NULL);
+
+  if (waiter == NULL)
+    waiter = g_new (NextWaiter, 1);
+  *waiter = (NextWaiter) { .link.data = waiter, .collector = self };
+
+  return waiter;
+}
+
+/* Waits keep the collector alive, as a GTask keeps its source object: one
+ * reference while any is queued, not one each, since a stream queues and
+ * serves one per item. It is let go only where the caller holds the
+ * collector itself (the end of a dispatch), or last. */
+static void
+aio_collector_hold_for_waiters (AioCollector *self)
+{
+  if (!self->is_held_by_waiters)
+    {
+      self->is_held_by_waiters = TRUE;
+      g_object_ref (self);
+    }
+}
+
+static void
+aio_collector_release_if_no_waiters (AioCollector *self)
+{
+  if (self->is_held_by_waiters && g_queue_is_empty (&self->next_waiters))
+    {
+      self->is_held_by_waiters = FALSE;
+      g_object_unref (self);
+    }
 }
 
 /* Hands @job or @error (both transfer full, at most one set) to the waiter's
@@ -374,11 +416,14 @@ aio_collector_on_next_cancelled (GCancellable *cancellable,
                                  gpointer      user_data)
 {
   NextWaiter *waiter = user_data;
+  AioCollector *self = g_object_ref (waiter->collector);
   GError *error = NULL;
 
-  g_queue_unlink (&waiter->collector->next_waiters, &waiter->link);
+  g_queue_unlink (&self->next_waiters, &waiter->link);
   g_cancellable_set_error_if_cancelled (cancellable, &error);
   next_waiter_complete (waiter, NULL, error);
+  aio_collector_release_if_no_waiters (self);
+  g_object_unref (self);
 
   return G_SOURCE_REMOVE;
 }
@@ -389,10 +434,8 @@ aio_collector_queue_waiter (AioCollector        *self,
                             GAsyncReadyCallback  callback,
                             gpointer             user_data)
 {
-  NextWaiter *waiter = g_new0 (NextWaiter, 1);
+  NextWaiter *waiter = next_waiter_new (self);
 
-  waiter->link.data = waiter;
-  waiter->collector = g_object_ref (self);
   waiter->callback = callback;
   waiter->user_data = user_data;
   if (cancellable != NULL)
@@ -403,6 +446,7 @@ aio_collector_queue_waiter (AioCollector        *self,
       g_source_attach (waiter->cancel_watch, self->context);
     }
   g_queue_push_tail_link (&self->next_waiters, &waiter->link);
+  aio_collector_hold_for_waiters (self);
 }
 
 /* The pump ---------------------------------------------------------------- */
@@ -761,6 +805,7 @@ aio_collector_pump_dispatch (GSource     *source,
       g_source_set_ready_time (source, -1);
     }
 
+  aio_collector_release_if_no_waiters (self);
   g_object_unref (self);
 
   return G_SOURCE_CONTINUE;
@@ -860,6 +905,7 @@ aio_collector_finalize (GObject *object)
 
   g_assert (self->collect_task == NULL);
   g_assert (g_queue_is_empty (&self->next_waiters));
+  g_free (self->spare_waiter);
 
   for (guint i = 0; i < self->n_jobs; i++)
     g_object_unref (self->jobs[i]);
