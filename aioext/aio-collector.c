@@ -764,6 +764,28 @@ aio_collector_deliver (AioCollector *self)
     aio_collector_end_waiters (self);
 }
 
+/* At the end of a dispatch: comes back for what is left, after the other
+ * sources when the delivery cap was reached (see DELIVERY_BATCH), and
+ * otherwise sleeps until woken. */
+static void
+aio_collector_schedule_pump (AioCollector *self,
+                             GSource      *source)
+{
+  if (self->deliveries_left == 0)
+    {
+      g_source_set_priority (source, G_PRIORITY_DEFAULT_IDLE);
+      aio_collector_wake (self);
+    }
+  else if (aio_collector_can_start (self) && !self->is_finished)
+    aio_collector_wake (self);
+
+  if (!self->is_wake_pending && self->is_pump_armed)
+    {
+      self->is_pump_armed = FALSE;
+      g_source_set_ready_time (source, -1);
+    }
+}
+
 static gboolean
 aio_collector_pump_dispatch (GSource     *source,
                              GSourceFunc  callback,
@@ -790,21 +812,7 @@ aio_collector_pump_dispatch (GSource     *source,
   /* Coalesced: one notify per property per pump dispatch. */
   aio_notify_batcher_flush (self->notify);
 
-  if (self->deliveries_left == 0)
-    {
-      /* The rest after the others: see DELIVERY_BATCH. */
-      g_source_set_priority (source, G_PRIORITY_DEFAULT_IDLE);
-      aio_collector_wake (self);
-    }
-  else if (aio_collector_can_start (self) && !self->is_finished)
-    aio_collector_wake (self);
-
-  if (!self->is_wake_pending && self->is_pump_armed)
-    {
-      self->is_pump_armed = FALSE;
-      g_source_set_ready_time (source, -1);
-    }
-
+  aio_collector_schedule_pump (self, source);
   aio_collector_release_if_no_waiters (self);
   g_object_unref (self);
 
