@@ -12,6 +12,7 @@
 #include "aio-job-private.h"
 #include "aio-cancel-source-private.h"
 #include "aio-notify-batcher-private.h"
+#include "aio-thread-result-private.h"
 
 /**
  * SECTION:aio-collector
@@ -139,6 +140,18 @@
  * results are handed out before a wide window has been filled. */
 #define START_BATCH 128
 
+/* How many items, and how much time, one dispatch of the pump spends on
+ * aio_collector_next_async() callers at most (the clock is read every
+ * DELIVERY_CLOCK_STEP items). A consumer that asks for the next item from
+ * its callback is served in the same dispatch, so a wide window of finished
+ * items would otherwise go out in one go with nothing else running
+ * meanwhile. Past the cap the pump comes back at idle priority: first every
+ * source of a higher priority (a GTK app's layout and drawing) and the
+ * idles already queued run. 4 ms is a quarter of a 60 Hz frame. */
+#define DELIVERY_BATCH      256
+#define DELIVERY_CLOCK_STEP 32
+#define DELIVERY_BUDGET_US  4000
+
 /* One input item from the moment it starts until it is handed out. A running
  * slot is also its job's watch: when the collector goes away first, @owner
  * is cleared and the watch's function frees the slot. */
@@ -185,7 +198,11 @@ struct _AioCollector
   gboolean            is_started;
   GTask              *collect_task;
   GPtrArray          *results;
-  GQueue              next_tasks;
+  GQueue              next_waiters;         /* NextWaiter, in call order */
+  gboolean            is_held_by_waiters;   /* one reference while any wait */
+  gpointer            spare_waiter;         /* a freed NextWaiter, reused */
+  guint               deliveries_left;      /* in this pump dispatch */
+  gint64              dispatch_began;       /* monotonic, in microseconds */
 
   /* The failure, with the input index it belongs to: items before it can
    * still be handed out. */
@@ -195,6 +212,8 @@ struct _AioCollector
   gboolean            is_finished;
 
   GSource            *pump;
+  gboolean            is_pump_armed;        /* its ready time is 0 */
+  gboolean            is_wake_pending;      /* asked for since its dispatch began */
   AioNotifyBatcher   *notify;               /* flushed once per pump dispatch */
 
   gint64              total;
@@ -286,13 +305,169 @@ aio_collector_mark_dirty (AioCollector *self,
   aio_notify_batcher_mark (self->notify, AIO_NOTIFY_BIT (prop_id));
 }
 
+/* Next waiters ------------------------------------------------------------ */
+
+/* One aio_collector_next_async() call waiting for its item: a plain record,
+ * not a GTask. A GTask returned in the main-loop iteration that made it
+ * defers its callback to an idle source of its own, so a consumer asking
+ * for the next item from its callback paid for a task, a source and a loop
+ * iteration per item. A waiter is called back directly from the pump's
+ * dispatch (or its cancel watch's), with an #AioThreadResult made at
+ * delivery, which frees the waiter once the callback has let it go. */
+typedef struct
+{
+  GList                link;           /* in next_waiters */
+  AioCollector        *collector;      /* kept alive while it waits: see is_held_by_waiters */
+  GAsyncReadyCallback  callback;
+  gpointer             user_data;
+  GSource             *cancel_watch;
+  AioJob              *job;            /* the outcome, once delivered */
+  GError              *error;
+} NextWaiter;
+
+/* The result's release function. The result holds the collector, so it is
+ * alive here. A consumer asks again from its callback, before this runs:
+ * one spare record makes a stream allocate none. The result may be let go
+ * in any thread, hence the exchange. */
+static void
+next_waiter_free (gpointer data)
+{
+  NextWaiter *waiter = data;
+
+  g_clear_object (&waiter->job);
+  g_clear_error (&waiter->error);
+  if (!g_atomic_pointer_compare_and_exchange (&waiter->collector->spare_waiter, NULL, waiter))
+    g_free (waiter);
+}
+
+static NextWaiter *
+next_waiter_new (AioCollector *self)
+{
+  NextWaiter *waiter = g_atomic_pointer_exchange (&self->spare_waiter, NULL);
+
+  if (waiter == NULL)
+    waiter = g_new (NextWaiter, 1);
+  *waiter = (NextWaiter) { .link.data = waiter, .collector = self };
+
+  return waiter;
+}
+
+/* Waits keep the collector alive, as a GTask keeps its source object: one
+ * reference while any is queued, not one each, since a stream queues and
+ * serves one per item. It is let go only where the caller holds the
+ * collector itself (the end of a dispatch), or last. */
+static void
+aio_collector_hold_for_waiters (AioCollector *self)
+{
+  if (!self->is_held_by_waiters)
+    {
+      self->is_held_by_waiters = TRUE;
+      g_object_ref (self);
+    }
+}
+
+static void
+aio_collector_release_if_no_waiters (AioCollector *self)
+{
+  if (self->is_held_by_waiters && g_queue_is_empty (&self->next_waiters))
+    {
+      self->is_held_by_waiters = FALSE;
+      g_object_unref (self);
+    }
+}
+
+/* Hands @job or @error (both transfer full, at most one set) to the waiter's
+ * callback, which runs exactly once, here: the callers are the pump and the
+ * cancel watch, in the collector's context, never the call that queued it.
+ * An item handed out reaches its consumer even when the cancellable fires
+ * meanwhile, or it would be lost from the stream. */
+static void
+next_waiter_complete (NextWaiter *waiter,
+                      AioJob     *job,
+                      GError     *error)
+{
+  AioThreadResult *result;
+
+  if (waiter->cancel_watch != NULL)
+    aio_source_destroy (g_steal_pointer (&waiter->cancel_watch));
+  waiter->job = job;
+  waiter->error = error;
+  /* Plain casts: checked ones cost more than the rest of this function. */
+  result = aio_thread_result_new ((GObject *) waiter->collector, aio_collector_next_async,
+                                  waiter->user_data, waiter, next_waiter_free);
+  if (waiter->callback != NULL)
+    waiter->callback ((GObject *) waiter->collector, (GAsyncResult *) result, waiter->user_data);
+  g_object_unref (result);
+}
+
+static NextWaiter *
+aio_collector_pop_waiter (AioCollector *self)
+{
+  GList *link = g_queue_pop_head_link (&self->next_waiters);
+
+  return link != NULL ? link->data : NULL;
+}
+
+/* A cancelled wait gives up this call only: the item it would have had goes
+ * to the next call. The watch is destroyed when the waiter gets its item, so
+ * here the waiter is still queued. */
+static gboolean
+aio_collector_on_next_cancelled (GCancellable *cancellable,
+                                 gpointer      user_data)
+{
+  NextWaiter *waiter = user_data;
+  AioCollector *self = g_object_ref (waiter->collector);
+  GError *error = NULL;
+
+  g_queue_unlink (&self->next_waiters, &waiter->link);
+  g_cancellable_set_error_if_cancelled (cancellable, &error);
+  next_waiter_complete (waiter, NULL, error);
+  aio_collector_release_if_no_waiters (self);
+  g_object_unref (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+aio_collector_queue_waiter (AioCollector        *self,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  NextWaiter *waiter = next_waiter_new (self);
+
+  waiter->callback = callback;
+  waiter->user_data = user_data;
+  if (cancellable != NULL)
+    {
+      waiter->cancel_watch = aio_cancel_source_new (cancellable);
+      g_source_set_callback (waiter->cancel_watch, G_SOURCE_FUNC (aio_collector_on_next_cancelled),
+                             waiter, NULL);
+      g_source_attach (waiter->cancel_watch, self->context);
+    }
+  g_queue_push_tail_link (&self->next_waiters, &waiter->link);
+  aio_collector_hold_for_waiters (self);
+}
+
 /* The pump ---------------------------------------------------------------- */
 
+/* Asks for a pump dispatch. A consumer calls next from its callback once
+ * per item, and a dispatch may be running (see aio_collector_pump_dispatch()),
+ * so GLib is told only when the pump is not armed already: its ready time
+ * is left at 0 through a dispatch and cleared at the end, unless a wake came
+ * meanwhile. */
 static void
 aio_collector_wake (AioCollector *self)
 {
-  if (self->pump != NULL)
-    g_source_set_ready_time (self->pump, 0);
+  if (self->pump == NULL)
+    return;
+
+  self->is_wake_pending = TRUE;
+  if (!self->is_pump_armed)
+    {
+      self->is_pump_armed = TRUE;
+      g_source_set_ready_time (self->pump, 0);
+    }
 }
 
 static void aio_collector_abort (AioCollector *self,
@@ -479,7 +654,7 @@ aio_collector_abort (AioCollector *self,
 static gboolean
 aio_collector_has_consumer (AioCollector *self)
 {
-  return self->collect_task != NULL || !g_queue_is_empty (&self->next_tasks);
+  return self->collect_task != NULL || !g_queue_is_empty (&self->next_waiters);
 }
 
 /* Whether the head item may be handed out: it completed, and either the
@@ -508,25 +683,26 @@ aio_collector_head_is_deliverable (AioCollector *self)
          !slot_is_cancelled_by_collector (slot, error);
 }
 
+/* Takes @job (transfer full). */
 static void
 aio_collector_hand_out (AioCollector *self,
                         AioJob       *job)
 {
-  GTask *task;
-
   if (self->collect_task != NULL)
     {
-      g_ptr_array_add (self->results, g_object_ref (job));
+      g_ptr_array_add (self->results, job);
       return;
     }
 
-  task = g_queue_pop_head (&self->next_tasks);
-  g_task_return_pointer (task, g_object_ref (job), g_object_unref);
-  g_object_unref (task);
+  self->deliveries_left--;
+  next_waiter_complete (aio_collector_pop_waiter (self), job, NULL);
+  if (self->deliveries_left % DELIVERY_CLOCK_STEP == 0 &&
+      g_get_monotonic_time () - self->dispatch_began > DELIVERY_BUDGET_US)
+    self->deliveries_left = 0;
 }
 
-/* Ends the collection: the collect task or the first waiting next task gets
- * @error (or success), later next tasks the end of the stream. */
+/* Ends the collection: the collect task or the first next waiter gets
+ * @error (or success), later next waiters the end of the stream. */
 static void
 aio_collector_finish (AioCollector *self,
                       const GError *error)
@@ -535,45 +711,46 @@ aio_collector_finish (AioCollector *self,
 
   self->is_finished = TRUE;
 
-  if (self->collect_task != NULL)
-    task = g_steal_pointer (&self->collect_task);
+  if (self->collect_task == NULL)
+    next_waiter_complete (aio_collector_pop_waiter (self), NULL,
+                          error != NULL ? g_error_copy (error) : NULL);
   else
-    task = g_queue_pop_head (&self->next_tasks);
-
-  if (error != NULL)
-    g_task_return_error (task, g_error_copy (error));
-  else if (g_task_get_source_tag (task) == aio_collector_collect_async)
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_pointer (task, NULL, NULL);
+    {
+      task = g_steal_pointer (&self->collect_task);
+      if (error != NULL)
+        g_task_return_error (task, g_error_copy (error));
+      else
+        g_task_return_boolean (task, TRUE);
+    }
 }
 
 static void
 aio_collector_end_waiters (AioCollector *self)
 {
-  GTask *task;
+  NextWaiter *waiter;
 
-  while ((task = g_queue_pop_head (&self->next_tasks)) != NULL)
-    {
-      g_task_return_pointer (task, NULL, NULL);
-      g_object_unref (task);
-    }
+  while ((waiter = aio_collector_pop_waiter (self)) != NULL)
+    next_waiter_complete (waiter, NULL, NULL);
 }
 
-/* Hands out what is ready, in input order. A consumer's callback may run
- * from here and call back into the collector, so every round re-reads the
- * state. */
+/* Hands out what is ready, in input order, to next waiters at most
+ * DELIVERY_BATCH items. A consumer's callback runs from here and may call
+ * back into the collector, a next call included, which this loop then
+ * serves: every round re-reads the state. */
 static void
 aio_collector_deliver (AioCollector *self)
 {
   while (!self->is_finished && aio_collector_has_consumer (self))
     {
+      if (self->collect_task == NULL && self->deliveries_left == 0)
+        return;
       if (aio_collector_head_is_deliverable (self))
         {
           Slot *slot = aio_collector_ring_pop (self);
+          AioJob *job = g_steal_pointer (&slot->job);
 
-          aio_collector_hand_out (self, slot->job);
-          slot_free (slot);
+          g_free (slot);
+          aio_collector_hand_out (self, job);
         }
       else if (self->error != NULL && self->n_running == 0)
         aio_collector_finish (self, self->error);
@@ -587,6 +764,28 @@ aio_collector_deliver (AioCollector *self)
     aio_collector_end_waiters (self);
 }
 
+/* At the end of a dispatch: comes back for what is left, after the other
+ * sources when the delivery cap was reached (see DELIVERY_BATCH), and
+ * otherwise sleeps until woken. */
+static void
+aio_collector_schedule_pump (AioCollector *self,
+                             GSource      *source)
+{
+  if (self->deliveries_left == 0)
+    {
+      g_source_set_priority (source, G_PRIORITY_DEFAULT_IDLE);
+      aio_collector_wake (self);
+    }
+  else if (aio_collector_can_start (self) && !self->is_finished)
+    aio_collector_wake (self);
+
+  if (!self->is_wake_pending && self->is_pump_armed)
+    {
+      self->is_pump_armed = FALSE;
+      g_source_set_ready_time (source, -1);
+    }
+}
+
 static gboolean
 aio_collector_pump_dispatch (GSource     *source,
                              GSourceFunc  callback,
@@ -594,7 +793,11 @@ aio_collector_pump_dispatch (GSource     *source,
 {
   AioCollector *self = g_object_ref (user_data);
 
-  g_source_set_ready_time (source, -1);
+  self->is_wake_pending = FALSE;
+  if (g_source_get_priority (source) != G_PRIORITY_DEFAULT)
+    g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  self->deliveries_left = DELIVERY_BATCH;
+  self->dispatch_began = g_get_monotonic_time ();
 
   /* Jobs start, and report back, in the collector's context even when a
    * loop runs it without making it the thread-default one. */
@@ -609,9 +812,8 @@ aio_collector_pump_dispatch (GSource     *source,
   /* Coalesced: one notify per property per pump dispatch. */
   aio_notify_batcher_flush (self->notify);
 
-  if (aio_collector_can_start (self) && !self->is_finished)
-    aio_collector_wake (self);
-
+  aio_collector_schedule_pump (self, source);
+  aio_collector_release_if_no_waiters (self);
   g_object_unref (self);
 
   return G_SOURCE_CONTINUE;
@@ -621,13 +823,35 @@ static GSourceFuncs pump_funcs = {
   .dispatch = aio_collector_pump_dispatch,
 };
 
+static void
+aio_collector_attach_pump (AioCollector *self)
+{
+  self->pump = g_source_new (&pump_funcs, sizeof (GSource));
+  g_source_set_static_name (self->pump, "[aioext] collector");
+  g_source_set_priority (self->pump, G_PRIORITY_DEFAULT);
+  g_source_set_callback (self->pump, NULL, self, NULL);
+  /* A consumer's callback runs from the pump's dispatch and may wait for
+   * the next item in a nested main loop (a modal dialog, a blocking
+   * helper): the pump must dispatch there too. Every dispatch re-reads
+   * the collector's state, and an item and its waiter leave their queues
+   * before the callback runs, so a nested one sees a consistent state. */
+  g_source_set_can_recurse (self->pump, TRUE);
+  self->is_pump_armed = FALSE;
+  g_source_attach (self->pump, self->context);
+}
+
 /* Starts the work on the first consumer call. The pump holds no reference:
- * dispose destroys it. */
+ * dispose destroys it, and a next call after g_object_run_dispose() brings
+ * it back to hand out the end of the stream. */
 static void
 aio_collector_ensure_started (AioCollector *self)
 {
   if (self->is_started)
-    return;
+    {
+      if (self->pump == NULL)
+        aio_collector_attach_pump (self);
+      return;
+    }
 
   self->is_started = TRUE;
   /* The collector belongs to the context it starts in, not the one it was
@@ -636,11 +860,7 @@ aio_collector_ensure_started (AioCollector *self)
   g_main_context_unref (self->context);
   self->context = g_main_context_ref_thread_default ();
   self->completions = aio_completion_queue_ref_thread_default ();
-  self->pump = g_source_new (&pump_funcs, sizeof (GSource));
-  g_source_set_static_name (self->pump, "[aioext] collector");
-  g_source_set_priority (self->pump, G_PRIORITY_DEFAULT);
-  g_source_set_callback (self->pump, NULL, self, NULL);
-  g_source_attach (self->pump, self->context);
+  aio_collector_attach_pump (self);
   aio_collector_wake (self);
 }
 
@@ -650,12 +870,6 @@ static void
 aio_collector_dispose (GObject *object)
 {
   AioCollector *self = AIO_COLLECTOR (object);
-
-  if (self->pump != NULL)
-    {
-      g_source_destroy (self->pump);
-      g_clear_pointer (&self->pump, g_source_unref);
-    }
 
   /* Dropping the collector stops its work: running jobs are cancelled, and
    * their waits free their slots once they complete. */
@@ -675,6 +889,19 @@ aio_collector_dispose (GObject *object)
       else
         slot_free (slot);
     }
+  self->n_running = 0;
+
+  /* The collection ends as cancelled. Consumers hold references, so only
+   * g_object_run_dispose() gets here with some waiting: the pump stays to
+   * call them back, in the collector's context, as it would after
+   * aio_collector_cancel(); the last reference's dispose destroys it. */
+  if (self->is_started)
+    aio_collector_cancel (self);
+  if (self->pump != NULL && !aio_collector_has_consumer (self))
+    {
+      g_source_destroy (self->pump);
+      g_clear_pointer (&self->pump, g_source_unref);
+    }
 
   G_OBJECT_CLASS (aio_collector_parent_class)->dispose (object);
 }
@@ -685,7 +912,8 @@ aio_collector_finalize (GObject *object)
   AioCollector *self = AIO_COLLECTOR (object);
 
   g_assert (self->collect_task == NULL);
-  g_assert (g_queue_is_empty (&self->next_tasks));
+  g_assert (g_queue_is_empty (&self->next_waiters));
+  g_free (self->spare_waiter);
 
   for (guint i = 0; i < self->n_jobs; i++)
     g_object_unref (self->jobs[i]);
@@ -1183,25 +1411,21 @@ aio_collector_cancel (AioCollector *self)
 
 /* Consumers --------------------------------------------------------------- */
 
-/* Returns %FALSE, with @task completed, when the collector cannot take this
- * consumer. */
+/* Returns %FALSE, with @error set, when the collector cannot take a
+ * consumer of aio_collector_collect_async() (@is_collect) or
+ * aio_collector_next_async(). */
 static gboolean
-aio_collector_accept_consumer (AioCollector *self,
-                               GTask        *task)
+aio_collector_accept_consumer (AioCollector  *self,
+                               gboolean       is_collect,
+                               GError       **error)
 {
-  GError *error = NULL;
+  if (!self->is_initialized && !aio_collector_check_parameters (self, error))
+    return FALSE;
 
-  if (!self->is_initialized && !aio_collector_check_parameters (self, &error))
+  if (self->collect_task != NULL || (is_collect && self->is_started))
     {
-      g_task_return_error (task, error);
-      return FALSE;
-    }
-
-  if (self->collect_task != NULL ||
-      (g_task_get_source_tag (task) == aio_collector_collect_async && self->is_started))
-    {
-      g_task_return_new_error (task, AIO_ERROR, AIO_ERROR_BUSY, "%s",
-                               _("The collection was already started; collect it once, or take its items one by one, not both."));
+      g_set_error_literal (error, AIO_ERROR, AIO_ERROR_BUSY,
+                           _("The collection was already started; collect it once, or take its items one by one, not both."));
       return FALSE;
     }
 
@@ -1217,31 +1441,11 @@ aio_collector_on_collect_cancelled (GCancellable *cancellable,
   return G_SOURCE_REMOVE;
 }
 
-static gboolean
-aio_collector_on_next_cancelled (GCancellable *cancellable,
-                                 gpointer      user_data)
-{
-  GTask *task = user_data;
-  AioCollector *self = g_task_get_source_object (task);
-
-  if (g_queue_remove (&self->next_tasks, task))
-    {
-      GError *error = NULL;
-
-      g_cancellable_set_error_if_cancelled (cancellable, &error);
-      g_task_return_error (task, error);
-      g_object_unref (task);
-    }
-
-  return G_SOURCE_REMOVE;
-}
-
 /* The source lives as long as the task and holds no reference to it, so the
  * callback never sees a task that is gone. */
 static void
-aio_collector_watch_cancellable (AioCollector *self,
-                                 GTask        *task,
-                                 GSourceFunc   on_cancelled)
+aio_collector_watch_collect_cancellable (AioCollector *self,
+                                         GTask        *task)
 {
   GCancellable *cancellable = g_task_get_cancellable (task);
   GSource *source;
@@ -1250,7 +1454,7 @@ aio_collector_watch_cancellable (AioCollector *self,
     return;
 
   source = aio_cancel_source_new (cancellable);
-  g_source_set_callback (source, on_cancelled, task, NULL);
+  g_source_set_callback (source, G_SOURCE_FUNC (aio_collector_on_collect_cancelled), task, NULL);
   g_source_attach (source, self->context);
   g_task_set_task_data (task, source, aio_source_destroy);
 }
@@ -1265,8 +1469,8 @@ aio_collector_new_task (AioCollector        *self,
   GTask *task = g_task_new (self, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, source_tag);
-  /* An item handed out must reach its consumer even when the cancellable
-   * fires later, or it would be lost from the stream. */
+  /* Cancelling collect_async() cancels the collector, which reports its own
+   * error once the running jobs have completed. */
   g_task_set_check_cancellable (task, FALSE);
 
   return task;
@@ -1290,19 +1494,23 @@ aio_collector_collect_async (AioCollector        *self,
                              gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  GError *error = NULL;
 
   g_return_if_fail (AIO_IS_COLLECTOR (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   task = aio_collector_new_task (self, cancellable, callback, user_data,
                                  aio_collector_collect_async);
-  if (!aio_collector_accept_consumer (self, task))
-    return;
+  if (!aio_collector_accept_consumer (self, TRUE, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
 
   if (g_cancellable_is_cancelled (cancellable))
     aio_collector_cancel (self);
   else
-    aio_collector_watch_cancellable (self, task, G_SOURCE_FUNC (aio_collector_on_collect_cancelled));
+    aio_collector_watch_collect_cancellable (self, task);
 
   self->collect_task = g_steal_pointer (&task);
   self->results = g_ptr_array_new_full (self->total > 0 ? (guint) self->total : 0, g_object_unref);
@@ -1358,6 +1566,15 @@ aio_collector_collect_finish (AioCollector  *self,
  *
  * Takes the next item in input order. Concurrent calls are served in the
  * order they were made, each with its own item.
+ *
+ * As with every asynchronous call, @callback never runs inside this call,
+ * even when the next item is ready; it runs in the collector's main
+ * context. A consumer that calls this again from @callback is served in the
+ * same pass of the collector over its finished items, right after @callback
+ * returns, so a stream read one item at a time costs no main-loop iteration
+ * per item. After 256 items or 4 ms in one pass the collector lets the
+ * other sources of its main context run, down to the idle priority (a GTK
+ * app's layout and drawing included), and then goes on.
  */
 void
 aio_collector_next_async (AioCollector        *self,
@@ -1366,32 +1583,31 @@ aio_collector_next_async (AioCollector        *self,
                           gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  GError *error = NULL;
 
   g_return_if_fail (AIO_IS_COLLECTOR (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
+  if (aio_collector_accept_consumer (self, FALSE, &error) &&
+      !self->is_finished &&
+      !g_cancellable_set_error_if_cancelled (cancellable, &error))
+    {
+      /* Started first: the wait's cancel watch belongs to the context the
+       * collector runs in. */
+      aio_collector_ensure_started (self);
+      aio_collector_queue_waiter (self, cancellable, callback, user_data);
+      aio_collector_wake (self);
+      return;
+    }
+
+  /* Refused, already cancelled, or past the end: rare answers that need
+   * no item, left to a GTask, which defers the callback as GIO asks. */
   task = aio_collector_new_task (self, cancellable, callback, user_data,
                                  aio_collector_next_async);
-  if (!aio_collector_accept_consumer (self, task))
-    return;
-
-  if (self->is_finished)
-    {
-      g_task_return_pointer (task, NULL, NULL);
-      return;
-    }
-
-  if (g_cancellable_is_cancelled (cancellable))
-    {
-      g_task_set_check_cancellable (task, TRUE);
-      g_task_return_error_if_cancelled (task);
-      return;
-    }
-
-  aio_collector_watch_cancellable (self, task, G_SOURCE_FUNC (aio_collector_on_next_cancelled));
-  g_queue_push_tail (&self->next_tasks, g_steal_pointer (&task));
-  aio_collector_ensure_started (self);
-  aio_collector_wake (self);
+  if (error != NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, NULL, NULL);
 }
 
 /**
@@ -1415,9 +1631,27 @@ aio_collector_next_finish (AioCollector  *self,
                            GAsyncResult  *result,
                            GError       **error)
 {
-  g_return_val_if_fail (AIO_IS_COLLECTOR (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == aio_collector_next_async, NULL);
+  NextWaiter *waiter;
 
-  return g_task_propagate_pointer (G_TASK (result), error);
+  g_return_val_if_fail (AIO_IS_COLLECTOR (self), NULL);
+
+  /* Rare answers come in a GTask (see aio_collector_next_async()). */
+  if (!AIO_IS_THREAD_RESULT (result))
+    {
+      g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+      g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == aio_collector_next_async, NULL);
+
+      return g_task_propagate_pointer (G_TASK (result), error);
+    }
+
+  g_return_val_if_fail (aio_thread_result_is_valid (result, self, aio_collector_next_async), NULL);
+
+  waiter = aio_thread_result_get_call ((AioThreadResult *) result);
+  if (waiter->error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&waiter->error));
+      return NULL;
+    }
+
+  return g_steal_pointer (&waiter->job);
 }

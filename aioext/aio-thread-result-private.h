@@ -1,5 +1,6 @@
-/* aio-thread-result-private.h: the GAsyncResult a thread pool hands to a
- * callback, pointing at one call's record
+/* aio-thread-result-private.h: the GAsyncResult handed to a callback,
+ * pointing at one call's record (a thread pool's call, a collector's
+ * waiting next call)
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -19,5 +20,8 @@ AioThreadResult *aio_thread_result_new      (GObject         *source_object,
                                              gpointer         call,
                                              GDestroyNotify   call_release);
 gpointer         aio_thread_result_get_call (AioThreadResult *self);
+gboolean         aio_thread_result_is_valid (GAsyncResult    *result,
+                                             gpointer         source_object,
+                                             gpointer         source_tag);
 
 G_END_DECLS

@@ -1,10 +1,12 @@
-/* aio-thread-result.c: the GAsyncResult a thread pool hands to a
- * callback, pointing at one call's record
+/* aio-thread-result.c: the GAsyncResult handed to a callback, pointing at
+ * one call's record
  *
- * The call's record is a plain struct, not a GObject (a million of them
- * may wait in a queue); this small object is made only when the call is
- * handed back, and lets go of the record when it is finalized, so that a
- * callback may keep the result and finish it later.
+ * Any call kept as a plain struct rather than a GTask uses it: a thread
+ * pool's call, a collector's waiting aio_collector_next_async(). The
+ * record is not a GObject (a million of them may wait in a queue); this
+ * small object is made only when the call is handed back, and lets go of
+ * the record when it is finalized, so that a callback may keep the result
+ * and finish it later.
  *
  * A new one is made for every callback. Reusing one, as earlier versions
  * did, needs to know that the callback kept no reference, weak reference
@@ -110,4 +112,22 @@ gpointer
 aio_thread_result_get_call (AioThreadResult *self)
 {
   return self->call;
+}
+
+/* Whether @result is one of these, made by @source_object for the call
+ * tagged @source_tag: the check g_task_is_valid() makes for a GTask, so
+ * that a finish function given someone else's result can refuse it. */
+gboolean
+aio_thread_result_is_valid (GAsyncResult *result,
+                            gpointer      source_object,
+                            gpointer      source_tag)
+{
+  AioThreadResult *self;
+
+  if (!AIO_IS_THREAD_RESULT (result))
+    return FALSE;
+
+  self = AIO_THREAD_RESULT (result);
+
+  return self->source_object == source_object && self->source_tag == source_tag;
 }

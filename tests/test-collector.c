@@ -1008,6 +1008,347 @@ test_fail_fast_next_hands_out_items_before_the_error (void)
   g_assert_no_error (error);
 }
 
+/* The delivery of next: callbacks run from the collector's pass over its
+ * finished items, never inside aio_collector_next_async(). */
+
+/* A collector over @n immediate jobs, all of them finished and waiting
+ * after item 0 was taken. */
+static AioCollector *
+collector_with_ready_items (guint n)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AioJob) first = NULL;
+  AioJob **input = g_new (AioJob *, n);
+  AioCollector *collector;
+
+  for (guint i = 0; i < n; i++)
+    input[i] = immediate_job_new (i);
+  collector = aio_collector_new_for_jobs (input, n, n, 0, AIO_COLLECTOR_POLICY_FAIL_FAST, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < n; i++)
+    g_object_unref (input[i]);
+  g_free (input);
+
+  first = next_now (collector, &error);
+  g_assert_cmpint (job_int (first), ==, 0);
+  drain_context ();
+  g_assert_cmpint (aio_collector_get_completed (collector), ==, n);
+
+  return collector;
+}
+
+/* Takes every item from the callbacks, one next call at a time. */
+typedef struct
+{
+  AioCollector *collector;
+  guint         next_value;
+  gboolean      is_inside_next_async;
+  gboolean      is_done;
+  guint         nesting;          /* callbacks running right now */
+  guint         max_nesting;
+} Chain;
+
+static void chain_on_item (GObject      *source_object,
+                           GAsyncResult *result,
+                           gpointer      user_data);
+
+static void
+chain_ask (Chain *chain)
+{
+  chain->is_inside_next_async = TRUE;
+  aio_collector_next_async (chain->collector, NULL, chain_on_item, chain);
+  chain->is_inside_next_async = FALSE;
+}
+
+static void
+chain_on_item (GObject      *source_object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  Chain *chain = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AioJob) job = aio_collector_next_finish (chain->collector, result, &error);
+
+  g_assert_false (chain->is_inside_next_async);
+  g_assert_no_error (error);
+  if (job == NULL)
+    {
+      chain->is_done = TRUE;
+      return;
+    }
+  g_assert_cmpint (job_int (job), ==, chain->next_value);
+  chain->next_value++;
+  chain->nesting++;
+  chain->max_nesting = MAX (chain->max_nesting, chain->nesting);
+  chain_ask (chain);
+  chain->nesting--;
+}
+
+static void
+test_next_callback_never_runs_inside_next_async (void)
+{
+  g_autoptr(AioCollector) collector = collector_with_ready_items (50);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AioJob) job = NULL;
+  Chain chain = { .collector = collector, .next_value = 2 };
+
+  /* The head item is finished: still no callback before the call returns. */
+  aio_collector_next_async (collector, NULL, store_result, &result);
+  g_assert_null (result);
+  job = aio_collector_next_finish (collector, wait_for_result (&result), &error);
+  g_assert_cmpint (job_int (job), ==, 1);
+
+  chain_ask (&chain);
+  while (!chain.is_done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (chain.next_value, ==, 50);
+  g_assert_cmpuint (chain.max_nesting, ==, 1);
+}
+
+/* A consumer asking again from its callback is served in the same
+ * dispatch: a stream costs no main-loop iteration per item. */
+static void
+test_next_chained_consumer_is_served_in_one_dispatch (void)
+{
+  g_autoptr(AioCollector) collector = collector_with_ready_items (100);
+  Chain chain = { .collector = collector, .next_value = 1 };
+  guint iterations = 0;
+
+  chain_ask (&chain);
+  while (!chain.is_done)
+    {
+      g_main_context_iteration (NULL, TRUE);
+      iterations++;
+    }
+  g_assert_cmpuint (chain.next_value, ==, 100);
+  g_assert_cmpuint (iterations, <=, 2);
+}
+
+static gboolean
+note_stream_position (gpointer user_data)
+{
+  Chain *chain = user_data;
+
+  if (chain->is_done)
+    chain->next_value = G_MAXUINT;   /* too late: fails the value check */
+  else
+    chain->nesting += 1000;          /* ran while items still flowed */
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Thousands of finished items taken from callbacks: the collector still
+ * lets a GTK frame (priority HIGH_IDLE + 20) and a plain idle run before
+ * the stream ends. */
+static void
+test_next_long_stream_lets_other_sources_run (void)
+{
+  const guint n = 4000;
+  g_autoptr(AioCollector) collector = collector_with_ready_items (n);
+  Chain chain = { .collector = collector, .next_value = 1 };
+
+  chain_ask (&chain);
+  g_idle_add_full (G_PRIORITY_HIGH_IDLE + 20, note_stream_position, &chain, NULL);
+  g_idle_add (note_stream_position, &chain);
+  while (!chain.is_done)
+    g_main_context_iteration (NULL, TRUE);
+  drain_context ();
+  g_assert_cmpuint (chain.next_value, ==, n);
+  g_assert_cmpuint (chain.nesting, ==, 2000);
+}
+
+/* A callback may wait for the next item in a nested main loop. */
+static void
+wait_for_next_inside (GObject      *source_object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  AioCollector *collector = AIO_COLLECTOR (source_object);
+  guint *taken = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AioJob) job = aio_collector_next_finish (collector, result, &error);
+  g_autoptr(AioJob) following = next_now (collector, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (job_int (job), ==, 1);
+  g_assert_cmpint (job_int (following), ==, 2);
+  *taken = 2;
+}
+
+static void
+test_next_callback_may_wait_in_nested_loop (void)
+{
+  g_autoptr(AioCollector) collector = collector_with_ready_items (4);
+  guint taken = 0;
+
+  aio_collector_next_async (collector, NULL, wait_for_next_inside, &taken);
+  while (taken == 0)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* Of three queued waits, the middle one is cancelled before its item is
+ * ready: it alone fails, and the items go to the others in call order. */
+static void
+test_next_cancel_queued_wait_mid_stream (void)
+{
+  Stats stats = { 0 };
+  Producer producer = { .stats = &stats, .limit = 8, .delay_ms = 30 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AioCollector) collector = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  GAsyncResult *results[3] = { NULL, };
+  g_autoptr(AioJob) first = NULL;
+  g_autoptr(AioJob) third = NULL;
+  g_autoptr(AioJob) next = NULL;
+
+  collector = aio_collector_new_for_producer (2, 0, AIO_COLLECTOR_POLICY_FAIL_FAST,
+                                              produce, &producer, NULL, &error);
+  for (int i = 0; i < 3; i++)
+    {
+      g_autoptr(AioJob) job = next_now (collector, &error);
+
+      g_assert_cmpint (job_int (job), ==, i);
+    }
+
+  aio_collector_next_async (collector, NULL, store_result, &results[0]);
+  aio_collector_next_async (collector, cancellable, store_result, &results[1]);
+  aio_collector_next_async (collector, NULL, store_result, &results[2]);
+  g_cancellable_cancel (cancellable);
+  g_assert_null (results[1]);
+
+  g_assert_null (aio_collector_next_finish (collector, wait_for_result (&results[1]), &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  first = aio_collector_next_finish (collector, wait_for_result (&results[0]), &error);
+  third = aio_collector_next_finish (collector, wait_for_result (&results[2]), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (job_int (first), ==, 3);
+  g_assert_cmpint (job_int (third), ==, 4);
+  next = next_now (collector, &error);
+  g_assert_cmpint (job_int (next), ==, 5);
+  g_assert_false (aio_collector_is_cancelled (collector));
+  for (guint i = 0; i < G_N_ELEMENTS (results); i++)
+    g_clear_object (&results[i]);
+}
+
+/* A waiting next call keeps the collector, as a GTask keeps its source
+ * object: dropping the caller's reference loses no item. */
+static void
+test_next_pending_wait_keeps_the_collector (void)
+{
+  Stats stats = { 0 };
+  Producer producer = { .stats = &stats, .limit = 3, .delay_ms = 5 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(AioJob) job = NULL;
+  AioCollector *collector;
+  GWeakRef weak;
+
+  collector = aio_collector_new_for_producer (2, 0, AIO_COLLECTOR_POLICY_FAIL_FAST,
+                                              produce, &producer, NULL, &error);
+  g_weak_ref_init (&weak, collector);
+  aio_collector_next_async (collector, NULL, store_result, &result);
+  g_object_unref (collector);
+  wait_for_result (&result);
+  collector = g_weak_ref_get (&weak);
+  g_assert_nonnull (collector);
+  job = aio_collector_next_finish (collector, result, &error);
+  g_assert_cmpint (job_int (job), ==, 0);
+  g_object_unref (collector);
+  g_clear_object (&result);
+  drain_context ();
+  g_assert_null (g_weak_ref_get (&weak));
+  g_weak_ref_clear (&weak);
+  g_assert_cmpuint (stats.running, ==, 0);
+}
+
+/* Disposed with waits queued: each gets its callback in the collector's
+ * context, after the dispose, as if the collector had been cancelled. */
+static void
+test_next_dispose_with_queued_waits (void)
+{
+  Stats stats = { 0 };
+  Producer producer = { .stats = &stats, .delay_ms = 10000 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AioCollector) collector = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  GAsyncResult *results[3] = { NULL, };
+  g_autoptr(GAsyncResult) late = NULL;
+
+  collector = aio_collector_new_for_producer (2, 0, AIO_COLLECTOR_POLICY_SETTLE_ALL,
+                                              produce, &producer, NULL, &error);
+  for (guint i = 0; i < G_N_ELEMENTS (results); i++)
+    aio_collector_next_async (collector, i == 1 ? cancellable : NULL, store_result, &results[i]);
+  while (stats.running < 2)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_object_run_dispose (G_OBJECT (collector));
+  g_assert_cmpuint (stats.running, ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (results); i++)
+    g_assert_null (results[i]);
+
+  g_assert_null (aio_collector_next_finish (collector, wait_for_result (&results[0]), &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  for (guint i = 1; i < G_N_ELEMENTS (results); i++)
+    {
+      g_assert_null (aio_collector_next_finish (collector, wait_for_result (&results[i]), &error));
+      g_assert_no_error (error);
+    }
+  g_cancellable_cancel (cancellable);
+
+  aio_collector_next_async (collector, NULL, store_result, &late);
+  g_assert_null (late);
+  g_assert_null (aio_collector_next_finish (collector, wait_for_result (&late), &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (results); i++)
+    g_clear_object (&results[i]);
+}
+
+/* The same for a collection waited for as a whole. */
+static void
+test_dispose_during_collect_reports_cancelled (void)
+{
+  Stats stats = { 0 };
+  Producer producer = { .stats = &stats, .delay_ms = 10000 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AioCollector) collector = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+
+  collector = aio_collector_new_for_producer (2, 0, AIO_COLLECTOR_POLICY_SETTLE_ALL,
+                                              produce, &producer, NULL, &error);
+  aio_collector_collect_async (collector, NULL, store_result, &result);
+  while (stats.running < 2)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_object_run_dispose (G_OBJECT (collector));
+  g_assert_null (result);
+  g_assert_null (aio_collector_collect_finish (collector, wait_for_result (&result), &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (stats.running, ==, 0);
+}
+
+/* next_finish() refuses a result that is not its own. */
+static void
+test_next_finish_refuses_a_foreign_result (void)
+{
+  g_autoptr(AioCollector) collector = collector_with_ready_items (3);
+  g_autoptr(AioCollector) other = collector_with_ready_items (3);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AioJob) job = NULL;
+
+  aio_collector_next_async (collector, NULL, store_result, &result);
+  wait_for_result (&result);
+  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*aio_thread_result_is_valid*");
+  g_assert_null (aio_collector_next_finish (other, result, &error));
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+  job = aio_collector_next_finish (collector, result, &error);
+  g_assert_cmpint (job_int (job), ==, 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1050,6 +1391,21 @@ main (int   argc,
   g_test_add_func ("/collector/next/bound-holds-behind-slow-head", test_next_bound_holds_behind_slow_head);
   g_test_add_func ("/collector/next/first-result-before-window-is-full",
                    test_next_first_result_before_window_is_full);
+  g_test_add_func ("/collector/next/callback-never-runs-inside-next-async",
+                   test_next_callback_never_runs_inside_next_async);
+  g_test_add_func ("/collector/next/chained-consumer-is-served-in-one-dispatch",
+                   test_next_chained_consumer_is_served_in_one_dispatch);
+  g_test_add_func ("/collector/next/long-stream-lets-other-sources-run",
+                   test_next_long_stream_lets_other_sources_run);
+  g_test_add_func ("/collector/next/callback-may-wait-in-nested-loop",
+                   test_next_callback_may_wait_in_nested_loop);
+  g_test_add_func ("/collector/next/cancel-queued-wait-mid-stream", test_next_cancel_queued_wait_mid_stream);
+  g_test_add_func ("/collector/next/pending-wait-keeps-the-collector",
+                   test_next_pending_wait_keeps_the_collector);
+  g_test_add_func ("/collector/next/dispose-with-queued-waits", test_next_dispose_with_queued_waits);
+  g_test_add_func ("/collector/cancel/dispose-during-collect-reports-cancelled",
+                   test_dispose_during_collect_reports_cancelled);
+  g_test_add_func ("/collector/next/finish-refuses-a-foreign-result", test_next_finish_refuses_a_foreign_result);
   g_test_add_func ("/collector/progress/notify-in-owner-context",
                    test_progress_properties_notify_in_owner_context);
 

@@ -278,5 +278,40 @@ def test_dropping_a_stream_part_way_stops_the_work():
     assert len(calls) == produced
 
 
+def test_a_consumer_asking_again_from_its_callback_gets_the_ready_items_in_one_pass():
+    def immediate(value):
+        return Aio.Job.new(lambda job, cancellable: job.return_value(value))
+
+    collector = Aio.Collector.new_for_jobs([immediate(i) for i in range(200)], 200, 0,
+                                           Aio.CollectorPolicy.FAIL_FAST)
+    assert next_job(collector).propagate_value() == 0
+    context = GLib.MainContext.default()
+    while context.iteration(False):
+        pass
+    state = {'inside': False, 'values': [], 'done': False}
+
+    def ask():
+        state['inside'] = True
+        collector.next_async(None, on_item)
+        state['inside'] = False
+
+    def on_item(source, result):
+        assert not state['inside'], 'the callback ran inside next_async()'
+        job = source.next_finish(result)
+        if job is None:
+            state['done'] = True
+        else:
+            state['values'].append(job.propagate_value())
+            ask()
+
+    ask()
+    iterations = 0
+    while not state['done']:
+        context.iteration(True)
+        iterations += 1
+    assert state['values'] == list(range(1, 200))
+    assert iterations <= 2
+
+
 if __name__ == '__main__':
     aiotap.main(globals())
