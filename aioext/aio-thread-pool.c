@@ -768,7 +768,7 @@ aio_thread_pool_run_finish (AioThreadPool  *self,
   GValue *value;
 
   g_return_val_if_fail (AIO_IS_THREAD_POOL (self), NULL);
-  g_return_val_if_fail (AIO_IS_THREAD_RESULT (result), NULL);
+  g_return_val_if_fail (aio_thread_result_is_valid (result, self, aio_thread_pool_run_async), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   call = aio_thread_result_get_call ((AioThreadResult *) result);

@@ -223,14 +223,10 @@ aio_waiter_from_result (GAsyncResult *result,
                         gpointer      owner,
                         gpointer      source_tag)
 {
-  AioWaiter *waiter;
-
-  if (!AIO_IS_THREAD_RESULT (result) || !g_async_result_is_tagged (result, source_tag))
+  if (!aio_thread_result_is_valid (result, owner, source_tag))
     return NULL;
 
-  waiter = aio_thread_result_get_call (AIO_THREAD_RESULT (result));
-
-  return waiter->owner == owner ? waiter : NULL;
+  return aio_thread_result_get_call (AIO_THREAD_RESULT (result));
 }
 
 /* The outcome, as a GTask propagates it, except that a result may be
