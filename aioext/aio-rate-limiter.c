@@ -594,7 +594,41 @@ timer_dispatch (GSource     *source,
   return callback (user_data);
 }
 
+/* poll() sleeps in whole milliseconds, and the kernel adds about 50 µs of
+ * slack to every sleep. */
+#define TIMER_SLACK_US 50
+
+/* The poll timeout for a slot, from a fresh clock. GLib rounds a ready
+ * time up to the next millisecond, from the time it cached for the
+ * iteration: a slot 1 ms and HAND_OVER_US after a stamp taken a moment
+ * ago then sleeps 2 ms, and a limiter of one call per millisecond runs at
+ * half its rate. A remainder within the kernel's slack is rounded down
+ * instead; a wake-up that still comes early polls again at once, for at
+ * most that slack. The smaller of the two timeouts wins. */
+static gboolean
+timer_prepare (GSource *source,
+               int     *timeout)
+{
+  gint64 ready_time = g_source_get_ready_time (source);
+  gint64 now;
+
+  *timeout = -1;
+  if (ready_time == -1)
+    return FALSE;
+
+  now = g_get_monotonic_time ();
+  if (ready_time <= now)
+    {
+      *timeout = 0;
+      return TRUE;
+    }
+
+  *timeout = (int) MIN ((ready_time - now + 999 - TIMER_SLACK_US) / 1000, G_MAXINT);
+  return FALSE;
+}
+
 static GSourceFuncs timer_funcs = {
+  .prepare = timer_prepare,
   .dispatch = timer_dispatch,
 };
 
