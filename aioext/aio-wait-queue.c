@@ -188,8 +188,19 @@ aio_waiter_call_back (AioWaiter *waiter)
   g_object_unref (result);
 }
 
+/* Hands the outcome (@error, or success when %NULL) to the callback, in
+ * the waiter's context. */
+static void
+aio_waiter_settle (AioWaiter *waiter,
+                   GError    *error,
+                   gboolean   may_run_here)
+{
+  waiter->error = error;
+  aio_waiter_run_in_context (waiter, may_run_here, aio_waiter_call_back);
+}
+
 /* Settles the call's outcome (@error, or success when %NULL) and calls it
- * back, exactly once. */
+ * back, exactly once. In the waiter's context. */
 void
 aio_waiter_return (AioWaiter *waiter,
                    GError    *error,
@@ -198,22 +209,29 @@ aio_waiter_return (AioWaiter *waiter,
   g_assert (!waiter->is_returned);
 
   waiter->is_returned = TRUE;
-  waiter->error = error;
-  aio_waiter_run_in_context (waiter, may_run_here, aio_waiter_call_back);
+  aio_waiter_settle (waiter, error, may_run_here);
 }
 
-/* Fails with the cancellable's own error, or a G_IO_ERROR_CANCELLED with
- * @message when the waiter was failed for a cancellation seen elsewhere. */
-void
-aio_waiter_return_cancelled (AioWaiter  *waiter,
-                             const char *message,
-                             gboolean    may_run_here)
+/* The cancellable's own error, or a G_IO_ERROR_CANCELLED with @message
+ * when the waiter was failed for a cancellation seen elsewhere. */
+static GError *
+aio_waiter_cancelled_error (AioWaiter  *waiter,
+                            const char *message)
 {
   GError *error = NULL;
 
   if (!g_cancellable_set_error_if_cancelled (waiter->cancellable, &error))
     g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_CANCELLED, message);
-  aio_waiter_return (waiter, error, may_run_here);
+
+  return error;
+}
+
+void
+aio_waiter_return_cancelled (AioWaiter  *waiter,
+                             const char *message,
+                             gboolean    may_run_here)
+{
+  aio_waiter_return (waiter, aio_waiter_cancelled_error (waiter, message), may_run_here);
 }
 
 /* The waiter behind a result that @owner's call tagged @source_tag handed
@@ -240,13 +258,6 @@ aio_waiter_propagate (AioWaiter  *waiter,
 
   g_propagate_error (error, g_error_copy (waiter->error));
   return FALSE;
-}
-
-static void
-aio_waiter_fail_cancelled (AioWaitQueue *queue,
-                           AioWaiter    *waiter)
-{
-  aio_waiter_return_cancelled (waiter, _(queue->klass->cancelled_message), TRUE);
 }
 
 /* Watched under the lock when queued: a cancellation that comes later
@@ -317,7 +328,10 @@ aio_wait_queue_collect_locked (AioWaitQueue *queue,
 }
 
 /* A waiter that leaves without its grant: its sources go, it fails with
- * @error (or as cancelled), and the queue's reference goes. */
+ * @error (or as cancelled), and the queue's reference goes. Whoever took it
+ * off the queue under the lock settles it, maybe from another context's
+ * thread, so is_returned (its own context's) is left alone: a waiter that
+ * left is never returned again. */
 static void
 aio_wait_queue_fail (AioWaitQueue *queue,
                      AioWaiter    *waiter,
@@ -326,10 +340,10 @@ aio_wait_queue_fail (AioWaitQueue *queue,
   aio_source_drop (&waiter->cancel_source);
   if (queue->klass->leave != NULL)
     queue->klass->leave (waiter);
-  if (error != NULL)
-    aio_waiter_return (waiter, g_error_copy (error), TRUE);
-  else
-    aio_waiter_fail_cancelled (queue, waiter);
+  aio_waiter_settle (waiter,
+                     error != NULL ? g_error_copy (error)
+                                   : aio_waiter_cancelled_error (waiter, _(queue->klass->cancelled_message)),
+                     TRUE);
   aio_waiter_unref (waiter);
 }
 
