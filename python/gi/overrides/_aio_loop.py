@@ -108,12 +108,7 @@ if _gbulb_events is not None:
             ready = self._ready_handles
             outer, self._running_ready = self._running_ready, True
             try:
-                for _ in range(len(ready)):
-                    if not ready:  # drained by a nested main-context iteration
-                        break
-                    handle = ready.popleft()
-                    if not handle._cancelled:
-                        handle._run()
+                _run_ready_handles(ready)
             finally:
                 self._running_ready = outer
             if ready and self._ready_source is None:
@@ -159,17 +154,23 @@ def _settle_on_gi_events(loop, setter, value):
     ready = getattr(loop, '_ready', None)
     if ready is None or getattr(source, '_dispatching', True) or _current_task(loop) is not None:
         return
-    # As the end of asyncio's _run_once(): what is ready now, in order.
     source._dispatching = True
     try:
-        for _ in range(len(ready)):
-            if not ready:
-                break
-            handle = ready.popleft()
-            if not handle._cancelled:
-                handle._run()
+        _run_ready_handles(ready)
     finally:
         source._dispatching = False
+
+
+def _run_ready_handles(ready):
+    """Runs the handles ``ready`` holds now, in order, as the end of
+    asyncio's _run_once() does; what they make ready waits for the next
+    round. A nested main-context iteration may drain it meanwhile."""
+    for _ in range(len(ready)):
+        if not ready:
+            break
+        handle = ready.popleft()
+        if not handle._cancelled:
+            handle._run()
 
 
 def has_glib_loop():
