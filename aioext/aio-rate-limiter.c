@@ -734,7 +734,9 @@ aio_rate_limiter_restamp (AioRateLimiter *self,
   newest = (self->starts_head + self->starts_length - 1) % self->starts_size;
   if (self->starts_length > 0 && self->last_start == started_at && self->starts[newest] == started_at)
     {
-      self->last_start = MAX (g_get_monotonic_time (), started_at);
+      gint64 now = g_get_monotonic_time ();
+
+      self->last_start = MAX (now, started_at);
       self->starts[newest] = self->last_start;
     }
   aio_wait_queue_unlock (&self->queue);

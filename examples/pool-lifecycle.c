@@ -80,7 +80,9 @@ on_running (AioExecutorPool *pool,
             GParamSpec      *pspec,
             guint           *max_running)
 {
-  *max_running = MAX (*max_running, aio_executor_pool_get_running (pool));
+  guint running = aio_executor_pool_get_running (pool);
+
+  *max_running = MAX (*max_running, running);
 }
 
 int

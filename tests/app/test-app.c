@@ -428,8 +428,13 @@ test_main_loop_never_stalls_while_the_work_runs (void)
   g_autoptr(Expected) many = make_folder ("many");
   double best_ms = G_MAXDOUBLE;
 
+  /* MIN() is a macro: the run is measured once, outside it. */
   for (int run = 0; run < STALL_RUNS; run++)
-    best_ms = MIN (best_ms, measure_most_work_ms (many));
+    {
+      double most_work_ms = measure_most_work_ms (many);
+
+      best_ms = MIN (best_ms, most_work_ms);
+    }
   g_assert_cmpfloat (best_ms, <, MAX_STALL_MS);
 }
 

@@ -392,7 +392,9 @@ bench_memory (double bare_bytes)
   while (done < QUEUED_CALLS + (int) max_workers)
     {
       g_main_context_iteration (NULL, TRUE);
-      peak_threads = MAX (peak_threads, thread_count () - threads_before);
+      int threads = thread_count () - threads_before;
+
+      peak_threads = MAX (peak_threads, threads);
     }
 
   bench_report ("thread-pool-1m-queued-bytes-per-call", ours, "bytes", bare_bytes, 1);
