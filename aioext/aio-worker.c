@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -248,8 +249,8 @@ aio_worker_dispatch (AioWorker      *self,
 }
 
 /* The socket to the pool. Without a cancellable, plain blocking system
- * calls, one per read or write; with one, GIO's streams, which poll first
- * so that cancelling interrupts them. */
+ * calls: poll() then read(), and write(); with one, GIO's streams, which
+ * poll first so that cancelling interrupts them. */
 typedef struct
 {
   int            fd;
@@ -265,6 +266,22 @@ set_error_from_errno (GError **error,
   g_set_error_literal (error, G_IO_ERROR, g_io_error_from_errno (saved_errno), g_strerror (saved_errno));
 }
 
+/* Waits in poll() rather than in read(): a process blocked in read() on a
+ * Unix socket is woken whenever the peer reads what it wrote (the room
+ * freed wakes every sleeper on the socket, readers included), so each
+ * reply the pool read would wake this worker for nothing, and the pool's
+ * read would pay for waking another CPU, a third of a round trip on a
+ * virtual machine. poll() sleeps on input alone. A failure is left for
+ * read() to report. */
+static void
+wait_for_input (int fd)
+{
+  struct pollfd input = { .fd = fd, .events = POLLIN };
+
+  while (poll (&input, 1, -1) < 0 && errno == EINTR)
+    ;
+}
+
 static gssize
 channel_read (Channel  *channel,
               guint8   *buffer,
@@ -276,6 +293,7 @@ channel_read (Channel  *channel,
   if (channel->cancellable != NULL)
     return g_input_stream_read (channel->input, buffer, size, channel->cancellable, error);
 
+  wait_for_input (channel->fd);
   do
     length = read (channel->fd, buffer, size);
   while (length < 0 && errno == EINTR);
