@@ -107,6 +107,7 @@ aio_process_call_new (GObject             *pool,
 {
   AioProcessCall *call = g_new0 (AioProcessCall, 1);
 
+  call->link.data = call;
   call->ref_count = 1;
   call->pool = g_object_ref (pool);
   call->queue = aio_completion_queue_ref_thread_default ();
@@ -125,6 +126,35 @@ call_ref (AioProcessCall *call)
   g_atomic_int_inc (&call->ref_count);
 
   return call;
+}
+
+/* The executor's queues link their calls through the calls' own links:
+ * a call waits or is finished, never both, and a round trip then
+ * allocates no list node. */
+static void
+calls_push (GQueue         *calls,
+            AioProcessCall *call)
+{
+  g_queue_push_tail_link (calls, &call->link);
+}
+
+static AioProcessCall *
+calls_pop (GQueue *calls)
+{
+  GList *link = g_queue_pop_head_link (calls);
+
+  return link != NULL ? link->data : NULL;
+}
+
+/* The first of @calls, which holds at least one. */
+static AioProcessCall *
+calls_take_first (GQueue *calls)
+{
+  GList *link = g_queue_pop_head_link (calls);
+
+  g_assert (link != NULL);
+
+  return link->data;
 }
 
 void
@@ -160,7 +190,7 @@ call_finish (AioProcessCall *call,
   call->worker = NULL;
   call->result = result != NULL ? g_variant_ref (result) : NULL;
   call->error = error;
-  g_queue_push_tail (&call->executor->finished, call);
+  calls_push (&call->executor->finished, call);
 }
 
 static void
@@ -280,7 +310,7 @@ aio_process_calls_return (GQueue   *calls,
 {
   AioProcessCall *call;
 
-  while ((call = g_queue_pop_head (calls)) != NULL)
+  while ((call = calls_pop (calls)) != NULL)
     call_return (call, may_run_here);
 }
 
@@ -357,7 +387,7 @@ worker_is_gone (AioWorkerProcess   *worker,
        * protocol before it is given a call, would otherwise be restarted
        * forever for the same call: fail the call it was for. */
       aio_executor_pool_add_queued (executor->pool, -1);
-      call_fail (g_queue_pop_head (&executor->queue), aio_worker_process_startup_error (worker));
+      call_fail (calls_take_first (&executor->queue), aio_worker_process_startup_error (worker));
     }
 
   executor_remove_worker (executor, worker);
@@ -428,7 +458,7 @@ static void
 executor_start_next_call (AioProcessExecutor *executor,
                           AioWorkerProcess   *worker)
 {
-  AioProcessCall *call = g_queue_pop_head (&executor->queue);
+  AioProcessCall *call = calls_take_first (&executor->queue);
   GMainContext *home = call_choose_home (call);
 
   call->worker = worker;
@@ -475,7 +505,7 @@ executor_fail_queue (AioProcessExecutor *executor,
 {
   AioProcessCall *call;
 
-  while ((call = g_queue_pop_head (&executor->queue)) != NULL)
+  while ((call = calls_pop (&executor->queue)) != NULL)
     {
       aio_executor_pool_add_queued (executor->pool, -1);
       call_fail (call, g_error_copy (error));
@@ -624,7 +654,7 @@ call_cancelled (GCancellable *cancellable,
     }
   else
     {
-      g_queue_remove (&executor->queue, call);
+      g_queue_unlink (&executor->queue, &call->link);
       aio_executor_pool_add_queued (executor->pool, -1);
       call_fail (call, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The call was cancelled.")));
       executor_dispatch (executor);
@@ -656,7 +686,7 @@ aio_process_executor_submit (AioProcessExecutor *executor,
     }
 
   aio_executor_pool_add_queued (executor->pool, 1);
-  g_queue_push_tail (&executor->queue, call);
+  calls_push (&executor->queue, call);
   executor_dispatch (executor);
   finished = executor_steal_finished (executor);
   g_mutex_unlock (&executor->lock);

@@ -62,6 +62,7 @@ typedef struct _AioWorkerProcess   AioWorkerProcess;
 typedef struct
 {
   AioCompletion        completion;     /* first: hands the call back */
+  GList                link;           /* in the executor's queue or finished, never both */
   gint                 ref_count;      /* atomic */
   GObject             *pool;           /* until it completes */
   GMainContext        *context;        /* the caller's; kept alive by queue */
