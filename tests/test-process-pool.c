@@ -1140,6 +1140,7 @@ note_done (GObject      *source_object,
   g_autoptr(GVariant) value = aio_process_pool_call_finish (AIO_PROCESS_POOL (source_object), result, &error);
 
   g_assert_no_error (error);
+  g_assert_cmpint (g_variant_get_int32 (value), ==, 42);
   *(gboolean *) user_data = TRUE;
 }
 
