@@ -1116,9 +1116,10 @@ test_process_pool_running_call_leaves_the_pool_thread_asleep (void)
 }
 
 /* How often process @pid has gone to sleep so far, or -1 where /proc
- * cannot tell. */
+ * cannot tell; @is_asleep says whether it sleeps now. */
 static gint64
-process_voluntary_switches (GPid pid)
+process_voluntary_switches (GPid      pid,
+                            gboolean *is_asleep)
 {
   g_autofree char *path = g_strdup_printf ("/proc/%d/status", (int) pid);
   g_autofree char *status = NULL;
@@ -1127,8 +1128,30 @@ process_voluntary_switches (GPid pid)
   if (!g_file_get_contents (path, &status, NULL, NULL) ||
       (line = strstr (status, "\nvoluntary_ctxt_switches:")) == NULL)
     return -1;
+  if (is_asleep != NULL)
+    *is_asleep = strstr (status, "\nState:\tS") != NULL;
 
   return g_ascii_strtoll (strchr (line, ':') + 1, NULL, 10);
+}
+
+/* Waits until process @pid has gone to sleep again since it had slept
+ * @switches times (a slow machine, valgrind, may take a while); returns
+ * how often it has slept by then. */
+static gint64
+wait_until_asleep_again (GPid   pid,
+                         gint64 switches)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  gboolean is_asleep = FALSE;
+  gint64 now;
+
+  while ((now = process_voluntary_switches (pid, &is_asleep)) <= switches || !is_asleep)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (1000);
+    }
+
+  return now;
 }
 
 static void
@@ -1158,7 +1181,7 @@ test_process_pool_reading_a_reply_leaves_the_worker_asleep (void)
   gint64 woken = 0;
 
   g_assert_no_error (error);
-  if (process_voluntary_switches (g_variant_get_int64 (pid)) < 0)
+  if (process_voluntary_switches (g_variant_get_int64 (pid), NULL) < 0)
     {
       g_test_skip ("/proc does not count this system's context switches per process");
       return;
@@ -1167,18 +1190,19 @@ test_process_pool_reading_a_reply_leaves_the_worker_asleep (void)
   for (guint i = 0; i < n_calls; i++)
     {
       gboolean is_done = FALSE;
+      gint64 before = process_voluntary_switches (g_variant_get_int64 (pid), NULL);
       gint64 asleep;
 
       aio_process_pool_call_async (pool, "add", g_variant_new ("(ii)", 40, 2), NULL, note_done, &is_done);
-      /* The worker answers and waits for the next call; the reply waits
-       * in the socket until this context runs. */
-      g_usleep (20 * 1000);
-      asleep = process_voluntary_switches (g_variant_get_int64 (pid));
+      /* The call is written by now: the worker answers and waits for the
+       * next call, while the reply waits in the socket until this context
+       * runs. */
+      asleep = wait_until_asleep_again (g_variant_get_int64 (pid), before);
       while (!is_done)
         g_main_context_iteration (NULL, TRUE);
       /* Time for a worker woken by the read to go back to sleep. */
       g_usleep (20 * 1000);
-      woken += process_voluntary_switches (g_variant_get_int64 (pid)) - asleep;
+      woken += process_voluntary_switches (g_variant_get_int64 (pid), NULL) - asleep;
     }
   g_test_message ("reading %u replies woke the worker %" G_GINT64_FORMAT " times", n_calls, woken);
   g_assert_cmpint (woken, <, n_calls / 2);
