@@ -17,7 +17,9 @@
 #include "aio-i18n-private.h"
 #include "aio-caller-context-private.h"
 #include "aio-cancel-source-private.h"
+#include "aio-process-pool.h"
 #include "aio-process-pool-private.h"
+#include "aio-thread-result-private.h"
 
 static void executor_dispatch (AioProcessExecutor *executor);
 
@@ -95,21 +97,25 @@ aio_process_executor_lock (AioProcessExecutor *executor)
 
 /* Calls */
 
-/* Takes @frame's pieces. */
+/* The call's frame and id are set once it is encoded. */
 AioProcessCall *
-aio_process_call_new (GTask        *task,
-                      const char   *function,
-                      AioWireFrame *frame,
-                      guint64       id)
+aio_process_call_new (GObject             *pool,
+                      const char          *function,
+                      GCancellable        *cancellable,
+                      GAsyncReadyCallback  callback,
+                      gpointer             user_data)
 {
   AioProcessCall *call = g_new0 (AioProcessCall, 1);
 
+  call->link.data = call;
   call->ref_count = 1;
-  call->task = task;
+  call->pool = g_object_ref (pool);
+  call->queue = aio_completion_queue_ref_thread_default ();
+  call->context = current_context ();
+  call->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
+  call->callback = callback;
+  call->user_data = user_data;
   call->function = g_strdup (function);
-  call->frame = *frame;
-  memset (frame, 0, sizeof *frame);
-  call->id = id;
 
   return call;
 }
@@ -122,14 +128,45 @@ call_ref (AioProcessCall *call)
   return call;
 }
 
+/* The executor's queues link their calls through the calls' own links:
+ * a call waits or is finished, never both, and a round trip then
+ * allocates no list node. */
+static void
+calls_push (GQueue         *calls,
+            AioProcessCall *call)
+{
+  g_queue_push_tail_link (calls, &call->link);
+}
+
+static AioProcessCall *
+calls_pop (GQueue *calls)
+{
+  GList *link = g_queue_pop_head_link (calls);
+
+  return link != NULL ? link->data : NULL;
+}
+
+/* The first of @calls, which holds at least one. */
+static AioProcessCall *
+calls_take_first (GQueue *calls)
+{
+  GList *link = g_queue_pop_head_link (calls);
+
+  g_assert (link != NULL);
+
+  return link->data;
+}
+
 void
 aio_process_call_unref (AioProcessCall *call)
 {
   if (!g_atomic_int_dec_and_test (&call->ref_count))
     return;
 
+  /* The pool and the queue were let go of in the caller's context. */
   g_assert (call->cancel_source == NULL && call->timeout_source == NULL);
-  g_clear_object (&call->task);
+  g_assert (call->pool == NULL && call->queue == NULL);
+  g_clear_object (&call->cancellable);
   g_free (call->function);
   aio_wire_frame_clear (&call->frame);
   g_clear_pointer (&call->result, g_variant_unref);
@@ -138,7 +175,7 @@ aio_process_call_unref (AioProcessCall *call)
   g_free (call);
 }
 
-/* The outcome is set under the lock and the task returns once the lock is
+/* The outcome is set under the lock and the call returns once the lock is
  * dropped (see aio_process_executor_unlock()), because its callback may
  * run at once and call into the pool again. Takes @error. */
 static void
@@ -153,7 +190,7 @@ call_finish (AioProcessCall *call,
   call->worker = NULL;
   call->result = result != NULL ? g_variant_ref (result) : NULL;
   call->error = error;
-  g_queue_push_tail (&call->executor->finished, call);
+  calls_push (&call->executor->finished, call);
 }
 
 static void
@@ -163,14 +200,80 @@ call_fail (AioProcessCall *call,
   call_finish (call, NULL, error);
 }
 
+/* In the caller's context, once: the callback gets a result that holds
+ * the call (the reference the call was returned with) until it is freed.
+ * The pool and the context are let go of here, in the caller's context, as
+ * GTask does: the pool's last reference must not go on its own thread. */
 static void
-call_return (AioProcessCall *call)
+call_complete (AioCompletion *completion)
 {
-  if (call->error != NULL)
-    g_task_return_error (call->task, g_steal_pointer (&call->error));
+  AioProcessCall *call = (AioProcessCall *) completion;
+  GObject *pool = g_steal_pointer (&call->pool);
+  AioCompletionQueue *queue = g_steal_pointer (&call->queue);
+  GMainContext *context = call->context;
+  gboolean pushed = aio_context_push_unless_default (context);
+  AioThreadResult *result = aio_thread_result_new (pool, aio_process_pool_call_async, call->user_data,
+                                                   call, (GDestroyNotify) aio_process_call_unref);
+
+  if (call->callback != NULL)
+    call->callback (pool, G_ASYNC_RESULT (result), call->user_data);
+  g_object_unref (result);
+  if (pushed)
+    g_main_context_pop_thread_default (context);
+  g_object_unref (pool);
+  aio_completion_queue_unref (queue);
+}
+
+/* Whether this thread is dispatching a source of the call's context, and
+ * so may run its callback now. */
+static gboolean
+call_is_home (AioProcessCall *call)
+{
+  GSource *source = g_main_current_source ();
+
+  return source != NULL && g_source_get_context (source) == call->context;
+}
+
+/* The rule GTask keeps in g_task_return(): the callback runs at once only
+ * when @may_run_here (a dispatch that did not make the call: a reply read
+ * in the caller's context) and this thread runs the caller's context;
+ * otherwise from the context's completion queue, never inside
+ * aio_process_pool_call_async() and never on the pool's thread. */
+static void
+call_return (AioProcessCall *call,
+             gboolean        may_run_here)
+{
+  if (may_run_here && call_is_home (call))
+    call_complete (&call->completion);
   else
-    g_task_return_pointer (call->task, g_steal_pointer (&call->result), (GDestroyNotify) g_variant_unref);
-  aio_process_call_unref (call);
+    aio_completion_queue_push (call->queue, &call->completion, call_complete);
+}
+
+/* Fails a call that was never submitted, from the caller's context later. */
+void
+aio_process_call_fail_later (AioProcessCall *call,
+                             GError         *error)
+{
+  call->error = error;
+  call_return (call, FALSE);
+}
+
+/* The outcome for aio_process_pool_call_finish(); as with a GTask, a call
+ * whose cancellable was cancelled by then reports the cancellation. */
+GVariant *
+aio_process_call_propagate (AioProcessCall  *call,
+                            GError         **error)
+{
+  if (g_cancellable_set_error_if_cancelled (call->cancellable, error))
+    return NULL;
+
+  if (call->error != NULL)
+    {
+      g_propagate_error (error, g_error_copy (call->error));
+      return NULL;
+    }
+
+  return g_variant_ref (call->result);
 }
 
 /* Why a call whose worker is gone failed, in the caller's words. */
@@ -202,12 +305,13 @@ executor_steal_finished (AioProcessExecutor *executor)
 }
 
 void
-aio_process_calls_return (GQueue *calls)
+aio_process_calls_return (GQueue   *calls,
+                          gboolean  may_run_here)
 {
   AioProcessCall *call;
 
-  while ((call = g_queue_pop_head (calls)) != NULL)
-    call_return (call);
+  while ((call = calls_pop (calls)) != NULL)
+    call_return (call, may_run_here);
 }
 
 /* Drops the executor's lock, then returns the calls that finished while it
@@ -218,7 +322,7 @@ aio_process_executor_unlock (AioProcessExecutor *executor)
   GQueue finished = executor_steal_finished (executor);
 
   g_mutex_unlock (&executor->lock);
-  aio_process_calls_return (&finished);
+  aio_process_calls_return (&finished, TRUE);
 }
 
 /* Takes the lock for the source now dispatching; FALSE, without the lock,
@@ -283,7 +387,7 @@ worker_is_gone (AioWorkerProcess   *worker,
        * protocol before it is given a call, would otherwise be restarted
        * forever for the same call: fail the call it was for. */
       aio_executor_pool_add_queued (executor->pool, -1);
-      call_fail (g_queue_pop_head (&executor->queue), aio_worker_process_startup_error (worker));
+      call_fail (calls_take_first (&executor->queue), aio_worker_process_startup_error (worker));
     }
 
   executor_remove_worker (executor, worker);
@@ -341,7 +445,7 @@ static GMainContext *
 call_choose_home (AioProcessCall *call)
 {
   AioProcessExecutor *executor = call->executor;
-  GMainContext *context = g_task_get_context (call->task);
+  GMainContext *context = call->context;
 
   if (executor->is_stopping || !g_queue_is_empty (&executor->queue) || context != current_context ())
     return NULL;
@@ -354,7 +458,7 @@ static void
 executor_start_next_call (AioProcessExecutor *executor,
                           AioWorkerProcess   *worker)
 {
-  AioProcessCall *call = g_queue_pop_head (&executor->queue);
+  AioProcessCall *call = calls_take_first (&executor->queue);
   GMainContext *home = call_choose_home (call);
 
   call->worker = worker;
@@ -401,7 +505,7 @@ executor_fail_queue (AioProcessExecutor *executor,
 {
   AioProcessCall *call;
 
-  while ((call = g_queue_pop_head (&executor->queue)) != NULL)
+  while ((call = calls_pop (&executor->queue)) != NULL)
     {
       aio_executor_pool_add_queued (executor->pool, -1);
       call_fail (call, g_error_copy (error));
@@ -550,7 +654,7 @@ call_cancelled (GCancellable *cancellable,
     }
   else
     {
-      g_queue_remove (&executor->queue, call);
+      g_queue_unlink (&executor->queue, &call->link);
       aio_executor_pool_add_queued (executor->pool, -1);
       call_fail (call, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The call was cancelled.")));
       executor_dispatch (executor);
@@ -568,7 +672,7 @@ GQueue
 aio_process_executor_submit (AioProcessExecutor *executor,
                              AioProcessCall     *call)
 {
-  GCancellable *cancellable = g_task_get_cancellable (call->task);
+  GCancellable *cancellable = call->cancellable;
   GQueue finished;
 
   aio_process_executor_lock (executor);
@@ -582,7 +686,7 @@ aio_process_executor_submit (AioProcessExecutor *executor,
     }
 
   aio_executor_pool_add_queued (executor->pool, 1);
-  g_queue_push_tail (&executor->queue, call);
+  calls_push (&executor->queue, call);
   executor_dispatch (executor);
   finished = executor_steal_finished (executor);
   g_mutex_unlock (&executor->lock);

@@ -15,6 +15,7 @@
 #include "aio-main.h"
 #include "aio-process-pool.h"
 #include "aio-process-pool-private.h"
+#include "aio-thread-result-private.h"
 #include "aio-wire-private.h"
 
 /**
@@ -624,9 +625,6 @@ aio_process_pool_call_async (AioProcessPool      *self,
   GError *error = NULL;
   GQueue finished;
   AioProcessCall *call;
-  AioWireFrame frame;
-  GTask *task;
-  guint64 id;
 
   g_return_if_fail (AIO_IS_PROCESS_POOL (self));
   g_return_if_fail (function != NULL);
@@ -634,27 +632,20 @@ aio_process_pool_call_async (AioProcessPool      *self,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   owned_arguments = g_variant_ref_sink (arguments);
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, aio_process_pool_call_async);
-  if (g_task_return_error_if_cancelled (task))
-    {
-      g_object_unref (task);
-      return;
-    }
+  call = aio_process_call_new (G_OBJECT (self), function, cancellable, callback, user_data);
 
   /* A call the worker would refuse is refused here, before any worker
    * sees it: the worker could only die of it. */
-  if (!aio_wire_check_call (function, owned_arguments, &error))
+  if (g_cancellable_set_error_if_cancelled (cancellable, &error) ||
+      !aio_wire_check_call (function, owned_arguments, &error))
     {
-      g_task_return_error (task, error);
-      g_object_unref (task);
+      aio_process_call_fail_later (call, error);
       return;
     }
 
   /* Encoded here, outside every lock: a large argument takes a while. */
-  id = call_id_next ();
-  call_encode (id, function, owned_arguments, &frame);
-  call = aio_process_call_new (task, function, &frame, id);
+  call->id = call_id_next ();
+  call_encode (call->id, function, owned_arguments, &call->frame);
 
   aio_executor_pool_lock (pool);
   if (aio_executor_pool_ensure_started (pool, &error) && aio_process_pool_is_forked (self))
@@ -665,14 +656,13 @@ aio_process_pool_call_async (AioProcessPool      *self,
   if (error != NULL)
     {
       aio_executor_pool_unlock (pool);
-      g_task_return_error (call->task, error);
-      aio_process_call_unref (call);
+      aio_process_call_fail_later (call, error);
       return;
     }
 
   finished = aio_process_executor_submit (self->executor, call);
   aio_executor_pool_unlock (pool);
-  aio_process_calls_return (&finished);
+  aio_process_calls_return (&finished, FALSE);
 }
 
 /**
@@ -691,10 +681,10 @@ aio_process_pool_call_finish (AioProcessPool  *self,
                               GError         **error)
 {
   g_return_val_if_fail (AIO_IS_PROCESS_POOL (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == aio_process_pool_call_async, NULL);
+  g_return_val_if_fail (aio_thread_result_is_valid (result, self, aio_process_pool_call_async), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return aio_process_call_propagate (aio_thread_result_get_call ((AioThreadResult *) result), error);
 }
 
 typedef struct

@@ -650,7 +650,8 @@ parse_fast_value (GBytes *bytes,
 {
   const guint8 *data = g_bytes_get_data (bytes, NULL);
   const guint8 *separator = NULL;
-  g_autofree char *type_string = NULL;
+  char type_string[MAX_FAST_TYPE + 1];
+  const GVariantType *type = (const GVariantType *) type_string;
   g_autoptr(GBytes) value_bytes = NULL;
   g_autoptr(GVariant) value = NULL;
   gsize type_length;
@@ -665,13 +666,15 @@ parse_fast_value (GBytes *bytes,
   if (type_length == 0 || type_length > MAX_FAST_TYPE)
     return NULL;
 
-  type_string = g_strndup ((const char *) separator + 1, type_length);
-  if (!g_variant_type_string_is_valid (type_string) ||
-      !g_variant_type_is_definite (G_VARIANT_TYPE (type_string)))
+  /* Checked once, then used as the type it is: G_VARIANT_TYPE() would
+   * check it again at every use. */
+  memcpy (type_string, separator + 1, type_length);
+  type_string[type_length] = '\0';
+  if (!g_variant_type_string_is_valid (type_string) || !g_variant_type_is_definite (type))
     return NULL;
 
   value_bytes = g_bytes_new_from_bytes (bytes, start, separator - (data + start));
-  value = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (type_string), value_bytes, FALSE));
+  value = g_variant_ref_sink (g_variant_new_from_bytes (type, value_bytes, FALSE));
 
   return aio_wire_is_normal (value) ? g_steal_pointer (&value) : NULL;
 }

@@ -1115,6 +1115,99 @@ test_process_pool_running_call_leaves_the_pool_thread_asleep (void)
   g_assert_cmpuint (woken, <, 10);
 }
 
+/* How often process @pid has gone to sleep so far, or -1 where /proc
+ * cannot tell; @is_asleep says whether it sleeps now. */
+static gint64
+process_voluntary_switches (GPid      pid,
+                            gboolean *is_asleep)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/status", (int) pid);
+  g_autofree char *status = NULL;
+  const char *line;
+
+  if (!g_file_get_contents (path, &status, NULL, NULL) ||
+      (line = strstr (status, "\nvoluntary_ctxt_switches:")) == NULL)
+    return -1;
+  if (is_asleep != NULL)
+    *is_asleep = strstr (status, "\nState:\tS") != NULL;
+
+  return g_ascii_strtoll (strchr (line, ':') + 1, NULL, 10);
+}
+
+/* Waits until process @pid has gone to sleep again since it had slept
+ * @switches times (a slow machine, valgrind, may take a while); returns
+ * how often it has slept by then. */
+static gint64
+wait_until_asleep_again (GPid   pid,
+                         gint64 switches)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  gboolean is_asleep = FALSE;
+  gint64 now;
+
+  while ((now = process_voluntary_switches (pid, &is_asleep)) <= switches || !is_asleep)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (1000);
+    }
+
+  return now;
+}
+
+static void
+note_done (GObject      *source_object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) value = aio_process_pool_call_finish (AIO_PROCESS_POOL (source_object), result, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (g_variant_get_int32 (value), ==, 42);
+  *(gboolean *) user_data = TRUE;
+}
+
+/* A worker waiting for its next call is not woken when the pool reads its
+ * last reply. Blocked in read(), it was: the room that frees on a Unix
+ * socket wakes every sleeper there, readers included, and that wake-up of
+ * another CPU came with the pool's read of every reply. */
+static void
+test_process_pool_reading_a_reply_leaves_the_worker_asleep (void)
+{
+  g_autoptr(TestPool) pool = new_pool (1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) pid = call_sync (pool, "sleep_then_pid", g_variant_new_uint32 (0), &error);
+  guint n_calls = 10;
+  gint64 woken = 0;
+
+  g_assert_no_error (error);
+  if (process_voluntary_switches (g_variant_get_int64 (pid), NULL) < 0)
+    {
+      g_test_skip ("/proc does not count this system's context switches per process");
+      return;
+    }
+
+  for (guint i = 0; i < n_calls; i++)
+    {
+      gboolean is_done = FALSE;
+      gint64 before = process_voluntary_switches (g_variant_get_int64 (pid), NULL);
+      gint64 asleep;
+
+      aio_process_pool_call_async (pool, "add", g_variant_new ("(ii)", 40, 2), NULL, note_done, &is_done);
+      /* The call is written by now: the worker answers and waits for the
+       * next call, while the reply waits in the socket until this context
+       * runs. */
+      asleep = wait_until_asleep_again (g_variant_get_int64 (pid), before);
+      while (!is_done)
+        g_main_context_iteration (NULL, TRUE);
+      /* Time for a worker woken by the read to go back to sleep. */
+      g_usleep (20 * 1000);
+      woken += process_voluntary_switches (g_variant_get_int64 (pid), NULL) - asleep;
+    }
+  g_test_message ("reading %u replies woke the worker %" G_GINT64_FORMAT " times", n_calls, woken);
+  g_assert_cmpint (woken, <, n_calls / 2);
+}
+
 static void
 unmap_bytes (gpointer data)
 {
@@ -1597,6 +1690,8 @@ main (int   argc,
                    test_process_pool_cancelling_an_answered_call_keeps_its_worker);
   g_test_add_func ("/process-pool/call/running-call-leaves-the-pool-thread-asleep",
                    test_process_pool_running_call_leaves_the_pool_thread_asleep);
+  g_test_add_func ("/process-pool/workers/reading-a-reply-leaves-the-worker-asleep",
+                   test_process_pool_reading_a_reply_leaves_the_worker_asleep);
   g_test_add_func ("/process-pool/limits/checked-before-sending", test_process_pool_limits_are_checked_before_sending);
   g_test_add_func ("/process-pool/limits/result-over-the-limit-is-an-error",
                    test_process_pool_worker_refuses_to_send_a_result_over_the_limit);
