@@ -30,5 +30,9 @@ void                aio_completion_queue_unref              (AioCompletionQueue 
 void                aio_completion_queue_push               (AioCompletionQueue *queue,
                                                              AioCompletion      *completion,
                                                              AioCompletionFunc   func);
+void                aio_completion_queue_push_lazily        (AioCompletionQueue *queue,
+                                                             AioCompletion      *completion,
+                                                             AioCompletionFunc   func);
+gboolean            aio_completion_queue_is_dispatching     (AioCompletionQueue *queue);
 
 G_END_DECLS

@@ -73,5 +73,6 @@ void     aio_executor_pool_enter_work          (AioExecutorPool  *self,
 GError  *aio_executor_pool_leave_work          (AioPoolWork      *work);
 int      aio_executor_pool_add_running         (AioExecutorPool  *self,
                                                 int               delta);
+guint    aio_executor_pool_peek_running        (AioExecutorPool  *self);
 
 G_END_DECLS

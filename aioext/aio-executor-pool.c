@@ -73,6 +73,10 @@
  * updated from worker threads, but their `notify` signals are always
  * emitted in the main context that was the thread-default one when the pool
  * was created, coalesced: one emission covers every change since the last.
+ * A change wakes that context only when someone hears it: a `notify`
+ * handler, or a loop that reads the counter (getter or property) and
+ * iterates the context until it changes. Otherwise it is emitted when the
+ * context next runs, so that a call costs its caller one wake-up, not three.
  *
  * |[<!-- language="C" -->
  * AioExecutorPool *pool = AIO_EXECUTOR_POOL (aio_thread_pool_get_default ());
@@ -97,6 +101,7 @@ typedef struct
   char                padding[64];
   int                 running;          /* atomic */
   int                 queued;           /* atomic */
+  int                 is_awaited;       /* atomic: a counter was read since its last wake-up */
   /* Holds no reference on the pool: a pool whose owner context never runs
    * again still ends with its last reference. */
   AioNotifyBatcher   *notify;           /* emits in the owner context */
@@ -133,10 +138,9 @@ aio_executor_pool_get_kind (AioExecutorPool *self)
 #define NOTIFY_RUNNING     AIO_NOTIFY_BIT (PROP_RUNNING)
 #define NOTIFY_QUEUED      AIO_NOTIFY_BIT (PROP_QUEUED)
 
-/* Safe from any thread, worker threads included: the counters change twice
- * or three times per call, so only the first change after an emission
- * schedules one, and it shares the owner context's wake-up with the calls
- * that finish meanwhile (see aio-notify-batcher.c). */
+/* Safe from any thread: only the first change after an emission schedules
+ * one, and it shares the owner context's wake-up with the calls that finish
+ * meanwhile (see aio-notify-batcher.c). */
 static void
 aio_executor_pool_schedule_notify (AioExecutorPool *self,
                                    guint            changed)
@@ -144,6 +148,34 @@ aio_executor_pool_schedule_notify (AioExecutorPool *self,
   AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
 
   aio_notify_batcher_schedule (priv->notify, changed);
+}
+
+/* The counters change two or three times per call, most often on worker
+ * threads while the owner context sleeps: a change wakes the context only
+ * when someone hears it (a notify handler, or a loop that reads the counter
+ * and iterates the context until it changes), or else a round trip of one
+ * call would wake it three times. The caller holds @self. */
+static void
+aio_executor_pool_schedule_counter_notify (AioExecutorPool *self,
+                                           guint            changed)
+{
+  AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
+
+  aio_notify_batcher_schedule_if_heard (priv->notify, changed, &priv->is_awaited);
+}
+
+/* A counter read by its getter: the next change wakes the owner context,
+ * for the caller may iterate it until the counter changes. Set before the
+ * read (see aio_notify_batcher_schedule_if_heard()). */
+static int
+aio_executor_pool_read_awaited (AioExecutorPool *self,
+                                int             *counter)
+{
+  AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
+
+  if (!g_atomic_int_get (&priv->is_awaited))
+    g_atomic_int_set (&priv->is_awaited, TRUE);
+  return g_atomic_int_get (counter);
 }
 
 /* The kinds of pool are the library's own. A type derived from this one
@@ -507,6 +539,16 @@ aio_executor_pool_get_running (AioExecutorPool *self)
 
   g_return_val_if_fail (AIO_IS_EXECUTOR_POOL (self), 0);
 
+  return aio_executor_pool_read_awaited (self, &priv->running);
+}
+
+/* The running count, for the library's own decisions: unlike the getter,
+ * it asks for no wake-up. */
+guint
+aio_executor_pool_peek_running (AioExecutorPool *self)
+{
+  AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
+
   return g_atomic_int_get (&priv->running);
 }
 
@@ -525,7 +567,7 @@ aio_executor_pool_get_queued (AioExecutorPool *self)
 
   g_return_val_if_fail (AIO_IS_EXECUTOR_POOL (self), 0);
 
-  return g_atomic_int_get (&priv->queued);
+  return aio_executor_pool_read_awaited (self, &priv->queued);
 }
 
 void
@@ -591,7 +633,7 @@ aio_executor_pool_add_queued (AioExecutorPool *self,
   AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
   int queued = g_atomic_int_add (&priv->queued, delta) + delta;
 
-  aio_executor_pool_schedule_notify (self, NOTIFY_QUEUED);
+  aio_executor_pool_schedule_counter_notify (self, NOTIFY_QUEUED);
   return queued;
 }
 
@@ -603,6 +645,6 @@ aio_executor_pool_add_running (AioExecutorPool *self,
   AioExecutorPoolPrivate *priv = aio_executor_pool_get_instance_private (self);
   int running = g_atomic_int_add (&priv->running, delta) + delta;
 
-  aio_executor_pool_schedule_notify (self, NOTIFY_RUNNING);
+  aio_executor_pool_schedule_counter_notify (self, NOTIFY_RUNNING);
   return running;
 }

@@ -22,6 +22,9 @@ void              aio_notify_batcher_mark        (AioNotifyBatcher  *self,
                                                   guint              changed);
 void              aio_notify_batcher_schedule    (AioNotifyBatcher  *self,
                                                   guint              changed);
+void              aio_notify_batcher_schedule_if_heard (AioNotifyBatcher *self,
+                                                        guint             changed,
+                                                        int              *is_awaited);
 void              aio_notify_batcher_notify      (AioNotifyBatcher  *self,
                                                   guint              changed);
 void              aio_notify_batcher_flush       (AioNotifyBatcher  *self);

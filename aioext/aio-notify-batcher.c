@@ -38,6 +38,10 @@ struct _AioNotifyBatcher
 /* Set while the record sits in the completion queue: it must not be pushed
  * again until the dispatch has taken it off. */
 #define QUEUED (1u << 31)
+/* Set while the record sits in the queue without having woken the context
+ * (aio_notify_batcher_schedule_if_heard()): a change that someone hears
+ * must still wake it. Property ids stay below both bits. */
+#define LAZY   (1u << 30)
 
 static gsize notify_signal_id;
 
@@ -114,7 +118,7 @@ aio_notify_batcher_emit (AioNotifyBatcher *self,
 void
 aio_notify_batcher_flush (AioNotifyBatcher *self)
 {
-  guint changed = g_atomic_int_and (&self->pending, QUEUED) & ~QUEUED;
+  guint changed = g_atomic_int_and (&self->pending, QUEUED | LAZY) & ~(QUEUED | LAZY);
 
   if (changed != 0)
     aio_notify_batcher_emit (self, self->owner, changed);
@@ -130,7 +134,7 @@ aio_notify_batcher_dispatch (AioCompletion *completion)
   guint changed;
 
   /* Cleared before emitting, so a change a handler makes queues again. */
-  changed = g_atomic_int_and (&self->pending, 0) & ~QUEUED;
+  changed = g_atomic_int_and (&self->pending, 0) & ~(QUEUED | LAZY);
   if (object != NULL)
     {
       aio_notify_batcher_emit (self, object, changed);
@@ -148,21 +152,102 @@ aio_notify_batcher_mark (AioNotifyBatcher *self,
   g_atomic_int_or (&self->pending, changed);
 }
 
+/* Whether @changed is already part of the emission queued, and, unless
+ * @lazily, of one that woke the context. */
+static inline gboolean
+aio_notify_batcher_is_queued (AioNotifyBatcher *self,
+                              guint             changed,
+                              gboolean          lazily)
+{
+  guint looked_at = changed | QUEUED | (lazily ? 0 : LAZY);
+
+  /* Most changes find their emission already queued: read before writing,
+   * so that workers do not fight over the cache line. */
+  return (g_atomic_int_get (&self->pending) & looked_at) == (changed | QUEUED);
+}
+
+/* Records @changed, and queues the emission unless it is queued already;
+ * one queued lazily is made to wake the context now when @wakes. */
+static void
+aio_notify_batcher_queue (AioNotifyBatcher *self,
+                          guint             changed,
+                          gboolean          wakes)
+{
+  guint old = g_atomic_int_or (&self->pending, changed | QUEUED | (wakes ? 0 : LAZY));
+
+  if (old & QUEUED)
+    {
+      /* The context alive: the batcher is a user of its queue. */
+      if (wakes && (old & LAZY) && (g_atomic_int_and (&self->pending, ~LAZY) & LAZY))
+        g_main_context_wakeup (self->context);
+      return;
+    }
+
+  g_atomic_int_inc (&self->refs);
+  if (wakes)
+    aio_completion_queue_push (self->queue, &self->completion, aio_notify_batcher_dispatch);
+  else
+    aio_completion_queue_push_lazily (self->queue, &self->completion, aio_notify_batcher_dispatch);
+}
+
 /* Safe from any thread, worker threads included: @changed is emitted from
  * the owner's context later, coalesced with every change made until then. */
 void
 aio_notify_batcher_schedule (AioNotifyBatcher *self,
                              guint             changed)
 {
-  /* Most changes find their emission already queued: read before writing,
-   * so that workers do not fight over the cache line. */
-  if (changed == 0 ||
-      (g_atomic_int_get (&self->pending) & (changed | QUEUED)) == (changed | QUEUED) ||
-      g_atomic_int_or (&self->pending, changed | QUEUED) & QUEUED)
+  if (changed != 0 && !aio_notify_batcher_is_queued (self, changed, FALSE))
+    aio_notify_batcher_queue (self, changed, TRUE);
+}
+
+/* Whether a handler, blocked or not (it may be unblocked by the time of the
+ * emission), listens to the notification of a property in @changed. */
+static gboolean
+aio_notify_batcher_is_listened (AioNotifyBatcher *self,
+                                guint             changed)
+{
+  for (guint prop_id = 0; changed != 0; prop_id++, changed >>= 1)
+    if ((changed & 1) &&
+        g_signal_has_handler_pending (self->owner, notify_signal_id,
+                                      g_param_spec_get_name_quark (self->pspecs[prop_id]), TRUE))
+      return TRUE;
+
+  return FALSE;
+}
+
+/* As aio_notify_batcher_schedule(), for values that change several times
+ * per operation, from any thread while the owner is alive: the context is
+ * woken only for a change that someone hears, a handler of its notify
+ * signal or a loop waiting for it (@is_awaited, set by the getter that the
+ * loop calls before each iteration, is taken by the change that wakes it).
+ * A change nobody hears waits for the context's next iteration, whatever
+ * causes it (an operation's completion), and one made in the context's own
+ * dispatch is dropped: it costs the context no wake-up of its own. A
+ * handler connected meanwhile hears of the changes made after the context
+ * has next iterated: right away when it was connected in that context, as
+ * handlers are. */
+void
+aio_notify_batcher_schedule_if_heard (AioNotifyBatcher *self,
+                                      guint             changed,
+                                      int              *is_awaited)
+{
+  gboolean is_heard;
+
+  /* Joining an emission queued lazily: the context, which
+   * must be running for anyone to hear the change, dispatches it before it
+   * sleeps again. */
+  if (changed == 0 || aio_notify_batcher_is_queued (self, changed, TRUE))
     return;
 
-  g_atomic_int_inc (&self->refs);
-  aio_completion_queue_push (self->queue, &self->completion, aio_notify_batcher_dispatch);
+  /* The caller changed the value before: a waiting loop that set
+   * @is_awaited before reading it sees either the new value or the flag
+   * taken here. */
+  is_heard = (g_atomic_int_get (is_awaited) && g_atomic_int_compare_and_exchange (is_awaited, TRUE, FALSE)) ||
+             aio_notify_batcher_is_listened (self, changed);
+  if (!is_heard && aio_completion_queue_is_dispatching (self->queue))
+    return;
+
+  aio_notify_batcher_queue (self, changed, is_heard);
 }
 
 /* Safe from any thread: emits at once when this thread is running the

@@ -195,7 +195,7 @@ aio_thread_executor_push (AioThreadExecutor *executor,
   /* The running count is read only when the others do not decide. */
   loops = g_atomic_int_get (&executor->loops);
   if ((loops == 0 || queued > loops ||
-       queued > loops - (int) aio_executor_pool_get_running (pool)) &&
+       queued > loops - (int) aio_executor_pool_peek_running (pool)) &&
       aio_thread_executor_claim_loop (executor))
     aio_thread_executor_start_loop (executor);
 }

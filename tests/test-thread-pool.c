@@ -733,6 +733,159 @@ test_counters_are_notified_in_owner_context (void)
   outcomes_clear (&outcomes);
 }
 
+/* A context of its own, iterated by a thread of its own, that counts the
+ * polls it was woken from. */
+typedef struct
+{
+  GMainContext *context;
+  GThread      *thread;
+  int           sleeps;    /* atomic: polls that may block */
+  int           wakes;     /* atomic: of those, the ones woken */
+  int           stopping;  /* atomic */
+} WatchedContext;
+
+static WatchedContext *watched_context;
+
+static int
+count_wakes_poll (GPollFD *fds,
+                  guint    n_fds,
+                  int      timeout)
+{
+  int ready;
+
+  if (timeout != 0)
+    g_atomic_int_inc (&watched_context->sleeps);
+  ready = g_poll (fds, n_fds, timeout);
+  if (timeout != 0 && ready > 0 && !g_atomic_int_get (&watched_context->stopping))
+    g_atomic_int_inc (&watched_context->wakes);
+
+  return ready;
+}
+
+static gpointer
+iterate_watched_context (gpointer data)
+{
+  WatchedContext *watched = data;
+
+  g_main_context_push_thread_default (watched->context);
+  while (!g_atomic_int_get (&watched->stopping))
+    g_main_context_iteration (watched->context, TRUE);
+  g_main_context_pop_thread_default (watched->context);
+
+  return NULL;
+}
+
+static void
+run_calls_from_here (AioThreadPool *pool,
+                     AioThreadFunc  func,
+                     gpointer       func_data,
+                     int            calls,
+                     Outcomes      *outcomes)
+{
+  int target = outcomes->completed + calls;
+
+  for (int i = 0; i < calls; i++)
+    aio_thread_pool_run_async (pool, func, func_data, NULL, NULL, note_outcome, outcomes);
+  iterate_until (&outcomes->completed, target);
+}
+
+static void
+note_running (GObject    *object,
+              GParamSpec *pspec,
+              gpointer    user_data)
+{
+  int *heard = user_data;
+
+  if (aio_executor_pool_get_running (AIO_EXECUTOR_POOL (object)) > 0)
+    g_atomic_int_set (heard, TRUE);
+}
+
+typedef struct
+{
+  AioThreadPool *pool;
+  int           *heard;
+  int            is_connected;  /* atomic */
+} Listener;
+
+static gboolean
+connect_note_running (gpointer data)
+{
+  Listener *listener = data;
+
+  g_signal_connect (listener->pool, "notify::running", G_CALLBACK (note_running), listener->heard);
+  g_atomic_int_set (&listener->is_connected, TRUE);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Waits (at most 10 s, never forever) until the running count was heard;
+ * returns 1 if it was. */
+static gboolean
+return_once_running_is_heard (GCancellable  *cancellable,
+                              GValue        *result,
+                              gpointer       user_data,
+                              GError       **error)
+{
+  int *heard = user_data;
+
+  for (int i = 0; i < 10000 && !g_atomic_int_get (heard); i++)
+    g_usleep (1000);
+  g_value_init (result, G_TYPE_INT);
+  g_value_set_int (result, g_atomic_int_get (heard) ? 1 : 0);
+
+  return TRUE;
+}
+
+/* The counters change two or three times per call on a worker, most often
+ * while the pool's context sleeps: that context is woken only for a change
+ * that someone hears, a notify handler or a loop that reads the counter,
+ * not three times per call of a program that does neither. */
+static void
+test_counter_changes_wake_only_who_hears_them (void)
+{
+  WatchedContext watched = { g_main_context_new (), NULL, 0, 0, FALSE };
+  g_autoptr(AioThreadPool) pool = NULL;
+  Outcomes outcomes;
+  int heard = FALSE;
+  Listener listener = { NULL, NULL, FALSE };
+
+  watched_context = &watched;
+  g_main_context_set_poll_func (watched.context, count_wakes_poll);
+  g_main_context_push_thread_default (watched.context);
+  pool = aio_thread_pool_new (1);
+  g_main_context_pop_thread_default (watched.context);
+  /* Started now: that change (initialized) is heard at once. */
+  aio_executor_pool_initialize (AIO_EXECUTOR_POOL (pool), 1);
+  watched.thread = g_thread_new ("watched-context", iterate_watched_context, &watched);
+  outcomes_init (&outcomes);
+  while (g_atomic_int_get (&watched.sleeps) == 0)
+    g_usleep (1000);
+
+  run_calls_from_here (pool, return_forty_two, NULL, 20, &outcomes);
+  g_assert_cmpint (g_atomic_int_get (&watched.wakes), ==, 0);
+
+  /* A handler, connected in the pool's context as handlers are, hears the
+   * call start while the call runs. (A loop that reads a counter before
+   * each iteration is woken too: the tests of pool.running in every
+   * language do that.) */
+  listener.pool = pool;
+  listener.heard = &heard;
+  g_main_context_invoke (watched.context, connect_note_running, &listener);
+  while (!g_atomic_int_get (&listener.is_connected))
+    g_usleep (1000);
+  run_calls_from_here (pool, return_once_running_is_heard, &heard, 1, &outcomes);
+  g_assert_cmpint (g_array_index (outcomes.numbers, int, outcomes.numbers->len - 1), ==, 1);
+  g_assert_cmpint (outcomes.succeeded, ==, 21);
+
+  g_signal_handlers_disconnect_by_data (pool, &heard);
+  g_atomic_int_set (&watched.stopping, TRUE);
+  g_main_context_wakeup (watched.context);
+  g_thread_join (watched.thread);
+  g_clear_object (&pool);
+  g_main_context_unref (watched.context);
+  outcomes_clear (&outcomes);
+}
+
 static void
 test_job_runs_a_thread_call (void)
 {
@@ -1737,6 +1890,8 @@ main (int   argc,
   g_test_add_func ("/thread-pool/bad-input/null-func-is-a-programmer-error", test_bad_input_null_func_is_a_programmer_error);
   g_test_add_func ("/thread-pool/finalize/with-calls-in-flight-completes-them", test_finalize_with_calls_in_flight);
   g_test_add_func ("/thread-pool/notify/counters-in-owner-context", test_counters_are_notified_in_owner_context);
+  g_test_add_func ("/thread-pool/notify/counter-changes-wake-only-who-hears-them",
+                   test_counter_changes_wake_only_who_hears_them);
   g_test_add_func ("/thread-pool/job/runs-a-thread-call", test_job_runs_a_thread_call);
   g_test_add_func ("/thread-pool/job/cancel-queued-call-never-runs-and-completes-at-once",
                    test_job_cancel_queued_call_never_runs);

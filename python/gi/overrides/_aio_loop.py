@@ -44,6 +44,11 @@ NO_GLIB_LOOP = (
 
 _current_task = asyncio.current_task
 
+# The _GbulbLoop running on this thread: asyncio.get_running_loop() checks
+# the process id with a system call on every call, which is most of what
+# finding the loop costs an await of aioext work.
+_running = threading.local()
+
 if _gbulb_events is not None:
     class _GbulbLoop(_gbulb_events.GLibEventLoop):
         """gbulb's loop with asyncio's own kind of ready queue.
@@ -64,6 +69,14 @@ if _gbulb_events is not None:
             self._ready_source = None
             self._settling = False
             self._running_ready = False
+
+        def run(self):
+            outer = getattr(_running, 'loop', None)
+            _running.loop = self
+            try:
+                super().run()
+            finally:
+                _running.loop = outer
 
         def call_soon(self, callback, *args, context=None):
             # As asyncio's own loop: the check only in debug mode (gbulb's
@@ -189,6 +202,9 @@ def runs_glib(loop):
 def running_glib_loop():
     """The running asyncio loop of this thread; ``RuntimeError`` saying
     what to do when it cannot run aioext work."""
+    loop = getattr(_running, 'loop', None)
+    if loop is not None:
+        return loop  # the running loop: asyncio runs no other loop inside it
     loop = asyncio.get_running_loop()
     if type(loop) is not _GbulbLoop and not runs_glib(loop):
         raise RuntimeError(NOT_ON_GLIB)
