@@ -80,6 +80,13 @@
  * cancels the #GCancellable handed to its function; a job cancelled before
  * it starts completes with %G_IO_ERROR_CANCELLED without running.
  *
+ * A job is also a #GAsyncResult: a call that runs a job for its caller,
+ * such as aio_semaphore_run_job_async(), may hand the job itself to the
+ * callback as its result when the call succeeded, rather than a result
+ * object of its own. Finish it as any result, with the call's own
+ * `_finish()` function; a job serves so for one call only, and then keeps
+ * that call's source object, as a #GTask does, until it is freed.
+ *
  * From C, wrap a GIO-style `_async`/`_finish` pair:
  * |[<!-- language="C" -->
  * static void
@@ -139,12 +146,30 @@ struct _AioJob
   guint8          is_cancellable_shared : 1;  /* lock: aio_job_get_cancellable() */
   guint8          is_tracked : 1;             /* lock: by the aio_run() of its context */
   guint8          is_cancellable_lazy : 1;    /* no cancellable made for the start */
+  guint8          is_result_bound : 1;        /* lock: the call fields are in use */
   AioCompletion  *waiters;                    /* lock: TaskWaiter or AioJobWatch,
                                                * newest first */
 
-  AioJobFunc      func;
-  gpointer        func_data;
-  GDestroyNotify  func_data_destroy;
+  /* The function and its data until they are released at completion; then,
+   * once a call that ran the job hands the job to its callback as the
+   * GAsyncResult (aio_job_bind_result()), that call's source object (a
+   * reference), tag and user data, in the same room: a million held
+   * results grow by nothing. */
+  union
+  {
+    struct
+    {
+      AioJobFunc      func;
+      gpointer        func_data;
+      GDestroyNotify  func_data_destroy;
+    };
+    struct
+    {
+      GObject        *result_source;
+      gpointer        result_tag;
+      gpointer        result_user_data;
+    };
+  };
   GCancellable   *cancellable;                /* lock: made when first needed */
   GMainContext   *context;                    /* where it was started */
 
@@ -184,7 +209,11 @@ static GParamSpec *properties[N_PROPS];
  * job's lock. */
 static GQuark cancel_hook_quark;
 
-G_DEFINE_FINAL_TYPE (AioJob, aio_job, G_TYPE_OBJECT)
+static void aio_job_async_result_iface_init (GAsyncResultIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (AioJob, aio_job, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_ASYNC_RESULT,
+                                                      aio_job_async_result_iface_init))
 
 static inline void
 aio_job_lock (AioJob *self)
@@ -204,13 +233,23 @@ aio_job_state_is_final (AioJobState state)
   return state == AIO_JOB_STATE_SUCCEEDED || state == AIO_JOB_STATE_FAILED;
 }
 
+/* Under the lock: the room of the function may hold a bound call's fields
+ * by now, written by another thread (see aio_job_bind_result()). */
 static void
 aio_job_release_func_data (AioJob *self)
 {
-  GDestroyNotify destroy = g_steal_pointer (&self->func_data_destroy);
-  gpointer data = g_steal_pointer (&self->func_data);
+  GDestroyNotify destroy = NULL;
+  gpointer data = NULL;
 
-  self->func = NULL;
+  aio_job_lock (self);
+  if (!self->is_result_bound)
+    {
+      destroy = g_steal_pointer (&self->func_data_destroy);
+      data = g_steal_pointer (&self->func_data);
+      self->func = NULL;
+    }
+  aio_job_unlock (self);
+
   if (destroy != NULL)
     destroy (data);
 }
@@ -218,11 +257,14 @@ aio_job_release_func_data (AioJob *self)
 static void
 aio_job_finalize (GObject *object)
 {
-  AioJob *self = AIO_JOB (object);
+  AioJob *self = (AioJob *) object;
 
   g_assert (self->waiters == NULL);
 
-  aio_job_release_func_data (self);
+  if (self->is_result_bound)
+    g_object_unref (self->result_source);
+  else
+    aio_job_release_func_data (self);
   if (!G_IS_VALUE (&self->value))
     g_clear_error (&self->error);
   else
@@ -1525,4 +1567,114 @@ aio_job_new_guarded (GObject           *owner,
   g_object_set_data_full (G_OBJECT (outer), "aio-guarded-job", g_object_ref (inner), g_object_unref);
 
   return outer;
+}
+
+/* The job as the GAsyncResult of a call that ran it ---------------------- */
+
+/* A call that runs a job and succeeds reports nothing but the job's own
+ * outcome, so the job itself can be the result handed to its callback:
+ * one object fewer per call than a result object of its own. The job
+ * serves one call so for good (a callback may keep the result and finish
+ * later); a second call on the same job gets a result object of its own. */
+
+static gpointer
+aio_job_result_get_user_data (GAsyncResult *result)
+{
+  AioJob *self = (AioJob *) result;
+  gpointer user_data;
+
+  aio_job_lock (self);
+  user_data = self->is_result_bound ? self->result_user_data : NULL;
+  aio_job_unlock (self);
+
+  return user_data;
+}
+
+static GObject *
+aio_job_result_get_source_object (GAsyncResult *result)
+{
+  AioJob *self = (AioJob *) result;
+  GObject *source_object;
+
+  aio_job_lock (self);
+  source_object = self->is_result_bound ? g_object_ref (self->result_source) : NULL;
+  aio_job_unlock (self);
+
+  return source_object;
+}
+
+static gboolean
+aio_job_result_is_tagged (GAsyncResult *result,
+                          gpointer      source_tag)
+{
+  AioJob *self = (AioJob *) result;
+  gboolean is_tagged;
+
+  aio_job_lock (self);
+  is_tagged = self->is_result_bound && self->result_tag == source_tag;
+  aio_job_unlock (self);
+
+  return is_tagged;
+}
+
+static void
+aio_job_async_result_iface_init (GAsyncResultIface *iface)
+{
+  iface->get_user_data = aio_job_result_get_user_data;
+  iface->get_source_object = aio_job_result_get_source_object;
+  iface->is_tagged = aio_job_result_is_tagged;
+}
+
+/* Makes @self the result of the call of @source_object tagged @source_tag,
+ * for a callback with @user_data, when it can be: completed, its function
+ * released, and no call bound yet. Returns FALSE otherwise; the caller
+ * then hands out a result object of its own. */
+gboolean
+aio_job_bind_result (AioJob   *self,
+                     GObject  *source_object,
+                     gpointer  source_tag,
+                     gpointer  user_data)
+{
+  gboolean is_bound;
+
+  g_object_ref (source_object);
+
+  aio_job_lock (self);
+  is_bound = aio_job_state_is_final (self->state) && !self->is_result_bound && !self->is_in_func &&
+             self->func == NULL && self->func_data == NULL && self->func_data_destroy == NULL;
+  if (is_bound)
+    {
+      self->result_source = source_object;
+      self->result_tag = source_tag;
+      self->result_user_data = user_data;
+      self->is_result_bound = TRUE;
+    }
+  aio_job_unlock (self);
+
+  if (!is_bound)
+    g_object_unref (source_object);
+
+  return is_bound;
+}
+
+/* Whether @result is a job that aio_job_bind_result() made the result of
+ * @source_object's call tagged @source_tag. */
+gboolean
+aio_job_is_result_of (GAsyncResult *result,
+                      gpointer      source_object,
+                      gpointer      source_tag)
+{
+  AioJob *self;
+  gboolean is_result;
+
+  if (!AIO_IS_JOB (result))
+    return FALSE;
+
+  self = (AioJob *) result;
+  aio_job_lock (self);
+  is_result = self->is_result_bound && self->result_source == source_object &&
+              self->result_tag == source_tag;
+  aio_job_unlock (self);
+
+  return is_result;
 }

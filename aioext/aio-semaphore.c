@@ -870,18 +870,16 @@ aio_semaphore_run_job_finish (AioSemaphore  *self,
                               GAsyncResult  *result,
                               GError       **error)
 {
-  Waiter *waiter;
+  const GValue *value;
+  gboolean is_own_result;
 
   g_return_val_if_fail (AIO_IS_SEMAPHORE (self), NULL);
   g_return_val_if_fail (G_IS_ASYNC_RESULT (result), NULL);
 
-  waiter = aio_waiter_from_result (result, self, aio_semaphore_run_job_async);
-  g_return_val_if_fail (waiter != NULL, NULL);
+  value = aio_waiter_finish_job (result, self, aio_semaphore_run_job_async, &is_own_result, error);
+  g_return_val_if_fail (is_own_result, NULL);
 
-  if (!aio_waiter_propagate (waiter, error))
-    return NULL;
-
-  return aio_job_propagate_value (waiter->job, error);
+  return value;
 }
 
 /**

@@ -134,6 +134,11 @@ AioWaiter *aio_waiter_from_result    (GAsyncResult         *result,
                                       gpointer              source_tag);
 gboolean   aio_waiter_propagate      (AioWaiter            *waiter,
                                       GError              **error);
+const GValue *aio_waiter_finish_job  (GAsyncResult         *result,
+                                      gpointer              owner,
+                                      gpointer              source_tag,
+                                      gboolean             *is_valid,
+                                      GError              **error);
 void       aio_waiter_watch_cancellable (AioWaitQueue      *queue,
                                          AioWaiter         *waiter);
 
