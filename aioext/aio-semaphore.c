@@ -469,7 +469,7 @@ waiter_on_cancelled (GCancellable *cancellable,
                      gpointer      user_data)
 {
   Waiter *waiter = user_data;
-  AioSemaphore *self = AIO_SEMAPHORE (waiter->owner);
+  AioSemaphore *self = (AioSemaphore *) waiter->owner;
 
   aio_semaphore_notify (self, changed_properties (aio_wait_queue_cancel (&self->queue, waiter)));
 
@@ -766,7 +766,7 @@ static void
 waiter_on_job_completed (AioCompletion *completion)
 {
   Waiter *waiter = (Waiter *) ((guint8 *) completion - G_STRUCT_OFFSET (Waiter, watch));
-  AioSemaphore *self = AIO_SEMAPHORE (waiter->owner);
+  AioSemaphore *self = (AioSemaphore *) waiter->owner;
 
   waiter->state = AIO_WAITER_DONE;
 
@@ -785,7 +785,7 @@ waiter_on_job_completed (AioCompletion *completion)
 static void
 waiter_start_job (Waiter *waiter)
 {
-  AioSemaphore *self = AIO_SEMAPHORE (waiter->owner);
+  AioSemaphore *self = (AioSemaphore *) waiter->owner;
 
   if (aio_waiter_is_cancelled (waiter))
     {
