@@ -233,21 +233,44 @@ aio_job_state_is_final (AioJobState state)
   return state == AIO_JOB_STATE_SUCCEEDED || state == AIO_JOB_STATE_FAILED;
 }
 
+static inline AioJobState
+aio_job_read_state (AioJob *self)
+{
+  AioJobState state;
+
+  aio_job_lock (self);
+  state = self->state;
+  aio_job_unlock (self);
+
+  return state;
+}
+
 /* Under the lock: the room of the function may hold a bound call's fields
- * by now, written by another thread (see aio_job_bind_result()). */
+ * by now, written by another thread (see aio_job_bind_result()). The
+ * caller calls @destroy (@data) outside the lock, when set. */
+static void
+aio_job_steal_func_data_locked (AioJob          *self,
+                                GDestroyNotify  *destroy,
+                                gpointer        *data)
+{
+  *destroy = NULL;
+  *data = NULL;
+  if (self->is_result_bound)
+    return;
+
+  *destroy = g_steal_pointer (&self->func_data_destroy);
+  *data = g_steal_pointer (&self->func_data);
+  self->func = NULL;
+}
+
 static void
 aio_job_release_func_data (AioJob *self)
 {
-  GDestroyNotify destroy = NULL;
-  gpointer data = NULL;
+  GDestroyNotify destroy;
+  gpointer data;
 
   aio_job_lock (self);
-  if (!self->is_result_bound)
-    {
-      destroy = g_steal_pointer (&self->func_data_destroy);
-      data = g_steal_pointer (&self->func_data);
-      self->func = NULL;
-    }
+  aio_job_steal_func_data_locked (self, &destroy, &data);
   aio_job_unlock (self);
 
   if (destroy != NULL)
@@ -627,15 +650,9 @@ aio_job_new_for_error (const GError *error)
 AioJobState
 aio_job_get_state (AioJob *self)
 {
-  AioJobState state;
-
   g_return_val_if_fail (AIO_IS_JOB (self), AIO_JOB_STATE_PENDING);
 
-  aio_job_lock (self);
-  state = self->state;
-  aio_job_unlock (self);
-
-  return state;
+  return aio_job_read_state (self);
 }
 
 /**
@@ -676,20 +693,26 @@ aio_job_ensure_cancellable_locked (AioJob *self)
  * nobody else holds it or listens to it, and otherwise just lets go, the
  * holders keeping theirs. Whether it was cancelled is kept, for one made
  * again on demand. */
-static void
-aio_job_drop_spare_cancellable (AioJob *self)
+/* Under the lock: the spare cancellable, if the job may let go of it now;
+ * the caller hands it to aio_job_give_back_cancellable() outside the lock. */
+static GCancellable *
+aio_job_steal_spare_cancellable_locked (AioJob *self)
 {
   GCancellable *cancellable = NULL;
 
-  aio_job_lock (self);
   if (self->cancellable != NULL && !self->is_cancellable_shared && !self->is_in_func)
     {
       cancellable = g_steal_pointer (&self->cancellable);
       if (g_cancellable_is_cancelled (cancellable))
         self->is_cancel_requested = TRUE;
     }
-  aio_job_unlock (self);
 
+  return cancellable;
+}
+
+static void
+aio_job_give_back_cancellable (GCancellable *cancellable)
+{
   if (cancellable != NULL)
     aio_recycled_cancellable_give_back (cancellable);
 }
@@ -808,22 +831,30 @@ aio_job_complete (AioJob *self)
   AioCompletion *waiters, *watches;
   gboolean is_tracked, is_in_func;
 
+  GDestroyNotify func_data_destroy = NULL;
+  gpointer func_data = NULL;
+  GCancellable *cancellable;
+
+  /* One look under the lock for everything completion changes. A
+   * binding's closure must not be freed while it runs: a function that
+   * completes its job synchronously has its data released by
+   * aio_job_start() once it returns. */
   aio_job_lock (self);
   self->state = G_IS_VALUE (&self->value) ? AIO_JOB_STATE_SUCCEEDED : AIO_JOB_STATE_FAILED;
   waiters = g_steal_pointer (&self->waiters);
   is_tracked = self->is_tracked;
   self->is_tracked = FALSE;
   is_in_func = self->is_in_func;
+  if (!is_in_func)
+    aio_job_steal_func_data_locked (self, &func_data_destroy, &func_data);
+  cancellable = aio_job_steal_spare_cancellable_locked (self);
   aio_job_unlock (self);
 
   watches = aio_job_return_tasks (waiters);
 
-  /* A binding's closure must not be freed while it runs: a function that
-   * completes its job synchronously has its data released by
-   * aio_job_start() once it returns. */
-  if (!is_in_func)
-    aio_job_release_func_data (self);
-  aio_job_drop_spare_cancellable (self);
+  if (func_data_destroy != NULL)
+    func_data_destroy (func_data);
+  aio_job_give_back_cancellable (cancellable);
   aio_job_notify_state (self);
 
   if (is_tracked)
@@ -1006,7 +1037,9 @@ aio_job_claim (AioJob *self)
 static void
 aio_job_invoke (AioJob *self)
 {
-  GCancellable *cancellable = NULL;
+  GCancellable *cancellable = NULL, *spare = NULL;
+  GDestroyNotify func_data_destroy = NULL;
+  gpointer func_data = NULL;
   gboolean is_cancelled, is_completed;
 
   aio_job_lock (self);
@@ -1040,13 +1073,16 @@ aio_job_invoke (AioJob *self)
   aio_job_lock (self);
   self->is_in_func = FALSE;
   is_completed = aio_job_state_is_final (self->state);
-  aio_job_unlock (self);
-
   if (is_completed)
     {
-      aio_job_release_func_data (self);
-      aio_job_drop_spare_cancellable (self);
+      aio_job_steal_func_data_locked (self, &func_data_destroy, &func_data);
+      spare = aio_job_steal_spare_cancellable_locked (self);
     }
+  aio_job_unlock (self);
+
+  if (func_data_destroy != NULL)
+    func_data_destroy (func_data);
+  aio_job_give_back_cancellable (spare);
 }
 
 /**
@@ -1469,7 +1505,7 @@ aio_job_propagate_value (AioJob  *self,
                          GError **error)
 {
   g_return_val_if_fail (AIO_IS_JOB (self), NULL);
-  g_return_val_if_fail (aio_job_is_completed (self), NULL);
+  g_return_val_if_fail (aio_job_state_is_final (aio_job_read_state (self)), NULL);
 
   if (!G_IS_VALUE (&self->value))
     {
@@ -1495,7 +1531,7 @@ aio_job_propagate_pointer (AioJob  *self,
                            GError **error)
 {
   g_return_val_if_fail (AIO_IS_JOB (self), NULL);
-  g_return_val_if_fail (aio_job_is_completed (self), NULL);
+  g_return_val_if_fail (aio_job_state_is_final (aio_job_read_state (self)), NULL);
 
   if (!G_IS_VALUE (&self->value))
     {
