@@ -1085,6 +1085,15 @@ aio_job_invoke (AioJob *self)
   aio_job_give_back_cancellable (spare);
 }
 
+/* aio_job_start() for a caller that keeps @self alive until it returns,
+ * as a watch's owner does: no reference of its own. */
+static void
+aio_job_start_held (AioJob *self)
+{
+  if (aio_job_claim (self))
+    aio_job_invoke (self);
+}
+
 /**
  * aio_job_start:
  * @self: an #AioJob
@@ -1102,9 +1111,9 @@ aio_job_start (AioJob *self)
 {
   g_return_if_fail (AIO_IS_JOB (self));
 
+  /* The function may drop the caller's last reference. */
   g_object_ref (self);
-  if (aio_job_claim (self))
-    aio_job_invoke (self);
+  aio_job_start_held (self);
   g_object_unref (self);
 }
 
@@ -1396,7 +1405,7 @@ aio_job_watch (AioJob             *self,
   if (is_completed)
     aio_completion_queue_push (queue, &watch->completion, func);
   else
-    aio_job_start (self);
+    aio_job_start_held (self);
 }
 
 /**
@@ -1487,6 +1496,21 @@ aio_job_run_sync (AioJob        *self,
   return aio_scope_run_job (self, FALSE, cancellable, error);
 }
 
+/* The outcome of a completed job: written once, before completion, and
+ * only read since, so read without the lock. */
+static const GValue *
+aio_job_read_outcome (AioJob  *self,
+                      GError **error)
+{
+  if (!G_IS_VALUE (&self->value))
+    {
+      g_propagate_error (error, g_error_copy (self->error));
+      return NULL;
+    }
+
+  return &self->value;
+}
+
 /**
  * aio_job_propagate_value:
  * @self: a completed #AioJob
@@ -1507,13 +1531,7 @@ aio_job_propagate_value (AioJob  *self,
   g_return_val_if_fail (AIO_IS_JOB (self), NULL);
   g_return_val_if_fail (aio_job_state_is_final (aio_job_read_state (self)), NULL);
 
-  if (!G_IS_VALUE (&self->value))
-    {
-      g_propagate_error (error, g_error_copy (self->error));
-      return NULL;
-    }
-
-  return &self->value;
+  return aio_job_read_outcome (self, error);
 }
 
 /**
@@ -1696,24 +1714,30 @@ aio_job_bind_result (AioJob   *self,
   return is_bound;
 }
 
-/* Whether @result is a job that aio_job_bind_result() made the result of
- * @source_object's call tagged @source_tag. */
-gboolean
-aio_job_is_result_of (GAsyncResult *result,
-                      gpointer      source_object,
-                      gpointer      source_tag)
+/* When @result is a job that aio_job_bind_result() made the result of
+ * @source_object's call tagged @source_tag, sets @is_result and returns
+ * the job's outcome as aio_job_propagate_value() does (a bound job has
+ * completed); otherwise returns %NULL without @error set. */
+const GValue *
+aio_job_propagate_as_result_of (GAsyncResult  *result,
+                                gpointer       source_object,
+                                gpointer       source_tag,
+                                gboolean      *is_result,
+                                GError       **error)
 {
   AioJob *self;
-  gboolean is_result;
 
+  *is_result = FALSE;
   if (!AIO_IS_JOB (result))
-    return FALSE;
+    return NULL;
 
   self = (AioJob *) result;
   aio_job_lock (self);
-  is_result = self->is_result_bound && self->result_source == source_object &&
-              self->result_tag == source_tag;
+  *is_result = self->is_result_bound && self->result_source == source_object &&
+               self->result_tag == source_tag;
   aio_job_unlock (self);
+  if (!*is_result)
+    return NULL;
 
-  return is_result;
+  return aio_job_read_outcome (self, error);
 }

@@ -268,10 +268,10 @@ aio_waiter_finish_job (GAsyncResult  *result,
                        GError       **error)
 {
   AioWaiter *waiter;
+  const GValue *value = aio_job_propagate_as_result_of (result, owner, source_tag, is_valid, error);
 
-  *is_valid = TRUE;
-  if (aio_job_is_result_of (result, owner, source_tag))
-    return aio_job_propagate_value ((AioJob *) result, error);
+  if (*is_valid)
+    return value;
 
   waiter = aio_waiter_from_result (result, owner, source_tag);
   *is_valid = waiter != NULL;
