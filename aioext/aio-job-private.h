@@ -60,6 +60,16 @@ gboolean  aio_job_set_cancel_hook           (AioJob           *self,
                                              AioJobCancelHook *hook);
 GCancellable *aio_job_ensure_cancellable    (AioJob           *self);
 
+gboolean aio_job_bind_result  (AioJob       *self,
+                               GObject      *source_object,
+                               gpointer      source_tag,
+                               gpointer      user_data);
+const GValue *aio_job_propagate_as_result_of (GAsyncResult  *result,
+                                              gpointer       source_object,
+                                              gpointer       source_tag,
+                                              gboolean      *is_result,
+                                              GError       **error);
+
 /* A copy of a job's result for the dup_*_finish() functions, or %NULL. */
 GValue *aio_job_dup_outcome (const GValue *value);
 

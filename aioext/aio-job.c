@@ -80,6 +80,13 @@
  * cancels the #GCancellable handed to its function; a job cancelled before
  * it starts completes with %G_IO_ERROR_CANCELLED without running.
  *
+ * A job is also a #GAsyncResult: a call that runs a job for its caller,
+ * such as aio_semaphore_run_job_async(), may hand the job itself to the
+ * callback as its result when the call succeeded, rather than a result
+ * object of its own. Finish it as any result, with the call's own
+ * `_finish()` function; a job serves so for one call only, and then keeps
+ * that call's source object, as a #GTask does, until it is freed.
+ *
  * From C, wrap a GIO-style `_async`/`_finish` pair:
  * |[<!-- language="C" -->
  * static void
@@ -139,12 +146,30 @@ struct _AioJob
   guint8          is_cancellable_shared : 1;  /* lock: aio_job_get_cancellable() */
   guint8          is_tracked : 1;             /* lock: by the aio_run() of its context */
   guint8          is_cancellable_lazy : 1;    /* no cancellable made for the start */
+  guint8          is_result_bound : 1;        /* lock: the call fields are in use */
   AioCompletion  *waiters;                    /* lock: TaskWaiter or AioJobWatch,
                                                * newest first */
 
-  AioJobFunc      func;
-  gpointer        func_data;
-  GDestroyNotify  func_data_destroy;
+  /* The function and its data until they are released at completion; then,
+   * once a call that ran the job hands the job to its callback as the
+   * GAsyncResult (aio_job_bind_result()), that call's source object (a
+   * reference), tag and user data, in the same room: a million held
+   * results grow by nothing. */
+  union
+  {
+    struct
+    {
+      AioJobFunc      func;
+      gpointer        func_data;
+      GDestroyNotify  func_data_destroy;
+    };
+    struct
+    {
+      GObject        *result_source;
+      gpointer        result_tag;
+      gpointer        result_user_data;
+    };
+  };
   GCancellable   *cancellable;                /* lock: made when first needed */
   GMainContext   *context;                    /* where it was started */
 
@@ -184,7 +209,11 @@ static GParamSpec *properties[N_PROPS];
  * job's lock. */
 static GQuark cancel_hook_quark;
 
-G_DEFINE_FINAL_TYPE (AioJob, aio_job, G_TYPE_OBJECT)
+static void aio_job_async_result_iface_init (GAsyncResultIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (AioJob, aio_job, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_ASYNC_RESULT,
+                                                      aio_job_async_result_iface_init))
 
 static inline void
 aio_job_lock (AioJob *self)
@@ -204,13 +233,46 @@ aio_job_state_is_final (AioJobState state)
   return state == AIO_JOB_STATE_SUCCEEDED || state == AIO_JOB_STATE_FAILED;
 }
 
+static inline AioJobState
+aio_job_read_state (AioJob *self)
+{
+  AioJobState state;
+
+  aio_job_lock (self);
+  state = self->state;
+  aio_job_unlock (self);
+
+  return state;
+}
+
+/* Under the lock: the room of the function may hold a bound call's fields
+ * by now, written by another thread (see aio_job_bind_result()). The
+ * caller calls @destroy (@data) outside the lock, when set. */
+static void
+aio_job_steal_func_data_locked (AioJob          *self,
+                                GDestroyNotify  *destroy,
+                                gpointer        *data)
+{
+  *destroy = NULL;
+  *data = NULL;
+  if (self->is_result_bound)
+    return;
+
+  *destroy = g_steal_pointer (&self->func_data_destroy);
+  *data = g_steal_pointer (&self->func_data);
+  self->func = NULL;
+}
+
 static void
 aio_job_release_func_data (AioJob *self)
 {
-  GDestroyNotify destroy = g_steal_pointer (&self->func_data_destroy);
-  gpointer data = g_steal_pointer (&self->func_data);
+  GDestroyNotify destroy;
+  gpointer data;
 
-  self->func = NULL;
+  aio_job_lock (self);
+  aio_job_steal_func_data_locked (self, &destroy, &data);
+  aio_job_unlock (self);
+
   if (destroy != NULL)
     destroy (data);
 }
@@ -218,11 +280,14 @@ aio_job_release_func_data (AioJob *self)
 static void
 aio_job_finalize (GObject *object)
 {
-  AioJob *self = AIO_JOB (object);
+  AioJob *self = (AioJob *) object;
 
   g_assert (self->waiters == NULL);
 
-  aio_job_release_func_data (self);
+  if (self->is_result_bound)
+    g_object_unref (self->result_source);
+  else
+    aio_job_release_func_data (self);
   if (!G_IS_VALUE (&self->value))
     g_clear_error (&self->error);
   else
@@ -234,7 +299,9 @@ aio_job_finalize (GObject *object)
   g_clear_pointer (&self->cancellable, aio_recycled_cancellable_release);
   g_clear_pointer (&self->context, g_main_context_unref);
 
-  G_OBJECT_CLASS (aio_job_parent_class)->finalize (object);
+  /* Plain casts on the paths every job takes: a checked one costs more
+   * than the rest of these functions. */
+  ((GObjectClass *) aio_job_parent_class)->finalize (object);
 }
 
 static void
@@ -583,15 +650,9 @@ aio_job_new_for_error (const GError *error)
 AioJobState
 aio_job_get_state (AioJob *self)
 {
-  AioJobState state;
-
   g_return_val_if_fail (AIO_IS_JOB (self), AIO_JOB_STATE_PENDING);
 
-  aio_job_lock (self);
-  state = self->state;
-  aio_job_unlock (self);
-
-  return state;
+  return aio_job_read_state (self);
 }
 
 /**
@@ -624,27 +685,34 @@ aio_job_ensure_cancellable_locked (AioJob *self)
   return self->cancellable;
 }
 
-/* A completed job's cancellable has nothing left to cancel. Unless someone
- * else may still use it (a reference, a handler, aio_job_get_cancellable(),
- * the job's function on the stack), the job lets go of it at completion
- * rather than at finalization: a collection holding a million results then
- * holds no cancellable per result. Whether it was cancelled is kept, for
- * one made again on demand. */
-static void
-aio_job_drop_spare_cancellable (AioJob *self)
+/* A completed job's cancellable has nothing left to cancel. Unless it was
+ * handed out by aio_job_get_cancellable() or the job's function is on the
+ * stack, the job lets go of it at completion rather than at finalization:
+ * a collection holding a million results then holds no cancellable per
+ * result. aio_recycled_cancellable_give_back() recycles it only when
+ * nobody else holds it or listens to it, and otherwise just lets go, the
+ * holders keeping theirs. Whether it was cancelled is kept, for one made
+ * again on demand. */
+/* Under the lock: the spare cancellable, if the job may let go of it now;
+ * the caller hands it to aio_job_give_back_cancellable() outside the lock. */
+static GCancellable *
+aio_job_steal_spare_cancellable_locked (AioJob *self)
 {
   GCancellable *cancellable = NULL;
 
-  aio_job_lock (self);
-  if (self->cancellable != NULL && !self->is_cancellable_shared && !self->is_in_func &&
-      !aio_recycled_cancellable_is_kept (self->cancellable))
+  if (self->cancellable != NULL && !self->is_cancellable_shared && !self->is_in_func)
     {
       cancellable = g_steal_pointer (&self->cancellable);
       if (g_cancellable_is_cancelled (cancellable))
         self->is_cancel_requested = TRUE;
     }
-  aio_job_unlock (self);
 
+  return cancellable;
+}
+
+static void
+aio_job_give_back_cancellable (GCancellable *cancellable)
+{
   if (cancellable != NULL)
     aio_recycled_cancellable_give_back (cancellable);
 }
@@ -691,7 +759,7 @@ aio_job_ensure_cancellable (AioJob *self)
 static void
 aio_job_notify_state (AioJob *self)
 {
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+  g_object_notify_by_pspec ((GObject *) self, properties[PROP_STATE]);
 }
 
 /* Ends a wait with the job's outcome. Its cancel source holds a reference
@@ -763,22 +831,30 @@ aio_job_complete (AioJob *self)
   AioCompletion *waiters, *watches;
   gboolean is_tracked, is_in_func;
 
+  GDestroyNotify func_data_destroy = NULL;
+  gpointer func_data = NULL;
+  GCancellable *cancellable;
+
+  /* One look under the lock for everything completion changes. A
+   * binding's closure must not be freed while it runs: a function that
+   * completes its job synchronously has its data released by
+   * aio_job_start() once it returns. */
   aio_job_lock (self);
   self->state = G_IS_VALUE (&self->value) ? AIO_JOB_STATE_SUCCEEDED : AIO_JOB_STATE_FAILED;
   waiters = g_steal_pointer (&self->waiters);
   is_tracked = self->is_tracked;
   self->is_tracked = FALSE;
   is_in_func = self->is_in_func;
+  if (!is_in_func)
+    aio_job_steal_func_data_locked (self, &func_data_destroy, &func_data);
+  cancellable = aio_job_steal_spare_cancellable_locked (self);
   aio_job_unlock (self);
 
   watches = aio_job_return_tasks (waiters);
 
-  /* A binding's closure must not be freed while it runs: a function that
-   * completes its job synchronously has its data released by
-   * aio_job_start() once it returns. */
-  if (!is_in_func)
-    aio_job_release_func_data (self);
-  aio_job_drop_spare_cancellable (self);
+  if (func_data_destroy != NULL)
+    func_data_destroy (func_data);
+  aio_job_give_back_cancellable (cancellable);
   aio_job_notify_state (self);
 
   if (is_tracked)
@@ -961,7 +1037,9 @@ aio_job_claim (AioJob *self)
 static void
 aio_job_invoke (AioJob *self)
 {
-  GCancellable *cancellable = NULL;
+  GCancellable *cancellable = NULL, *spare = NULL;
+  GDestroyNotify func_data_destroy = NULL;
+  gpointer func_data = NULL;
   gboolean is_cancelled, is_completed;
 
   aio_job_lock (self);
@@ -995,13 +1073,25 @@ aio_job_invoke (AioJob *self)
   aio_job_lock (self);
   self->is_in_func = FALSE;
   is_completed = aio_job_state_is_final (self->state);
-  aio_job_unlock (self);
-
   if (is_completed)
     {
-      aio_job_release_func_data (self);
-      aio_job_drop_spare_cancellable (self);
+      aio_job_steal_func_data_locked (self, &func_data_destroy, &func_data);
+      spare = aio_job_steal_spare_cancellable_locked (self);
     }
+  aio_job_unlock (self);
+
+  if (func_data_destroy != NULL)
+    func_data_destroy (func_data);
+  aio_job_give_back_cancellable (spare);
+}
+
+/* aio_job_start() for a caller that keeps @self alive until it returns,
+ * as a watch's owner does: no reference of its own. */
+static void
+aio_job_start_held (AioJob *self)
+{
+  if (aio_job_claim (self))
+    aio_job_invoke (self);
 }
 
 /**
@@ -1021,9 +1111,9 @@ aio_job_start (AioJob *self)
 {
   g_return_if_fail (AIO_IS_JOB (self));
 
+  /* The function may drop the caller's last reference. */
   g_object_ref (self);
-  if (aio_job_claim (self))
-    aio_job_invoke (self);
+  aio_job_start_held (self);
   g_object_unref (self);
 }
 
@@ -1315,7 +1405,7 @@ aio_job_watch (AioJob             *self,
   if (is_completed)
     aio_completion_queue_push (queue, &watch->completion, func);
   else
-    aio_job_start (self);
+    aio_job_start_held (self);
 }
 
 /**
@@ -1406,6 +1496,21 @@ aio_job_run_sync (AioJob        *self,
   return aio_scope_run_job (self, FALSE, cancellable, error);
 }
 
+/* The outcome of a completed job: written once, before completion, and
+ * only read since, so read without the lock. */
+static const GValue *
+aio_job_read_outcome (AioJob  *self,
+                      GError **error)
+{
+  if (!G_IS_VALUE (&self->value))
+    {
+      g_propagate_error (error, g_error_copy (self->error));
+      return NULL;
+    }
+
+  return &self->value;
+}
+
 /**
  * aio_job_propagate_value:
  * @self: a completed #AioJob
@@ -1424,15 +1529,9 @@ aio_job_propagate_value (AioJob  *self,
                          GError **error)
 {
   g_return_val_if_fail (AIO_IS_JOB (self), NULL);
-  g_return_val_if_fail (aio_job_is_completed (self), NULL);
+  g_return_val_if_fail (aio_job_state_is_final (aio_job_read_state (self)), NULL);
 
-  if (!G_IS_VALUE (&self->value))
-    {
-      g_propagate_error (error, g_error_copy (self->error));
-      return NULL;
-    }
-
-  return &self->value;
+  return aio_job_read_outcome (self, error);
 }
 
 /**
@@ -1450,7 +1549,7 @@ aio_job_propagate_pointer (AioJob  *self,
                            GError **error)
 {
   g_return_val_if_fail (AIO_IS_JOB (self), NULL);
-  g_return_val_if_fail (aio_job_is_completed (self), NULL);
+  g_return_val_if_fail (aio_job_state_is_final (aio_job_read_state (self)), NULL);
 
   if (!G_IS_VALUE (&self->value))
     {
@@ -1525,4 +1624,120 @@ aio_job_new_guarded (GObject           *owner,
   g_object_set_data_full (G_OBJECT (outer), "aio-guarded-job", g_object_ref (inner), g_object_unref);
 
   return outer;
+}
+
+/* The job as the GAsyncResult of a call that ran it ---------------------- */
+
+/* A call that runs a job and succeeds reports nothing but the job's own
+ * outcome, so the job itself can be the result handed to its callback:
+ * one object fewer per call than a result object of its own. The job
+ * serves one call so for good (a callback may keep the result and finish
+ * later); a second call on the same job gets a result object of its own. */
+
+static gpointer
+aio_job_result_get_user_data (GAsyncResult *result)
+{
+  AioJob *self = (AioJob *) result;
+  gpointer user_data;
+
+  aio_job_lock (self);
+  user_data = self->is_result_bound ? self->result_user_data : NULL;
+  aio_job_unlock (self);
+
+  return user_data;
+}
+
+static GObject *
+aio_job_result_get_source_object (GAsyncResult *result)
+{
+  AioJob *self = (AioJob *) result;
+  GObject *source_object;
+
+  aio_job_lock (self);
+  source_object = self->is_result_bound ? g_object_ref (self->result_source) : NULL;
+  aio_job_unlock (self);
+
+  return source_object;
+}
+
+static gboolean
+aio_job_result_is_tagged (GAsyncResult *result,
+                          gpointer      source_tag)
+{
+  AioJob *self = (AioJob *) result;
+  gboolean is_tagged;
+
+  aio_job_lock (self);
+  is_tagged = self->is_result_bound && self->result_tag == source_tag;
+  aio_job_unlock (self);
+
+  return is_tagged;
+}
+
+static void
+aio_job_async_result_iface_init (GAsyncResultIface *iface)
+{
+  iface->get_user_data = aio_job_result_get_user_data;
+  iface->get_source_object = aio_job_result_get_source_object;
+  iface->is_tagged = aio_job_result_is_tagged;
+}
+
+/* Makes @self the result of the call of @source_object tagged @source_tag,
+ * for a callback with @user_data, when it can be: completed, its function
+ * released, and no call bound yet. Returns FALSE otherwise; the caller
+ * then hands out a result object of its own. */
+gboolean
+aio_job_bind_result (AioJob   *self,
+                     GObject  *source_object,
+                     gpointer  source_tag,
+                     gpointer  user_data)
+{
+  gboolean is_bound;
+
+  g_object_ref (source_object);
+
+  aio_job_lock (self);
+  is_bound = aio_job_state_is_final (self->state) && !self->is_result_bound && !self->is_in_func &&
+             self->func == NULL && self->func_data == NULL && self->func_data_destroy == NULL;
+  if (is_bound)
+    {
+      self->result_source = source_object;
+      self->result_tag = source_tag;
+      self->result_user_data = user_data;
+      self->is_result_bound = TRUE;
+    }
+  aio_job_unlock (self);
+
+  if (!is_bound)
+    g_object_unref (source_object);
+
+  return is_bound;
+}
+
+/* When @result is a job that aio_job_bind_result() made the result of
+ * @source_object's call tagged @source_tag, sets @is_result and returns
+ * the job's outcome as aio_job_propagate_value() does (a bound job has
+ * completed); otherwise returns %NULL without @error set. */
+const GValue *
+aio_job_propagate_as_result_of (GAsyncResult  *result,
+                                gpointer       source_object,
+                                gpointer       source_tag,
+                                gboolean      *is_result,
+                                GError       **error)
+{
+  AioJob *self;
+
+  *is_result = FALSE;
+  if (!AIO_IS_JOB (result))
+    return NULL;
+
+  self = (AioJob *) result;
+  aio_job_lock (self);
+  *is_result = self->is_result_bound && self->result_source == source_object &&
+               self->result_tag == source_tag;
+  aio_job_unlock (self);
+  if (!*is_result)
+    return NULL;
+
+  return aio_job_read_outcome (self, error);
 }

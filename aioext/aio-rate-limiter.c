@@ -965,18 +965,16 @@ aio_rate_limiter_run_job_finish (AioRateLimiter  *self,
                                  GAsyncResult    *result,
                                  GError         **error)
 {
-  AioWaiter *waiter;
+  const GValue *value;
+  gboolean is_own_result;
 
   g_return_val_if_fail (AIO_IS_RATE_LIMITER (self), NULL);
   g_return_val_if_fail (G_IS_ASYNC_RESULT (result), NULL);
 
-  waiter = aio_waiter_from_result (result, self, aio_rate_limiter_run_job_async);
-  g_return_val_if_fail (waiter != NULL, NULL);
+  value = aio_waiter_finish_job (result, self, aio_rate_limiter_run_job_async, &is_own_result, error);
+  g_return_val_if_fail (is_own_result, NULL);
 
-  if (!aio_waiter_propagate (waiter, error))
-    return NULL;
-
-  return aio_job_propagate_value (waiter->job, error);
+  return value;
 }
 
 /**

@@ -469,7 +469,7 @@ waiter_on_cancelled (GCancellable *cancellable,
                      gpointer      user_data)
 {
   Waiter *waiter = user_data;
-  AioSemaphore *self = AIO_SEMAPHORE (waiter->owner);
+  AioSemaphore *self = (AioSemaphore *) waiter->owner;
 
   aio_semaphore_notify (self, changed_properties (aio_wait_queue_cancel (&self->queue, waiter)));
 
@@ -766,7 +766,7 @@ static void
 waiter_on_job_completed (AioCompletion *completion)
 {
   Waiter *waiter = (Waiter *) ((guint8 *) completion - G_STRUCT_OFFSET (Waiter, watch));
-  AioSemaphore *self = AIO_SEMAPHORE (waiter->owner);
+  AioSemaphore *self = (AioSemaphore *) waiter->owner;
 
   waiter->state = AIO_WAITER_DONE;
 
@@ -785,7 +785,7 @@ waiter_on_job_completed (AioCompletion *completion)
 static void
 waiter_start_job (Waiter *waiter)
 {
-  AioSemaphore *self = AIO_SEMAPHORE (waiter->owner);
+  AioSemaphore *self = (AioSemaphore *) waiter->owner;
 
   if (aio_waiter_is_cancelled (waiter))
     {
@@ -870,18 +870,16 @@ aio_semaphore_run_job_finish (AioSemaphore  *self,
                               GAsyncResult  *result,
                               GError       **error)
 {
-  Waiter *waiter;
+  const GValue *value;
+  gboolean is_own_result;
 
   g_return_val_if_fail (AIO_IS_SEMAPHORE (self), NULL);
   g_return_val_if_fail (G_IS_ASYNC_RESULT (result), NULL);
 
-  waiter = aio_waiter_from_result (result, self, aio_semaphore_run_job_async);
-  g_return_val_if_fail (waiter != NULL, NULL);
+  value = aio_waiter_finish_job (result, self, aio_semaphore_run_job_async, &is_own_result, error);
+  g_return_val_if_fail (is_own_result, NULL);
 
-  if (!aio_waiter_propagate (waiter, error))
-    return NULL;
-
-  return aio_job_propagate_value (waiter->job, error);
+  return value;
 }
 
 /**

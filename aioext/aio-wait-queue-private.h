@@ -26,8 +26,9 @@ typedef struct _AioWaiter AioWaiter;
 typedef void (*AioWaiterFunc) (AioWaiter *waiter);
 
 /* One queued call: a plain record, not a GTask, because a million of them
- * may wait in a queue. Its callback gets an AioThreadResult made only when
- * the outcome is handed back. The link is the record's own, so queueing
+ * may wait in a queue. Its callback gets its job as the result (a job
+ * call that succeeded, see aio_job_bind_result()) or an AioThreadResult
+ * made only when the outcome is handed back. The link is the record's own, so queueing
  * allocates nothing more; once granted, the waiter leaves the queue for
  * good and its owner may reuse the link's room for a job watch. An owner
  * that needs more puts this first in a record of its own. */
@@ -133,6 +134,11 @@ AioWaiter *aio_waiter_from_result    (GAsyncResult         *result,
                                       gpointer              owner,
                                       gpointer              source_tag);
 gboolean   aio_waiter_propagate      (AioWaiter            *waiter,
+                                      GError              **error);
+const GValue *aio_waiter_finish_job  (GAsyncResult         *result,
+                                      gpointer              owner,
+                                      gpointer              source_tag,
+                                      gboolean             *is_valid,
                                       GError              **error);
 void       aio_waiter_watch_cancellable (AioWaitQueue      *queue,
                                          AioWaiter         *waiter);

@@ -174,15 +174,25 @@ aio_waiter_run_in_context (AioWaiter     *waiter,
                        waiter, (GBoxedCopyFunc) aio_waiter_ref, (GDestroyNotify) aio_waiter_unref);
 }
 
-/* The result made here holds a reference on the record, so that a
- * callback may keep it and finish it later. */
+/* A job waiter that succeeded hands over its job as the result when the
+ * job can serve as one (aio_job_bind_result()): the outcome is the job's.
+ * Otherwise the result made here holds a reference on the record, so that
+ * a callback may keep it and finish it later. */
 static void
 aio_waiter_call_back (AioWaiter *waiter)
 {
-  AioThreadResult *result = aio_thread_result_new (waiter->owner, waiter->source_tag, waiter->user_data,
-                                                   aio_waiter_ref (waiter),
-                                                   (GDestroyNotify) aio_waiter_unref);
+  AioThreadResult *result;
 
+  if (waiter->error == NULL && waiter->job != NULL &&
+      aio_job_bind_result (waiter->job, waiter->owner, waiter->source_tag, waiter->user_data))
+    {
+      if (waiter->callback != NULL)
+        waiter->callback (waiter->owner, (GAsyncResult *) waiter->job, waiter->user_data);
+      return;
+    }
+
+  result = aio_thread_result_new (waiter->owner, waiter->source_tag, waiter->user_data,
+                                  aio_waiter_ref (waiter), (GDestroyNotify) aio_waiter_unref);
   if (waiter->callback != NULL)
     waiter->callback (waiter->owner, G_ASYNC_RESULT (result), waiter->user_data);
   g_object_unref (result);
@@ -245,6 +255,30 @@ aio_waiter_from_result (GAsyncResult *result,
     return NULL;
 
   return aio_thread_result_get_call (AIO_THREAD_RESULT (result));
+}
+
+/* Finishes a run-job call of @owner tagged @source_tag: the job's outcome,
+ * or the call's own failure. %NULL without @error set when @result is not
+ * such a call's: the caller's g_return_val_if_fail() then says so. */
+const GValue *
+aio_waiter_finish_job (GAsyncResult  *result,
+                       gpointer       owner,
+                       gpointer       source_tag,
+                       gboolean      *is_valid,
+                       GError       **error)
+{
+  AioWaiter *waiter;
+  const GValue *value = aio_job_propagate_as_result_of (result, owner, source_tag, is_valid, error);
+
+  if (*is_valid)
+    return value;
+
+  waiter = aio_waiter_from_result (result, owner, source_tag);
+  *is_valid = waiter != NULL;
+  if (waiter == NULL || !aio_waiter_propagate (waiter, error))
+    return NULL;
+
+  return aio_job_propagate_value (waiter->job, error);
 }
 
 /* The outcome, as a GTask propagates it, except that a result may be

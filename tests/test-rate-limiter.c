@@ -630,7 +630,7 @@ test_result_is_finished_later_and_only_by_its_own_call (void)
   g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*waiter != NULL*");
   g_assert_false (aio_rate_limiter_acquire_finish (other, acquired, NULL));
   g_test_assert_expected_messages ();
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*waiter != NULL*");
+  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*is_own_result*");
   g_assert_null (aio_rate_limiter_run_job_finish (limiter, acquired, NULL));
   g_test_assert_expected_messages ();
 }

@@ -789,9 +789,75 @@ test_result_is_finished_later_and_only_by_its_own_call (void)
   g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*waiter != NULL*");
   g_assert_false (aio_semaphore_acquire_finish (semaphore, ran, NULL));
   g_test_assert_expected_messages ();
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*waiter != NULL*");
+  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*is_own_result*");
   g_assert_null (aio_semaphore_run_job_finish (semaphore, acquired, NULL));
   g_test_assert_expected_messages ();
+  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*is_own_result*");
+  g_assert_null (aio_semaphore_run_job_finish (other, ran, NULL));
+  g_test_assert_expected_messages ();
+  g_value_unset (&expected);
+}
+
+/* Keeps each result in the next free one of two places. */
+static void
+keep_in_next_free (GObject      *source_object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  GAsyncResult **results = user_data;
+  guint free_index = results[0] != NULL;
+
+  g_assert_null (results[free_index]);
+  results[free_index] = g_object_ref (result);
+}
+
+/* A run that succeeds hands over its job as the result, one object fewer
+ * per call; a job that already serves as one call's result, run again,
+ * gets a result of its own, and both calls still finish with its value.
+ * A result keeps its source object and user data as any GAsyncResult. */
+static void
+test_run_job_result_is_the_job_once (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (1);
+  g_autoptr(AioSemaphore) other = aio_semaphore_new (1);
+  g_autoptr(AioJob) job = NULL;
+  GAsyncResult *results[2] = { NULL, NULL };
+  g_autoptr(GObject) source = NULL;
+  g_autoptr(GError) error = NULL;
+  GValue expected = G_VALUE_INIT;
+
+  g_value_init (&expected, G_TYPE_INT);
+  g_value_set_int (&expected, 7);
+  job = aio_job_new_for_value (&expected);
+
+  aio_semaphore_run_job_async (semaphore, 1, job, NULL, keep_in_next_free, results);
+  while (results[0] == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  aio_semaphore_run_job_async (other, 1, job, NULL, keep_in_next_free, results);
+  while (results[1] == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  drain ();
+
+  g_assert_true (results[0] == G_ASYNC_RESULT (job));
+  g_assert_false (results[1] == G_ASYNC_RESULT (job));
+  source = g_async_result_get_source_object (results[0]);
+  g_assert_true (source == G_OBJECT (semaphore));
+  g_assert_true (g_async_result_get_user_data (results[0]) == results);
+  g_assert_true (g_async_result_is_tagged (results[0], aio_semaphore_run_job_async));
+  g_assert_false (g_async_result_is_tagged (results[0], aio_semaphore_acquire_async));
+
+  g_assert_cmpint (g_value_get_int (aio_semaphore_run_job_finish (semaphore, results[0], &error)), ==, 7);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_value_get_int (aio_semaphore_run_job_finish (other, results[1], &error)), ==, 7);
+  g_assert_no_error (error);
+  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*waiter != NULL*");
+  g_assert_false (aio_semaphore_acquire_finish (semaphore, results[0], NULL));
+  g_test_assert_expected_messages ();
+
+  /* The job keeps its semaphore as a GTask keeps its source object. */
+  g_clear_object (&job);
+  g_object_unref (results[0]);
+  g_object_unref (results[1]);
   g_value_unset (&expected);
 }
 
@@ -846,6 +912,7 @@ main (int   argc,
                    test_grant_in_queueing_iteration_calls_back_in_it);
   g_test_add_func ("/semaphore/finish/result-is-finished-later-and-only-by-its-own-call",
                    test_result_is_finished_later_and_only_by_its_own_call);
+  g_test_add_func ("/semaphore/finish/run-job-result-is-the-job-once", test_run_job_result_is_the_job_once);
   g_test_add_func ("/semaphore/contexts/callback-sees-its-context-as-thread-default",
                    test_callback_sees_its_context_as_thread_default);
 

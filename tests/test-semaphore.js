@@ -77,6 +77,29 @@ test('run_job holds the permits while the job runs and returns its value', async
     assertEqual(semaphore.value, 1, 'value after both');
 });
 
+// The result of a run may be the job itself: a GAsyncResult of the semaphore.
+test('a run_job result is a usable GAsyncResult, finished twice', async () => {
+    const semaphore = Aio.Semaphore.new(1);
+    const job = Aio.Job.new(j => j.return_value(41));
+    const results = [];
+    await new Promise(resolve => {
+        const keep = (source, result) => {
+            results.push(result);
+            if (results.length === 2)
+                resolve();
+        };
+        semaphore.run_job_async(1, job, null, keep);
+        semaphore.run_job_async(1, job, null, keep);
+    });
+    for (const result of results) {
+        assert(result.get_source_object() === semaphore, 'source object');
+        assertEqual(semaphore.run_job_finish(result), 41);
+        assertEqual(semaphore.run_job_finish(result), 41);
+    }
+    assert(results[0] === job && results[1] !== job, 'the first run hands over its job');
+    assertEqual(semaphore.value, 1);
+});
+
 // Issue 15: acquire_async(0) once printed a CRITICAL and never called back.
 test('a count of 0 fails with INVALID_ARGUMENT', async () => {
     const semaphore = Aio.Semaphore.new(2);

@@ -135,6 +135,25 @@ def test_run_job_releases_whatever_the_outcome():
     assert semaphore.get_value() == 1
 
 
+def test_run_job_result_is_a_usable_async_result():
+    """The result of a run may be the job itself: a GAsyncResult whose source
+    object is the semaphore, finished by run_job_finish() later, twice."""
+    semaphore = Aio.Semaphore.new(1)
+    job = Aio.Job.new(lambda job, cancellable: job.return_value(41))
+    results = []
+
+    semaphore.run_job_async(1, job, None, lambda semaphore, result: results.append(result))
+    semaphore.run_job_async(1, job, None, lambda semaphore, result: results.append(result))
+    iterate_until(lambda: len(results) == 2)
+    drain()
+    for result in results:
+        assert result.get_source_object() == semaphore
+        assert semaphore.run_job_finish(result) == 41
+        assert semaphore.run_job_finish(result) == 41
+    assert results[0] == job and results[1] != job
+    assert semaphore.get_value() == 1
+
+
 def test_value_changes_are_notified():
     semaphore = Aio.Semaphore.new(2)
     seen = []
