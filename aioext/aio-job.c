@@ -81,8 +81,8 @@
  * it starts completes with %G_IO_ERROR_CANCELLED without running.
  *
  * A job is also a #GAsyncResult: a call that runs a job for its caller,
- * such as aio_semaphore_run_job_async(), may hand the job itself to the
- * callback as its result when the call succeeded, rather than a result
+ * such as aio_semaphore_run_job_async() or aio_job_run_async() itself, may
+ * hand the job itself to the callback as its result, rather than a result
  * object of its own. Finish it as any result, with the call's own
  * `_finish()` function; a job serves so for one call only, and then keeps
  * that call's source object, as a #GTask does, until it is freed.
@@ -277,6 +277,22 @@ aio_job_release_func_data (AioJob *self)
     destroy (data);
 }
 
+/* A job that is the result of its own run_async() holds no reference on
+ * itself, or it would never be freed. */
+static gboolean
+aio_job_is_own_result_source (AioJob  *self,
+                              GObject *source_object)
+{
+  return source_object == (GObject *) self;
+}
+
+static void
+aio_job_release_result_source (AioJob *self)
+{
+  if (!aio_job_is_own_result_source (self, self->result_source))
+    g_object_unref (self->result_source);
+}
+
 static void
 aio_job_finalize (GObject *object)
 {
@@ -285,7 +301,7 @@ aio_job_finalize (GObject *object)
   g_assert (self->waiters == NULL);
 
   if (self->is_result_bound)
-    g_object_unref (self->result_source);
+    aio_job_release_result_source (self);
   else
     aio_job_release_func_data (self);
   if (!G_IS_VALUE (&self->value))
@@ -1295,6 +1311,66 @@ aio_job_add_task_waiter (AioJob              *self,
     aio_job_start (self);
 }
 
+/* A wait of aio_job_run_async() without a cancellable: nothing can end
+ * it but the job's completion, so it needs no GTask, no cancel source and
+ * no main-loop dispatch of its own; it is a watch, called back from the
+ * caller's completion queue. */
+typedef struct
+{
+  AioJobWatch          watch;     /* first */
+  AioJob              *job;       /* one ref */
+  GAsyncReadyCallback  callback;
+  gpointer             user_data;
+} RunWatch;
+
+/* The result of a run_async() wait whose job could not serve as its own
+ * (it already serves another call): a GTask, as with a cancellable. */
+static void
+aio_job_return_run_task (AioJob              *self,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  GTask *task = g_task_new (self, NULL, callback, user_data);
+
+  g_task_set_source_tag (task, aio_job_run_async);
+  g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
+}
+
+/* In the caller's context, from its completion queue, once the job has
+ * completed: the callback gets the job itself as its result when it can
+ * (the first such wait of the job, the usual only one), which saves a
+ * result object per wait and, in a binding, a wrapper for it. */
+static void
+aio_job_on_run_watch_done (AioCompletion *completion)
+{
+  RunWatch *run_watch = (RunWatch *) completion;
+  AioJob *self = run_watch->job;
+
+  aio_completion_queue_unref (run_watch->watch.queue);
+  if (aio_job_bind_result (self, (GObject *) self, aio_job_run_async, run_watch->user_data))
+    run_watch->callback ((GObject *) self, (GAsyncResult *) self, run_watch->user_data);
+  else
+    aio_job_return_run_task (self, run_watch->callback, run_watch->user_data);
+
+  g_free (run_watch);
+  g_object_unref (self);
+}
+
+static void
+aio_job_add_run_watch (AioJob              *self,
+                       GAsyncReadyCallback  callback,
+                       gpointer             user_data)
+{
+  RunWatch *run_watch = g_new (RunWatch, 1);
+
+  run_watch->job = g_object_ref (self);
+  run_watch->callback = callback;
+  run_watch->user_data = user_data;
+  aio_job_watch (self, &run_watch->watch, aio_completion_queue_ref_thread_default (),
+                 aio_job_on_run_watch_done);
+}
+
 /**
  * aio_job_run_async:
  * @self: an #AioJob
@@ -1308,7 +1384,9 @@ aio_job_add_task_waiter (AioJob              *self,
  *
  * Cancelling @cancellable cancels the job and completes this wait at once
  * with %G_IO_ERROR_CANCELLED; to stop waiting without stopping the job,
- * wait with aio_job_wait_async().
+ * wait with aio_job_wait_async(). Without a @cancellable, the callback of
+ * the job's first such wait gets the job itself as its #GAsyncResult
+ * (the source object too); finish it with aio_job_run_finish() as any.
  */
 void
 aio_job_run_async (AioJob              *self,
@@ -1319,7 +1397,10 @@ aio_job_run_async (AioJob              *self,
   g_return_if_fail (AIO_IS_JOB (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  aio_job_add_task_waiter (self, cancellable, callback, user_data, aio_job_run_async, TRUE);
+  if (cancellable == NULL)
+    aio_job_add_run_watch (self, callback, user_data);
+  else
+    aio_job_add_task_waiter (self, cancellable, callback, user_data, aio_job_run_async, TRUE);
 }
 
 /**
@@ -1424,7 +1505,15 @@ aio_job_run_finish (AioJob        *self,
                     GAsyncResult  *result,
                     GError       **error)
 {
+  const GValue *value;
+  gboolean is_own_result;
+
   g_return_val_if_fail (AIO_IS_JOB (self), NULL);
+
+  value = aio_job_propagate_as_result_of (result, self, aio_job_run_async, &is_own_result, error);
+  if (is_own_result)
+    return value;
+
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == aio_job_run_async, NULL);
 
@@ -1693,8 +1782,10 @@ aio_job_bind_result (AioJob   *self,
                      gpointer  user_data)
 {
   gboolean is_bound;
+  gboolean is_own = aio_job_is_own_result_source (self, source_object);
 
-  g_object_ref (source_object);
+  if (!is_own)
+    g_object_ref (source_object);
 
   aio_job_lock (self);
   is_bound = aio_job_state_is_final (self->state) && !self->is_result_bound && !self->is_in_func &&
@@ -1708,7 +1799,7 @@ aio_job_bind_result (AioJob   *self,
     }
   aio_job_unlock (self);
 
-  if (!is_bound)
+  if (!is_bound && !is_own)
     g_object_unref (source_object);
 
   return is_bound;

@@ -98,6 +98,71 @@ test_job_value_arrives_later (void)
   g_assert_cmpint (aio_job_get_state (job), ==, AIO_JOB_STATE_SUCCEEDED);
 }
 
+/* @result, handed to a run_async() callback with @result_slot as user
+ * data, finishes with the job's value. */
+static void
+assert_run_result_reads_later (AioJob        *job,
+                               GAsyncResult  *result,
+                               GAsyncResult **result_slot)
+{
+  g_autoptr(GError) error = NULL;
+  const GValue *value = aio_job_run_finish (job, result, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_value_get_string (value), ==, "later");
+  g_assert_true (g_async_result_get_user_data (result) == result_slot);
+  g_assert_true (g_async_result_is_tagged (result, aio_job_run_async));
+}
+
+/* Without a cancellable, one wait's callback gets the job itself as its
+ * result (no GTask, and in a binding no wrapper for one, per await); any
+ * other wait gets a result of its own. Both finish, and the job, its own
+ * result's source object, holds no reference on itself. */
+static void
+test_job_one_wait_gets_the_job_as_result (void)
+{
+  AioJob *job = aio_job_new (return_string_later, NULL, NULL);
+  GAsyncResult *first = NULL;
+  GAsyncResult *second = NULL;
+  GAsyncResult *own;
+  g_autoptr(GObject) source = NULL;
+
+  g_object_add_weak_pointer ((GObject *) job, (gpointer *) &job);
+  aio_job_run_async (job, NULL, store_result, &first);
+  aio_job_run_async (job, NULL, store_result, &second);
+  while (first == NULL || second == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  own = first == (GAsyncResult *) job ? first : second;
+  g_assert_true (own == (GAsyncResult *) job);
+  g_assert_true (G_IS_TASK (own == first ? second : first));
+  source = g_async_result_get_source_object (own);
+  g_assert_true (source == (GObject *) job);
+  g_clear_object (&source);
+  assert_run_result_reads_later (job, first, &first);
+  assert_run_result_reads_later (job, second, &second);
+  g_assert_true (aio_job_run_finish (job, own, NULL) != NULL);
+
+  g_object_unref (first);
+  g_object_unref (second);
+  g_object_unref (job);
+  g_assert_null (job);
+}
+
+/* A failed job handed as its own result raises its error at the finish. */
+static void
+test_job_own_result_carries_the_error (void)
+{
+  g_autoptr(GError) gone = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "gone");
+  g_autoptr(AioJob) job = aio_job_new_for_error (gone);
+  g_autoptr(GAsyncResult) result = wait_for_job (job, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (result == (GAsyncResult *) job);
+  g_assert_null (aio_job_run_finish (job, result, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+}
+
 static void
 test_job_starts_lazily_and_once (void)
 {
@@ -651,6 +716,8 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/job/value/arrives-later", test_job_value_arrives_later);
+  g_test_add_func ("/job/run/one-wait-gets-the-job-as-result", test_job_one_wait_gets_the_job_as_result);
+  g_test_add_func ("/job/run/own-result-carries-the-error", test_job_own_result_carries_the_error);
   g_test_add_func ("/job/start/is-lazy-and-happens-once", test_job_starts_lazily_and_once);
   g_test_add_func ("/job/callback/is-never-synchronous", test_job_callback_is_never_synchronous);
   g_test_add_func ("/job/error/is-raised-only-when-read", test_job_error_is_raised_only_when_read);
