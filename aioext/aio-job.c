@@ -824,6 +824,88 @@ aio_job_return_tasks (AioCompletion *waiters)
   return watches;
 }
 
+/* The time of the dispatch this thread is in, as a GTask reads it, or 0
+ * outside any. */
+static gint64
+aio_job_current_dispatch_time (void)
+{
+  GSource *source = g_main_current_source ();
+
+  return source != NULL ? g_source_get_time (source) : 0;
+}
+
+typedef struct
+{
+  AioJobWatch          watch;         /* first */
+  AioJob              *job;           /* one ref */
+  GAsyncReadyCallback  callback;
+  gpointer             user_data;
+  gint64               creation_time; /* as a GTask's: of the dispatch that made it */
+} RunWatch;
+
+/* The result of a run_async() wait whose job could not serve as its own
+ * (it already serves another call): a GTask, as with a cancellable. */
+static void
+aio_job_return_run_task (AioJob              *self,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  GTask *task = g_task_new (self, NULL, callback, user_data);
+
+  g_task_set_source_tag (task, aio_job_run_async);
+  g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
+}
+
+/* In the caller's context, from its completion queue, once the job has
+ * completed: the callback gets the job itself as its result when it can
+ * (the first such wait of the job, the usual only one), which saves a
+ * result object per wait and, in a binding, a wrapper for it. */
+static void
+aio_job_on_run_watch_done (AioCompletion *completion)
+{
+  RunWatch *run_watch = (RunWatch *) completion;
+  AioJob *self = run_watch->job;
+
+  aio_completion_queue_unref (run_watch->watch.queue);
+  if (aio_job_bind_result (self, (GObject *) self, aio_job_run_async, run_watch->user_data))
+    run_watch->callback ((GObject *) self, (GAsyncResult *) self, run_watch->user_data);
+  else
+    aio_job_return_run_task (self, run_watch->callback, run_watch->user_data);
+
+  g_free (run_watch);
+  g_object_unref (self);
+}
+
+/* Whether @watch, a run_async() wait, may be called back at once by a job
+ * completing now: as a GTask would be, when this thread dispatches in the
+ * wait's context and the wait began in an earlier dispatch (so never from
+ * inside aio_job_run_async()). It then saves the context an iteration, and
+ * a poll, per await. */
+static gboolean
+aio_job_run_watch_may_return_now (AioJobWatch *watch)
+{
+  RunWatch *run_watch = (RunWatch *) watch;
+
+  return aio_completion_queue_is_dispatching (watch->queue) &&
+         aio_job_current_dispatch_time () > run_watch->creation_time;
+}
+
+static void
+aio_job_add_run_watch (AioJob              *self,
+                       GAsyncReadyCallback  callback,
+                       gpointer             user_data)
+{
+  RunWatch *run_watch = g_new (RunWatch, 1);
+
+  run_watch->job = g_object_ref (self);
+  run_watch->callback = callback;
+  run_watch->user_data = user_data;
+  run_watch->creation_time = aio_job_current_dispatch_time ();
+  aio_job_watch (self, &run_watch->watch, aio_completion_queue_ref_thread_default (),
+                 aio_job_on_run_watch_done);
+}
+
 /* Last, once the job is done with itself: each watcher hears of the outcome
  * from its own completion queue. */
 static void
@@ -834,7 +916,10 @@ aio_job_hand_back_watches (AioCompletion *watches)
       AioJobWatch *watch = (AioJobWatch *) watches;
 
       watches = watches->next;
-      aio_completion_queue_push (watch->queue, &watch->completion, watch->completion.func);
+      if (watch->completion.func == aio_job_on_run_watch_done && aio_job_run_watch_may_return_now (watch))
+        aio_job_on_run_watch_done (&watch->completion);
+      else
+        aio_completion_queue_push (watch->queue, &watch->completion, watch->completion.func);
     }
 }
 
@@ -1315,62 +1400,6 @@ aio_job_add_task_waiter (AioJob              *self,
  * it but the job's completion, so it needs no GTask, no cancel source and
  * no main-loop dispatch of its own; it is a watch, called back from the
  * caller's completion queue. */
-typedef struct
-{
-  AioJobWatch          watch;     /* first */
-  AioJob              *job;       /* one ref */
-  GAsyncReadyCallback  callback;
-  gpointer             user_data;
-} RunWatch;
-
-/* The result of a run_async() wait whose job could not serve as its own
- * (it already serves another call): a GTask, as with a cancellable. */
-static void
-aio_job_return_run_task (AioJob              *self,
-                         GAsyncReadyCallback  callback,
-                         gpointer             user_data)
-{
-  GTask *task = g_task_new (self, NULL, callback, user_data);
-
-  g_task_set_source_tag (task, aio_job_run_async);
-  g_task_return_boolean (task, TRUE);
-  g_object_unref (task);
-}
-
-/* In the caller's context, from its completion queue, once the job has
- * completed: the callback gets the job itself as its result when it can
- * (the first such wait of the job, the usual only one), which saves a
- * result object per wait and, in a binding, a wrapper for it. */
-static void
-aio_job_on_run_watch_done (AioCompletion *completion)
-{
-  RunWatch *run_watch = (RunWatch *) completion;
-  AioJob *self = run_watch->job;
-
-  aio_completion_queue_unref (run_watch->watch.queue);
-  if (aio_job_bind_result (self, (GObject *) self, aio_job_run_async, run_watch->user_data))
-    run_watch->callback ((GObject *) self, (GAsyncResult *) self, run_watch->user_data);
-  else
-    aio_job_return_run_task (self, run_watch->callback, run_watch->user_data);
-
-  g_free (run_watch);
-  g_object_unref (self);
-}
-
-static void
-aio_job_add_run_watch (AioJob              *self,
-                       GAsyncReadyCallback  callback,
-                       gpointer             user_data)
-{
-  RunWatch *run_watch = g_new (RunWatch, 1);
-
-  run_watch->job = g_object_ref (self);
-  run_watch->callback = callback;
-  run_watch->user_data = user_data;
-  aio_job_watch (self, &run_watch->watch, aio_completion_queue_ref_thread_default (),
-                 aio_job_on_run_watch_done);
-}
-
 /**
  * aio_job_run_async:
  * @self: an #AioJob

@@ -198,6 +198,79 @@ test_job_callback_is_never_synchronous (void)
     g_main_context_iteration (NULL, TRUE);
 }
 
+typedef struct
+{
+  AioJob       *job;
+  GAsyncResult *result;
+  gboolean      was_called_back_in_dispatch;
+} DispatchProbe;
+
+static gboolean
+run_completing_job_in_dispatch (gpointer user_data)
+{
+  DispatchProbe *probe = user_data;
+
+  aio_job_run_async (probe->job, NULL, store_result, &probe->result);
+  g_assert_null (probe->result);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Also from inside a dispatch of the caller's context, a job that
+ * completes while it starts calls back later. */
+static void
+test_job_callback_is_never_synchronous_in_dispatch (void)
+{
+  Counters counters = { 0 };
+  g_autoptr(AioJob) job = aio_job_new (return_int_now, &counters, NULL);
+  DispatchProbe probe = { .job = job };
+
+  g_idle_add (run_completing_job_in_dispatch, &probe);
+  while (probe.result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_assert_cmpuint (counters.starts, ==, 1);
+  g_clear_object (&probe.result);
+}
+
+static gboolean
+return_and_look_for_callback (gpointer user_data)
+{
+  DispatchProbe *probe = user_data;
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  g_value_init (&value, G_TYPE_INT);
+  aio_job_return_value (probe->job, &value);
+  probe->was_called_back_in_dispatch = probe->result != NULL;
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+keep_running (AioJob       *job,
+              GCancellable *cancellable,
+              gpointer      user_data)
+{
+}
+
+/* A job completed in a later dispatch of the waiter's context calls the
+ * run_async() callback in that very dispatch, as a GTask does: no further
+ * iteration, and no poll, per await. */
+static void
+test_job_callback_comes_in_the_completing_dispatch (void)
+{
+  g_autoptr(AioJob) job = aio_job_new (keep_running, NULL, NULL);
+  DispatchProbe probe = { .job = job };
+
+  aio_job_run_async (job, NULL, store_result, &probe.result);
+  g_idle_add (return_and_look_for_callback, &probe);
+  while (probe.result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_assert_true (probe.was_called_back_in_dispatch);
+  g_clear_object (&probe.result);
+}
+
 static void
 fail_now (AioJob       *job,
           GCancellable *cancellable,
@@ -720,6 +793,8 @@ main (int   argc,
   g_test_add_func ("/job/run/own-result-carries-the-error", test_job_own_result_carries_the_error);
   g_test_add_func ("/job/start/is-lazy-and-happens-once", test_job_starts_lazily_and_once);
   g_test_add_func ("/job/callback/is-never-synchronous", test_job_callback_is_never_synchronous);
+  g_test_add_func ("/job/callback/is-never-synchronous-in-dispatch", test_job_callback_is_never_synchronous_in_dispatch);
+  g_test_add_func ("/job/callback/comes-in-the-completing-dispatch", test_job_callback_comes_in_the_completing_dispatch);
   g_test_add_func ("/job/error/is-raised-only-when-read", test_job_error_is_raised_only_when_read);
   g_test_add_func ("/job/pointer/is-freed-with-the-job", test_job_pointer_result_is_freed_with_the_job);
   g_test_add_func ("/job/thread-return/arrives-in-callers-context", test_job_thread_return_arrives_in_callers_context);
