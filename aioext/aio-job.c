@@ -701,22 +701,29 @@ aio_job_ensure_cancellable_locked (AioJob *self)
   return self->cancellable;
 }
 
-/* A completed job's cancellable has nothing left to cancel. Unless it was
- * handed out by aio_job_get_cancellable() or the job's function is on the
- * stack, the job lets go of it at completion rather than at finalization:
- * a collection holding a million results then holds no cancellable per
- * result. aio_recycled_cancellable_give_back() recycles it only when
- * nobody else holds it or listens to it, and otherwise just lets go, the
- * holders keeping theirs. Whether it was cancelled is kept, for one made
- * again on demand. */
-/* Under the lock: the spare cancellable, if the job may let go of it now;
- * the caller hands it to aio_job_give_back_cancellable() outside the lock. */
+/* A completed job's cancellable has nothing left to cancel. Unless someone
+ * else may still use it (a reference, a handler, aio_job_get_cancellable(),
+ * the job's function on the stack), the job lets go of it at completion
+ * rather than at finalization: a collection holding a million results then
+ * holds no cancellable per result. Whether it was cancelled is kept, for
+ * one made again on demand.
+ *
+ * Under the lock: the spare cancellable, if the job may let go of it now;
+ * the caller hands it to aio_job_give_back_cancellable() outside the lock.
+ * Whether someone else holds it is asked here, under the job's lock, though
+ * the recycler asks again: aio_job_cancel() takes its reference under the
+ * same lock, so one it still holds is never let go of here. GLib 2.74's
+ * toggle references race when the holder removes its own while another
+ * thread drops the last other reference: the toggle notification then
+ * writes to a freed object (ThreadSanitizer caught it in test-thread-pool's
+ * cancel-as-they-start). */
 static GCancellable *
 aio_job_steal_spare_cancellable_locked (AioJob *self)
 {
   GCancellable *cancellable = NULL;
 
-  if (self->cancellable != NULL && !self->is_cancellable_shared && !self->is_in_func)
+  if (self->cancellable != NULL && !self->is_cancellable_shared && !self->is_in_func &&
+      !aio_recycled_cancellable_is_kept (self->cancellable))
     {
       cancellable = g_steal_pointer (&self->cancellable);
       if (g_cancellable_is_cancelled (cancellable))
