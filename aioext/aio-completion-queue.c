@@ -26,21 +26,13 @@ struct _AioCompletionQueue
   GSource        source;
   GMainContext  *context;   /* the context owns the source; see users */
   int            users;     /* atomic: a context reference while > 0 */
-  AioCompletion *head;      /* atomic: a stack, newest first, tagged WOKEN */
+  AioCompletion *head;      /* atomic: a stack, newest first */
+  /* Records pushed without waking the context (aio_completion_queue_push_lazily()),
+   * apart, so that the first push onto head still knows it must wake the
+   * context. Not a tag on head: a tagged pointer is no pointer to leak
+   * checkers, which then report the records still queued at exit. */
+  AioCompletion *lazy_head; /* atomic: a stack, newest first */
 };
-
-/* The low bit of the head (records are pointer-aligned): set by the first
- * push since the stack was last taken that had to make the context look at
- * it (see aio_completion_queue_push()), cleared when a dispatch takes the
- * stack. Lazy pushes leave it as it is, so a stack of lazy records only
- * still lets the next push wake the context. */
-#define WOKEN ((guintptr) 1)
-
-static inline AioCompletion *
-untagged (AioCompletion *head)
-{
-  return (AioCompletion *) ((guintptr) head & ~WOKEN);
-}
 
 G_LOCK_DEFINE_STATIC (queues);   /* a leaf: see "The lock order" (docs/reference/architecture.xml) */
 static GHashTable *queues;      /* queues lock: GMainContext * -> AioCompletionQueue *, not owned */
@@ -84,7 +76,7 @@ aio_completion_queue_prepare (GSource *source,
   AioCompletionQueue *queue = (AioCompletionQueue *) source;
 
   *timeout = -1;
-  return g_atomic_pointer_get (&queue->head) != NULL;
+  return g_atomic_pointer_get (&queue->head) != NULL || g_atomic_pointer_get (&queue->lazy_head) != NULL;
 }
 
 static gboolean
@@ -92,18 +84,14 @@ aio_completion_queue_check (GSource *source)
 {
   AioCompletionQueue *queue = (AioCompletionQueue *) source;
 
-  return g_atomic_pointer_get (&queue->head) != NULL;
+  return g_atomic_pointer_get (&queue->head) != NULL || g_atomic_pointer_get (&queue->lazy_head) != NULL;
 }
 
-static gboolean
-aio_completion_queue_dispatch (GSource     *source,
-                               GSourceFunc  callback,
-                               gpointer     user_data)
+/* Runs a stack's records in push order. */
+static void
+aio_completion_run_stack (AioCompletion *stack)
 {
-  AioCompletionQueue *queue = (AioCompletionQueue *) source;
-  AioCompletion *completion;
-
-  completion = aio_completion_list_reverse (untagged (g_atomic_pointer_exchange (&queue->head, NULL)));
+  AioCompletion *completion = aio_completion_list_reverse (stack);
 
   while (completion != NULL)
     {
@@ -117,6 +105,19 @@ aio_completion_queue_dispatch (GSource     *source,
       completion->func (completion);
       completion = next;
     }
+}
+
+/* The lazy records (notifications nobody was waiting for) first: they were
+ * mostly pushed before the completions that woke the context. */
+static gboolean
+aio_completion_queue_dispatch (GSource     *source,
+                               GSourceFunc  callback,
+                               gpointer     user_data)
+{
+  AioCompletionQueue *queue = (AioCompletionQueue *) source;
+
+  aio_completion_run_stack (g_atomic_pointer_exchange (&queue->lazy_head, NULL));
+  aio_completion_run_stack (g_atomic_pointer_exchange (&queue->head, NULL));
 
   return G_SOURCE_CONTINUE;
 }
@@ -265,48 +266,6 @@ aio_completion_queue_is_dispatching (AioCompletionQueue *queue)
   return is_dispatching_in (queue->context);
 }
 
-static void
-aio_completion_queue_push_full (AioCompletionQueue *queue,
-                                AioCompletion      *completion,
-                                AioCompletionFunc   func,
-                                gboolean            wakes)
-{
-  GMainContext *context = NULL;
-  AioCompletion *head;
-  gboolean wakes_now;
-
-  completion->func = func;
-  do
-    {
-      head = g_atomic_pointer_get (&queue->head);
-      completion->next = untagged (head);
-      wakes_now = wakes && !((guintptr) head & WOKEN);
-      /* Once pushed, the completion may run at once in a context that
-       * another thread is running, drop the last user, and let that
-       * thread free the context and its queue before the wake-up below:
-       * the push that will wake holds the context first, while the
-       * pending completion still keeps it alive. */
-      if (wakes_now && context == NULL)
-        context = g_main_context_ref (queue->context);
-    }
-  while (!g_atomic_pointer_compare_and_exchange (&queue->head, head,
-                                                 (AioCompletion *) ((guintptr) completion |
-                                                                    (wakes ? WOKEN : (guintptr) head & WOKEN))));
-
-  /* Only the first push since the stack was taken wakes the context; the
-   * context sees the stack in its next prepare or check. Waking it takes
-   * no lock, unlike making the source ready, which would have every
-   * worker contend for the context's lock with the loop itself. A thread
-   * that is dispatching one of the context's sources prepares the context
-   * again before it polls, so it need not wake it: that write, and the
-   * read that acknowledges it, cost a process pool's round trip two of its
-   * few system calls. */
-  if (wakes_now && !is_dispatching_in (context))
-    g_main_context_wakeup (context);
-  if (context != NULL)
-    g_main_context_unref (context);
-}
-
 /* Safe from any thread. @func runs later in the queue's context, in push
  * order among completions pushed from one thread. The completion's record
  * must stay alive until then. */
@@ -315,11 +274,41 @@ aio_completion_queue_push (AioCompletionQueue *queue,
                            AioCompletion      *completion,
                            AioCompletionFunc   func)
 {
-  aio_completion_queue_push_full (queue, completion, func, TRUE);
+  GMainContext *context = NULL;
+  AioCompletion *head;
+
+  completion->func = func;
+  do
+    {
+      head = g_atomic_pointer_get (&queue->head);
+      completion->next = head;
+      /* Once pushed, the completion may run at once in a context that
+       * another thread is running, drop the last user, and let that
+       * thread free the context and its queue before the wake-up below:
+       * the push that will wake holds the context first, while the
+       * pending completion still keeps it alive. */
+      if (head == NULL && context == NULL)
+        context = g_main_context_ref (queue->context);
+    }
+  while (!g_atomic_pointer_compare_and_exchange (&queue->head, head, completion));
+
+  /* Only the push that finds the stack empty wakes the context; the
+   * context sees the stack in its next prepare or check. Waking it takes
+   * no lock, unlike making the source ready, which would have every
+   * worker contend for the context's lock with the loop itself. A thread
+   * that is dispatching one of the context's sources prepares the context
+   * again before it polls, so it need not wake it: that write, and the
+   * read that acknowledges it, cost a process pool's round trip two of its
+   * few system calls. */
+  if (head == NULL && !is_dispatching_in (context))
+    g_main_context_wakeup (context);
+  if (context != NULL)
+    g_main_context_unref (context);
 }
 
 /* As aio_completion_queue_push(), but wakes no one: @func runs when the
- * context next iterates, for whatever reason. For records that nobody
+ * context next iterates, for whatever reason, before the completions
+ * pushed by aio_completion_queue_push() that the same dispatch runs. For records that nobody
  * waits for, such as a notification that nobody listens to: they then
  * cost the context no wake-up of its own. */
 void
@@ -327,5 +316,13 @@ aio_completion_queue_push_lazily (AioCompletionQueue *queue,
                                   AioCompletion      *completion,
                                   AioCompletionFunc   func)
 {
-  aio_completion_queue_push_full (queue, completion, func, FALSE);
+  AioCompletion *head;
+
+  completion->func = func;
+  do
+    {
+      head = g_atomic_pointer_get (&queue->lazy_head);
+      completion->next = head;
+    }
+  while (!g_atomic_pointer_compare_and_exchange (&queue->lazy_head, head, completion));
 }
