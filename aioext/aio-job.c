@@ -898,6 +898,10 @@ aio_job_run_watch_may_return_now (AioJobWatch *watch)
          aio_job_current_dispatch_time () > run_watch->creation_time;
 }
 
+/* A wait of aio_job_run_async() without a cancellable: nothing can end
+ * it but the job's completion, so it needs no GTask, no cancel source and
+ * no main-loop dispatch of its own; it is a watch, called back from the
+ * caller's completion queue. */
 static void
 aio_job_add_run_watch (AioJob              *self,
                        GAsyncReadyCallback  callback,
@@ -1403,10 +1407,6 @@ aio_job_add_task_waiter (AioJob              *self,
     aio_job_start (self);
 }
 
-/* A wait of aio_job_run_async() without a cancellable: nothing can end
- * it but the job's completion, so it needs no GTask, no cancel source and
- * no main-loop dispatch of its own; it is a watch, called back from the
- * caller's completion queue. */
 /**
  * aio_job_run_async:
  * @self: an #AioJob
