@@ -39,15 +39,13 @@ count_children (gboolean only_zombies)
   return children;
 }
 
-/* Whether every child that exited is reaped within @seconds: the pool
- * reaps from its own thread, after SIGCHLD, so a worker it just killed may
- * stay a zombie for a moment after its call failed. */
 static inline gboolean
-zombies_are_reaped_within (guint seconds)
+children_counted_reach_zero_within (gboolean only_zombies,
+                                    guint    seconds)
 {
   gint64 deadline = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
 
-  while (count_children (TRUE) > 0)
+  while (count_children (only_zombies) > 0)
     {
       if (g_get_monotonic_time () > deadline)
         return FALSE;
@@ -56,4 +54,21 @@ zombies_are_reaped_within (guint seconds)
     }
 
   return TRUE;
+}
+
+/* Whether every child that exited is reaped within @seconds: the pool
+ * reaps from its own thread, after SIGCHLD, so a worker it just killed may
+ * stay a zombie for a moment after its call failed. */
+static inline gboolean
+zombies_are_reaped_within (guint seconds)
+{
+  return children_counted_reach_zero_within (TRUE, seconds);
+}
+
+/* Whether every child has exited and been reaped within @seconds: the
+ * workers of a pool an earlier test let go of exit on their own time. */
+static inline gboolean
+children_are_gone_within (guint seconds)
+{
+  return children_counted_reach_zero_within (FALSE, seconds);
 }
