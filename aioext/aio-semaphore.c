@@ -407,6 +407,22 @@ aio_semaphore_notify (AioSemaphore *self,
   aio_notify_batcher_notify (self->notify, changed);
 }
 
+/* A job's release comes from a dispatch of its waiter's context, once per
+ * job, and grants the next waiter there: it joins the one notification per
+ * main-loop iteration that the class promises, rather than paying for an
+ * emission of its own (two handler lookups per job, a fifth of a queued
+ * job's cost). Any other release notifies as aio_semaphore_notify() says. */
+static void
+aio_semaphore_notify_release (AioSemaphore *self,
+                              guint         changed,
+                              gboolean      is_job_release)
+{
+  if (is_job_release)
+    aio_notify_batcher_schedule (self->notify, changed);
+  else
+    aio_semaphore_notify (self, changed);
+}
+
 static AioSemaphore *
 aio_semaphore_from_queue (AioWaitQueue *queue)
 {
@@ -701,7 +717,7 @@ aio_semaphore_put_back (AioSemaphore  *self,
 
   self->value += count;
   changes = aio_wait_queue_unlock_and_wake (&self->queue, may_start_here);
-  aio_semaphore_notify (self, NOTIFY_VALUE | changed_properties (changes));
+  aio_semaphore_notify_release (self, NOTIFY_VALUE | changed_properties (changes), may_start_here);
 
   return TRUE;
 }

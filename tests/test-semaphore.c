@@ -883,6 +883,64 @@ test_callback_sees_its_context_as_thread_default (void)
   drain ();
 }
 
+/* Jobs completing in one dispatch after another release their permits
+ * from that dispatch: their changes join one notification per main-loop
+ * iteration at most, as the class promises, instead of one emission per
+ * job (each paid for in handler lookups). */
+typedef struct
+{
+  AioSemaphore *semaphore;
+  guint         completed;
+  guint         failed;
+} JobTally;
+
+static void
+on_tallied_job_run (GObject      *source_object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  JobTally *tally = user_data;
+
+  if (aio_semaphore_run_job_finish (tally->semaphore, result, NULL) == NULL)
+    tally->failed++;
+  tally->completed++;
+}
+
+static void
+test_job_releases_are_notified_once_per_iteration (void)
+{
+  enum { PERMITS = 4, JOBS = 64 };
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (PERMITS);
+  guint value_notifies = 0, waiters_notifies = 0, iterations = 0;
+  JobTally tally = { semaphore, 0, 0 };
+  GValue value = G_VALUE_INIT;
+
+  g_value_init (&value, G_TYPE_INT);
+  g_value_set_int (&value, 7);
+  for (guint i = 0; i < JOBS; i++)
+    {
+      g_autoptr(AioJob) job = aio_job_new_for_value (&value);
+
+      aio_semaphore_run_job_async (semaphore, 1, job, NULL, on_tallied_job_run, &tally);
+    }
+  g_signal_connect (semaphore, "notify::value", G_CALLBACK (count_notify), &value_notifies);
+  g_signal_connect (semaphore, "notify::waiters", G_CALLBACK (count_notify), &waiters_notifies);
+
+  while (g_main_context_iteration (NULL, FALSE))
+    iterations++;
+
+  g_assert_cmpuint (tally.completed, ==, JOBS);
+  g_assert_cmpuint (tally.failed, ==, 0);
+  g_assert_cmpuint (aio_semaphore_get_value (semaphore), ==, PERMITS);
+  g_assert_cmpuint (aio_semaphore_get_waiters (semaphore), ==, 0);
+  /* Heard at all, and after the last change. */
+  g_assert_cmpuint (waiters_notifies, >, 0);
+  g_assert_cmpuint (value_notifies, >, 0);
+  g_assert_cmpuint (waiters_notifies, <=, iterations);
+  g_assert_cmpuint (value_notifies, <=, iterations);
+  g_value_unset (&value);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -915,6 +973,8 @@ main (int   argc,
   g_test_add_func ("/semaphore/finish/run-job-result-is-the-job-once", test_run_job_result_is_the_job_once);
   g_test_add_func ("/semaphore/contexts/callback-sees-its-context-as-thread-default",
                    test_callback_sees_its_context_as_thread_default);
+  g_test_add_func ("/semaphore/properties/job-releases-are-notified-once-per-iteration",
+                   test_job_releases_are_notified_once_per_iteration);
 
   return g_test_run ();
 }
