@@ -710,9 +710,10 @@ aio_job_ensure_cancellable_locked (AioJob *self)
  *
  * Under the lock: the spare cancellable, if the job may let go of it now;
  * the caller hands it to aio_job_give_back_cancellable() outside the lock.
- * Whether someone else holds it is asked here, under the job's lock, though
- * the recycler asks again: aio_job_cancel() takes its reference under the
- * same lock, so one it still holds is never let go of here. GLib 2.74's
+ * Whether someone else holds it or listens to it is asked here, under the
+ * job's lock (the recycler reads only the reference flag again):
+ * aio_job_cancel() takes its reference under the same lock, so one it still
+ * holds is never let go of here. GLib 2.74's
  * toggle references race when the holder removes its own while another
  * thread drops the last other reference: the toggle notification then
  * writes to a freed object (ThreadSanitizer caught it in test-thread-pool's
