@@ -116,6 +116,7 @@ struct _AioSemaphore
   gboolean          is_bounded;
 
   GMainContext     *context;       /* where notify is emitted */
+  AioCompletionQueue *completions; /* of context, for the jobs of its waiters */
   AioNotifyBatcher *notify;
 };
 
@@ -138,6 +139,7 @@ aio_semaphore_finalize (GObject *object)
   AioSemaphore *self = AIO_SEMAPHORE (object);
 
   aio_notify_batcher_free (self->notify);
+  aio_completion_queue_unref (self->completions);
   aio_wait_queue_clear (&self->queue);
   g_clear_pointer (&self->context, g_main_context_unref);
 
@@ -271,6 +273,7 @@ aio_semaphore_init (AioSemaphore *self)
 {
   aio_wait_queue_init (&self->queue, &semaphore_queue_class);
   self->context = g_main_context_ref_thread_default ();
+  self->completions = aio_completion_queue_ref_for_context (self->context);
   self->notify = aio_notify_batcher_new (G_OBJECT (self), properties, self->context);
 }
 
@@ -795,6 +798,20 @@ waiter_on_job_completed (AioCompletion *completion)
   aio_waiter_unref (waiter);
 }
 
+/* The completion queue of the waiter's context, with a user: the
+ * semaphore's own when the waiter shares its context, as most do, which
+ * saves looking it up per job. */
+static AioCompletionQueue *
+waiter_ref_completions (Waiter *waiter)
+{
+  AioSemaphore *self = (AioSemaphore *) waiter->owner;
+
+  if (waiter->context == self->context)
+    return aio_completion_queue_ref (self->completions);
+
+  return aio_completion_queue_ref_thread_default ();
+}
+
 /* Runs in the waiter's context, holding its permits: at once from inside
  * run_job_async() when they were free, so a cancellation seen here is
  * called back later. */
@@ -819,8 +836,7 @@ waiter_start_job (Waiter *waiter)
    * not aio_job_run_async(): it saves a GTask and a main-loop dispatch per
    * job, which was half the cost of a queued job. */
   aio_waiter_ref (waiter);
-  aio_job_watch (waiter->job, &waiter->watch, aio_completion_queue_ref_thread_default (),
-                 waiter_on_job_completed);
+  aio_job_watch (waiter->job, &waiter->watch, waiter_ref_completions (waiter), waiter_on_job_completed);
 }
 
 /**
