@@ -23,6 +23,18 @@ aio_context_push_unless_default (GMainContext *context)
   return must_push;
 }
 
+/* Whether this thread is dispatching a source of @context, and so owns
+ * it: lock-free, the current source being the thread's own, where
+ * g_main_context_is_owner() takes the context's lock (work handed back from
+ * a dispatch, most of it, asks this several times per operation). */
+static gboolean
+aio_context_is_dispatching (GMainContext *context)
+{
+  GSource *source = g_main_current_source ();
+
+  return source != NULL && g_source_get_context (source) == context;
+}
+
 /* The one rule for handing work to the context that owns it, kept here
  * as GTask keeps its own in g_task_return(): @func runs at once when
  * @may_run_here and this thread owns @context (it is dispatching it), and
@@ -46,7 +58,7 @@ aio_context_deliver (GMainContext   *context,
 {
   GSource *source;
 
-  if (may_run_here && g_main_context_is_owner (context))
+  if (may_run_here && (aio_context_is_dispatching (context) || g_main_context_is_owner (context)))
     {
       func (data);
       return;

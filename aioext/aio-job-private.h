@@ -70,6 +70,9 @@ const GValue *aio_job_propagate_as_result_of (GAsyncResult  *result,
                                               gboolean      *is_result,
                                               GError       **error);
 
+const GValue *aio_job_peek_outcome (AioJob        *self,
+                                    const GError **error);
+
 /* A copy of a job's result for the dup_*_finish() functions, or %NULL. */
 GValue *aio_job_dup_outcome (const GValue *value);
 

@@ -710,9 +710,10 @@ aio_job_ensure_cancellable_locked (AioJob *self)
  *
  * Under the lock: the spare cancellable, if the job may let go of it now;
  * the caller hands it to aio_job_give_back_cancellable() outside the lock.
- * Whether someone else holds it is asked here, under the job's lock, though
- * the recycler asks again: aio_job_cancel() takes its reference under the
- * same lock, so one it still holds is never let go of here. GLib 2.74's
+ * Whether someone else holds it or listens to it is asked here, under the
+ * job's lock (the recycler reads only the reference flag again):
+ * aio_job_cancel() takes its reference under the same lock, so one it still
+ * holds is never let go of here. GLib 2.74's
  * toggle references race when the holder removes its own while another
  * thread drops the last other reference: the toggle notification then
  * writes to a freed object (ThreadSanitizer caught it in test-thread-pool's
@@ -1633,6 +1634,23 @@ aio_job_read_outcome (AioJob  *self,
       return NULL;
     }
 
+  return &self->value;
+}
+
+/* The outcome of a completed job as it is kept: its result, or %NULL with
+ * @error pointed at its error; both stay owned by the job. For a C done
+ * function, which reads the outcome without copying an error. */
+const GValue *
+aio_job_peek_outcome (AioJob        *self,
+                      const GError **error)
+{
+  if (!G_IS_VALUE (&self->value))
+    {
+      *error = self->error;
+      return NULL;
+    }
+
+  *error = NULL;
   return &self->value;
 }
 

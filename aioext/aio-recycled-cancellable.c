@@ -110,13 +110,19 @@ aio_recycled_cancellable_is_kept (GCancellable *cancellable)
 
 /* Keeps @cancellable for the next aio_recycled_cancellable_take() in this
  * thread when nobody else holds it and it was never cancelled (a job
- * cannot tell such a one from a new one); else releases it. */
+ * cannot tell such a one from a new one); else releases it. The caller
+ * has seen aio_recycled_cancellable_is_kept() return FALSE under a lock
+ * that has kept everyone else from reaching @cancellable since (the job's):
+ * a handler needs someone who reaches it, so only the reference flag is
+ * read again, not the handler list, a lookup that cost a job about 200
+ * instructions more. */
 void
 aio_recycled_cancellable_give_back (GCancellable *cancellable)
 {
   GPtrArray *spares = g_private_get (&spare_cancellables);
 
-  if (g_cancellable_is_cancelled (cancellable) || aio_recycled_cancellable_is_kept (cancellable) ||
+  if (g_cancellable_is_cancelled (cancellable) ||
+      g_atomic_int_get (&((AioRecycledCancellable *) cancellable)->is_kept) ||
       (spares != NULL && spares->len == MAX_SPARE_CANCELLABLES))
     {
       aio_recycled_cancellable_release (cancellable);

@@ -21,6 +21,22 @@ G_BEGIN_DECLS
 AIO_AVAILABLE_IN_1_0
 G_DECLARE_FINAL_TYPE (AioSemaphore, aio_semaphore, AIO, SEMAPHORE, GObject)
 
+/**
+ * AioSemaphoreJobDoneFunc:
+ * @value: (nullable): the job's result, owned by the job and valid during
+ *   the call only; %NULL when the call failed
+ * @error: (nullable): why the call failed, owned by aioext: the job's own
+ *   error, or the semaphore's (cancelled, closed, a count it can never
+ *   grant); %NULL when it succeeded
+ * @user_data: the data given to aio_semaphore_submit_job()
+ *
+ * Receives the outcome of a job run with aio_semaphore_submit_job(), in
+ * the caller's thread-default main context.
+ */
+typedef void (*AioSemaphoreJobDoneFunc) (const GValue  *value,
+                                         const GError  *error,
+                                         gpointer       user_data);
+
 AIO_AVAILABLE_IN_1_0
 AioSemaphore *aio_semaphore_new            (guint                 value) G_GNUC_WARN_UNUSED_RESULT;
 AIO_AVAILABLE_IN_1_0
@@ -72,6 +88,13 @@ AIO_AVAILABLE_IN_1_0
 GValue       *aio_semaphore_dup_run_job_finish (AioSemaphore    *self,
                                                 GAsyncResult    *result,
                                                 GError         **error) G_GNUC_WARN_UNUSED_RESULT;
+AIO_AVAILABLE_IN_1_0
+void          aio_semaphore_submit_job     (AioSemaphore            *self,
+                                            guint                    count,
+                                            AioJob                  *job,
+                                            GCancellable            *cancellable,
+                                            AioSemaphoreJobDoneFunc  done,
+                                            gpointer                 user_data);
 AIO_AVAILABLE_IN_1_0
 AioJob       *aio_semaphore_create_job     (AioSemaphore         *self,
                                             guint                 count,

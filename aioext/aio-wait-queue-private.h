@@ -43,7 +43,7 @@ struct _AioWaiter
   GAsyncReadyCallback  callback;
   gpointer             user_data;
   gpointer             source_tag;
-  GMainContext        *context;       /* the caller's, a reference */
+  GMainContext        *context;       /* the caller's, a reference unless borrowed */
   GCancellable        *cancellable;   /* nullable, a reference */
   GSource             *cancel_source; /* fires in the waiter's context */
   AioJob              *job;           /* run-job waiters only */
@@ -54,7 +54,18 @@ struct _AioWaiter
   guint8               state;         /* an AioWaiterState: the queue's lock while
                                        * queued, then only the waiter's context */
   guint8               is_returned;   /* the waiter's context only */
+  guint8               is_answered;   /* an AioAnsweredWaiter */
+  guint8               is_context_borrowed; /* context is the owner's own */
 };
+
+/* A call of the owner's C fast path, answered by a function of the owner
+ * rather than a GAsyncReadyCallback with a result made for it: same queue,
+ * grants, cancellation and context rules. @callback is unset. */
+typedef struct
+{
+  AioWaiter      base;
+  AioWaiterFunc  answer;   /* in the waiter's context, once, the outcome set */
+} AioAnsweredWaiter;
 
 typedef struct _AioWaitQueue AioWaitQueue;
 
@@ -115,6 +126,22 @@ AioWaiter *aio_waiter_new            (gsize                 size,
                                      GAsyncReadyCallback   callback,
                                      gpointer              user_data,
                                      gpointer              source_tag);
+AioWaiter *aio_waiter_new_in         (gsize                 size,
+                                     gpointer              owner,
+                                     GMainContext         *owner_context,
+                                     AioJob               *job,
+                                     GCancellable         *cancellable,
+                                     GAsyncReadyCallback   callback,
+                                     gpointer              user_data,
+                                     gpointer              source_tag);
+AioWaiter *aio_waiter_new_answered   (gsize                 size,
+                                     gpointer              owner,
+                                     GMainContext         *owner_context,
+                                     AioJob               *job,
+                                     GCancellable         *cancellable,
+                                     AioWaiterFunc         answer,
+                                     gpointer              user_data,
+                                     gpointer              source_tag);
 AioWaiter *aio_waiter_ref            (AioWaiter            *waiter);
 void       aio_waiter_unref          (AioWaiter            *waiter);
 gboolean   aio_waiter_is_cancelled   (AioWaiter            *waiter);
@@ -127,6 +154,7 @@ void       aio_waiter_run_in_context (AioWaiter            *waiter,
 void       aio_waiter_return         (AioWaiter            *waiter,
                                       GError               *error,
                                       gboolean              may_run_here);
+void       aio_waiter_return_here    (AioWaiter            *waiter);
 void       aio_waiter_return_cancelled (AioWaiter          *waiter,
                                         const char         *message,
                                         gboolean            may_run_here);

@@ -79,16 +79,34 @@ aio_wait_queue_is_closed (AioWaitQueue *queue)
   return is_closed;
 }
 
+/* The caller's thread-default context, with a reference unless it is
+ * @owner_context (nullable), which the owner holds for longer than any of
+ * its waiters lives: most calls are made in the owner's own context, and
+ * then save a reference and its release. */
+static void
+aio_waiter_take_context (AioWaiter    *waiter,
+                         GMainContext *owner_context)
+{
+  GMainContext *context = g_main_context_get_thread_default ();
+
+  if (context == NULL)
+    context = g_main_context_default ();
+  waiter->is_context_borrowed = context == owner_context;
+  waiter->context = waiter->is_context_borrowed ? context : g_main_context_ref (context);
+}
+
 /* A record of @size bytes (an owner's record starts with the waiter)
- * for a call made now, in the caller's thread-default context. */
+ * for a call made now, in the caller's thread-default context.
+ * @owner_context is the owner's own, held by the owner, or %NULL. */
 AioWaiter *
-aio_waiter_new (gsize                size,
-                gpointer             owner,
-                AioJob              *job,
-                GCancellable        *cancellable,
-                GAsyncReadyCallback  callback,
-                gpointer             user_data,
-                gpointer             source_tag)
+aio_waiter_new_in (gsize                size,
+                   gpointer             owner,
+                   GMainContext        *owner_context,
+                   AioJob              *job,
+                   GCancellable        *cancellable,
+                   GAsyncReadyCallback  callback,
+                   gpointer             user_data,
+                   gpointer             source_tag)
 {
   AioWaiter *waiter = g_malloc0 (size);
 
@@ -101,8 +119,45 @@ aio_waiter_new (gsize                size,
   waiter->callback = callback;
   waiter->user_data = user_data;
   waiter->source_tag = source_tag;
-  waiter->context = g_main_context_ref_thread_default ();
+  aio_waiter_take_context (waiter, owner_context);
   waiter->state = AIO_WAITER_QUEUED;
+
+  return waiter;
+}
+
+AioWaiter *
+aio_waiter_new (gsize                size,
+                gpointer             owner,
+                AioJob              *job,
+                GCancellable        *cancellable,
+                GAsyncReadyCallback  callback,
+                gpointer             user_data,
+                gpointer             source_tag)
+{
+  return aio_waiter_new_in (size, owner, NULL, job, cancellable, callback, user_data, source_tag);
+}
+
+/* A record of @size bytes, starting with an AioAnsweredWaiter, for a
+ * call that @answer answers. It takes over the caller's reference on @job
+ * (nullable), as a C fast path's caller hands its job over. */
+AioWaiter *
+aio_waiter_new_answered (gsize          size,
+                         gpointer       owner,
+                         GMainContext  *owner_context,
+                         AioJob        *job,
+                         GCancellable  *cancellable,
+                         AioWaiterFunc  answer,
+                         gpointer       user_data,
+                         gpointer       source_tag)
+{
+  AioWaiter *waiter;
+
+  g_assert (size >= sizeof (AioAnsweredWaiter));
+
+  waiter = aio_waiter_new_in (size, owner, owner_context, NULL, cancellable, NULL, user_data, source_tag);
+  waiter->job = job;
+  waiter->is_answered = TRUE;
+  ((AioAnsweredWaiter *) waiter)->answer = answer;
 
   return waiter;
 }
@@ -126,7 +181,8 @@ aio_waiter_unref (AioWaiter *waiter)
   g_clear_object (&waiter->job);
   g_clear_object (&waiter->cancellable);
   g_clear_error (&waiter->error);
-  g_main_context_unref (waiter->context);
+  if (!waiter->is_context_borrowed)
+    g_main_context_unref (waiter->context);
   g_object_unref (waiter->owner);
   g_free (waiter);
 }
@@ -174,7 +230,8 @@ aio_waiter_run_in_context (AioWaiter     *waiter,
                        waiter, (GBoxedCopyFunc) aio_waiter_ref, (GDestroyNotify) aio_waiter_unref);
 }
 
-/* A job waiter that succeeded hands over its job as the result when the
+/* A waiter of an owner's C fast path is answered by the owner's function.
+ * A job waiter that succeeded hands over its job as the result when the
  * job can serve as one (aio_job_bind_result()): the outcome is the job's.
  * Otherwise the result made here holds a reference on the record, so that
  * a callback may keep it and finish it later. */
@@ -182,6 +239,12 @@ static void
 aio_waiter_call_back (AioWaiter *waiter)
 {
   AioThreadResult *result;
+
+  if (waiter->is_answered)
+    {
+      ((AioAnsweredWaiter *) waiter)->answer (waiter);
+      return;
+    }
 
   if (waiter->error == NULL && waiter->job != NULL &&
       aio_job_bind_result (waiter->job, waiter->owner, waiter->source_tag, waiter->user_data))
@@ -220,6 +283,19 @@ aio_waiter_return (AioWaiter *waiter,
 
   waiter->is_returned = TRUE;
   aio_waiter_settle (waiter, error, may_run_here);
+}
+
+/* aio_waiter_return() of a success, from a dispatch of the waiter's own
+ * context, which the caller knows it is in (its completion queue's): the
+ * callback runs now, without asking aio_context_deliver() what it knows. */
+void
+aio_waiter_return_here (AioWaiter *waiter)
+{
+  g_assert (!waiter->is_returned);
+
+  waiter->is_returned = TRUE;
+  waiter->step = aio_waiter_call_back;
+  aio_waiter_run_step (waiter);
 }
 
 /* The cancellable's own error, or a G_IO_ERROR_CANCELLED with @message
@@ -345,7 +421,7 @@ aio_wait_queue_collect_locked (AioWaitQueue *queue,
     {
       AioWaiter *waiter = (AioWaiter *) link;
 
-      if (aio_waiter_is_cancelled (waiter))
+      if (waiter->cancellable != NULL && aio_waiter_is_cancelled (waiter))
         {
           aio_wait_queue_unlink_locked (queue, waiter, AIO_WAITER_DONE, cancelled);
           continue;

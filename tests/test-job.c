@@ -782,6 +782,70 @@ test_job_wait_succeeds_whatever_the_outcome (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
 }
 
+/* A completed job hands its cancellable back for the next job of its
+ * thread, but never one its function left a handler on: the next job
+ * would inherit that handler, and cancelling it would call a stranger. */
+static void
+count_cancellation (GCancellable *cancellable,
+                    gpointer      user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+typedef struct
+{
+  GCancellable *seen;
+  guint         cancellations;
+} Listener;
+
+static void
+listen_and_return_now (AioJob       *job,
+                       GCancellable *cancellable,
+                       gpointer      user_data)
+{
+  Listener *listener = user_data;
+
+  listener->seen = cancellable;
+  g_signal_connect (cancellable, "cancelled", G_CALLBACK (count_cancellation), &listener->cancellations);
+  aio_job_return_value (job, NULL);
+}
+
+static void
+note_cancellable_and_return_now (AioJob       *job,
+                                 GCancellable *cancellable,
+                                 gpointer      user_data)
+{
+  *(GCancellable **) user_data = cancellable;
+  aio_job_return_value (job, NULL);
+}
+
+static void
+test_job_cancellable_with_a_handler_is_never_recycled (void)
+{
+  Listener listener = { NULL, 0 };
+  GCancellable *next_seen = NULL;
+  AioJob *first = aio_job_new (listen_and_return_now, &listener, NULL);
+  g_autoptr(AioJob) next = NULL;
+
+  g_object_add_weak_pointer (G_OBJECT (first), (gpointer *) &first);
+  aio_job_start (first);
+  while (!aio_job_is_completed (first))
+    g_main_context_iteration (NULL, TRUE);
+  /* The listener holds no reference: only its handler keeps it in use. */
+  g_object_ref (listener.seen);
+  g_object_unref (first);
+  g_assert_null (first);
+
+  next = aio_job_new (note_cancellable_and_return_now, &next_seen, NULL);
+  aio_job_start (next);
+  while (!aio_job_is_completed (next))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (next_seen != listener.seen);
+  aio_job_cancel (next);
+  g_assert_cmpuint (listener.cancellations, ==, 0);
+  g_object_unref (listener.seen);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -789,6 +853,8 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/job/value/arrives-later", test_job_value_arrives_later);
+  g_test_add_func ("/job/cancellable/with-a-handler-is-never-recycled",
+                   test_job_cancellable_with_a_handler_is_never_recycled);
   g_test_add_func ("/job/run/one-wait-gets-the-job-as-result", test_job_one_wait_gets_the_job_as_result);
   g_test_add_func ("/job/run/own-result-carries-the-error", test_job_own_result_carries_the_error);
   g_test_add_func ("/job/start/is-lazy-and-happens-once", test_job_starts_lazily_and_once);

@@ -883,6 +883,236 @@ test_callback_sees_its_context_as_thread_default (void)
   drain ();
 }
 
+/* Jobs completing in one dispatch after another release their permits
+ * from that dispatch: their changes join one notification per main-loop
+ * iteration at most, as the class promises, instead of one emission per
+ * job (each paid for in handler lookups). */
+typedef struct
+{
+  AioSemaphore *semaphore;
+  guint         completed;
+  guint         failed;
+} JobTally;
+
+static void
+on_tallied_job_run (GObject      *source_object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  JobTally *tally = user_data;
+
+  if (aio_semaphore_run_job_finish (tally->semaphore, result, NULL) == NULL)
+    tally->failed++;
+  tally->completed++;
+}
+
+static void
+test_job_releases_are_notified_once_per_iteration (void)
+{
+  enum { PERMITS = 4, JOBS = 64 };
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (PERMITS);
+  guint value_notifies = 0, waiters_notifies = 0, iterations = 0;
+  JobTally tally = { semaphore, 0, 0 };
+  GValue value = G_VALUE_INIT;
+
+  g_value_init (&value, G_TYPE_INT);
+  g_value_set_int (&value, 7);
+  for (guint i = 0; i < JOBS; i++)
+    {
+      g_autoptr(AioJob) job = aio_job_new_for_value (&value);
+
+      aio_semaphore_run_job_async (semaphore, 1, job, NULL, on_tallied_job_run, &tally);
+    }
+  g_signal_connect (semaphore, "notify::value", G_CALLBACK (count_notify), &value_notifies);
+  g_signal_connect (semaphore, "notify::waiters", G_CALLBACK (count_notify), &waiters_notifies);
+
+  while (g_main_context_iteration (NULL, FALSE))
+    iterations++;
+
+  g_assert_cmpuint (tally.completed, ==, JOBS);
+  g_assert_cmpuint (tally.failed, ==, 0);
+  g_assert_cmpuint (aio_semaphore_get_value (semaphore), ==, PERMITS);
+  g_assert_cmpuint (aio_semaphore_get_waiters (semaphore), ==, 0);
+  /* Heard at all, and after the last change. */
+  g_assert_cmpuint (waiters_notifies, >, 0);
+  g_assert_cmpuint (value_notifies, >, 0);
+  g_assert_cmpuint (waiters_notifies, <=, iterations);
+  g_assert_cmpuint (value_notifies, <=, iterations);
+  g_value_unset (&value);
+}
+
+/* aio_semaphore_submit_job(), the C fast path: the outcome comes to a
+ * done function, with the same queue, errors and contexts as run_job. */
+static void
+note_done (const GValue *value,
+           const GError *error,
+           gpointer      user_data)
+{
+  Outcome *outcome = user_data;
+
+  outcome_note (outcome);
+  outcome->is_ok = error == NULL;
+  outcome->value = value;
+  g_assert_true ((value == NULL) != (error == NULL));
+  if (error != NULL)
+    outcome->error = g_error_copy (error);
+}
+
+static void
+test_submit_job_hands_the_value_to_done_later (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (1);
+  AioJob *started = NULL;
+  g_autoptr(AioJob) job = aio_job_new (remember_job, &started, NULL);
+  Outcome outcome = { 0 };
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  aio_semaphore_submit_job (semaphore, 1, g_object_ref (job), NULL, note_done, &outcome);
+  g_assert_false (outcome.is_done);
+  while (started == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (aio_semaphore_get_value (semaphore), ==, 0);
+
+  g_value_init (&value, G_TYPE_INT);
+  g_value_set_int (&value, 7);
+  aio_job_return_value (job, &value);
+  wait_for (&outcome);
+  drain ();
+  g_assert_true (outcome.is_ok);
+  g_assert_cmpint (g_value_get_int (outcome.value), ==, 7);
+  g_assert_true (outcome.context == NULL || outcome.context == g_main_context_default ());
+  g_assert_cmpuint (aio_semaphore_get_value (semaphore), ==, 1);
+  outcome_clear (&outcome);
+}
+
+static void
+test_submit_job_hands_the_job_error_to_done (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (1);
+  g_autoptr(GError) failure = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "gone");
+  AioJob *job = aio_job_new_for_error (failure);
+  Outcome outcome = { 0 };
+
+  /* Handed over: the semaphore lets go of it once done has run. */
+  g_object_add_weak_pointer (G_OBJECT (job), (gpointer *) &job);
+  aio_semaphore_submit_job (semaphore, 1, job, NULL, note_done, &outcome);
+  g_assert_false (outcome.is_done);
+  wait_for (&outcome);
+  drain ();
+  g_assert_null (job);
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_cmpuint (aio_semaphore_get_value (semaphore), ==, 1);
+  outcome_clear (&outcome);
+}
+
+static void
+test_submit_job_cancelled_while_queued_never_starts (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (1);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  guint starts = 0;
+  g_autoptr(AioJob) job = aio_job_new (count_start, &starts, NULL);
+  Outcome outcome = { 0 };
+
+  g_assert_true (aio_semaphore_try_acquire (semaphore, 1));
+  aio_semaphore_submit_job (semaphore, 1, g_object_ref (job), cancellable, note_done, &outcome);
+  drain ();
+  g_assert_cmpuint (aio_semaphore_get_waiters (semaphore), ==, 1);
+  g_cancellable_cancel (cancellable);
+  wait_for (&outcome);
+  drain ();
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (aio_semaphore_get_waiters (semaphore), ==, 0);
+  g_assert_true (aio_semaphore_release (semaphore, 1, NULL));
+  drain ();
+  g_assert_cmpuint (starts, ==, 0);
+  g_assert_cmpint (aio_job_get_state (job), ==, AIO_JOB_STATE_PENDING);
+  g_assert_cmpuint (aio_semaphore_get_value (semaphore), ==, 1);
+  outcome_clear (&outcome);
+}
+
+/* Cancelled while its job runs: done hears of it at once, once, and the
+ * permits stay held until the job has really completed. */
+static void
+test_submit_job_cancelled_while_running_holds_permits_until_completed (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (1);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  AioJob *started = NULL;
+  g_autoptr(AioJob) job = aio_job_new (remember_job, &started, NULL);
+  Outcome outcome = { 0 };
+
+  aio_semaphore_submit_job (semaphore, 1, g_object_ref (job), cancellable, note_done, &outcome);
+  while (started == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_cancellable_cancel (cancellable);
+  wait_for (&outcome);
+  drain ();
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (aio_semaphore_get_value (semaphore), ==, 0);
+
+  aio_job_return_value (job, NULL);
+  drain ();
+  g_assert_cmpuint (aio_semaphore_get_value (semaphore), ==, 1);
+  outcome_clear (&outcome);
+}
+
+static void
+test_submit_job_fails_on_close_and_zero_count (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (0);
+  guint starts = 0;
+  g_autoptr(AioJob) job = aio_job_new (count_start, &starts, NULL);
+  Outcome queued = { 0 }, zero = { 0 }, late = { 0 };
+
+  aio_semaphore_submit_job (semaphore, 1, g_object_ref (job), NULL, note_done, &queued);
+  aio_semaphore_submit_job (semaphore, 0, g_object_ref (job), NULL, note_done, &zero);
+  g_assert_false (zero.is_done);
+  aio_semaphore_close (semaphore);
+  aio_semaphore_submit_job (semaphore, 1, g_object_ref (job), NULL, note_done, &late);
+  g_assert_false (queued.is_done);
+  g_assert_false (late.is_done);
+  wait_for (&queued);
+  wait_for (&zero);
+  wait_for (&late);
+  g_assert_error (queued.error, AIO_ERROR, AIO_ERROR_CLOSED);
+  g_assert_error (zero.error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT);
+  g_assert_error (late.error, AIO_ERROR, AIO_ERROR_CLOSED);
+  drain ();
+  g_assert_cmpuint (starts, ==, 0);
+  outcome_clear (&queued);
+  outcome_clear (&zero);
+  outcome_clear (&late);
+}
+
+/* done runs in the thread-default context of its caller, with that
+ * context thread-default, whichever context releases the permits. */
+static void
+test_submit_job_done_runs_in_callers_context (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (0);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(AioJob) job = aio_job_new (count_start, &(guint) { 0 }, NULL);
+  Outcome outcome = { 0 };
+
+  g_main_context_push_thread_default (context);
+  aio_semaphore_submit_job (semaphore, 1, g_object_ref (job), NULL, note_done, &outcome);
+  g_main_context_pop_thread_default (context);
+
+  g_assert_true (aio_semaphore_release (semaphore, 1, NULL));
+  drain ();
+  g_assert_false (outcome.is_done);
+  while (!outcome.is_done)
+    g_main_context_iteration (context, TRUE);
+  g_assert_true (outcome.is_ok);
+  g_assert_true (outcome.context == context);
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  drain ();
+  g_assert_cmpuint (aio_semaphore_get_value (semaphore), ==, 1);
+  outcome_clear (&outcome);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -915,6 +1145,20 @@ main (int   argc,
   g_test_add_func ("/semaphore/finish/run-job-result-is-the-job-once", test_run_job_result_is_the_job_once);
   g_test_add_func ("/semaphore/contexts/callback-sees-its-context-as-thread-default",
                    test_callback_sees_its_context_as_thread_default);
+  g_test_add_func ("/semaphore/submit-job/hands-the-value-to-done-later",
+                   test_submit_job_hands_the_value_to_done_later);
+  g_test_add_func ("/semaphore/submit-job/hands-the-job-error-to-done",
+                   test_submit_job_hands_the_job_error_to_done);
+  g_test_add_func ("/semaphore/submit-job/cancelled-while-queued-never-starts",
+                   test_submit_job_cancelled_while_queued_never_starts);
+  g_test_add_func ("/semaphore/submit-job/cancelled-while-running-holds-permits-until-completed",
+                   test_submit_job_cancelled_while_running_holds_permits_until_completed);
+  g_test_add_func ("/semaphore/submit-job/fails-on-close-and-zero-count",
+                   test_submit_job_fails_on_close_and_zero_count);
+  g_test_add_func ("/semaphore/submit-job/done-runs-in-callers-context",
+                   test_submit_job_done_runs_in_callers_context);
+  g_test_add_func ("/semaphore/properties/job-releases-are-notified-once-per-iteration",
+                   test_job_releases_are_notified_once_per_iteration);
 
   return g_test_run ();
 }

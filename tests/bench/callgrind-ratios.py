@@ -30,6 +30,8 @@ PAIRS = [
      'time_stream', 'time_collect_produced', 1000000),
     ('bench-flow', 'semaphore-100000-idle-ops-64-permits-per-op-vs-glib-window',
      'measure_semaphore_window', 'measure_glib_window', 100000),
+    ('bench-flow', 'semaphore-100000-idle-ops-64-permits-submit-per-op-vs-glib-window',
+     'measure_semaphore_submit_window', 'measure_glib_window', 100000),
     ('bench-flow', 'collector-64-workers-100000-idle-ops-per-op-vs-glib-window',
      'measure_collector_window', 'measure_glib_window', 100000),
     # Built only where libdex is (tests/bench/libdex/run-libdex-comparison).
