@@ -1764,13 +1764,15 @@ aio_collector_begin_collect (AioCollector        *self,
       return FALSE;
     }
 
+  /* Started first: the cancellable's watch belongs to the context the
+   * collector runs in, not the one it was created in. */
+  aio_collector_ensure_started (self);
   if (g_cancellable_is_cancelled (cancellable))
     aio_collector_cancel (self);
   else
     aio_collector_watch_collect_cancellable (self, task);
 
   self->collect_task = g_steal_pointer (&task);
-  aio_collector_ensure_started (self);
   aio_collector_wake (self);
 
   return TRUE;

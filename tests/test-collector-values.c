@@ -16,6 +16,7 @@ typedef enum
   ITEM_ERROR,           /* the producer fails */
   ITEM_BOTH,            /* a value and a job: a producer bug */
   ITEM_CANCEL,          /* the producer cancels the collector, then gives a job */
+  ITEM_TRIGGER,         /* a value; the producer cancels its cancellable */
 } ItemKind;
 
 typedef struct
@@ -27,6 +28,7 @@ typedef struct
   gboolean      is_released;
   AioCollector *collector;         /* for ITEM_CANCEL, borrowed */
   AioJob       *last_job;          /* the last job given, borrowed (ITEM_CANCEL) */
+  GCancellable *cancellable;       /* for ITEM_TRIGGER, borrowed */
   guint         jobs_started;
   guint         jobs_cancelled;
   guint         slow_running;
@@ -179,6 +181,11 @@ produce (gpointer   user_data,
       *job = item_job_new (producer, index, ITEM_JOB);
       break;
 
+    case ITEM_TRIGGER:
+      g_cancellable_cancel (producer->cancellable);
+      set_int (value, index);
+      break;
+
     case ITEM_CANCEL:
       aio_collector_cancel (producer->collector);
       *job = item_job_new (producer, index, ITEM_CANCEL);
@@ -232,6 +239,14 @@ static ItemKind
 cancel_at_10 (guint index)
 {
   return index == 10 ? ITEM_CANCEL : ITEM_VALUE;
+}
+
+static ItemKind
+slow_jobs_trigger_at_20 (guint index)
+{
+  if (index == 20)
+    return ITEM_TRIGGER;
+  return index % 2 == 0 ? ITEM_SLOW_JOB : ITEM_VALUE;
 }
 
 static AioCollector *
@@ -513,6 +528,29 @@ test_cancel_from_producer (void)
   g_assert_true (producer.is_released);
 }
 
+/* The collect call's cancellable fires mid-collect, with jobs running: the
+ * running ones are cancelled, the producer is not asked again. */
+static void
+test_cancellable_mid_collect (void)
+{
+  Producer producer;
+  g_autoptr(AioCollector) collector = collector_new (&producer, 200, slow_jobs_trigger_at_20, 4, 0,
+                                                     AIO_COLLECTOR_POLICY_SETTLE_ALL);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) values = NULL;
+
+  producer.cancellable = cancellable;
+  values = collect_values (collector, cancellable, &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (values);
+  g_assert_true (aio_collector_is_cancelled (collector));
+  g_assert_cmpuint (producer.jobs_cancelled, >, 0);
+  g_assert_cmpuint (producer.slow_running, ==, 0);
+  g_assert_cmpuint (producer.produced, <, 200);
+  g_assert_true (producer.is_released);
+}
+
 /* A stream read one item at a time, on the test's own context. */
 typedef struct
 {
@@ -723,6 +761,7 @@ main (int   argc,
   g_test_add_func ("/collector-values/cancel/before-start", test_cancel_before_start);
   g_test_add_func ("/collector-values/cancel/from-producer-starts-nothing-more", test_cancel_from_producer);
   g_test_add_func ("/collector-values/cancel/from-stream-callback", test_cancel_from_stream_callback);
+  g_test_add_func ("/collector-values/cancel/cancellable-mid-collect", test_cancellable_mid_collect);
   g_test_add_func ("/collector-values/next/gives-jobs-within-bound", test_stream_gives_jobs_within_bound);
   g_test_add_func ("/collector-values/collect/jobs-of-immediate-items", test_collect_jobs_of_immediate_items);
   g_test_add_func ("/collector-values/producer/value-and-job-is-an-error", test_both_value_and_job_fails);
