@@ -222,11 +222,15 @@ error_at_5 (guint index)
 }
 
 static ItemKind
+slow_jobs_and_values (guint index)
+{
+  return index % 2 == 0 ? ITEM_SLOW_JOB : ITEM_VALUE;
+}
+
+static ItemKind
 slow_jobs_failing_at_3 (guint index)
 {
-  if (index == 3)
-    return ITEM_FAILING_JOB;
-  return index % 2 == 0 ? ITEM_SLOW_JOB : ITEM_VALUE;
+  return index == 3 ? ITEM_FAILING_JOB : slow_jobs_and_values (index);
 }
 
 static ItemKind
@@ -244,9 +248,7 @@ cancel_at_10 (guint index)
 static ItemKind
 slow_jobs_trigger_at_20 (guint index)
 {
-  if (index == 20)
-    return ITEM_TRIGGER;
-  return index % 2 == 0 ? ITEM_SLOW_JOB : ITEM_VALUE;
+  return index == 20 ? ITEM_TRIGGER : slow_jobs_and_values (index);
 }
 
 static AioCollector *

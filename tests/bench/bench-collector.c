@@ -188,6 +188,14 @@ produce_value (gpointer   user_data,
   g_value_set_int (value, (int) producer->produced++);
 }
 
+/* A collector over the values @producer makes, all collected at once. */
+static AioCollector *
+new_value_collector (ValueProducer *producer)
+{
+  return aio_collector_new_for_item_producer (WORKERS, 0, AIO_COLLECTOR_POLICY_FAIL_FAST,
+                                              produce_value, producer, NULL, NULL);
+}
+
 static GArray *
 collect_values (AioCollector *collector)
 {
@@ -219,9 +227,7 @@ time_collect_immediate_values (void)
 {
   gint64 begin = g_get_monotonic_time ();
   ValueProducer producer = { 0, N_ITEMS };
-  AioCollector *collector =
-    aio_collector_new_for_item_producer (WORKERS, 0, AIO_COLLECTOR_POLICY_FAIL_FAST,
-                                         produce_value, &producer, NULL, NULL);
+  AioCollector *collector = new_value_collector (&producer);
   GArray *values = collect_values (collector);
 
   read_every_plain_value (values, N_ITEMS);
@@ -266,9 +272,7 @@ held_immediate_value_bytes (guint n)
 {
   gint64 before = bench_status_bytes ("VmRSS:");
   ValueProducer producer = { 0, n };
-  AioCollector *collector =
-    aio_collector_new_for_item_producer (WORKERS, 0, AIO_COLLECTOR_POLICY_FAIL_FAST,
-                                         produce_value, &producer, NULL, NULL);
+  AioCollector *collector = new_value_collector (&producer);
   GArray *values = collect_values (collector);
   double bytes = (double) (bench_status_bytes ("VmHWM:") - before) / n;
 
