@@ -1493,6 +1493,26 @@ aio_collector_new_for_producer (int                  workers,
  * is called in the collector's main context; an error from it fails the
  * collection. This is a C API: bindings use aio_collector_new_for_producer().
  *
+ * |[<!-- language="C" -->
+ * static void
+ * produce_square (gpointer user_data, GValue *value, AioJob **job, GError **error)
+ * {
+ *   guint *next = user_data;
+ *
+ *   if (*next == 1000000)
+ *     return;                        // neither value nor job: the end
+ *   g_value_init (value, G_TYPE_UINT64);
+ *   g_value_set_uint64 (value, (guint64) *next * *next);
+ *   (*next)++;
+ * }
+ * ...
+ * collector = aio_collector_new_for_item_producer (64, 0, AIO_COLLECTOR_POLICY_FAIL_FAST,
+ *                                                  produce_square, &next, NULL, &error);
+ * aio_collector_collect_values_async (collector, NULL, on_collected, NULL);
+ * ...
+ * values = aio_collector_collect_values_finish (collector, result, &error);
+ * ]|
+ *
  * Returns: (transfer full): a new collector, or %NULL with @error set
  *   (%AIO_ERROR_INVALID_ARGUMENT) when @workers or @max_pending is out of
  *   range
