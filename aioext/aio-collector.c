@@ -89,6 +89,14 @@
  * failed collection is reported only once every job it started has
  * completed, so no job of the collection runs after that callback.
  *
+ * For inputs of many small items, C has a fast path: an item producer
+ * (aio_collector_new_for_item_producer()) may give a value known at once in
+ * place of a job, and aio_collector_collect_values_async() reads every
+ * result back as a #GValue, so no #AioJob is made for such an item. Its
+ * items go through the same window, bounds, policy, counters and
+ * cancellation as jobs. It is C only; bindings use the job API, which
+ * does the same at the cost of one object per item.
+ *
  * Everything, from starting jobs to notifying the progress properties
  * (#AioCollector:started, #AioCollector:completed, #AioCollector:failed,
  * #AioCollector:total), happens in the thread-default main context of the
@@ -154,10 +162,16 @@
 
 /* One input item from the moment it starts until it is handed out. A running
  * slot is also its job's watch: when the collector goes away first, @owner
- * is cleared and the watch's function frees the slot. */
+ * is cleared and the watch's function frees the slot. An immediate item of
+ * an item producer has no job and never runs: its value takes the watch's
+ * place, so the fast path costs no object and no more memory per item. */
 typedef struct
 {
-  AioJobWatch   watch;        /* first: the completion is the slot */
+  union
+  {
+    AioJobWatch watch;        /* first: the completion is the slot */
+    GValue      value;        /* an immediate item's, when @job is NULL */
+  };
   AioCollector *owner;
   AioJob       *job;
   guint64       index;
@@ -182,6 +196,7 @@ struct _AioCollector
   guint               cursor;
   gboolean            is_rest_cancelled;    /* jobs[cursor..] were cancelled */
   AioJobProducer      producer;
+  AioItemProducer     item_producer;
   gpointer            producer_data;
   GDestroyNotify      producer_data_destroy;
   gboolean            is_input_exhausted;
@@ -190,6 +205,8 @@ struct _AioCollector
    * of a power-of-two capacity. */
   Slot              **ring;
   guint64             ring_mask;
+  Slot               *spare_slots[START_BATCH];
+  guint               n_spare_slots;
   guint64             head;
   guint64             tail;
   guint               n_running;
@@ -197,7 +214,8 @@ struct _AioCollector
   /* The consumers. */
   gboolean            is_started;
   GTask              *collect_task;
-  GPtrArray          *results;
+  GPtrArray          *results;              /* jobs, for aio_collector_collect_async() */
+  GArray             *values;               /* GValues, for aio_collector_collect_values_async() */
   GQueue              next_waiters;         /* NextWaiter, in call order */
   gboolean            is_held_by_waiters;   /* one reference while any wait */
   gpointer            spare_waiter;         /* a freed NextWaiter, reused */
@@ -242,14 +260,104 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+static gboolean
+slot_is_immediate (Slot *slot)
+{
+  return slot->job == NULL;
+}
+
+/* Drops the item, leaving @slot empty. */
+static void
+slot_clear (Slot *slot)
+{
+  if (slot_is_immediate (slot))
+    g_value_unset (&slot->value);
+  else
+    g_clear_object (&slot->job);
+}
+
 static void
 slot_free (Slot *slot)
 {
-  g_object_unref (slot->job);
+  slot_clear (slot);
   g_free (slot);
 }
 
+/* The item as a job (transfer full), for the consumers that hand out jobs:
+ * an immediate item's is made now, so the stream and aio_collector_collect_async()
+ * stay whole on the fast path. Leaves @slot empty. */
+static AioJob *
+slot_take_job (Slot *slot)
+{
+  AioJob *job = g_steal_pointer (&slot->job);
+
+  if (job == NULL)
+    {
+      job = aio_job_new_for_value (&slot->value);
+      g_value_unset (&slot->value);
+    }
+
+  return job;
+}
+
+/* Moves the item's outcome into @dest, an unset GValue: an immediate
+ * value as it is, a job's value copied, a job's error as a %G_TYPE_ERROR
+ * value. Leaves @slot empty. */
+static void
+slot_take_value (Slot   *slot,
+                 GValue *dest)
+{
+  GError *error = NULL;
+  const GValue *value;
+
+  if (slot_is_immediate (slot))
+    {
+      *dest = slot->value;
+      slot->value = (GValue) G_VALUE_INIT;
+      return;
+    }
+
+  value = aio_job_propagate_value (slot->job, &error);
+  if (value != NULL)
+    {
+      g_value_init (dest, G_VALUE_TYPE (value));
+      g_value_copy (value, dest);
+    }
+  else
+    {
+      g_value_init (dest, G_TYPE_ERROR);
+      g_value_take_boxed (dest, error);
+    }
+  g_clear_object (&slot->job);
+}
+
 /* Slot bookkeeping ------------------------------------------------------- */
+
+/* An empty slot: a spare one, or a new one. Slots come and go in batches
+ * of up to START_BATCH, past what malloc keeps at hand for one size, so the
+ * collector keeps that many spares of its own: on the fast path the
+ * allocator was the largest cost per item. */
+static Slot *
+aio_collector_new_slot (AioCollector *self)
+{
+  Slot *slot = self->n_spare_slots > 0 ? self->spare_slots[--self->n_spare_slots] : g_new (Slot, 1);
+
+  *slot = (Slot) { .job = NULL };
+  slot->value = (GValue) G_VALUE_INIT;
+
+  return slot;
+}
+
+/* Takes @slot, emptied. */
+static void
+aio_collector_recycle_slot (AioCollector *self,
+                            Slot         *slot)
+{
+  if (self->n_spare_slots < G_N_ELEMENTS (self->spare_slots))
+    self->spare_slots[self->n_spare_slots++] = slot;
+  else
+    g_free (slot);
+}
 
 static Slot *
 aio_collector_slot_at (AioCollector *self,
@@ -507,49 +615,121 @@ aio_collector_on_job_done (AioCompletion *completion)
   aio_collector_wake (self);
 }
 
+/* Puts @slot (transfer full) at the end of the window: a job item starts
+ * running, an immediate item is started and completed at once. */
 static void
 aio_collector_start_slot (AioCollector *self,
-                          AioJob       *job)
+                          Slot         *slot)
 {
-  Slot *slot = g_new (Slot, 1);
-
   slot->owner = self;
-  slot->job = job;
   slot->index = self->tail;
-  slot->is_running = TRUE;
+  slot->is_running = !slot_is_immediate (slot);
   slot->is_cancel_requested = FALSE;
   aio_collector_ring_push (self, slot);
 
-  self->n_running++;
   self->started++;
   aio_collector_mark_dirty (self, PROP_STARTED);
 
-  aio_job_watch (job, &slot->watch, self->completions, aio_collector_on_job_done);
+  if (slot_is_immediate (slot))
+    {
+      self->completed++;
+      aio_collector_mark_dirty (self, PROP_COMPLETED);
+      return;
+    }
+
+  self->n_running++;
+  aio_job_watch (slot->job, &slot->watch, self->completions, aio_collector_on_job_done);
 }
 
-/* Returns the next input job (transfer full), or %NULL at the end of the
+static Slot *
+aio_collector_new_slot_for_job (AioCollector *self,
+                                AioJob       *job)
+{
+  Slot *slot = aio_collector_new_slot (self);
+
+  slot->job = job;
+
+  return slot;
+}
+
+/* Whether @job, handed over by a producer, is a job; if not, it is dropped
+ * and @error set. */
+static gboolean
+aio_collector_check_produced_job (AioJob  *job,
+                                  GError **error)
+{
+  if (AIO_IS_JOB (job))
+    return TRUE;
+
+  /* Bindings hand over some other object here; it is ours to drop. */
+  if (G_IS_OBJECT (job))
+    g_object_unref (job);
+  g_set_error_literal (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
+                       _("The job producer of a collector returned something that is not a job."));
+
+  return FALSE;
+}
+
+/* Asks the item producer for the next item, stored straight into a new
+ * slot: a value or a job, or %NULL at the end of the input or with @error
+ * set. */
+static Slot *
+aio_collector_take_item (AioCollector  *self,
+                         GError       **error)
+{
+  Slot *slot = aio_collector_new_slot (self);
+  GError *producer_error = NULL;
+  gboolean has_value;
+
+  self->item_producer (self->producer_data, &slot->value, &slot->job, &producer_error);
+  has_value = G_IS_VALUE (&slot->value);
+
+  if (producer_error == NULL && has_value && slot->job != NULL)
+    g_set_error_literal (&producer_error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
+                         _("The item producer of a collector gave both a value and a job for one item."));
+  else if (producer_error == NULL && slot->job != NULL &&
+           !aio_collector_check_produced_job (slot->job, &producer_error))
+    slot->job = NULL;   /* dropped by the check */
+
+  if (producer_error != NULL)
+    {
+      /* Whatever came with a failure is dropped. */
+      if (has_value)
+        g_value_unset (&slot->value);
+      g_clear_object (&slot->job);
+      aio_collector_recycle_slot (self, slot);
+      g_propagate_error (error, producer_error);
+      return NULL;
+    }
+
+  if (!has_value && slot->job == NULL)
+    {
+      aio_collector_recycle_slot (self, slot);
+      return NULL;
+    }
+
+  return slot;
+}
+
+/* Returns the next input item in a new slot, or %NULL at the end of the
  * input or with @error set. */
-static AioJob *
+static Slot *
 aio_collector_take_input (AioCollector  *self,
                           GError       **error)
 {
   AioJob *job;
 
+  if (self->item_producer != NULL)
+    return aio_collector_take_item (self, error);
+
   if (self->producer == NULL)
-    return self->cursor < self->n_jobs ? g_object_ref (self->jobs[self->cursor++]) : NULL;
+    return self->cursor < self->n_jobs ? aio_collector_new_slot_for_job (self, g_object_ref (self->jobs[self->cursor++])) : NULL;
 
   job = self->producer (self->producer_data, error);
-  if (job != NULL && !AIO_IS_JOB (job))
-    {
-      /* Bindings hand over some other object here; it is ours to drop. */
-      if (G_IS_OBJECT (job))
-        g_object_unref (job);
-      g_set_error_literal (error, AIO_ERROR, AIO_ERROR_INVALID_ARGUMENT,
-                           _("The job producer of a collector returned something that is not a job."));
-      return NULL;
-    }
+  if (job == NULL || !aio_collector_check_produced_job (job, error))
+    return NULL;
 
-  return job;
+  return aio_collector_new_slot_for_job (self, job);
 }
 
 static gboolean
@@ -590,14 +770,21 @@ aio_collector_refill (AioCollector *self)
   for (guint n = 0; n < START_BATCH && aio_collector_can_start (self); n++)
     {
       GError *error = NULL;
-      AioJob *job = aio_collector_take_input (self, &error);
+      Slot *slot = aio_collector_take_input (self, &error);
 
       if (error != NULL)
         aio_collector_abort (self, error, self->tail);
-      else if (job == NULL)
+      else if (slot == NULL)
         aio_collector_end_input (self);
+      else if (self->error != NULL)
+        {
+          /* The producer cancelled the collection, or a callback it ran
+           * did: its last item is not started. */
+          slot_clear (slot);
+          aio_collector_recycle_slot (self, slot);
+        }
       else
-        aio_collector_start_slot (self, job);
+        aio_collector_start_slot (self, slot);
     }
 
   if (self->is_input_exhausted || self->error != NULL)
@@ -676,18 +863,31 @@ aio_collector_head_is_deliverable (AioCollector *self)
     return TRUE;
   if (slot->index >= self->error_index)
     return FALSE;
-  if (aio_job_propagate_value (slot->job, &error) != NULL)
+  if (slot_is_immediate (slot) || aio_job_propagate_value (slot->job, &error) != NULL)
     return TRUE;
 
   return self->policy == AIO_COLLECTOR_POLICY_SETTLE_ALL &&
          !slot_is_cancelled_by_collector (slot, error);
 }
 
-/* Takes @job (transfer full). */
+/* Takes @slot (transfer full), handing its item out in the form the
+ * consumer asked for. */
 static void
 aio_collector_hand_out (AioCollector *self,
-                        AioJob       *job)
+                        Slot         *slot)
 {
+  AioJob *job;
+
+  if (self->values != NULL)
+    {
+      g_array_set_size (self->values, self->values->len + 1);
+      slot_take_value (slot, &g_array_index (self->values, GValue, self->values->len - 1));
+      aio_collector_recycle_slot (self, slot);
+      return;
+    }
+
+  job = slot_take_job (slot);
+  aio_collector_recycle_slot (self, slot);
   if (self->collect_task != NULL)
     {
       g_ptr_array_add (self->results, job);
@@ -710,6 +910,9 @@ aio_collector_finish (AioCollector *self,
   g_autoptr(GTask) task = NULL;
 
   self->is_finished = TRUE;
+  /* A collection cancelled from a consumer's callback ends here without
+   * another refill, which would otherwise be what lets the producer go. */
+  aio_collector_release_producer (self);
 
   if (self->collect_task == NULL)
     next_waiter_complete (aio_collector_pop_waiter (self), NULL,
@@ -745,13 +948,7 @@ aio_collector_deliver (AioCollector *self)
       if (self->collect_task == NULL && self->deliveries_left == 0)
         return;
       if (aio_collector_head_is_deliverable (self))
-        {
-          Slot *slot = aio_collector_ring_pop (self);
-          AioJob *job = g_steal_pointer (&slot->job);
-
-          g_free (slot);
-          aio_collector_hand_out (self, job);
-        }
+        aio_collector_hand_out (self, aio_collector_ring_pop (self));
       else if (self->error != NULL && self->n_running == 0)
         aio_collector_finish (self, self->error);
       else if (self->error == NULL && self->is_input_exhausted && self->head == self->tail)
@@ -914,6 +1111,8 @@ aio_collector_finalize (GObject *object)
   g_assert (self->collect_task == NULL);
   g_assert (g_queue_is_empty (&self->next_waiters));
   g_free (self->spare_waiter);
+  for (guint i = 0; i < self->n_spare_slots; i++)
+    g_free (self->spare_slots[i]);
 
   for (guint i = 0; i < self->n_jobs; i++)
     g_object_unref (self->jobs[i]);
@@ -921,6 +1120,7 @@ aio_collector_finalize (GObject *object)
   aio_collector_release_producer (self);
   g_free (self->ring);
   g_clear_pointer (&self->results, g_ptr_array_unref);
+  g_clear_pointer (&self->values, g_array_unref);
   g_clear_error (&self->error);
   g_clear_pointer (&self->completions, aio_completion_queue_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
@@ -1153,6 +1353,32 @@ aio_collector_new (int                  workers,
                          NULL);
 }
 
+/* A collector over an input of unknown length, which owns @user_data from
+ * here on, even when it cannot be made. */
+static AioCollector *
+aio_collector_new_lazy (int                  workers,
+                        int                  max_pending,
+                        AioCollectorPolicy   policy,
+                        gpointer             user_data,
+                        GDestroyNotify       user_data_destroy,
+                        GError             **error)
+{
+  AioCollector *self = aio_collector_new (workers, max_pending, policy, error);
+
+  if (self == NULL)
+    {
+      if (user_data_destroy != NULL)
+        user_data_destroy (user_data);
+      return NULL;
+    }
+
+  self->producer_data = user_data;
+  self->producer_data_destroy = user_data_destroy;
+  self->total = -1;
+
+  return self;
+}
+
 /**
  * aio_collector_new_for_jobs: (constructor)
  * @jobs: (array length=n_jobs) (element-type AioJob): the jobs, in input
@@ -1234,18 +1460,79 @@ aio_collector_new_for_producer (int                  workers,
 
   g_return_val_if_fail (producer != NULL, NULL);
 
-  self = aio_collector_new (workers, max_pending, policy, error);
-  if (self == NULL)
-    {
-      if (user_data_destroy != NULL)
-        user_data_destroy (user_data);
-      return NULL;
-    }
+  self = aio_collector_new_lazy (workers, max_pending, policy, user_data, user_data_destroy, error);
+  if (self != NULL)
+    self->producer = producer;
 
-  self->producer = producer;
-  self->producer_data = user_data;
-  self->producer_data_destroy = user_data_destroy;
-  self->total = -1;
+  return self;
+}
+
+/**
+ * aio_collector_new_for_item_producer: (skip)
+ * @workers: how many jobs run at once at most, at least 1
+ * @max_pending: how many finished results may wait behind the next item to
+ *   be handed out, 0 for no bound
+ * @policy: what happens when a job fails
+ * @producer: makes the next item: a value known at once, or a job
+ * @user_data: data for @producer
+ * @user_data_destroy: (nullable): frees @user_data once @producer will not
+ *   be called again
+ * @error: return location for a #GError
+ *
+ * Creates a collector over a lazily produced input whose items may be plain
+ * values, the C fast path of #AioCollector: an item whose value is known at
+ * once costs no #AioJob, only a small slot in the collector's window, and
+ * aio_collector_collect_values_async() reads every value back without one.
+ * An item that needs work is a job, as with aio_collector_new_for_producer().
+ *
+ * Immediate items go through the collector like any other: in input order,
+ * within #AioCollector:max-pending, counted as started and completed at
+ * once (they do not take a worker), cancelled with the collection, and
+ * aio_collector_next_async() and aio_collector_collect_async() hand each out
+ * as a completed job made for it then (aio_job_new_for_value()). @producer
+ * is called in the collector's main context; an error from it fails the
+ * collection. This is a C API: bindings use aio_collector_new_for_producer().
+ *
+ * |[<!-- language="C" -->
+ * static void
+ * produce_square (gpointer user_data, GValue *value, AioJob **job, GError **error)
+ * {
+ *   guint *next = user_data;
+ *
+ *   if (*next == 1000000)
+ *     return;                        // neither value nor job: the end
+ *   g_value_init (value, G_TYPE_UINT64);
+ *   g_value_set_uint64 (value, (guint64) *next * *next);
+ *   (*next)++;
+ * }
+ * ...
+ * collector = aio_collector_new_for_item_producer (64, 0, AIO_COLLECTOR_POLICY_FAIL_FAST,
+ *                                                  produce_square, &next, NULL, &error);
+ * aio_collector_collect_values_async (collector, NULL, on_collected, NULL);
+ * ...
+ * values = aio_collector_collect_values_finish (collector, result, &error);
+ * ]|
+ *
+ * Returns: (transfer full): a new collector, or %NULL with @error set
+ *   (%AIO_ERROR_INVALID_ARGUMENT) when @workers or @max_pending is out of
+ *   range
+ */
+AioCollector *
+aio_collector_new_for_item_producer (int                  workers,
+                                     int                  max_pending,
+                                     AioCollectorPolicy   policy,
+                                     AioItemProducer      producer,
+                                     gpointer             user_data,
+                                     GDestroyNotify       user_data_destroy,
+                                     GError             **error)
+{
+  AioCollector *self;
+
+  g_return_val_if_fail (producer != NULL, NULL);
+
+  self = aio_collector_new_lazy (workers, max_pending, policy, user_data, user_data_destroy, error);
+  if (self != NULL)
+    self->item_producer = producer;
 
   return self;
 }
@@ -1476,6 +1763,48 @@ aio_collector_new_task (AioCollector        *self,
   return task;
 }
 
+/* Starts a collection of everything (aio_collector_collect_async() or
+ * aio_collector_collect_values_async(), told by @source_tag), or refuses
+ * it. Returns whether it started; the caller then makes the container its
+ * consumer fills. */
+static gboolean
+aio_collector_begin_collect (AioCollector        *self,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data,
+                             gpointer             source_tag)
+{
+  g_autoptr(GTask) task = NULL;
+  GError *error = NULL;
+
+  task = aio_collector_new_task (self, cancellable, callback, user_data, source_tag);
+  if (!aio_collector_accept_consumer (self, TRUE, &error))
+    {
+      g_task_return_error (task, error);
+      return FALSE;
+    }
+
+  /* Started first: the cancellable's watch belongs to the context the
+   * collector runs in, not the one it was created in. */
+  aio_collector_ensure_started (self);
+  if (g_cancellable_is_cancelled (cancellable))
+    aio_collector_cancel (self);
+  else
+    aio_collector_watch_collect_cancellable (self, task);
+
+  self->collect_task = g_steal_pointer (&task);
+  aio_collector_wake (self);
+
+  return TRUE;
+}
+
+/* What the input is known to hold, for sizing a results container. */
+static guint
+aio_collector_known_total (AioCollector *self)
+{
+  return self->total > 0 ? (guint) self->total : 0;
+}
+
 /**
  * aio_collector_collect_async:
  * @self: an #AioCollector
@@ -1485,7 +1814,8 @@ aio_collector_new_task (AioCollector        *self,
  * @user_data: data for @callback
  *
  * Runs the whole input and collects every outcome, in input order. Call it
- * once, and not together with aio_collector_next_async().
+ * once, and not together with aio_collector_next_async() or
+ * aio_collector_collect_values_async().
  */
 void
 aio_collector_collect_async (AioCollector        *self,
@@ -1493,29 +1823,12 @@ aio_collector_collect_async (AioCollector        *self,
                              GAsyncReadyCallback  callback,
                              gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  GError *error = NULL;
-
   g_return_if_fail (AIO_IS_COLLECTOR (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = aio_collector_new_task (self, cancellable, callback, user_data,
-                                 aio_collector_collect_async);
-  if (!aio_collector_accept_consumer (self, TRUE, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  if (g_cancellable_is_cancelled (cancellable))
-    aio_collector_cancel (self);
-  else
-    aio_collector_watch_collect_cancellable (self, task);
-
-  self->collect_task = g_steal_pointer (&task);
-  self->results = g_ptr_array_new_full (self->total > 0 ? (guint) self->total : 0, g_object_unref);
-  aio_collector_ensure_started (self);
-  aio_collector_wake (self);
+  if (aio_collector_begin_collect (self, cancellable, callback, user_data,
+                                   aio_collector_collect_async))
+    self->results = g_ptr_array_new_full (aio_collector_known_total (self), g_object_unref);
 }
 
 /**
@@ -1554,6 +1867,76 @@ aio_collector_collect_finish (AioCollector  *self,
     g_ptr_array_add (jobs, g_ptr_array_index (self->results, i));
 
   return jobs;
+}
+
+/**
+ * aio_collector_collect_values_async: (skip)
+ * @self: an #AioCollector
+ * @cancellable: (nullable): a #GCancellable; cancelling it cancels the
+ *   collector
+ * @callback: (scope async): called once every item has its outcome
+ * @user_data: data for @callback
+ *
+ * Runs the whole input and collects the value of every item, in input
+ * order, as aio_collector_collect_async() does, but as plain values: no
+ * job is made for an immediate item of an item producer
+ * (aio_collector_new_for_item_producer()), and the value of a job item is
+ * copied out of its job, which is then let go. It is the C fast path for
+ * inputs of many small items; bindings use aio_collector_collect_async().
+ *
+ * Call it once, and not together with aio_collector_collect_async() or
+ * aio_collector_next_async().
+ */
+void
+aio_collector_collect_values_async (AioCollector        *self,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  GArray *values;
+
+  g_return_if_fail (AIO_IS_COLLECTOR (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  if (!aio_collector_begin_collect (self, cancellable, callback, user_data,
+                                    aio_collector_collect_values_async))
+    return;
+
+  values = g_array_sized_new (FALSE, TRUE, sizeof (GValue), aio_collector_known_total (self));
+  g_array_set_clear_func (values, (GDestroyNotify) g_value_unset);
+  self->values = values;
+}
+
+/**
+ * aio_collector_collect_values_finish: (skip)
+ * @self: an #AioCollector
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes aio_collector_collect_values_async(). With
+ * %AIO_COLLECTOR_POLICY_SETTLE_ALL the element of a failed item holds its
+ * #GError, as a %G_TYPE_ERROR value (a job that returns a #GError as its
+ * value cannot be told from it: collect such jobs with
+ * aio_collector_collect_async()).
+ *
+ * Returns: (transfer full) (element-type GValue): the value of every item,
+ *   in input order (the array unsets them when freed), or %NULL with @error
+ *   set, as aio_collector_collect_finish()
+ */
+GArray *
+aio_collector_collect_values_finish (AioCollector  *self,
+                                     GAsyncResult  *result,
+                                     GError       **error)
+{
+  g_return_val_if_fail (AIO_IS_COLLECTOR (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == aio_collector_collect_values_async,
+                        NULL);
+
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return NULL;
+
+  return g_steal_pointer (&self->values);
 }
 
 /**

@@ -57,6 +57,31 @@ G_DECLARE_FINAL_TYPE (AioCollector, aio_collector, AIO, COLLECTOR, GObject)
 typedef AioJob *(*AioJobProducer) (gpointer   user_data,
                                    GError   **error);
 
+/**
+ * AioItemProducer: (skip)
+ * @user_data: the data given when the collector was created
+ * @value: (out caller-allocates): an unset #GValue (%G_VALUE_INIT): for an
+ *   item whose value is known at once, initialize and set it; the collector
+ *   takes it over
+ * @job: (out) (transfer full): for an item that needs work, set it to the
+ *   job that does it
+ * @error: return location for a #GError: set it to fail the collection
+ *
+ * Makes the next item of a lazily produced input whose items may be plain
+ * values: the C fast path of #AioCollector (see
+ * aio_collector_new_for_item_producer()). An #AioCollector calls it in its
+ * main context, only when its window has room for one more item.
+ *
+ * Set exactly one of @value, @job and @error. Setting none of them ends the
+ * input. Setting both @value and @job fails the collection with
+ * %AIO_ERROR_INVALID_ARGUMENT; with @error set, a @value or @job also set is
+ * dropped.
+ */
+typedef void (*AioItemProducer) (gpointer   user_data,
+                                 GValue    *value,
+                                 AioJob   **job,
+                                 GError   **error);
+
 AIO_AVAILABLE_IN_1_0
 AioCollector *aio_collector_new_for_jobs     (AioJob              **jobs,
                                               guint                 n_jobs,
@@ -72,6 +97,14 @@ AioCollector *aio_collector_new_for_producer (int                   workers,
                                               gpointer              user_data,
                                               GDestroyNotify        user_data_destroy,
                                               GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+AIO_AVAILABLE_IN_1_0
+AioCollector *aio_collector_new_for_item_producer (int                 workers,
+                                                   int                 max_pending,
+                                                   AioCollectorPolicy  policy,
+                                                   AioItemProducer     producer,
+                                                   gpointer            user_data,
+                                                   GDestroyNotify      user_data_destroy,
+                                                   GError            **error) G_GNUC_WARN_UNUSED_RESULT;
 
 AIO_AVAILABLE_IN_1_0
 int                aio_collector_get_workers     (AioCollector  *self);
@@ -102,6 +135,16 @@ AIO_AVAILABLE_IN_1_0
 GPtrArray         *aio_collector_collect_finish  (AioCollector        *self,
                                                   GAsyncResult        *result,
                                                   GError             **error) G_GNUC_WARN_UNUSED_RESULT;
+
+AIO_AVAILABLE_IN_1_0
+void               aio_collector_collect_values_async  (AioCollector        *self,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+AIO_AVAILABLE_IN_1_0
+GArray            *aio_collector_collect_values_finish (AioCollector        *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error) G_GNUC_WARN_UNUSED_RESULT;
 
 AIO_AVAILABLE_IN_1_0
 void               aio_collector_next_async      (AioCollector        *self,

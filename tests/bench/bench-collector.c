@@ -9,6 +9,10 @@
  *   returns the value) and with aio_job_new_for_value(); the baseline is
  *   GLib's own way to collect: GTasks in chunks of 1,000, each returned at
  *   once, every chunk waited for and read in order before the next.
+ * - collect-1M-immediate-values-*: the C fast path, the same 1,000,000
+ *   items as plain values from an item producer
+ *   (aio_collector_new_for_item_producer()), read back as values with
+ *   aio_collector_collect_values_async(): no job per item.
  * - collect-1M-*-held-bytes-per-result: peak RSS growth per result while
  *   all 1,000,000 are held (the collected jobs and their collector), for
  *   both kinds of job, against 1,000,000 completed GTasks held; measured in
@@ -160,6 +164,79 @@ time_collect_value_jobs (void)
   return time_collect (new_value_job);
 }
 
+/* The C fast path: an item producer hands over each value, made here inside
+ * the timed region, and every value comes back as a GValue. */
+
+typedef struct
+{
+  guint produced;
+  guint limit;
+} ValueProducer;
+
+static void
+produce_value (gpointer   user_data,
+               GValue    *value,
+               AioJob   **job,
+               GError   **error)
+{
+  ValueProducer *producer = user_data;
+
+  if (producer->produced == producer->limit)
+    return;
+
+  g_value_init (value, G_TYPE_INT);
+  g_value_set_int (value, (int) producer->produced++);
+}
+
+/* A collector over the values @producer makes, all collected at once. */
+static AioCollector *
+new_value_collector (ValueProducer *producer)
+{
+  return aio_collector_new_for_item_producer (WORKERS, 0, AIO_COLLECTOR_POLICY_FAIL_FAST,
+                                              produce_value, producer, NULL, NULL);
+}
+
+static GArray *
+collect_values (AioCollector *collector)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  GArray *values;
+
+  aio_collector_collect_values_async (collector, NULL, bench_store_result, &result);
+  bench_wait_for_result (&result);
+  values = aio_collector_collect_values_finish (collector, result, NULL);
+  g_assert (values != NULL);
+
+  return values;
+}
+
+static void
+read_every_plain_value (GArray *values,
+                        guint   n)
+{
+  gint64 sum = 0;
+
+  g_assert (values->len == n);
+  for (guint i = 0; i < n; i++)
+    sum += g_value_get_int (&g_array_index (values, GValue, i));
+  g_assert (sum == (gint64) n * (n - 1) / 2);
+}
+
+static double
+time_collect_immediate_values (void)
+{
+  gint64 begin = g_get_monotonic_time ();
+  ValueProducer producer = { 0, N_ITEMS };
+  AioCollector *collector = new_value_collector (&producer);
+  GArray *values = collect_values (collector);
+
+  read_every_plain_value (values, N_ITEMS);
+  g_array_unref (values);
+  g_object_unref (collector);
+
+  return bench_ns_per_item (begin, N_ITEMS);
+}
+
 /* Held results: bytes of peak RSS per result while all are held. */
 
 static double
@@ -188,6 +265,22 @@ static double
 held_value_job_bytes (guint n)
 {
   return held_collected_bytes (new_value_job, n);
+}
+
+static double
+held_immediate_value_bytes (guint n)
+{
+  gint64 before = bench_status_bytes ("VmRSS:");
+  ValueProducer producer = { 0, n };
+  AioCollector *collector = new_value_collector (&producer);
+  GArray *values = collect_values (collector);
+  double bytes = (double) (bench_status_bytes ("VmHWM:") - before) / n;
+
+  read_every_plain_value (values, n);
+  g_array_unref (values);
+  g_object_unref (collector);
+
+  return bytes;
 }
 
 /* The bounded stream: a producer makes each item as the collector asks. */
@@ -383,6 +476,8 @@ main (int   argc,
                     bench_in_child (held_function_job_bytes, N_ITEMS), "B", gtask_bytes, 1);
       bench_report ("collector-collect-1M-for-value-held-bytes-per-result-vs-gtasks",
                     bench_in_child (held_value_job_bytes, N_ITEMS), "B", gtask_bytes, 1);
+      bench_report ("collector-collect-1M-immediate-values-held-bytes-per-result-vs-gtasks",
+                    bench_in_child (held_immediate_value_bytes, N_ITEMS), "B", gtask_bytes, 1);
     }
   if (wanted (filter, "collector-stream-next-bound-64-peak-rss-growth"))
     {
@@ -398,6 +493,8 @@ main (int   argc,
                     time_collect_function_jobs, time_gtask_chunks);
   REPORT_IF_WANTED (filter, "collector-collect-1M-for-value-end-to-end-vs-gtask-chunks",
                     time_collect_value_jobs, time_gtask_chunks);
+  REPORT_IF_WANTED (filter, "collector-collect-1M-immediate-values-end-to-end-vs-gtask-chunks",
+                    time_collect_immediate_values, time_gtask_chunks);
   REPORT_IF_WANTED (filter, "collector-stream-next-bound-64-per-item-vs-unbounded-collect",
                     time_stream, time_collect_produced);
 

@@ -26,6 +26,8 @@ PAIRS = [
      'time_collect_function_jobs', 'time_gtask_chunks', 1000000),
     ('bench-collector', 'collector-collect-1M-for-value-end-to-end-vs-gtask-chunks',
      'time_collect_value_jobs', 'time_gtask_chunks', 1000000),
+    ('bench-collector', 'collector-collect-1M-immediate-values-end-to-end-vs-gtask-chunks',
+     'time_collect_immediate_values', 'time_gtask_chunks', 1000000),
     ('bench-collector', 'collector-stream-next-bound-64-per-item-vs-unbounded-collect',
      'time_stream', 'time_collect_produced', 1000000),
     ('bench-flow', 'semaphore-100000-idle-ops-64-permits-per-op-vs-glib-window',
