@@ -516,6 +516,19 @@ aio_collector_pop_waiter (AioCollector *self)
   return link != NULL ? link->data : NULL;
 }
 
+/* The next waiter served now: aio_collector_deliver() hands out and
+ * finishes only while there is a consumer, and without a collect task that
+ * is a queued next waiter. */
+static NextWaiter *
+aio_collector_pop_next_consumer (AioCollector *self)
+{
+  NextWaiter *waiter = aio_collector_pop_waiter (self);
+
+  g_assert (waiter != NULL);
+
+  return waiter;
+}
+
 /* A cancelled wait gives up this call only: the item it would have had goes
  * to the next call. The watch is destroyed when the waiter gets its item, so
  * here the waiter is still queued. */
@@ -895,7 +908,7 @@ aio_collector_hand_out (AioCollector *self,
     }
 
   self->deliveries_left--;
-  next_waiter_complete (aio_collector_pop_waiter (self), job, NULL);
+  next_waiter_complete (aio_collector_pop_next_consumer (self), job, NULL);
   if (self->deliveries_left % DELIVERY_CLOCK_STEP == 0 &&
       g_get_monotonic_time () - self->dispatch_began > DELIVERY_BUDGET_US)
     self->deliveries_left = 0;
@@ -915,7 +928,7 @@ aio_collector_finish (AioCollector *self,
   aio_collector_release_producer (self);
 
   if (self->collect_task == NULL)
-    next_waiter_complete (aio_collector_pop_waiter (self), NULL,
+    next_waiter_complete (aio_collector_pop_next_consumer (self), NULL,
                           error != NULL ? g_error_copy (error) : NULL);
   else
     {
