@@ -92,13 +92,13 @@ aio_thread_executor_claim_loop (AioThreadExecutor *executor)
 }
 
 #define LINGER_YIELDS 16
-/* A lone loop lingers at least this long. A caller that sends one call at
- * a time and handles each outcome before the next (a Python `await
- * in_thread()` in a loop: 20 to 30 us between an outcome and the next
- * call) outlasts 16 yields of an idle processor, and each next call then
- * paid for waking a parked thread, half of the round trip on a VM. More
- * loops linger only the 16 yields: 20 threads lingering long would take
- * turns yielding to each other. */
+/* A lone loop lingers at least this long, by the clock: a caller that
+ * sends one call at a time and handles each outcome before the next (a
+ * Python `await in_thread()` in a loop) takes about as long as 16 yields
+ * of an idle processor to send the next, and a call that finds the thread
+ * given back pays for waking it (docs/hardening.md, issue 14). More loops
+ * linger only the 16 yields: 20 threads lingering long would take turns
+ * yielding to each other. */
 #define LONE_LINGER_USEC 100
 
 static gboolean
