@@ -7,7 +7,9 @@
  * takes it. A thread pool's job asks for its cancellable on the worker
  * that runs it but gives it back in its caller's thread: spares beyond
  * what a thread keeps for itself go to a small stack that every thread
- * shares, where the workers find them. Whether somebody else holds one is learnt through public API:
+ * shares, where the workers find them.
+ *
+ * Whether somebody else holds one is learnt through public API:
  * the holder's reference is a toggle reference, and GObject calls
  * aio_recycled_cancellable_on_toggle() when a second reference appears and
  * when the last other one goes. GLib's instance fields (the reference
