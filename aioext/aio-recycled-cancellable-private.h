@@ -1,5 +1,5 @@
 /* aio-recycled-cancellable-private.h: cancellables that jobs hand back
- * for the next jobs started in the same thread
+ * for the next jobs started in the same thread, or in another one
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */

@@ -92,18 +92,29 @@ aio_thread_executor_claim_loop (AioThreadExecutor *executor)
 }
 
 #define LINGER_YIELDS 16
+/* A lone loop lingers at least this long, by the clock: a caller that
+ * sends one call at a time and handles each outcome before the next (a
+ * Python `await in_thread()` in a loop) takes about as long as 16 yields
+ * of an idle processor to send the next, and a call that finds the thread
+ * given back pays for waking it (docs/hardening.md, issue 14). More loops
+ * linger only the 16 yields: 20 threads lingering long would take turns
+ * yielding to each other. */
+#define LONE_LINGER_USEC 100
 
 static gboolean
 aio_thread_executor_linger (AioThreadExecutor *executor)
 {
-  for (int i = 0; i < LINGER_YIELDS; i++)
+  gint64 deadline = g_get_monotonic_time () + LONE_LINGER_USEC;
+
+  for (int yields = 0;; yields++)
     {
       if (g_atomic_pointer_get (&executor->pushed) != NULL)
         return TRUE;
+      if (yields >= LINGER_YIELDS &&
+          (g_atomic_int_get (&executor->loops) > 1 || g_get_monotonic_time () >= deadline))
+        return FALSE;
       g_thread_yield ();
     }
-
-  return FALSE;
 }
 
 /* The GThreadPool function: one worker loop. */

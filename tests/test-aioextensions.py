@@ -437,6 +437,21 @@ def test_run_cancels_tasks_left_running():
     assert cancelled == [True]
 
 
+def test_run_drives_the_coroutine_itself_in_debug_mode_when_asked():
+    # The main task runs the coroutine it was given, with no frame of ours
+    # resumed before it on every await; debug mode is the loop's from the
+    # start, as with asyncio.run(debug=True).
+    seen = []
+
+    async def main():
+        seen.append((asyncio.current_task().get_coro(), asyncio.get_running_loop().get_debug()))
+
+    for debug in (False, True):
+        coroutine = main()
+        run(coroutine, debug=debug)
+        assert seen.pop() == (coroutine, debug)
+
+
 def test_run_on_another_thread_uses_a_context_of_its_own():
     results = []
 

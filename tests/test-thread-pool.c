@@ -906,6 +906,48 @@ test_job_runs_a_thread_call (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
 }
 
+/* Marks the cancellable the call gets, and returns whether an earlier call
+ * had marked it already: whether it was recycled. */
+static gboolean
+mark_cancellable (GCancellable  *cancellable,
+                  GValue        *result,
+                  gpointer       user_data,
+                  GError       **error)
+{
+  gboolean was_marked = g_object_get_data (G_OBJECT (cancellable), "test-marked") != NULL;
+
+  g_object_set_data (G_OBJECT (cancellable), "test-marked", GINT_TO_POINTER (TRUE));
+  g_value_init (result, G_TYPE_BOOLEAN);
+  g_value_set_boolean (result, was_marked);
+
+  return TRUE;
+}
+
+/* A job's call takes its cancellable on the worker, and the job gives it
+ * back in the caller's thread: beyond what the caller's thread keeps for
+ * itself, later calls get those back instead of a new GObject each (what
+ * a Python in_thread() round trip spent most on its worker). */
+static void
+test_job_cancellables_recycled_across_threads (void)
+{
+  enum { N_JOBS = 200 };
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (1);
+  guint recycled = 0;
+
+  for (guint i = 0; i < N_JOBS; i++)
+    {
+      g_autoptr(AioJob) job = aio_thread_pool_create_job (pool, mark_cancellable, NULL, NULL);
+      g_autoptr(GError) error = NULL;
+      const GValue *value = aio_run (job, &error);
+
+      g_assert_no_error (error);
+      recycled += g_value_get_boolean (value);
+    }
+
+  /* The caller's thread keeps at most 64 for itself. */
+  g_assert_cmpuint (recycled, >=, N_JOBS - 64 - 1);
+}
+
 /* Iterates until @job has completed (its completion may be an idle source). */
 static void
 iterate_until_completed (AioJob *job)
@@ -1902,6 +1944,8 @@ main (int   argc,
                    test_job_cancel_running_call_sees_cancellable);
   g_test_add_func ("/thread-pool/job/cancellable-asked-before-start", test_job_cancellable_asked_before_start);
   g_test_add_func ("/thread-pool/job/cancel-races-with-completion", test_job_cancel_races_with_completion);
+  g_test_add_func ("/thread-pool/job/cancellables-recycled-across-threads",
+                   test_job_cancellables_recycled_across_threads);
   g_test_add_func ("/thread-pool/batch/many-calls-all-complete", test_many_calls_all_complete);
   g_test_add_func ("/thread-pool/bad-input/foreign-pool-kind-is-a-programmer-error",
                    test_bad_input_foreign_pool_kind_is_a_programmer_error);

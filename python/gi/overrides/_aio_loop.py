@@ -302,15 +302,18 @@ def _cancel_leftovers(loop):
         loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
 
 
-def run_until_complete(coroutine, on_interrupt=None, leftovers=None):
-    """Runs ``coroutine`` on a new GLib asyncio loop of this thread and
-    returns its result: the heart of Aio.run(). Ctrl-C cancels it and
+def run_until_complete(coroutine, debug=False, on_interrupt=None, leftovers=None):
+    """Runs ``coroutine`` on a new GLib asyncio loop of this thread, in
+    debug mode when ``debug`` is true, and returns its result: the heart of
+    Aio.run(). Ctrl-C cancels it and
     everything it started, calls ``on_interrupt()``, then raises
     KeyboardInterrupt. ``leftovers()`` cancels work started outside any task
     (jobs started from Python during the run)."""
     session = _LoopSession()
     loop = session.loop
     try:
+        if debug:
+            loop.set_debug(True)  # before the task, as asyncio.run() does
         task = loop.create_task(coroutine)
         interrupt = _Interrupt(loop, task)
         try:

@@ -138,9 +138,11 @@ def run(main, *, debug=False):
     left behind) and raises ``KeyboardInterrupt``. A run inside a running
     asyncio loop or another run fails with ``Aio.Error.RECURSIVE_RUN``.
     """
-    if isinstance(main, Aio.Job) or asyncio.iscoroutine(main):
-        coroutine = _await_main(main)
-    elif hasattr(type(main), '__await__'):
+    if asyncio.iscoroutine(main):
+        # The main task runs it itself: no frame of ours between the loop
+        # and it on every resume (each await of aioext work is one).
+        coroutine = main
+    elif isinstance(main, Aio.Job) or hasattr(type(main), '__await__'):
         coroutine = _await_main(main)
     else:
         raise TypeError(
@@ -155,7 +157,7 @@ def run(main, *, debug=False):
     _run_state.started_jobs = []
     try:
         return _aio_loop.run_until_complete(
-            _with_debug(coroutine, debug), on_interrupt=_stop_workers, leftovers=_cancel_started_jobs)
+            coroutine, debug=debug, on_interrupt=_stop_workers, leftovers=_cancel_started_jobs)
     except GLib.Error as error:
         # Not raised inside the loop: a SystemExit leaving an asyncio task
         # there would go through a GLib callback, where PyGObject ends the
@@ -163,12 +165,6 @@ def run(main, *, debug=False):
         raise _python_exception(error) from None
     finally:
         _run_state.started_jobs = None
-
-
-async def _with_debug(coroutine, debug):
-    if debug:
-        asyncio.get_running_loop().set_debug(True)
-    return await coroutine
 
 
 def _stop_workers():
