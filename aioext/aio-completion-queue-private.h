@@ -34,5 +34,6 @@ void                aio_completion_queue_push_lazily        (AioCompletionQueue 
                                                              AioCompletion      *completion,
                                                              AioCompletionFunc   func);
 gboolean            aio_completion_queue_is_dispatching     (AioCompletionQueue *queue);
+void                aio_completion_queue_expect_soon        (AioCompletionQueue *queue);
 
 G_END_DECLS

@@ -32,7 +32,14 @@ struct _AioCompletionQueue
    * context. Not a tag on head: a tagged pointer is no pointer to leak
    * checkers, which then report the records still queued at exit. */
   AioCompletion *lazy_head; /* atomic: a stack, newest first */
+  int            is_expected_soon; /* atomic: see aio_completion_queue_expect_soon() */
+  gint64         spin_until;       /* the context's own: monotonic, in microseconds */
 };
+
+/* How long a context polls without sleeping once a completion is expected
+ * soon: a Python `await in_thread()` of a trivial function takes about
+ * 30 us, a C call less. */
+#define SPIN_USEC 200
 
 G_LOCK_DEFINE_STATIC (queues);   /* a leaf: see "The lock order" (docs/reference/architecture.xml) */
 static GHashTable *queues;      /* queues lock: GMainContext * -> AioCompletionQueue *, not owned */
@@ -69,6 +76,21 @@ aio_completion_list_reverse (AioCompletion *stack)
   return fifo;
 }
 
+/* Whether the context should poll without sleeping: for SPIN_USEC after a
+ * completion was announced as expected soon. */
+static gboolean
+aio_completion_queue_is_spinning (AioCompletionQueue *queue)
+{
+  if (g_atomic_int_get (&queue->is_expected_soon))
+    {
+      g_atomic_int_set (&queue->is_expected_soon, FALSE);
+      queue->spin_until = g_get_monotonic_time () + SPIN_USEC;
+      return TRUE;
+    }
+
+  return queue->spin_until != 0 && g_get_monotonic_time () < queue->spin_until;
+}
+
 static gboolean
 aio_completion_queue_prepare (GSource *source,
                               int     *timeout)
@@ -76,7 +98,18 @@ aio_completion_queue_prepare (GSource *source,
   AioCompletionQueue *queue = (AioCompletionQueue *) source;
 
   *timeout = -1;
-  return g_atomic_pointer_get (&queue->head) != NULL || g_atomic_pointer_get (&queue->lazy_head) != NULL;
+  if (g_atomic_pointer_get (&queue->head) != NULL)
+    {
+      /* What was expected came. */
+      queue->spin_until = 0;
+      return TRUE;
+    }
+  if (g_atomic_pointer_get (&queue->lazy_head) != NULL)
+    return TRUE;
+
+  if (aio_completion_queue_is_spinning (queue))
+    *timeout = 0;
+  return FALSE;
 }
 
 static gboolean
@@ -264,6 +297,18 @@ gboolean
 aio_completion_queue_is_dispatching (AioCompletionQueue *queue)
 {
   return is_dispatching_in (queue->context);
+}
+
+/* Safe from any thread. Says that a completion will likely be pushed within
+ * microseconds (a call handed to a worker that is waiting for one): the
+ * context then polls without sleeping for a moment, so that the completion
+ * does not wait for the wake-up of a processor gone idle, which costs tens
+ * of microseconds on a virtual machine (docs/hardening.md). */
+void
+aio_completion_queue_expect_soon (AioCompletionQueue *queue)
+{
+  if (!g_atomic_int_get (&queue->is_expected_soon))
+    g_atomic_int_set (&queue->is_expected_soon, TRUE);
 }
 
 /* Safe from any thread. @func runs later in the queue's context, in push

@@ -670,6 +670,9 @@ aio_thread_pool_enqueue (AioThreadPool  *self,
 
   executor = self->executor;
   queued = aio_executor_pool_add_queued (pool, 1);
+  /* Before the call can complete: its cancellation, once listened to, may
+   * complete and free it. */
+  aio_completion_queue_expect_soon (call->queue);
   if (call->cancellation != NULL)
     {
       CallCancellation *cancellation = call->cancellation;

@@ -1631,6 +1631,63 @@ test_submit_returns_value_in_callers_context (void)
   gate_free (gate);
 }
 
+/* What the context's poll function saw: when it was first asked to sleep,
+ * which opens the gate of the call the test waits for. */
+static struct
+{
+  Gate   *gate;
+  gint64  first_sleep;
+} poll_record;
+
+static gint
+record_poll (GPollFD *fds,
+             guint    n_fds,
+             gint     timeout)
+{
+  if (timeout != 0 && poll_record.first_sleep == 0)
+    {
+      poll_record.first_sleep = g_get_monotonic_time ();
+      gate_open (poll_record.gate);
+    }
+
+  return g_poll (fds, n_fds, timeout);
+}
+
+/* A call handed to the pool keeps its context polling without sleeping for
+ * a moment (200 us), so that a quick result does not wait for the wake-up
+ * of an idle processor; a call that takes longer lets it sleep. */
+static void
+test_submit_context_polls_briefly_before_it_sleeps (void)
+{
+  g_autoptr(AioThreadPool) pool = aio_thread_pool_new (1);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  Gate *gate = gate_new ();
+  SubmitOutcomes submitted;
+  int frees = 0;
+  gint64 submitted_at;
+
+  submit_outcomes_init (&submitted, &frees);
+  poll_record.gate = gate;
+  poll_record.first_sleep = 0;
+  g_main_context_set_poll_func (context, record_poll);
+  g_main_context_push_thread_default (context);
+  aio_thread_pool_submit (pool, wait_at_gate, call_new (gate, 7, &frees), call_free, NULL,
+                          note_done, &submitted);
+  submitted_at = g_get_monotonic_time ();
+  while (submitted.outcomes.completed < 1)
+    g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
+
+  g_assert_cmpint (submitted.outcomes.succeeded, ==, 1);
+  /* It slept only once the window had passed with the call still running
+   * (the gate opens at the first sleep). */
+  g_assert_cmpint (poll_record.first_sleep, !=, 0);
+  g_test_message ("slept after %" G_GINT64_FORMAT " us", poll_record.first_sleep - submitted_at);
+  g_assert_cmpint (poll_record.first_sleep - submitted_at, >=, 200);
+  outcomes_clear (&submitted.outcomes);
+  gate_free (gate);
+}
+
 static void
 test_submit_error_is_propagated (void)
 {
@@ -1961,6 +2018,8 @@ main (int   argc,
   g_test_add_func ("/thread-pool/race/cancel-during-connect-hands-back-after-it",
                    test_cancel_during_connect_hands_back_after_it);
 
+  g_test_add_func ("/thread-pool/submit/context-polls-briefly-before-it-sleeps",
+                   test_submit_context_polls_briefly_before_it_sleeps);
   g_test_add_func ("/thread-pool/submit/returns-value-in-callers-context-after-freeing-data",
                    test_submit_returns_value_in_callers_context);
   g_test_add_func ("/thread-pool/submit/error-is-propagated-never-silent", test_submit_error_is_propagated);
