@@ -19,5 +19,6 @@ void aio_context_deliver       (GMainContext   *context,
                                 GDestroyNotify  data_unref);
 
 gboolean aio_context_push_unless_default (GMainContext *context);
+gboolean aio_context_is_dispatching      (GMainContext *context);
 
 G_END_DECLS

@@ -27,7 +27,7 @@ aio_context_push_unless_default (GMainContext *context)
  * it: lock-free, the current source being the thread's own, where
  * g_main_context_is_owner() takes the context's lock (work handed back from
  * a dispatch, most of it, asks this several times per operation). */
-static gboolean
+gboolean
 aio_context_is_dispatching (GMainContext *context)
 {
   GSource *source = g_main_current_source ();

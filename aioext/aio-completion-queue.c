@@ -8,6 +8,8 @@
 
 #include "aio-completion-queue-private.h"
 
+#include "aio-caller-context-private.h"
+
 /* One queue per GMainContext, shared by every class that finishes work off
  * the caller's thread. Workers push finished records onto a lock-free stack;
  * only the push that finds the stack empty wakes the context, and one
@@ -281,22 +283,12 @@ aio_completion_queue_unref (AioCompletionQueue *queue)
     g_main_context_unref (queue->context);
 }
 
-/* Whether this thread is dispatching a source of @context: then it owns
- * @context. Lock-free: the current source is the thread's own. */
-static gboolean
-is_dispatching_in (GMainContext *context)
-{
-  GSource *source = g_main_current_source ();
-
-  return source != NULL && g_source_get_context (source) == context;
-}
-
 /* Whether this thread is dispatching a source of @queue's context, which it
  * will prepare again before it polls. */
 gboolean
 aio_completion_queue_is_dispatching (AioCompletionQueue *queue)
 {
-  return is_dispatching_in (queue->context);
+  return aio_context_is_dispatching (queue->context);
 }
 
 /* Safe from any thread. Says that a completion will likely be pushed within
@@ -345,7 +337,7 @@ aio_completion_queue_push (AioCompletionQueue *queue,
    * again before it polls, so it need not wake it: that write, and the
    * read that acknowledges it, cost a process pool's round trip two of its
    * few system calls. */
-  if (head == NULL && !is_dispatching_in (context))
+  if (head == NULL && !aio_context_is_dispatching (context))
     g_main_context_wakeup (context);
   if (context != NULL)
     g_main_context_unref (context);
