@@ -90,7 +90,11 @@ aio_completion_queue_is_spinning (AioCompletionQueue *queue)
       return TRUE;
     }
 
-  return queue->spin_until != 0 && g_get_monotonic_time () < queue->spin_until;
+  if (queue->spin_until != 0 && g_get_monotonic_time () < queue->spin_until)
+    return TRUE;
+  /* Past the window the clock is not read again until the next one. */
+  queue->spin_until = 0;
+  return FALSE;
 }
 
 static gboolean
@@ -100,13 +104,7 @@ aio_completion_queue_prepare (GSource *source,
   AioCompletionQueue *queue = (AioCompletionQueue *) source;
 
   *timeout = -1;
-  if (g_atomic_pointer_get (&queue->head) != NULL)
-    {
-      /* What was expected came. */
-      queue->spin_until = 0;
-      return TRUE;
-    }
-  if (g_atomic_pointer_get (&queue->lazy_head) != NULL)
+  if (g_atomic_pointer_get (&queue->head) != NULL || g_atomic_pointer_get (&queue->lazy_head) != NULL)
     return TRUE;
 
   if (aio_completion_queue_is_spinning (queue))
@@ -150,9 +148,13 @@ aio_completion_queue_dispatch (GSource     *source,
                                gpointer     user_data)
 {
   AioCompletionQueue *queue = (AioCompletionQueue *) source;
+  AioCompletion *completions;
 
   aio_completion_run_stack (g_atomic_pointer_exchange (&queue->lazy_head, NULL));
-  aio_completion_run_stack (g_atomic_pointer_exchange (&queue->head, NULL));
+  completions = g_atomic_pointer_exchange (&queue->head, NULL);
+  if (completions != NULL)
+    queue->spin_until = 0;   /* what was expected came */
+  aio_completion_run_stack (completions);
 
   return G_SOURCE_CONTINUE;
 }
