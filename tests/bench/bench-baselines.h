@@ -11,6 +11,8 @@
  *   chunk waited for and read in order before the next is made
  * - bench_glib_window_ns(): a counter window of GTasks, each returned from
  *   an idle source, the next started from each completion
+ * - bench_glib_window_made_first_ns(): the same window over GTasks all made
+ *   before the first starts, as every request queued on a semaphore is
  * - bench_held_gtask_bytes(): peak RSS per completed GTask held
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -286,6 +288,62 @@ bench_glib_window_ns (guint n_operations,
   bench_window_fill (&window);
   BENCH_ITERATE_WHILE (window.completed < n_operations);
   g_assert (window.sum == n_operations);
+  begin = g_get_monotonic_time () - begin;
+
+  return begin * 1000.0 / n_operations;
+}
+
+/* The same window over GTasks all made before the first starts, as a
+ * semaphore's caller hands over every request at once: the queue of
+ * requests is in memory, not only the 64 in flight. */
+
+typedef struct
+{
+  BenchWindow window;
+  GTask     **tasks;
+} BenchMadeFirstWindow;
+
+static inline void bench_made_first_window_fill (BenchMadeFirstWindow *made_first);
+
+static inline void
+bench_made_first_operation_done (GObject      *source_object,
+                                 GAsyncResult *result,
+                                 gpointer      user_data)
+{
+  BenchMadeFirstWindow *made_first = user_data;
+
+  made_first->window.sum += g_task_propagate_int (G_TASK (result), NULL);
+  made_first->window.running--;
+  made_first->window.completed++;
+  bench_made_first_window_fill (made_first);
+}
+
+static inline void
+bench_made_first_window_fill (BenchMadeFirstWindow *made_first)
+{
+  BenchWindow *window = &made_first->window;
+
+  while (window->running < window->window && window->started < window->n_operations)
+    {
+      window->running++;
+      g_idle_add (bench_return_task_from_idle, made_first->tasks[window->started++]);
+    }
+}
+
+static inline double
+bench_glib_window_made_first_ns (guint n_operations,
+                                 guint window_size)
+{
+  BenchMadeFirstWindow made_first = { { n_operations, window_size, 0, 0, 0, 0 }, NULL };
+  gint64 begin = g_get_monotonic_time ();
+
+  made_first.tasks = g_new (GTask *, n_operations);
+  for (guint i = 0; i < n_operations; i++)
+    made_first.tasks[i] = g_task_new (NULL, NULL, bench_made_first_operation_done, &made_first);
+  bench_made_first_window_fill (&made_first);
+  BENCH_ITERATE_WHILE (made_first.window.completed < n_operations);
+  g_assert (made_first.window.sum == n_operations);
+  g_free (made_first.tasks);
   begin = g_get_monotonic_time () - begin;
 
   return begin * 1000.0 / n_operations;
