@@ -231,7 +231,7 @@ thread_call_free (ThreadCall *call)
   g_clear_error (&call->error);
   g_clear_object (&call->pool);
   g_clear_pointer (&call->cancellation, call_cancellation_free);
-  g_free (call);
+  g_slice_free (ThreadCall, call);
 }
 
 /* A call cancelled while it waits is completed at once, and is released
@@ -305,9 +305,9 @@ thread_call_new (AioThreadPool     *pool,
                  AioCompletionFunc  deliver,
                  gpointer           callback_data)
 {
-  /* g_new() rather than g_new0(): glibc's calloc() bypasses its
-   * per-thread cache. */
-  ThreadCall *call = g_new (ThreadCall, 1);
+  /* A slice, as a waiter is (aio_waiter_new_in()): 100,000 calls queued
+   * at once no longer take glibc malloc's slow paths. */
+  ThreadCall *call = g_slice_new (ThreadCall);
 
   *call = (ThreadCall) {
     .completion.func = deliver,

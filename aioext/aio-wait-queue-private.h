@@ -56,6 +56,7 @@ struct _AioWaiter
   guint8               is_returned;   /* the waiter's context only */
   guint8               is_answered;   /* an AioAnsweredWaiter */
   guint8               is_context_borrowed; /* context is the owner's own */
+  guint16              size;          /* of the whole record, for its slice */
 };
 
 /* A call of the owner's C fast path, answered by a function of the owner
