@@ -12,9 +12,11 @@
 
 #include <glib.h>
 
-/* Children of this process in /proc, alive or not yet reaped. */
+/* Children of this process in /proc: the zombies (exited, not yet
+ * reaped), the others, or both. */
 static inline guint
-count_children (gboolean only_zombies)
+count_children_matching (gboolean zombies,
+                         gboolean others)
 {
   g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
   const char *name;
@@ -32,11 +34,58 @@ count_children (gboolean only_zombies)
         continue;
       after_name = strrchr (stat, ')');
       if (after_name != NULL && sscanf (after_name + 1, " %c %d", &state, &parent) == 2 &&
-          parent == getpid () && (!only_zombies || state == 'Z'))
+          parent == getpid () && (state == 'Z' ? zombies : others))
         children++;
     }
 
   return children;
+}
+
+/* Children of this process in /proc, alive or not yet reaped. */
+static inline guint
+count_children (gboolean only_zombies)
+{
+  return count_children_matching (TRUE, !only_zombies);
+}
+
+/* Children of this process that have not exited. */
+static inline guint
+count_live_children (void)
+{
+  return count_children_matching (FALSE, TRUE);
+}
+
+/* Logs each child still there, with its state and command line, for the
+ * report of a test that waited for them in vain. */
+static inline void
+describe_children (void)
+{
+  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+
+  while ((name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *stat_path = g_build_filename ("/proc", name, "stat", NULL);
+      g_autofree char *cmdline_path = g_build_filename ("/proc", name, "cmdline", NULL);
+      g_autofree char *stat = NULL;
+      g_autofree char *cmdline = NULL;
+      gsize length = 0;
+      char *after_name;
+      char state;
+      int parent;
+
+      if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (stat_path, &stat, NULL, NULL))
+        continue;
+      after_name = strrchr (stat, ')');
+      if (after_name == NULL || sscanf (after_name + 1, " %c %d", &state, &parent) != 2 || parent != getpid ())
+        continue;
+      g_file_get_contents (cmdline_path, &cmdline, &length, NULL);
+      for (gsize i = 0; cmdline != NULL && i + 1 < length; i++)
+        if (cmdline[i] == '\0')
+          cmdline[i] = ' ';
+      g_test_message ("child %s still there, state %c: %.*s %s", name, state,
+                      (int) (after_name - stat + 1), stat, cmdline != NULL ? cmdline : "");
+    }
 }
 
 static inline gboolean
@@ -48,7 +97,10 @@ children_counted_reach_zero_within (gboolean only_zombies,
   while (count_children (only_zombies) > 0)
     {
       if (g_get_monotonic_time () > deadline)
-        return FALSE;
+        {
+          describe_children ();
+          return FALSE;
+        }
       g_main_context_iteration (NULL, FALSE);
       g_usleep (1000);
     }
