@@ -12,11 +12,32 @@
 
 #include <glib.h>
 
+/* Logs one child, with its state and command line, for the report of a
+ * test that waited for it in vain. */
+static inline void
+describe_child (const char *pid,
+                const char *stat,
+                const char *after_name,
+                char        state)
+{
+  g_autofree char *path = g_build_filename ("/proc", pid, "cmdline", NULL);
+  g_autofree char *cmdline = NULL;
+  gsize length = 0;
+
+  g_file_get_contents (path, &cmdline, &length, NULL);
+  for (gsize i = 0; cmdline != NULL && i + 1 < length; i++)
+    if (cmdline[i] == '\0')
+      cmdline[i] = ' ';
+  g_test_message ("child %s still there, state %c: %.*s %s", pid, state,
+                  (int) (after_name - stat + 1), stat, cmdline != NULL ? cmdline : "");
+}
+
 /* Children of this process in /proc: the zombies (exited, not yet
- * reaped), the others, or both. */
+ * reaped), the others, or both; each logged when @describe. */
 static inline guint
-count_children_matching (gboolean zombies,
-                         gboolean others)
+scan_children (gboolean zombies,
+               gboolean others,
+               gboolean describe)
 {
   g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
   const char *name;
@@ -33,9 +54,12 @@ count_children_matching (gboolean zombies,
       if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (path, &stat, NULL, NULL))
         continue;
       after_name = strrchr (stat, ')');
-      if (after_name != NULL && sscanf (after_name + 1, " %c %d", &state, &parent) == 2 &&
-          parent == getpid () && (state == 'Z' ? zombies : others))
-        children++;
+      if (after_name == NULL || sscanf (after_name + 1, " %c %d", &state, &parent) != 2 ||
+          parent != getpid () || !(state == 'Z' ? zombies : others))
+        continue;
+      children++;
+      if (describe)
+        describe_child (name, stat, after_name, state);
     }
 
   return children;
@@ -45,47 +69,14 @@ count_children_matching (gboolean zombies,
 static inline guint
 count_children (gboolean only_zombies)
 {
-  return count_children_matching (TRUE, !only_zombies);
+  return scan_children (TRUE, !only_zombies, FALSE);
 }
 
 /* Children of this process that have not exited. */
 static inline guint
 count_live_children (void)
 {
-  return count_children_matching (FALSE, TRUE);
-}
-
-/* Logs each child still there, with its state and command line, for the
- * report of a test that waited for them in vain. */
-static inline void
-describe_children (void)
-{
-  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
-  const char *name;
-
-  while ((name = g_dir_read_name (proc)) != NULL)
-    {
-      g_autofree char *stat_path = g_build_filename ("/proc", name, "stat", NULL);
-      g_autofree char *cmdline_path = g_build_filename ("/proc", name, "cmdline", NULL);
-      g_autofree char *stat = NULL;
-      g_autofree char *cmdline = NULL;
-      gsize length = 0;
-      char *after_name;
-      char state;
-      int parent;
-
-      if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (stat_path, &stat, NULL, NULL))
-        continue;
-      after_name = strrchr (stat, ')');
-      if (after_name == NULL || sscanf (after_name + 1, " %c %d", &state, &parent) != 2 || parent != getpid ())
-        continue;
-      g_file_get_contents (cmdline_path, &cmdline, &length, NULL);
-      for (gsize i = 0; cmdline != NULL && i + 1 < length; i++)
-        if (cmdline[i] == '\0')
-          cmdline[i] = ' ';
-      g_test_message ("child %s still there, state %c: %.*s %s", name, state,
-                      (int) (after_name - stat + 1), stat, cmdline != NULL ? cmdline : "");
-    }
+  return scan_children (FALSE, TRUE, FALSE);
 }
 
 static inline gboolean
@@ -98,7 +89,7 @@ children_counted_reach_zero_within (gboolean only_zombies,
     {
       if (g_get_monotonic_time () > deadline)
         {
-          describe_children ();
+          scan_children (TRUE, !only_zombies, TRUE);
           return FALSE;
         }
       g_main_context_iteration (NULL, FALSE);

@@ -227,16 +227,18 @@ bench_gtask_chunks_ns (guint n_items,
   return begin * 1000.0 / n_items;
 }
 
-/* A window over operations completed from an idle source. */
+/* A window over operations completed from an idle source; its tasks are
+ * made as they start, or, with @made_first, all before the first starts. */
 
 typedef struct
 {
-  guint  n_operations;
-  guint  window;
-  guint  started;
-  guint  running;
-  guint  completed;
-  gint64 sum;
+  guint   n_operations;
+  guint   window;
+  guint   started;
+  guint   running;
+  guint   completed;
+  gint64  sum;
+  GTask **made_first;  /* nullable */
 } BenchWindow;
 
 static inline gboolean
@@ -268,7 +270,8 @@ bench_window_fill (BenchWindow *window)
 {
   while (window->running < window->window && window->started < window->n_operations)
     {
-      GTask *task = g_task_new (NULL, NULL, bench_window_operation_done, window);
+      GTask *task = window->made_first != NULL ? window->made_first[window->started]
+                                               : g_task_new (NULL, NULL, bench_window_operation_done, window);
 
       window->running++;
       window->started++;
@@ -277,76 +280,43 @@ bench_window_fill (BenchWindow *window)
 }
 
 /* Nanoseconds per operation of @n_operations, at most @window_size in
- * flight. */
+ * flight; with @made_first, every task is made before the first starts,
+ * as a semaphore's callers hand over every request at once. */
 static inline double
-bench_glib_window_ns (guint n_operations,
-                      guint window_size)
+bench_glib_window_run_ns (guint    n_operations,
+                          guint    window_size,
+                          gboolean made_first)
 {
-  BenchWindow window = { n_operations, window_size, 0, 0, 0, 0 };
+  BenchWindow window = { n_operations, window_size, 0, 0, 0, 0, NULL };
   gint64 begin = g_get_monotonic_time ();
 
+  if (made_first)
+    {
+      window.made_first = g_new (GTask *, n_operations);
+      for (guint i = 0; i < n_operations; i++)
+        window.made_first[i] = g_task_new (NULL, NULL, bench_window_operation_done, &window);
+    }
   bench_window_fill (&window);
   BENCH_ITERATE_WHILE (window.completed < n_operations);
   g_assert (window.sum == n_operations);
+  g_free (window.made_first);
   begin = g_get_monotonic_time () - begin;
 
   return begin * 1000.0 / n_operations;
 }
 
-/* The same window over GTasks all made before the first starts, as a
- * semaphore's caller hands over every request at once: the queue of
- * requests is in memory, not only the 64 in flight. */
-
-typedef struct
+static inline double
+bench_glib_window_ns (guint n_operations,
+                      guint window_size)
 {
-  BenchWindow window;
-  GTask     **tasks;
-} BenchMadeFirstWindow;
-
-static inline void bench_made_first_window_fill (BenchMadeFirstWindow *made_first);
-
-static inline void
-bench_made_first_operation_done (GObject      *source_object,
-                                 GAsyncResult *result,
-                                 gpointer      user_data)
-{
-  BenchMadeFirstWindow *made_first = user_data;
-
-  made_first->window.sum += g_task_propagate_int (G_TASK (result), NULL);
-  made_first->window.running--;
-  made_first->window.completed++;
-  bench_made_first_window_fill (made_first);
-}
-
-static inline void
-bench_made_first_window_fill (BenchMadeFirstWindow *made_first)
-{
-  BenchWindow *window = &made_first->window;
-
-  while (window->running < window->window && window->started < window->n_operations)
-    {
-      window->running++;
-      g_idle_add (bench_return_task_from_idle, made_first->tasks[window->started++]);
-    }
+  return bench_glib_window_run_ns (n_operations, window_size, FALSE);
 }
 
 static inline double
 bench_glib_window_made_first_ns (guint n_operations,
                                  guint window_size)
 {
-  BenchMadeFirstWindow made_first = { { n_operations, window_size, 0, 0, 0, 0 }, NULL };
-  gint64 begin = g_get_monotonic_time ();
-
-  made_first.tasks = g_new (GTask *, n_operations);
-  for (guint i = 0; i < n_operations; i++)
-    made_first.tasks[i] = g_task_new (NULL, NULL, bench_made_first_operation_done, &made_first);
-  bench_made_first_window_fill (&made_first);
-  BENCH_ITERATE_WHILE (made_first.window.completed < n_operations);
-  g_assert (made_first.window.sum == n_operations);
-  g_free (made_first.tasks);
-  begin = g_get_monotonic_time () - begin;
-
-  return begin * 1000.0 / n_operations;
+  return bench_glib_window_run_ns (n_operations, window_size, TRUE);
 }
 
 /* Held GTasks. */
