@@ -20,5 +20,6 @@ void aio_context_deliver       (GMainContext   *context,
 
 gboolean aio_context_push_unless_default (GMainContext *context);
 gboolean aio_context_is_dispatching      (GMainContext *context);
+gint64   aio_context_dispatch_time       (GMainContext *context);
 
 G_END_DECLS

@@ -35,6 +35,16 @@ aio_context_is_dispatching (GMainContext *context)
   return source != NULL && g_source_get_context (source) == context;
 }
 
+/* The time of the dispatch this thread is in, as a GTask reads it, when it
+ * dispatches a source of @context; 0 otherwise. */
+gint64
+aio_context_dispatch_time (GMainContext *context)
+{
+  GSource *source = g_main_current_source ();
+
+  return source != NULL && g_source_get_context (source) == context ? g_source_get_time (source) : 0;
+}
+
 /* The one rule for handing work to the context that owns it, kept here
  * as GTask keeps its own in g_task_return(): @func runs at once when
  * @may_run_here and this thread owns @context (it is dispatching it), and

@@ -651,7 +651,7 @@ aio_collector_start_slot (AioCollector *self,
     }
 
   self->n_running++;
-  aio_job_watch (slot->job, &slot->watch, self->completions, aio_collector_on_job_done);
+  aio_job_watch (slot->job, &slot->watch, self->completions, aio_collector_on_job_done, FALSE);
 }
 
 static Slot *

@@ -34,6 +34,7 @@ void                aio_completion_queue_push_lazily        (AioCompletionQueue 
                                                              AioCompletion      *completion,
                                                              AioCompletionFunc   func);
 gboolean            aio_completion_queue_is_dispatching     (AioCompletionQueue *queue);
+gint64              aio_completion_queue_dispatch_time      (AioCompletionQueue *queue);
 void                aio_completion_queue_expect_soon        (AioCompletionQueue *queue);
 
 G_END_DECLS

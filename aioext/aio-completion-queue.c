@@ -285,6 +285,13 @@ aio_completion_queue_unref (AioCompletionQueue *queue)
     g_main_context_unref (queue->context);
 }
 
+/* See aio_context_dispatch_time(). */
+gint64
+aio_completion_queue_dispatch_time (AioCompletionQueue *queue)
+{
+  return aio_context_dispatch_time (queue->context);
+}
+
 /* Whether this thread is dispatching a source of @queue's context, which it
  * will prepare again before it polls. */
 gboolean

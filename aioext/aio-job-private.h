@@ -32,14 +32,16 @@ AioJob *aio_job_new_guarded (GObject           *owner,
  * record (see aio_job_watch()). */
 typedef struct
 {
-  AioCompletion       completion;   /* first: the job links watches by it */
+  AioCompletion       completion;    /* first: the job links watches by it */
   AioCompletionQueue *queue;
+  gint64              returns_after; /* a dispatch time; G_MAXINT64: never at once */
 } AioJobWatch;
 
 void    aio_job_watch       (AioJob             *self,
                              AioJobWatch        *watch,
                              AioCompletionQueue *queue,
-                             AioCompletionFunc   func);
+                             AioCompletionFunc   func,
+                             gboolean            may_return_at_once);
 
 /* How a job whose work waits elsewhere (a call queued on a thread pool)
  * learns of aio_job_cancel() without a #GCancellable: @hold runs under the

@@ -848,7 +848,6 @@ typedef struct
   AioJob              *job;           /* one ref */
   GAsyncReadyCallback  callback;
   gpointer             user_data;
-  gint64               creation_time; /* as a GTask's: of the dispatch that made it */
 } RunWatch;
 
 /* The result of a run_async() wait whose job could not serve as its own
@@ -885,18 +884,16 @@ aio_job_on_run_watch_done (AioCompletion *completion)
   g_object_unref (self);
 }
 
-/* Whether @watch, a run_async() wait, may be called back at once by a job
- * completing now: as a GTask would be, when this thread dispatches in the
- * wait's context and the wait began in an earlier dispatch (so never from
- * inside aio_job_run_async()). It then saves the context an iteration, and
- * a poll, per await. */
+/* Whether @watch may be called back at once by a job completing now: as a
+ * GTask would be, when this thread dispatches in the watch's context and
+ * the watch began in an earlier dispatch (so never from inside the call
+ * that made it). It then saves the context an iteration, and a poll, per
+ * job. */
 static gboolean
-aio_job_run_watch_may_return_now (AioJobWatch *watch)
+aio_job_watch_may_return_now (AioJobWatch *watch)
 {
-  RunWatch *run_watch = (RunWatch *) watch;
-
-  return aio_completion_queue_is_dispatching (watch->queue) &&
-         aio_job_current_dispatch_time () > run_watch->creation_time;
+  return watch->returns_after != G_MAXINT64 &&
+         aio_completion_queue_dispatch_time (watch->queue) > watch->returns_after;
 }
 
 /* A wait of aio_job_run_async() without a cancellable: nothing can end
@@ -913,9 +910,8 @@ aio_job_add_run_watch (AioJob              *self,
   run_watch->job = g_object_ref (self);
   run_watch->callback = callback;
   run_watch->user_data = user_data;
-  run_watch->creation_time = aio_job_current_dispatch_time ();
   aio_job_watch (self, &run_watch->watch, aio_completion_queue_ref_thread_default (),
-                 aio_job_on_run_watch_done);
+                 aio_job_on_run_watch_done, TRUE);
 }
 
 /* Last, once the job is done with itself: each watcher hears of the outcome
@@ -928,8 +924,8 @@ aio_job_hand_back_watches (AioCompletion *watches)
       AioJobWatch *watch = (AioJobWatch *) watches;
 
       watches = watches->next;
-      if (watch->completion.func == aio_job_on_run_watch_done && aio_job_run_watch_may_return_now (watch))
-        aio_job_on_run_watch_done (&watch->completion);
+      if (aio_job_watch_may_return_now (watch))
+        watch->completion.func (&watch->completion);
       else
         aio_completion_queue_push (watch->queue, &watch->completion, watch->completion.func);
     }
@@ -1497,19 +1493,25 @@ aio_job_wait_finish (AioJob        *self,
 /* Like aio_job_run_async() without its cost: no GTask, no cancel source,
  * and no main-loop dispatch of its own per job, since @func runs from
  * @queue's completion source with every other completion of that
- * iteration. @func runs once, in @queue's context, never from inside this
- * call, also when @self had already completed. The caller keeps @watch and
- * @self alive, and holds a user of @queue, until @func has run. */
+ * iteration; or, @may_return_at_once, right as the job completes in a
+ * later dispatch of @queue's context, as a GTask calls back (a caller
+ * that hands out work from a dispatch of its own, as a collector does,
+ * keeps to the queue). @func runs once, in @queue's context, never from
+ * inside this call, also when @self had already completed. The caller
+ * keeps @watch and @self alive, and holds a user of @queue, until @func
+ * has run. */
 void
 aio_job_watch (AioJob             *self,
                AioJobWatch        *watch,
                AioCompletionQueue *queue,
-               AioCompletionFunc   func)
+               AioCompletionFunc   func,
+               gboolean            may_return_at_once)
 {
   gboolean is_completed;
 
   watch->queue = queue;
   watch->completion.func = func;
+  watch->returns_after = may_return_at_once ? aio_job_current_dispatch_time () : G_MAXINT64;
 
   aio_job_lock (self);
   is_completed = aio_job_state_is_final (self->state);

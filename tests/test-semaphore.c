@@ -404,6 +404,68 @@ test_run_job_releases_on_success (void)
   outcome_clear (&outcome);
 }
 
+/* Returns a running job from a dispatch, and notes what that return had
+ * already called back. */
+typedef struct
+{
+  AioJob   *job;
+  Outcome  *outcome;
+  AioJob  **next_started;
+  gboolean  was_called_back;
+  gboolean  had_started_next;
+} ReturnInDispatch;
+
+static gboolean
+return_job_and_look (gpointer data)
+{
+  ReturnInDispatch *look = data;
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  g_value_init (&value, G_TYPE_INT);
+  g_value_set_int (&value, 7);
+  aio_job_return_value (look->job, &value);
+  look->was_called_back = look->outcome->is_done;
+  look->had_started_next = *look->next_started != NULL;
+
+  return G_SOURCE_REMOVE;
+}
+
+/* A job that completes in a later dispatch of the caller's context is
+ * called back right there, as a GTask is, and the waiter behind it starts
+ * there too: a window of such operations costs the context one iteration
+ * per round, not two. */
+static void
+test_run_job_calls_back_as_the_job_completes (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (1);
+  AioJob *started = NULL, *next_started = NULL;
+  g_autoptr(AioJob) job = aio_job_new (remember_job, &started, NULL);
+  g_autoptr(AioJob) next = aio_job_new (remember_job, &next_started, NULL);
+  Outcome outcome = { 0 }, next_outcome = { 0 };
+  ReturnInDispatch look = { job, &outcome, &next_started, FALSE, FALSE };
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  aio_semaphore_run_job_async (semaphore, 1, job, NULL, on_job_run, &outcome);
+  aio_semaphore_run_job_async (semaphore, 1, next, NULL, on_job_run, &next_outcome);
+  while (started == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_idle_add (return_job_and_look, &look);
+  wait_for (&outcome);
+  g_assert_true (look.was_called_back);
+  g_assert_true (look.had_started_next);
+  g_assert_cmpint (g_value_get_int (outcome.value), ==, 7);
+
+  g_value_init (&value, G_TYPE_INT);
+  aio_job_return_value (next, &value);
+  wait_for (&next_outcome);
+  g_assert_true (next_outcome.is_ok);
+  drain ();
+  g_assert_cmpuint (aio_semaphore_get_value (semaphore), ==, 1);
+  outcome_clear (&outcome);
+  outcome_clear (&next_outcome);
+}
+
 static void
 test_run_job_releases_on_error (void)
 {
@@ -958,6 +1020,44 @@ note_done (const GValue *value,
     outcome->error = g_error_copy (error);
 }
 
+typedef struct
+{
+  AioSemaphore *semaphore;
+  Outcome      *outcome;
+  gboolean      was_done_inside;
+} SubmitInDispatch;
+
+static gboolean
+submit_completed_job_and_look (gpointer data)
+{
+  SubmitInDispatch *look = data;
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  g_value_init (&value, G_TYPE_INT);
+  g_value_set_int (&value, 5);
+  aio_semaphore_submit_job (look->semaphore, 1, aio_job_new_for_value (&value), NULL, note_done, look->outcome);
+  look->was_done_inside = look->outcome->is_done;
+
+  return G_SOURCE_REMOVE;
+}
+
+/* A job that completes inside the call, made from a dispatch, is still
+ * called back later: never from inside the call. */
+static void
+test_submit_job_from_a_dispatch_calls_back_later (void)
+{
+  g_autoptr(AioSemaphore) semaphore = aio_semaphore_new (1);
+  Outcome outcome = { 0 };
+  SubmitInDispatch look = { semaphore, &outcome, TRUE };
+
+  g_idle_add (submit_completed_job_and_look, &look);
+  wait_for (&outcome);
+  g_assert_false (look.was_done_inside);
+  g_assert_true (outcome.is_ok);
+  drain ();
+  outcome_clear (&outcome);
+}
+
 static void
 test_submit_job_hands_the_value_to_done_later (void)
 {
@@ -1133,6 +1233,10 @@ main (int   argc,
   g_test_add_func ("/semaphore/try-acquire/does-not-overtake-waiters", test_try_acquire_does_not_overtake);
   g_test_add_func ("/semaphore/run-job/releases-on-success", test_run_job_releases_on_success);
   g_test_add_func ("/semaphore/run-job/releases-on-error", test_run_job_releases_on_error);
+  g_test_add_func ("/semaphore/run-job/calls-back-as-the-job-completes",
+                   test_run_job_calls_back_as_the_job_completes);
+  g_test_add_func ("/semaphore/submit-job/from-a-dispatch-calls-back-later",
+                   test_submit_job_from_a_dispatch_calls_back_later);
   g_test_add_func ("/semaphore/run-job/cancel-releases-after-job-completed", test_run_job_cancel_releases_after_job_completed);
   g_test_add_func ("/semaphore/run-job/cancelled-while-queued-never-starts", test_run_job_cancelled_while_queued_never_starts);
   g_test_add_func ("/semaphore/contexts/waiter-called-in-own-context", test_waiter_is_called_in_its_own_context);
