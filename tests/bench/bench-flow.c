@@ -16,6 +16,10 @@
  *   window over GTasks all made before the first starts against the plain
  *   one: what it costs plain GLib to hold every request at once, as a
  *   semaphore's callers do
+ * - glib-slices: the two records a queued job call holds (its job and the
+ *   semaphore's record), 100,000 pairs allocated, held and freed through
+ *   GLib's slices, against pairs of one size: what GLib 2.74's slab pages
+ *   cost a caller that holds records of two sizes
  * - queued-run-job-waiter-bytes: heap bytes per waiter queued on a
  *   semaphore (its waiter record and whatever it holds) vs one bare GTask
  *   (glibc only)
@@ -328,6 +332,62 @@ produce_idle_operation (gpointer   user_data,
   return aio_job_new (start_idle_operation, NULL, NULL);
 }
 
+/* What GLib's allocator makes of the two records a queued job call holds:
+ * its AioJob and the semaphore's record of the call (a submitted job's,
+ * private: 144 bytes on 64-bit systems), allocated in turns, all held,
+ * then freed in order, against as many pairs of records of the job's size.
+ * On GLib 2.74 both come from slices, and each size takes its slab pages
+ * from posix_memalign(), which glibc 2.36 serves slowly when the pages of
+ * two sizes interleave; from GLib 2.76 on, slices are malloc(). */
+#define SUBMITTED_WAITER_BYTES 144
+
+static double
+measure_slice_pairs (gsize first,
+                     gsize second,
+                     guint n_pairs)
+{
+  gpointer *held = g_new (gpointer, 2 * n_pairs);
+  gint64 begin = g_get_monotonic_time ();
+  double ns;
+
+  for (guint i = 0; i < n_pairs; i++)
+    {
+      held[2 * i] = g_slice_alloc0 (first);
+      held[2 * i + 1] = g_slice_alloc0 (second);
+    }
+  for (guint i = 0; i < n_pairs; i++)
+    {
+      g_slice_free1 (first, held[2 * i]);
+      g_slice_free1 (second, held[2 * i + 1]);
+    }
+  ns = bench_ns_per_item (begin, n_pairs);
+  g_free (held);
+
+  return ns;
+}
+
+static gsize
+job_bytes (void)
+{
+  GTypeQuery query;
+
+  g_type_query (AIO_TYPE_JOB, &query);
+
+  return query.instance_size;
+}
+
+static double
+measure_slices_of_a_job_and_a_waiter (guint n_pairs)
+{
+  return measure_slice_pairs (job_bytes (), SUBMITTED_WAITER_BYTES, n_pairs);
+}
+
+static double
+measure_slices_of_two_jobs (guint n_pairs)
+{
+  return measure_slice_pairs (job_bytes (), job_bytes (), n_pairs);
+}
+
 /* The other bounded concurrency of aioext: a collector with 64 workers. */
 static double
 measure_collector_window (guint n_operations)
@@ -620,6 +680,8 @@ main (int   argc,
           measure_semaphore_submit_window, measure_glib_window, 100000);
   report ("glib-window-of-100000-tasks-made-first-per-op-vs-glib-window", "ns",
           measure_glib_window_made_first, measure_glib_window, 100000);
+  report ("glib-slices-100000-job-and-waiter-pairs-per-pair-vs-pairs-of-one-size", "ns",
+          measure_slices_of_a_job_and_a_waiter, measure_slices_of_two_jobs, 100000);
   report ("collector-64-workers-100000-idle-ops-per-op-vs-glib-window", "ns",
           measure_collector_window, measure_glib_window, 100000);
 
