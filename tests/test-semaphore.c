@@ -415,14 +415,21 @@ typedef struct
   gboolean  had_started_next;
 } ReturnInDispatch;
 
+static void
+init_int (GValue *value,
+          int     number)
+{
+  g_value_init (value, G_TYPE_INT);
+  g_value_set_int (value, number);
+}
+
 static gboolean
 return_job_and_look (gpointer data)
 {
   ReturnInDispatch *look = data;
   g_auto(GValue) value = G_VALUE_INIT;
 
-  g_value_init (&value, G_TYPE_INT);
-  g_value_set_int (&value, 7);
+  init_int (&value, 7);
   aio_job_return_value (look->job, &value);
   look->was_called_back = look->outcome->is_done;
   look->had_started_next = *look->next_started != NULL;
@@ -456,7 +463,7 @@ test_run_job_calls_back_as_the_job_completes (void)
   g_assert_true (look.had_started_next);
   g_assert_cmpint (g_value_get_int (outcome.value), ==, 7);
 
-  g_value_init (&value, G_TYPE_INT);
+  init_int (&value, 0);
   aio_job_return_value (next, &value);
   wait_for (&next_outcome);
   g_assert_true (next_outcome.is_ok);
@@ -1033,8 +1040,7 @@ submit_completed_job_and_look (gpointer data)
   SubmitInDispatch *look = data;
   g_auto(GValue) value = G_VALUE_INIT;
 
-  g_value_init (&value, G_TYPE_INT);
-  g_value_set_int (&value, 5);
+  init_int (&value, 5);
   aio_semaphore_submit_job (look->semaphore, 1, aio_job_new_for_value (&value), NULL, note_done, look->outcome);
   look->was_done_inside = look->outcome->is_done;
 
