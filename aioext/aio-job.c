@@ -832,16 +832,6 @@ aio_job_return_tasks (AioCompletion *waiters)
   return watches;
 }
 
-/* The time of the dispatch this thread is in, as a GTask reads it, or 0
- * outside any. */
-static gint64
-aio_job_current_dispatch_time (void)
-{
-  GSource *source = g_main_current_source ();
-
-  return source != NULL ? g_source_get_time (source) : 0;
-}
-
 typedef struct
 {
   AioJobWatch          watch;         /* first */
@@ -1511,7 +1501,7 @@ aio_job_watch (AioJob             *self,
 
   watch->queue = queue;
   watch->completion.func = func;
-  watch->returns_after = may_return_at_once ? aio_job_current_dispatch_time () : G_MAXINT64;
+  watch->returns_after = may_return_at_once ? aio_completion_queue_dispatch_time (queue) : G_MAXINT64;
 
   aio_job_lock (self);
   is_completed = aio_job_state_is_final (self->state);

@@ -418,23 +418,25 @@ aio_wait_queue_unlink_locked (AioWaitQueue   *queue,
  * the next job's release: its job, and the waiter behind it, are fetched
  * into the cache meanwhile. A long queue does not fit there, and the grant
  * would otherwise wait on memory for both, under the lock. */
+#define CACHE_LINE_BYTES 64
+
+/* Both cache lines of a record of up to 128 bytes, as a job and a waiter are. */
+static inline void
+aio_wait_queue_prefetch_record (gconstpointer record)
+{
+#ifdef __GNUC__
+  __builtin_prefetch (record);
+  __builtin_prefetch ((const char *) record + CACHE_LINE_BYTES);
+#endif
+}
+
 static inline void
 aio_wait_queue_prefetch_after (AioWaiter *head)
 {
-#ifdef __GNUC__
-  GList *next = head->link.next;
-
   if (head->job != NULL)
-    {
-      __builtin_prefetch (head->job);
-      __builtin_prefetch ((char *) head->job + 64);
-    }
-  if (next != NULL)
-    {
-      __builtin_prefetch (next);
-      __builtin_prefetch ((char *) next + 64);
-    }
-#endif
+    aio_wait_queue_prefetch_record (head->job);
+  if (head->link.next != NULL)
+    aio_wait_queue_prefetch_record (head->link.next);
 }
 
 /* Moves every waiter at the head that fits now into @granted (one only
